@@ -1,0 +1,46 @@
+# Scratchpad's front door. `make` alone lists the targets.
+SHELL := bash
+.DEFAULT_GOAL := help
+export GOTOOLCHAIN := local
+
+GO_PKGS := ./...
+BENCH_PKGS ?= ./...
+
+.PHONY: help run build test test-short generate verify lint bench fmt tools
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}'
+
+run: ## Run the app on http://localhost:3010 (starts a private PostgreSQL under .data/ when DATABASE_URL is unset)
+	go run ./cmd/scratchpad serve
+
+build: ## Build the scratchpad binary into bin/
+	go build -o bin/scratchpad ./cmd/scratchpad
+
+test: ## Run the whole suite against real PostgreSQL (TEST_DATABASE_URL, else a private cluster) and Chromium
+	go run ./cmd/withpg -- go test -race -count=1 -timeout 20m $(GO_PKGS)
+
+test-short: ## Run the suite without browser tests
+	go run ./cmd/withpg -- go test -short -count=1 $(GO_PKGS)
+
+generate: ## Regenerate templ views and sqlc queries
+	go tool templ generate -path views
+	go tool sqlc generate
+
+fmt: ## Format Go and templ files
+	gofmt -w $$(git ls-files '*.go')
+	go tool templ fmt views
+
+verify: generate ## Fail when generated code or formatting is not committed as-is
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	@git diff --exit-code --stat -- views internal/db || { echo "generated code is stale: run make generate and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- views internal/db)" || { echo "untracked generated files:"; git status --porcelain -- views internal/db; exit 1; }
+	go vet ./...
+	go mod verify >/dev/null
+
+lint: ## Static checks: go vet and gofmt
+	go vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+bench: ## Run the Go benchmarks (figures in README)
+	go run ./cmd/withpg -- go test -run '^$$' -bench . -benchmem -benchtime 3x $(BENCH_PKGS)

@@ -1,0 +1,115 @@
+package handlers
+
+import (
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/scratchpad/scratchpad/internal/accounts"
+	"github.com/scratchpad/scratchpad/internal/apperr"
+)
+
+const tokenContextKey = "api_token"
+
+// apiAuth resolves the bearer token to its user and token.
+func (s *Server) apiAuth(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header.Get("Authorization")
+		scheme, secret, _ := strings.Cut(h, " ")
+		if !strings.EqualFold(scheme, "bearer") || secret == "" {
+			return apperr.New(apperr.Unauthorized, "Send an API token: Authorization: Bearer <token>.")
+		}
+		u, tok, err := s.Accounts.AuthenticateToken(c.Request().Context(), strings.TrimSpace(secret))
+		if err != nil {
+			return err
+		}
+		c.Set(userContextKey, u)
+		c.Set(tokenContextKey, tok)
+		return next(c)
+	}
+}
+
+// scope refuses tokens that lack the named scope. The admin scope also
+// requires the token's user to be an admin now, not only when it was made.
+func (s *Server) scope(name accounts.Scope) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			tok, _ := c.Get(tokenContextKey).(accounts.Token)
+			if !tok.Has(name) {
+				return apperr.New(apperr.Forbidden, "This token lacks the %q scope.", name)
+			}
+			if name == accounts.ScopeAdmin && !mustUser(c).IsAdmin() {
+				return apperr.New(apperr.Forbidden, "Only admins can use the admin API.")
+			}
+			return next(c)
+		}
+	}
+}
+
+// apiRateLimit spends one request from the token's bucket and reports the
+// bucket in RateLimit-* headers.
+func (s *Server) apiRateLimit(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		tok, _ := c.Get(tokenContextKey).(accounts.Token)
+		r := s.limiter.Allow(tok.ID)
+		h := c.Response().Header()
+		h.Set("RateLimit-Limit", strconv.Itoa(r.Limit))
+		h.Set("RateLimit-Remaining", strconv.Itoa(r.Remaining))
+		h.Set("RateLimit-Reset", strconv.Itoa(int(r.Reset.Seconds()+0.999)))
+		if !r.Allowed {
+			h.Set("Retry-After", strconv.Itoa(int(r.RetryAfter.Seconds()+0.999)))
+			return apperr.New(apperr.RateLimited, "Rate limit exceeded. Retry after %d seconds.", int(r.RetryAfter.Seconds()+0.999))
+		}
+		return next(c)
+	}
+}
+
+// writeJSONBody encodes v without HTML escaping surprises and with a newline.
+func writeJSONBody(c echo.Context, v any) error {
+	enc := json.NewEncoder(c.Response())
+	return enc.Encode(v)
+}
+
+// bindJSON decodes the request body strictly: unknown fields and trailing
+// data are errors, so typos in a client do not silently do nothing.
+func bindJSON(c echo.Context, v any) error {
+	if ct := c.Request().Header.Get(echo.HeaderContentType); !strings.HasPrefix(ct, echo.MIMEApplicationJSON) {
+		return apperr.New(apperr.Invalid, "Send a JSON body with Content-Type: application/json.")
+	}
+	dec := json.NewDecoder(c.Request().Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if strings.Contains(err.Error(), "request body too large") {
+			return apperr.Wrap(apperr.TooLarge, err, "The request body is too large.")
+		}
+		return apperr.Wrap(apperr.Invalid, err, "The JSON body is not valid: %s.", jsonErrorText(err))
+	}
+	if dec.More() {
+		return apperr.New(apperr.Invalid, "The JSON body has trailing data.")
+	}
+	return nil
+}
+
+// jsonErrorText describes a decoding error without echoing the body.
+func jsonErrorText(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	var synErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		return "field " + typeErr.Field + " has the wrong type"
+	case errors.As(err, &synErr):
+		return "syntax error at byte " + strconv.FormatInt(synErr.Offset, 10)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
+	}
+	return "it could not be read"
+}
+
+func apiJSON(c echo.Context, status int, v any) error {
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+	c.Response().WriteHeader(status)
+	return writeJSONBody(c, v)
+}

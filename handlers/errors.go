@@ -1,0 +1,181 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/scratchpad/scratchpad/internal/apperr"
+	"github.com/scratchpad/scratchpad/views"
+)
+
+// statusOf maps each domain error kind to its HTTP status, in one place.
+func statusOf(kind apperr.Kind) int {
+	switch kind {
+	case apperr.NotFound:
+		return http.StatusNotFound
+	case apperr.Invalid:
+		return http.StatusUnprocessableEntity
+	case apperr.Conflict, apperr.StaleVersion:
+		return http.StatusConflict
+	case apperr.Locked:
+		return http.StatusLocked
+	case apperr.Unauthorized:
+		return http.StatusUnauthorized
+	case apperr.Forbidden:
+		return http.StatusForbidden
+	case apperr.RateLimited:
+		return http.StatusTooManyRequests
+	case apperr.TooLarge:
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusInternalServerError
+}
+
+// kindOfStatus classifies errors raised by Echo itself (unknown routes,
+// oversized bodies, CSRF failures) in the same vocabulary.
+func kindOfStatus(status int) apperr.Kind {
+	switch status {
+	case http.StatusNotFound, http.StatusMethodNotAllowed:
+		return apperr.NotFound
+	case http.StatusUnauthorized:
+		return apperr.Unauthorized
+	case http.StatusForbidden:
+		return apperr.Forbidden
+	case http.StatusTooManyRequests:
+		return apperr.RateLimited
+	case http.StatusRequestEntityTooLarge:
+		return apperr.TooLarge
+	case http.StatusBadRequest, http.StatusUnprocessableEntity, http.StatusUnsupportedMediaType:
+		return apperr.Invalid
+	case http.StatusConflict:
+		return apperr.Conflict
+	}
+	return apperr.Internal
+}
+
+var titles = map[apperr.Kind]string{
+	apperr.NotFound:     "Not found",
+	apperr.Invalid:      "Invalid input",
+	apperr.Conflict:     "Conflict",
+	apperr.StaleVersion: "Changed meanwhile",
+	apperr.Locked:       "Locked",
+	apperr.Unauthorized: "Sign-in required",
+	apperr.Forbidden:    "Forbidden",
+	apperr.RateLimited:  "Too many requests",
+	apperr.TooLarge:     "Too large",
+	apperr.Internal:     "Something went wrong",
+}
+
+// normalize turns any error into a domain error with a user-safe message.
+func normalize(err error) *apperr.Error {
+	var ae *apperr.Error
+	if errors.As(err, &ae) {
+		return ae
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		kind := kindOfStatus(he.Code)
+		msg := defaultMessage(kind)
+		if he.Code == http.StatusMethodNotAllowed {
+			msg = "That page does not exist."
+		}
+		if kind == apperr.Forbidden && strings.Contains(fmt.Sprint(he.Message), "csrf") || he.Code == http.StatusBadRequest && strings.Contains(fmt.Sprint(he.Message), "csrf") {
+			kind, msg = apperr.Forbidden, "This form expired or came from another site. Reload the page and try again."
+		}
+		return &apperr.Error{Kind: kind, Message: msg, Cause: err}
+	}
+	return &apperr.Error{Kind: apperr.Internal, Message: apperr.MessageOf(err), Cause: err}
+}
+
+func defaultMessage(kind apperr.Kind) string {
+	switch kind {
+	case apperr.NotFound:
+		return "That page does not exist, or you do not have access to it."
+	case apperr.Unauthorized:
+		return "Please sign in."
+	case apperr.Forbidden:
+		return "You do not have permission to do that."
+	case apperr.TooLarge:
+		return "The request is too large."
+	case apperr.RateLimited:
+		return "Too many requests. Please slow down."
+	case apperr.Invalid:
+		return "The request is not valid."
+	}
+	return apperr.MessageOf(nil)
+}
+
+// handleError is Echo's error handler: the one place errors become a full
+// error page, an htmx toast, or problem+json, each without internal detail.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	e := normalize(err)
+	status := statusOf(e.Kind)
+	if status >= 500 {
+		s.Logger.ErrorContext(c.Request().Context(), "request failed", "err", err, "path", c.Request().URL.Path)
+	}
+	var werr error
+	switch {
+	case isAPI(c):
+		werr = writeProblem(c, status, e)
+	case isHTMX(c):
+		// A failed htmx request shows a toast wherever it was aimed.
+		c.Response().Header().Set("HX-Retarget", "#toasts")
+		c.Response().Header().Set("HX-Reswap", "beforeend")
+		werr = render(c, status, views.Toast("error", e.Message))
+	case status == http.StatusUnauthorized:
+		werr = c.Redirect(http.StatusSeeOther, "/signin?next="+url.QueryEscape(safeNext(c.Request().URL.RequestURI())))
+	default:
+		werr = render(c, status, views.ErrorPage(s.page(c, titles[e.Kind], ""), status, titles[e.Kind], e.Message))
+	}
+	if werr != nil {
+		s.Logger.ErrorContext(c.Request().Context(), "writing error response", "err", werr)
+	}
+}
+
+// problem is an RFC 9457 problem document with our stable code.
+type problem struct {
+	Type   string              `json:"type"`
+	Title  string              `json:"title"`
+	Status int                 `json:"status"`
+	Detail string              `json:"detail"`
+	Code   string              `json:"code"`
+	Errors []apperr.FieldError `json:"errors,omitempty"`
+}
+
+func writeProblem(c echo.Context, status int, e *apperr.Error) error {
+	p := problem{
+		Type:   "https://scratchpad.dev/problems/" + string(e.Kind),
+		Title:  titles[e.Kind],
+		Status: status,
+		Detail: e.Message,
+		Code:   string(e.Kind),
+		Errors: e.Fields,
+	}
+	if e.Kind == apperr.Unauthorized {
+		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="scratchpad"`)
+	}
+	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
+	c.Response().WriteHeader(status)
+	return writeJSONBody(c, p)
+}
+
+func isAPI(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/api/") }
+
+// safeNext keeps post-sign-in redirects on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

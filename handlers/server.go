@@ -1,0 +1,61 @@
+// Package handlers is Scratchpad's HTTP layer: every route in one place
+// (routes.go), middleware, the single mapping of domain errors to pages,
+// htmx fragments and problem+json, and one file per resource. Handlers are
+// thin: parse input, call one domain method, render a view or JSON.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/scratchpad/scratchpad/internal/accounts"
+	"github.com/scratchpad/scratchpad/internal/clerkauth"
+	"github.com/scratchpad/scratchpad/internal/config"
+	"github.com/scratchpad/scratchpad/internal/events"
+	"github.com/scratchpad/scratchpad/internal/jobs"
+	"github.com/scratchpad/scratchpad/internal/ratelimit"
+)
+
+// Deps are the parts the HTTP layer calls into. main (through internal/app)
+// builds them once.
+type Deps struct {
+	Config   config.Config
+	Logger   *slog.Logger
+	Accounts *accounts.Service
+	Jobs     *jobs.Service
+	Broker   *events.Broker
+	// Clerk is nil unless Clerk sign-in is configured.
+	Clerk    *clerkauth.Client
+	Sessions *scs.SessionManager
+	// Registry receives the HTTP metrics; /metrics serves it.
+	Registry *prometheus.Registry
+	// Ready reports whether the instance can serve: database reachable and
+	// migrations current.
+	Ready func(ctx context.Context) error
+}
+
+// Server holds the dependencies every handler uses.
+type Server struct {
+	Deps
+	limiter *ratelimit.Limiter
+	metrics *httpMetrics
+}
+
+// New returns the Echo instance with every route and middleware installed.
+func New(d Deps) *echo.Echo {
+	s := &Server{
+		Deps:    d,
+		limiter: ratelimit.New(d.Config.APIRateLimit, d.Config.APIRateBurst),
+		metrics: newHTTPMetrics(d.Registry),
+	}
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = s.handleError
+	s.routes(e)
+	return e
+}

@@ -1,0 +1,234 @@
+// Package app wires Scratchpad together: the pool, the domain services, the
+// River client, the live-event listener and broker, and the HTTP handler.
+// main uses it to serve; tests use it to run whole instances.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/alexedwards/scs/pgxstore"
+	"github.com/alexedwards/scs/v2"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/scratchpad/scratchpad/handlers"
+	"github.com/scratchpad/scratchpad/internal/accounts"
+	"github.com/scratchpad/scratchpad/internal/clerkauth"
+	"github.com/scratchpad/scratchpad/internal/config"
+	"github.com/scratchpad/scratchpad/internal/events"
+	"github.com/scratchpad/scratchpad/internal/jobs"
+	"github.com/scratchpad/scratchpad/migrations"
+)
+
+// App is one running Scratchpad instance.
+type App struct {
+	Config   config.Config
+	Logger   *slog.Logger
+	Pool     *pgxpool.Pool
+	Accounts *accounts.Service
+	Jobs     *jobs.Service
+	River    *jobs.Client
+	Broker   *events.Broker
+	Handler  http.Handler
+
+	listener *events.Listener
+	sessions *scs.SessionManager
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+}
+
+// Options tunes New for tests.
+type Options struct {
+	// ClerkAPIURL and HTTPClient point Clerk at a local fake in tests.
+	ClerkHTTPClient *http.Client
+	// NoPeriodicJobs leaves periodic jobs out.
+	NoPeriodicJobs bool
+}
+
+// New builds an instance over pool. Nothing runs until Start.
+func New(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts Options) (*App, error) {
+	a := &App{Config: cfg, Logger: logger, Pool: pool}
+	a.Accounts = accounts.NewService(pool)
+
+	river, err := jobs.NewClient(pool, jobs.Options{
+		Queues: cfg.JobQueues, Logger: logger, Accounts: a.Accounts, NoPeriodic: opts.NoPeriodicJobs,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.River = river
+	a.Jobs = jobs.NewService(river, pool)
+
+	a.Broker = events.NewBroker(events.BrokerOptions{Renderer: handlers.EventRenderer(logger), Logger: logger})
+	a.listener = events.NewListener(pool, a.Broker, logger)
+
+	var clerk *clerkauth.Client
+	if cfg.ClerkEnabled() {
+		clerk, err = clerkauth.New(clerkauth.Config{
+			SecretKey: cfg.ClerkSecretKey, PublishableKey: cfg.ClerkPublishableKey,
+			APIURL: cfg.ClerkAPIURL, HTTPClient: opts.ClerkHTTPClient,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("app: clerk: %w", err)
+		}
+	}
+
+	a.sessions = scs.New()
+	a.sessions.Store = pgxstore.NewWithCleanupInterval(pool, 0) // the purge job cleans up
+	a.sessions.Lifetime = cfg.SessionLifetime
+	a.sessions.IdleTimeout = cfg.SessionIdleTimeout
+	a.sessions.Cookie.Name = "sp_session"
+	a.sessions.Cookie.HttpOnly = true
+	a.sessions.Cookie.SameSite = http.SameSiteStrictMode
+	a.sessions.Cookie.Secure = cfg.SecureCookies()
+	a.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		logger.ErrorContext(r.Context(), "session", "err", err)
+		http.Error(w, "Something went wrong on our side. Please try again.", http.StatusInternalServerError)
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "scratchpad_sse_subscribers", Help: "Open server-sent event streams on this instance.",
+	}, func() float64 { return float64(a.Broker.Subscribers()) }))
+	reg.MustRegister(&jobStateCollector{jobs: a.Jobs, logger: logger})
+
+	a.Handler = handlers.New(handlers.Deps{
+		Config: cfg, Logger: logger, Accounts: a.Accounts, Jobs: a.Jobs, Broker: a.Broker,
+		Clerk: clerk, Sessions: a.sessions, Registry: reg, Ready: a.ready,
+	})
+	return a, nil
+}
+
+// ready reports whether the database answers and has every migration.
+func (a *App) ready(ctx context.Context) error {
+	if err := a.Pool.Ping(ctx); err != nil {
+		return fmt.Errorf("database unreachable: %w", err)
+	}
+	db := stdlib.OpenDBFromPool(a.Pool)
+	defer db.Close()
+	pending, err := migrations.Pending(ctx, db)
+	if err != nil {
+		return fmt.Errorf("checking migrations: %w", err)
+	}
+	if pending {
+		return errors.New("migrations pending: run `scratchpad migrate`")
+	}
+	return nil
+}
+
+// Start runs the background parts: the LISTEN connection and River.
+func (a *App) Start(ctx context.Context) error {
+	ctx, a.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		if err := a.listener.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			a.Logger.Error("event listener stopped", "err", err)
+		}
+	}()
+	if err := a.River.Start(ctx); err != nil {
+		a.cancel()
+		return fmt.Errorf("app: start river: %w", err)
+	}
+	return nil
+}
+
+// Stop shuts the background parts down: SSE streams close, River stops
+// softly (running jobs finish) and, when ctx runs out, hard (they are
+// cancelled and retried later), then the listener ends.
+func (a *App) Stop(ctx context.Context) {
+	a.Broker.Close()
+	soft, cancel := context.WithTimeout(ctx, softStopShare(ctx))
+	defer cancel()
+	if err := a.River.Stop(soft); err != nil {
+		a.Logger.Warn("river soft stop timed out; cancelling running jobs", "err", err)
+		if err := a.River.StopAndCancel(ctx); err != nil {
+			a.Logger.Error("river hard stop", "err", err)
+		}
+	}
+	if a.cancel != nil {
+		a.cancel()
+	}
+	a.wg.Wait()
+}
+
+// softStopShare gives River's soft stop two thirds of the time left.
+func softStopShare(ctx context.Context) time.Duration {
+	if dl, ok := ctx.Deadline(); ok {
+		return time.Until(dl) * 2 / 3
+	}
+	return 10 * time.Second
+}
+
+// Serve runs the HTTP server on ln until ctx is done, then drains it: no new
+// connections, SSE streams closed, in-flight requests finished, background
+// parts stopped. The caller closes the pool afterwards.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	if err := a.Start(ctx); err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           a.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.Logger.Info("serving", "addr", ln.Addr().String(), "url", a.Config.BaseURL)
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	a.Logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+	defer cancel()
+	a.Broker.Close() // SSE streams would otherwise hold Shutdown open
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		a.Logger.Warn("http shutdown", "err", err)
+	}
+	a.Stop(shutdownCtx)
+	if errors.Is(serveErr, http.ErrServerClosed) {
+		return nil
+	}
+	return serveErr
+}
+
+// jobStateCollector exports the number of jobs in each state at scrape time.
+type jobStateCollector struct {
+	jobs   *jobs.Service
+	logger *slog.Logger
+}
+
+var jobStateDesc = prometheus.NewDesc("scratchpad_jobs", "Background jobs by state.", []string{"state"}, nil)
+
+func (c *jobStateCollector) Describe(ch chan<- *prometheus.Desc) { ch <- jobStateDesc }
+
+func (c *jobStateCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	counts, err := c.jobs.CountByState(ctx)
+	if err != nil {
+		c.logger.Warn("metrics: count jobs", "err", err)
+		return
+	}
+	for _, st := range jobs.States() {
+		ch <- prometheus.MustNewConstMetric(jobStateDesc, prometheus.GaugeValue, float64(counts[st]), st)
+	}
+}
+
+// EventsReady is closed once this instance listens for live events, so tests
+// can wait for it instead of sleeping.
+func (a *App) EventsReady() <-chan struct{} { return a.listener.Ready() }

@@ -1,0 +1,193 @@
+// Package config loads Scratchpad's configuration from environment variables
+// once, in main, into a typed struct that is passed down. Every variable is
+// documented in README.md and .env.example.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration of one Scratchpad process.
+type Config struct {
+	// Port is the HTTP port (PORT, default 3010).
+	Port int
+	// BaseURL is the public address of the app (BASE_URL), used for links and
+	// to decide whether cookies are Secure.
+	BaseURL string
+	// DatabaseURL is the PostgreSQL URL (DATABASE_URL). Empty means "start a
+	// private cluster under DataDir".
+	DatabaseURL string
+	// DataDir holds the private PostgreSQL cluster (DATA_DIR, default .data).
+	DataDir string
+	// DBMaxConns caps the connection pool (DB_MAX_CONNS, default 20).
+	DBMaxConns int32
+
+	// LogLevel is debug, info, warn or error (LOG_LEVEL, default info).
+	LogLevel slog.Level
+	// LogFormat is text or json (LOG_FORMAT, default text).
+	LogFormat string
+
+	// SessionLifetime bounds a browser session (SESSION_LIFETIME, default 720h).
+	SessionLifetime time.Duration
+	// SessionIdleTimeout signs out idle browsers (SESSION_IDLE_TIMEOUT, default 168h).
+	SessionIdleTimeout time.Duration
+
+	// ClerkSecretKey and ClerkPublishableKey switch sign-in to Clerk when both
+	// are set (CLERK_SECRET_KEY, CLERK_PUBLISHABLE_KEY).
+	ClerkSecretKey      string
+	ClerkPublishableKey string
+	// ClerkAPIURL overrides Clerk's Backend API address (CLERK_API_URL).
+	ClerkAPIURL string
+
+	// JobQueues maps River queue names to worker counts (JOB_QUEUES,
+	// default "default:4,imports:2").
+	JobQueues map[string]int
+
+	// APIRateLimit is requests per minute per API token (API_RATE_LIMIT,
+	// default 600); APIRateBurst is the bucket size (API_RATE_BURST, default 60).
+	APIRateLimit int
+	APIRateBurst int
+
+	// MaxBodyBytes caps ordinary request bodies (MAX_BODY_BYTES, default 1 MiB).
+	MaxBodyBytes int64
+	// MaxUploadBytes caps file uploads such as CSVs (MAX_UPLOAD_BYTES, default 2 GiB).
+	MaxUploadBytes int64
+
+	// ShutdownTimeout bounds the graceful drain on exit (SHUTDOWN_TIMEOUT, default 20s).
+	ShutdownTimeout time.Duration
+}
+
+// ClerkEnabled reports whether sign-in goes through Clerk.
+func (c Config) ClerkEnabled() bool { return c.ClerkSecretKey != "" && c.ClerkPublishableKey != "" }
+
+// SecureCookies reports whether cookies must carry the Secure flag: whenever
+// the app is served over HTTPS.
+func (c Config) SecureCookies() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+
+// Load reads the configuration through getenv (os.Getenv in main, a map in
+// tests) and reports every invalid variable at once.
+func Load(getenv func(string) string) (Config, error) {
+	l := loader{getenv: getenv}
+	c := Config{
+		Port:                l.int("PORT", 3010),
+		DatabaseURL:         l.str("DATABASE_URL", ""),
+		DataDir:             l.str("DATA_DIR", ".data"),
+		DBMaxConns:          int32(l.int("DB_MAX_CONNS", 20)),
+		LogFormat:           l.oneOf("LOG_FORMAT", "text", "text", "json"),
+		SessionLifetime:     l.duration("SESSION_LIFETIME", 720*time.Hour),
+		SessionIdleTimeout:  l.duration("SESSION_IDLE_TIMEOUT", 168*time.Hour),
+		ClerkSecretKey:      l.str("CLERK_SECRET_KEY", ""),
+		ClerkPublishableKey: l.str("CLERK_PUBLISHABLE_KEY", ""),
+		ClerkAPIURL:         l.str("CLERK_API_URL", ""),
+		JobQueues:           l.queues("JOB_QUEUES", "default:4,imports:2"),
+		APIRateLimit:        l.int("API_RATE_LIMIT", 600),
+		APIRateBurst:        l.int("API_RATE_BURST", 60),
+		MaxBodyBytes:        int64(l.int("MAX_BODY_BYTES", 1<<20)),
+		MaxUploadBytes:      int64(l.int("MAX_UPLOAD_BYTES", 2<<30)),
+		ShutdownTimeout:     l.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
+	}
+	c.BaseURL = strings.TrimRight(l.str("BASE_URL", fmt.Sprintf("http://localhost:%d", c.Port)), "/")
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		l.fail("BASE_URL", "must be an http(s) URL such as https://scratchpad.example.com")
+	}
+	switch strings.ToLower(l.str("LOG_LEVEL", "info")) {
+	case "debug":
+		c.LogLevel = slog.LevelDebug
+	case "info":
+		c.LogLevel = slog.LevelInfo
+	case "warn":
+		c.LogLevel = slog.LevelWarn
+	case "error":
+		c.LogLevel = slog.LevelError
+	default:
+		l.fail("LOG_LEVEL", "must be debug, info, warn or error")
+	}
+	if (c.ClerkSecretKey == "") != (c.ClerkPublishableKey == "") {
+		l.fail("CLERK_SECRET_KEY", "CLERK_SECRET_KEY and CLERK_PUBLISHABLE_KEY must be set together")
+	}
+	if c.Port <= 0 || c.Port > 65535 {
+		l.fail("PORT", "must be between 1 and 65535")
+	}
+	if c.APIRateLimit <= 0 || c.APIRateBurst <= 0 {
+		l.fail("API_RATE_LIMIT", "API_RATE_LIMIT and API_RATE_BURST must be positive")
+	}
+	if c.DBMaxConns < 4 {
+		l.fail("DB_MAX_CONNS", "must be at least 4")
+	}
+	return c, errors.Join(l.errs...)
+}
+
+type loader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (l *loader) fail(name, msg string) { l.errs = append(l.errs, fmt.Errorf("%s: %s", name, msg)) }
+
+func (l *loader) str(name, def string) string {
+	if v := strings.TrimSpace(l.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (l *loader) int(name string, def int) int {
+	v := l.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		l.fail(name, "must be a whole number")
+		return def
+	}
+	return n
+}
+
+func (l *loader) duration(name string, def time.Duration) time.Duration {
+	v := l.str(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		l.fail(name, "must be a positive duration such as 30s, 15m or 720h")
+		return def
+	}
+	return d
+}
+
+func (l *loader) oneOf(name, def string, allowed ...string) string {
+	v := strings.ToLower(l.str(name, def))
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	l.fail(name, "must be one of "+strings.Join(allowed, ", "))
+	return def
+}
+
+// queues parses "name:workers,name:workers".
+func (l *loader) queues(name, def string) map[string]int {
+	out := map[string]int{}
+	for _, part := range strings.Split(l.str(name, def), ",") {
+		q, n, ok := strings.Cut(strings.TrimSpace(part), ":")
+		workers, err := strconv.Atoi(n)
+		if !ok || q == "" || err != nil || workers <= 0 {
+			l.fail(name, `must look like "default:4,imports:2"`)
+			return map[string]int{"default": 4}
+		}
+		out[q] = workers
+	}
+	if _, ok := out["default"]; !ok {
+		out["default"] = 4
+	}
+	return out
+}

@@ -1,0 +1,201 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/scratchpad/scratchpad/internal/accounts"
+	"github.com/scratchpad/scratchpad/internal/apperr"
+)
+
+// Client is the River client type the app uses.
+type Client = river.Client[pgx.Tx]
+
+// Options configures NewClient.
+type Options struct {
+	// Queues maps queue names to worker counts.
+	Queues map[string]int
+	Logger *slog.Logger
+	// Workers lets other packages add their job kinds before the client
+	// starts; NewClient adds this package's own.
+	Workers *river.Workers
+	// Accounts is used by the purge job.
+	Accounts *accounts.Service
+	// NoPeriodic leaves periodic jobs out (tests that count jobs).
+	NoPeriodic bool
+}
+
+// NewClient builds the River client with every worker and periodic job.
+func NewClient(pool *pgxpool.Pool, opts Options) (*Client, error) {
+	workers := opts.Workers
+	if workers == nil {
+		workers = river.NewWorkers()
+	}
+	river.AddWorker(workers, &PurgeExpiredWorker{Accounts: opts.Accounts})
+
+	queues := map[string]river.QueueConfig{}
+	for name, n := range opts.Queues {
+		queues[name] = river.QueueConfig{MaxWorkers: n}
+	}
+	if _, ok := queues[river.QueueDefault]; !ok {
+		queues[river.QueueDefault] = river.QueueConfig{MaxWorkers: 4}
+	}
+	cfg := &river.Config{
+		Queues:  queues,
+		Workers: workers,
+		Logger:  opts.Logger,
+		// Finished jobs stay visible in /admin/jobs for a week.
+		CompletedJobRetentionPeriod: 7 * 24 * time.Hour,
+		CancelledJobRetentionPeriod: 7 * 24 * time.Hour,
+		DiscardedJobRetentionPeriod: 30 * 24 * time.Hour,
+	}
+	if !opts.NoPeriodic {
+		cfg.PeriodicJobs = []*river.PeriodicJob{
+			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+				func() (river.JobArgs, *river.InsertOpts) { return PurgeExpiredArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true, ID: "purge_expired"}),
+		}
+	}
+	client, err := river.NewClient(riverpgxv5.New(pool), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: new river client: %w", err)
+	}
+	return client, nil
+}
+
+// Job is a background job as people see it.
+type Job struct {
+	ID          int64
+	Kind        string
+	Queue       string
+	State       string
+	Attempt     int
+	MaxAttempts int
+	Errors      []string
+	CreatedAt   time.Time
+	AttemptedAt *time.Time
+	FinalizedAt *time.Time
+}
+
+// Cancellable reports whether the job can still be cancelled.
+func (j Job) Cancellable() bool {
+	switch rivertype.JobState(j.State) {
+	case rivertype.JobStateCompleted, rivertype.JobStateCancelled, rivertype.JobStateDiscarded:
+		return false
+	}
+	return true
+}
+
+func jobFromRow(r *rivertype.JobRow) Job {
+	j := Job{
+		ID: r.ID, Kind: r.Kind, Queue: r.Queue, State: string(r.State), Attempt: r.Attempt,
+		MaxAttempts: r.MaxAttempts, CreatedAt: r.CreatedAt, AttemptedAt: r.AttemptedAt, FinalizedAt: r.FinalizedAt,
+	}
+	for _, e := range r.Errors {
+		j.Errors = append(j.Errors, e.Error)
+	}
+	return j
+}
+
+// Service lists and cancels jobs for admins.
+type Service struct {
+	client *Client
+	pool   *pgxpool.Pool
+}
+
+// NewService returns the jobs service over client.
+func NewService(client *Client, pool *pgxpool.Pool) *Service {
+	return &Service{client: client, pool: pool}
+}
+
+// JobFilter selects jobs for the admin list.
+type JobFilter struct {
+	// State limits the list to one state; empty means all.
+	State string
+	Limit int
+}
+
+// FindJobs returns the most recent jobs, newest first. Errors: Invalid
+// (unknown state).
+func (s *Service) FindJobs(ctx context.Context, f JobFilter) ([]Job, error) {
+	limit := f.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	params := river.NewJobListParams().First(limit).OrderBy(river.JobListOrderByID, river.SortOrderDesc)
+	if f.State != "" {
+		if !validState(f.State) {
+			return nil, apperr.InvalidFields("Unknown job state.", apperr.FieldError{Field: "state", Message: "is not a job state"})
+		}
+		params = params.States(rivertype.JobState(f.State))
+	}
+	res, err := s.client.JobList(ctx, params)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: list: %w", err)
+	}
+	out := make([]Job, 0, len(res.Jobs))
+	for _, r := range res.Jobs {
+		out = append(out, jobFromRow(r))
+	}
+	return out, nil
+}
+
+// CancelJob cancels a job that has not finished; a running job is told to
+// stop. Errors: NotFound.
+func (s *Service) CancelJob(ctx context.Context, id int64) (Job, error) {
+	row, err := s.client.JobCancel(ctx, id)
+	if errors.Is(err, river.ErrNotFound) {
+		return Job{}, apperr.New(apperr.NotFound, "Job not found.")
+	}
+	if err != nil {
+		return Job{}, fmt.Errorf("jobs: cancel: %w", err)
+	}
+	return jobFromRow(row), nil
+}
+
+// States lists every job state in the order the admin filter shows them.
+func States() []string {
+	out := []string{}
+	for _, s := range rivertype.JobStates() {
+		out = append(out, string(s))
+	}
+	return out
+}
+
+func validState(s string) bool {
+	for _, st := range rivertype.JobStates() {
+		if string(st) == s {
+			return true
+		}
+	}
+	return false
+}
+
+// CountByState counts jobs per state for the jobs-by-state metric. River's
+// tables are outside sqlc's schema (they come from River's own migrations),
+// so this one statement is written here.
+func (s *Service) CountByState(ctx context.Context) (map[string]int64, error) {
+	rows, err := s.pool.Query(ctx, `SELECT state::text, count(*) FROM river_job GROUP BY state`)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int64{}
+	for rows.Next() {
+		var st string
+		var n int64
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, err
+		}
+		out[st] = n
+	}
+	return out, rows.Err()
+}

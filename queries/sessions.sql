@@ -1,0 +1,2 @@
+-- name: PurgeExpiredSessions :execrows
+DELETE FROM sessions WHERE expiry < now();
