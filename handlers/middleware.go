@@ -238,6 +238,21 @@ func (s *Server) clerkUser(ctx context.Context, r *http.Request) (accounts.User,
 	return u, true, nil
 }
 
+const sessionLoadedKey = "session_loaded"
+
+// inSession notes that the session middleware ran, so error pages know they
+// may read flash messages, and renders errors while the session is still
+// open, so popping a flash for an error page is saved too.
+func inSession(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Set(sessionLoadedKey, true)
+		if err := next(c); err != nil {
+			c.Error(err)
+		}
+		return nil
+	}
+}
+
 // requireUser sends signed-out browsers to the sign-in page.
 func requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {

@@ -56,6 +56,9 @@ func (s *Server) flash(c echo.Context, kind, message string) {
 }
 
 func (s *Server) popFlashes(c echo.Context) []views.Flash {
+	if c.Get(sessionLoadedKey) == nil {
+		return nil // an error raised before the session loaded
+	}
 	list, _ := s.Sessions.Pop(c.Request().Context(), flashKey).([]views.Flash)
 	return list
 }

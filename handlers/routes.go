@@ -30,7 +30,7 @@ func (s *Server) routes(e *echo.Echo) {
 
 	// Browser routes: sessions, CSRF, the current user.
 	web := e.Group("", middleware.BodyLimit(sizeString(s.Config.MaxBodyBytes)),
-		echo.WrapMiddleware(s.Sessions.LoadAndSave), s.csrf(), s.loadUser, noStore)
+		echo.WrapMiddleware(s.Sessions.LoadAndSave), inSession, s.csrf(), s.loadUser, noStore)
 
 	web.GET("/signup", s.signUpPage)
 	web.POST("/signup", s.signUp)
@@ -56,12 +56,13 @@ func (s *Server) routes(e *echo.Echo) {
 	admin.GET("/jobs", s.adminJobs)
 	admin.POST("/jobs/:id/cancel", s.adminCancelJob)
 
-	e.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
+	web.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
 }
 
 // apiRoutes lists the JSON API, documented in openapi.json.
 func (s *Server) apiRoutes(api *echo.Group) {
 	api.GET("/openapi.json", s.openAPIDocument)
+	api.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
 
 	authed := api.Group("", s.apiAuth, s.apiRateLimit)
 	authed.GET("/me", s.apiMe, s.scope("read"))

@@ -42,4 +42,3 @@ const usage = `usage:
   scratchpad user create --email E --password P [--name N] [--admin]
   scratchpad user grant-admin EMAIL
   scratchpad token create --email E --name N --scopes read,write[,publish,admin] [--expires 720h]`
-
