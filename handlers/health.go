@@ -23,7 +23,7 @@ func (s *Server) readyz(c echo.Context) error {
 	defer cancel()
 	if err := s.Ready(ctx); err != nil {
 		s.Logger.WarnContext(ctx, "not ready", "err", err)
-		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 }
