@@ -188,7 +188,8 @@ func (s *Service) UpdateProfile(ctx context.Context, userID, name string) (User,
 }
 
 // ChangePassword replaces the password after checking the current one.
-// Errors: Invalid (wrong current password or weak new one), NotFound.
+// Errors: Invalid (wrong current password or weak new one), Forbidden
+// (a Clerk account without a password), NotFound.
 func (s *Service) ChangePassword(ctx context.Context, userID, current, next string) error {
 	row, err := s.q.GetUserByID(ctx, userID)
 	if db.IsNoRows(err) {
@@ -197,15 +198,18 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, next stri
 	if err != nil {
 		return fmt.Errorf("accounts: change password: %w", err)
 	}
-	if row.PasswordHash != nil {
-		ok, err := checkPassword(*row.PasswordHash, current)
-		if err != nil {
-			return fmt.Errorf("accounts: change password: %w", err)
-		}
-		if !ok {
-			return apperr.InvalidFields("Your current password is not correct.",
-				apperr.FieldError{Field: "current_password", Message: "is not correct"})
-		}
+	if row.PasswordHash == nil {
+		// Accounts that sign in through Clerk have no password here; setting
+		// one would open a second way in that skips Clerk.
+		return apperr.New(apperr.Forbidden, "Your password is managed by Clerk.")
+	}
+	ok, err := checkPassword(*row.PasswordHash, current)
+	if err != nil {
+		return fmt.Errorf("accounts: change password: %w", err)
+	}
+	if !ok {
+		return apperr.InvalidFields("Your current password is not correct.",
+			apperr.FieldError{Field: "current_password", Message: "is not correct"})
 	}
 	if msg := validatePassword(next); msg != "" {
 		return apperr.InvalidFields("Please choose a stronger password.", apperr.FieldError{Field: "new_password", Message: msg})
