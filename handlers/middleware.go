@@ -224,6 +224,10 @@ func (s *Server) clerkUser(ctx context.Context, r *http.Request) (accounts.User,
 	u, err := s.Accounts.FindUserByClerkID(ctx, sess.UserID)
 	if apperr.Is(err, apperr.NotFound) {
 		profile, ferr := s.Clerk.FetchUser(ctx, sess.UserID)
+		if errors.Is(ferr, clerkauth.ErrUserNotFound) {
+			// Deleted at Clerk after the token was issued: signed out.
+			return accounts.User{}, false, nil
+		}
 		if ferr != nil {
 			return accounts.User{}, false, fmt.Errorf("fetch clerk user: %w", ferr)
 		}

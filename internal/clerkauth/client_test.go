@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+
+	"github.com/scratchpad/scratchpad/internal/clerkauth/clerkfake"
 )
 
 func TestNew(t *testing.T) {
@@ -19,8 +21,8 @@ func TestNew(t *testing.T) {
 	}{
 		{
 			name:            "test keys",
-			cfg:             Config{SecretKey: testSecretKey, PublishableKey: testPublishableKey},
-			wantFrontendAPI: "clerk.example.accounts.dev",
+			cfg:             Config{SecretKey: clerkfake.SecretKey, PublishableKey: clerkfake.PublishableKey},
+			wantFrontendAPI: clerkfake.FrontendAPI,
 		},
 		{
 			name:            "live keys",
@@ -34,24 +36,24 @@ func TestNew(t *testing.T) {
 		},
 		{
 			name:            "API URL override",
-			cfg:             Config{SecretKey: testSecretKey, PublishableKey: testPublishableKey, APIURL: "http://127.0.0.1:9/v1/"},
-			wantFrontendAPI: "clerk.example.accounts.dev",
+			cfg:             Config{SecretKey: clerkfake.SecretKey, PublishableKey: clerkfake.PublishableKey, APIURL: "http://127.0.0.1:9/v1/"},
+			wantFrontendAPI: clerkfake.FrontendAPI,
 		},
 		{name: "no keys", cfg: Config{}, wantErr: true},
-		{name: "missing secret key", cfg: Config{PublishableKey: testPublishableKey}, wantErr: true},
-		{name: "missing publishable key", cfg: Config{SecretKey: testSecretKey}, wantErr: true},
-		{name: "secret key without environment", cfg: Config{SecretKey: "sk_abc", PublishableKey: testPublishableKey}, wantErr: true},
-		{name: "secret key with prefix only", cfg: Config{SecretKey: "sk_test_", PublishableKey: testPublishableKey}, wantErr: true},
-		{name: "publishable key as secret key", cfg: Config{SecretKey: testPublishableKey, PublishableKey: testPublishableKey}, wantErr: true},
-		{name: "secret key as publishable key", cfg: Config{SecretKey: testSecretKey, PublishableKey: testSecretKey}, wantErr: true},
-		{name: "secret key with whitespace", cfg: Config{SecretKey: "sk_test_abc\n", PublishableKey: testPublishableKey}, wantErr: true},
-		{name: "mixed environments", cfg: Config{SecretKey: "sk_live_abc", PublishableKey: testPublishableKey}, wantErr: true},
-		{name: "publishable key not base64", cfg: Config{SecretKey: testSecretKey, PublishableKey: "pk_test_!!!"}, wantErr: true},
-		{name: "publishable key without dollar", cfg: Config{SecretKey: testSecretKey, PublishableKey: pk("test", "clerk.example.accounts.dev")}, wantErr: true},
-		{name: "publishable key with empty host", cfg: Config{SecretKey: testSecretKey, PublishableKey: pk("test", "$")}, wantErr: true},
-		{name: "publishable key with a path", cfg: Config{SecretKey: testSecretKey, PublishableKey: pk("test", "evil.example/x.js?$")}, wantErr: true},
-		{name: "relative API URL", cfg: Config{SecretKey: testSecretKey, PublishableKey: testPublishableKey, APIURL: "/v1"}, wantErr: true},
-		{name: "API URL with another scheme", cfg: Config{SecretKey: testSecretKey, PublishableKey: testPublishableKey, APIURL: "ftp://api.clerk.com/v1"}, wantErr: true},
+		{name: "missing secret key", cfg: Config{PublishableKey: clerkfake.PublishableKey}, wantErr: true},
+		{name: "missing publishable key", cfg: Config{SecretKey: clerkfake.SecretKey}, wantErr: true},
+		{name: "secret key without environment", cfg: Config{SecretKey: "sk_abc", PublishableKey: clerkfake.PublishableKey}, wantErr: true},
+		{name: "secret key with prefix only", cfg: Config{SecretKey: "sk_test_", PublishableKey: clerkfake.PublishableKey}, wantErr: true},
+		{name: "publishable key as secret key", cfg: Config{SecretKey: clerkfake.PublishableKey, PublishableKey: clerkfake.PublishableKey}, wantErr: true},
+		{name: "secret key as publishable key", cfg: Config{SecretKey: clerkfake.SecretKey, PublishableKey: clerkfake.SecretKey}, wantErr: true},
+		{name: "secret key with whitespace", cfg: Config{SecretKey: "sk_test_abc\n", PublishableKey: clerkfake.PublishableKey}, wantErr: true},
+		{name: "mixed environments", cfg: Config{SecretKey: "sk_live_abc", PublishableKey: clerkfake.PublishableKey}, wantErr: true},
+		{name: "publishable key not base64", cfg: Config{SecretKey: clerkfake.SecretKey, PublishableKey: "pk_test_!!!"}, wantErr: true},
+		{name: "publishable key without dollar", cfg: Config{SecretKey: clerkfake.SecretKey, PublishableKey: pk("test", "clerk.example.accounts.dev")}, wantErr: true},
+		{name: "publishable key with empty host", cfg: Config{SecretKey: clerkfake.SecretKey, PublishableKey: pk("test", "$")}, wantErr: true},
+		{name: "publishable key with a path", cfg: Config{SecretKey: clerkfake.SecretKey, PublishableKey: pk("test", "evil.example/x.js?$")}, wantErr: true},
+		{name: "relative API URL", cfg: Config{SecretKey: clerkfake.SecretKey, PublishableKey: clerkfake.PublishableKey, APIURL: "/v1"}, wantErr: true},
+		{name: "API URL with another scheme", cfg: Config{SecretKey: clerkfake.SecretKey, PublishableKey: clerkfake.PublishableKey, APIURL: "ftp://api.clerk.com/v1"}, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,7 +82,7 @@ func TestNew(t *testing.T) {
 func TestNewDoesNotLeakSecretKeyInErrors(t *testing.T) {
 	t.Parallel()
 	secret := "sk_prod_supersecretvalue"
-	_, err := New(Config{SecretKey: secret, PublishableKey: testPublishableKey})
+	_, err := New(Config{SecretKey: secret, PublishableKey: clerkfake.PublishableKey})
 	if err == nil {
 		t.Fatal("New() accepted a malformed secret key")
 	}

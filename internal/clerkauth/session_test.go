@@ -9,25 +9,27 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/scratchpad/scratchpad/internal/clerkauth/clerkfake"
 )
 
 func TestVerifySession(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
 	now := clock.Now()
-	ours := MustSigningKey(t, "ins_ours")
-	fake := MustFakeClerk(t, []signingKey{ours}, nil)
+	ours := clerkfake.MustSigningKey(t, "ins_ours")
+	fake := clerkfake.New(t, []clerkfake.SigningKey{ours}, nil)
 	client := MustClient(t, fake, clock)
 
-	imposter := MustSigningKey(t, "ins_ours")   // same kid, different key
-	stranger := MustSigningKey(t, "ins_theirs") // a kid we do not publish
-	withClaims := func(mutate func(*tokenClaims)) tokenClaims {
-		c := validClaims(now)
+	imposter := clerkfake.MustSigningKey(t, "ins_ours")   // same kid, different key
+	stranger := clerkfake.MustSigningKey(t, "ins_theirs") // a kid we do not publish
+	withClaims := func(mutate func(*clerkfake.Claims)) clerkfake.Claims {
+		c := clerkfake.ValidClaims(now)
 		mutate(&c)
 		return c
 	}
-	valid := validClaims(now)
-	parts := strings.Split(MustSign(t, ours, valid), ".")
+	valid := clerkfake.ValidClaims(now)
+	parts := strings.Split(clerkfake.MustSign(t, ours, valid), ".")
 
 	tests := []struct {
 		name        string
@@ -37,26 +39,26 @@ func TestVerifySession(t *testing.T) {
 	}{
 		{
 			name:  "valid token",
-			token: MustSign(t, ours, valid),
+			token: clerkfake.MustSign(t, ours, valid),
 			want:  Session{UserID: "user_2abc", SessionID: "sess_2xyz", Expiry: valid.Expiry.Truncate(time.Second)},
 		},
 		{
 			name:  "expired within leeway",
-			token: MustSign(t, ours, withClaims(func(c *tokenClaims) { c.Expiry = now.Add(-3 * time.Second) })),
+			token: clerkfake.MustSign(t, ours, withClaims(func(c *clerkfake.Claims) { c.Expiry = now.Add(-3 * time.Second) })),
 			want:  Session{UserID: "user_2abc", SessionID: "sess_2xyz", Expiry: now.Add(-3 * time.Second)},
 		},
-		{name: "expired", token: MustSign(t, ours, withClaims(func(c *tokenClaims) { c.Expiry = now.Add(-time.Minute) })), wantInvalid: true},
-		{name: "not yet valid", token: MustSign(t, ours, withClaims(func(c *tokenClaims) { c.NotBefore = now.Add(time.Minute) })), wantInvalid: true},
-		{name: "issued in the future", token: MustSign(t, ours, withClaims(func(c *tokenClaims) { c.IssuedAt = now.Add(time.Minute) })), wantInvalid: true},
-		{name: "no expiry", token: MustSign(t, ours, withClaims(func(c *tokenClaims) { c.Expiry = time.Time{} })), wantInvalid: true},
-		{name: "no subject", token: MustSign(t, ours, withClaims(func(c *tokenClaims) { c.Subject = "" })), wantInvalid: true},
-		{name: "no session id", token: MustSign(t, ours, withClaims(func(c *tokenClaims) { c.SessionID = "" })), wantInvalid: true},
-		{name: "another instance's issuer", token: MustSign(t, ours, withClaims(func(c *tokenClaims) { c.Issuer = "https://clerk.other.accounts.dev" })), wantInvalid: true},
-		{name: "non-Clerk issuer", token: MustSign(t, ours, withClaims(func(c *tokenClaims) { c.Issuer = "https://evil.example" })), wantInvalid: true},
-		{name: "signed by another key with our kid", token: MustSign(t, imposter, valid), wantInvalid: true},
-		{name: "signed by another key with its own kid", token: MustSign(t, stranger, valid), wantInvalid: true},
-		{name: "no kid", token: MustSign(t, signingKey{private: ours.private}, valid), wantInvalid: true},
-		{name: "tampered payload", token: parts[0] + "." + MustSignPayloadOnly(t, ours, withClaims(func(c *tokenClaims) { c.Subject = "user_admin" })) + "." + parts[2], wantInvalid: true},
+		{name: "expired", token: clerkfake.MustSign(t, ours, withClaims(func(c *clerkfake.Claims) { c.Expiry = now.Add(-time.Minute) })), wantInvalid: true},
+		{name: "not yet valid", token: clerkfake.MustSign(t, ours, withClaims(func(c *clerkfake.Claims) { c.NotBefore = now.Add(time.Minute) })), wantInvalid: true},
+		{name: "issued in the future", token: clerkfake.MustSign(t, ours, withClaims(func(c *clerkfake.Claims) { c.IssuedAt = now.Add(time.Minute) })), wantInvalid: true},
+		{name: "no expiry", token: clerkfake.MustSign(t, ours, withClaims(func(c *clerkfake.Claims) { c.Expiry = time.Time{} })), wantInvalid: true},
+		{name: "no subject", token: clerkfake.MustSign(t, ours, withClaims(func(c *clerkfake.Claims) { c.Subject = "" })), wantInvalid: true},
+		{name: "no session id", token: clerkfake.MustSign(t, ours, withClaims(func(c *clerkfake.Claims) { c.SessionID = "" })), wantInvalid: true},
+		{name: "another instance's issuer", token: clerkfake.MustSign(t, ours, withClaims(func(c *clerkfake.Claims) { c.Issuer = "https://clerk.other.accounts.dev" })), wantInvalid: true},
+		{name: "non-Clerk issuer", token: clerkfake.MustSign(t, ours, withClaims(func(c *clerkfake.Claims) { c.Issuer = "https://evil.example" })), wantInvalid: true},
+		{name: "signed by another key with our kid", token: clerkfake.MustSign(t, imposter, valid), wantInvalid: true},
+		{name: "signed by another key with its own kid", token: clerkfake.MustSign(t, stranger, valid), wantInvalid: true},
+		{name: "no kid", token: clerkfake.MustSign(t, clerkfake.SigningKey{Private: ours.Private}, valid), wantInvalid: true},
+		{name: "tampered payload", token: parts[0] + "." + MustSignPayloadOnly(t, ours, withClaims(func(c *clerkfake.Claims) { c.Subject = "user_admin" })) + "." + parts[2], wantInvalid: true},
 		{name: "unsigned", token: parts[0] + "." + parts[1] + ".", wantInvalid: true},
 		{name: "garbage", token: "not-a-jwt", wantInvalid: true},
 		{name: "three garbage segments", token: "a.b.c", wantInvalid: true},
@@ -84,16 +86,16 @@ func TestVerifySession(t *testing.T) {
 
 // MustSignPayloadOnly returns the payload segment of a token for claims,
 // for splicing into another token's header and signature.
-func MustSignPayloadOnly(tb testing.TB, key signingKey, c tokenClaims) string {
+func MustSignPayloadOnly(tb testing.TB, key clerkfake.SigningKey, c clerkfake.Claims) string {
 	tb.Helper()
-	return strings.Split(MustSign(tb, key, c), ".")[1]
+	return strings.Split(clerkfake.MustSign(tb, key, c), ".")[1]
 }
 
 func TestVerifySessionAuthorizedParties(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	key := MustSigningKey(t, "ins_1")
-	fake := MustFakeClerk(t, []signingKey{key}, nil)
+	key := clerkfake.MustSigningKey(t, "ins_1")
+	fake := clerkfake.New(t, []clerkfake.SigningKey{key}, nil)
 	client := MustClient(t, fake, clock, func(c *Config) {
 		c.AuthorizedParties = []string{"https://scratchpad.example.com/"}
 	})
@@ -109,9 +111,9 @@ func TestVerifySessionAuthorizedParties(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			claims := validClaims(clock.Now())
+			claims := clerkfake.ValidClaims(clock.Now())
 			claims.AuthorizedParty = tt.azp
-			_, err := client.VerifySession(context.Background(), MustSign(t, key, claims))
+			_, err := client.VerifySession(context.Background(), clerkfake.MustSign(t, key, claims))
 			if got := errors.Is(err, ErrInvalidSession); got != tt.wantInvalid {
 				t.Errorf("VerifySession() error = %v, want invalid = %v", err, tt.wantInvalid)
 			}
@@ -122,10 +124,10 @@ func TestVerifySessionAuthorizedParties(t *testing.T) {
 func TestVerifySessionFetchesJWKSOnce(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	key := MustSigningKey(t, "ins_1")
-	fake := MustFakeClerk(t, []signingKey{key}, nil)
+	key := clerkfake.MustSigningKey(t, "ins_1")
+	fake := clerkfake.New(t, []clerkfake.SigningKey{key}, nil)
 	client := MustClient(t, fake, clock)
-	token := MustSign(t, key, validClaims(clock.Now()))
+	token := clerkfake.MustSign(t, key, clerkfake.ValidClaims(clock.Now()))
 
 	var wg sync.WaitGroup
 	errs := make(chan error, 100)
@@ -141,7 +143,7 @@ func TestVerifySessionFetchesJWKSOnce(t *testing.T) {
 	for err := range errs {
 		t.Errorf("VerifySession() error = %v", err)
 	}
-	if got := fake.jwksRequests.Load(); got != 1 {
+	if got := fake.JWKSRequests(); got != 1 {
 		t.Errorf("JWKS requests = %d, want 1", got)
 	}
 }
@@ -193,22 +195,22 @@ func TestVerifySessionKeyLifecycle(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			keys := map[string]signingKey{"old": MustSigningKey(t, "ins_old"), "new": MustSigningKey(t, "ins_new")}
+			keys := map[string]clerkfake.SigningKey{"old": clerkfake.MustSigningKey(t, "ins_old"), "new": clerkfake.MustSigningKey(t, "ins_new")}
 			clock := newFakeClock()
-			fake := MustFakeClerk(t, []signingKey{keys["old"]}, nil)
+			fake := clerkfake.New(t, []clerkfake.SigningKey{keys["old"]}, nil)
 			client := MustClient(t, fake, clock)
 			for _, s := range tt.steps {
 				clock.Advance(s.advance)
 				if s.publish != nil {
-					var published []signingKey
+					var published []clerkfake.SigningKey
 					for _, name := range s.publish {
 						published = append(published, keys[name])
 					}
-					fake.publish(published...)
+					fake.Publish(published...)
 				}
-				fake.setJWKSDown(s.jwksDown)
+				fake.SetJWKSDown(s.jwksDown)
 
-				_, err := client.VerifySession(context.Background(), MustSign(t, keys[s.signWith], validClaims(clock.Now())))
+				_, err := client.VerifySession(context.Background(), clerkfake.MustSign(t, keys[s.signWith], clerkfake.ValidClaims(clock.Now())))
 				switch {
 				case s.wantErr == "" && err != nil:
 					t.Errorf("%s: VerifySession() error = %v", s.name, err)
@@ -217,7 +219,7 @@ func TestVerifySessionKeyLifecycle(t *testing.T) {
 				case s.wantErr == "other" && (err == nil || errors.Is(err, ErrInvalidSession)):
 					t.Errorf("%s: VerifySession() error = %v, want an error other than ErrInvalidSession", s.name, err)
 				}
-				if got := fake.jwksRequests.Load(); got != s.wantFetches {
+				if got := fake.JWKSRequests(); got != s.wantFetches {
 					t.Errorf("%s: JWKS requests = %d, want %d", s.name, got, s.wantFetches)
 				}
 			}
@@ -228,11 +230,11 @@ func TestVerifySessionKeyLifecycle(t *testing.T) {
 func TestVerifySessionWrongSecretKey(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	key := MustSigningKey(t, "ins_1")
-	fake := MustFakeClerk(t, []signingKey{key}, nil)
+	key := clerkfake.MustSigningKey(t, "ins_1")
+	fake := clerkfake.New(t, []clerkfake.SigningKey{key}, nil)
 	client := MustClient(t, fake, clock, func(c *Config) { c.SecretKey = "sk_test_wrong" })
 
-	_, err := client.VerifySession(context.Background(), MustSign(t, key, validClaims(clock.Now())))
+	_, err := client.VerifySession(context.Background(), clerkfake.MustSign(t, key, clerkfake.ValidClaims(clock.Now())))
 	if err == nil || errors.Is(err, ErrInvalidSession) {
 		t.Fatalf("VerifySession() error = %v, want a JWKS fetch error that is not ErrInvalidSession", err)
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+
+	"github.com/scratchpad/scratchpad/internal/clerkauth/clerkfake"
 )
 
 // clerkUser is a user object in the Backend API's documented shape, trimmed
@@ -53,8 +55,10 @@ func TestFetchUser(t *testing.T) {
 		"user_2abc":   json.RawMessage(clerkUser),
 		"user_2phone": json.RawMessage(clerkUserWithoutNameOrEmail),
 		"user_2first": json.RawMessage(clerkUserFirstNameOnly),
+		"user_2built": clerkfake.User("user_2built", "built@example.com", "Built", "ByFake"),
+		"user_2bare":  clerkfake.User("user_2bare", "", "", ""),
 	}
-	fake := MustFakeClerk(t, nil, users)
+	fake := clerkfake.New(t, nil, users)
 	client := MustClient(t, fake, newFakeClock())
 	wrongKey := MustClient(t, fake, newFakeClock(), func(c *Config) { c.SecretKey = "sk_test_wrong" })
 
@@ -83,6 +87,18 @@ func TestFetchUser(t *testing.T) {
 			client: client,
 			userID: "user_2first",
 			want:   Profile{ClerkUserID: "user_2first", Email: "grace@example.com", Name: "Grace"},
+		},
+		{
+			name:   "user built by clerkfake.User",
+			client: client,
+			userID: "user_2built",
+			want:   Profile{ClerkUserID: "user_2built", Email: "built@example.com", Name: "Built ByFake"},
+		},
+		{
+			name:   "bare user built by clerkfake.User",
+			client: client,
+			userID: "user_2bare",
+			want:   Profile{ClerkUserID: "user_2bare"},
 		},
 		{name: "unknown user", client: client, userID: "user_2gone", wantErr: true, wantNotFound: true},
 		{name: "wrong secret key", client: wrongKey, userID: "user_2abc", wantErr: true},
