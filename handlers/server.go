@@ -18,6 +18,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/events"
 	"github.com/scratchpad/scratchpad/internal/jobs"
 	"github.com/scratchpad/scratchpad/internal/ratelimit"
+	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
 // Deps are the parts the HTTP layer calls into. main (through internal/app)
@@ -27,7 +28,9 @@ type Deps struct {
 	Logger   *slog.Logger
 	Accounts *accounts.Service
 	Jobs     *jobs.Service
-	Broker   *events.Broker
+	// Workbooks is the record store: workbooks, tables, records, suggestions.
+	Workbooks *workbooks.Service
+	Broker    *events.Broker
 	// Clerk is nil unless Clerk sign-in is configured.
 	Clerk    *clerkauth.Client
 	Sessions *scs.SessionManager

@@ -26,6 +26,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/config"
 	"github.com/scratchpad/scratchpad/internal/events"
 	"github.com/scratchpad/scratchpad/internal/jobs"
+	"github.com/scratchpad/scratchpad/internal/workbooks"
 	"github.com/scratchpad/scratchpad/migrations"
 )
 
@@ -36,9 +37,11 @@ type App struct {
 	Pool     *pgxpool.Pool
 	Accounts *accounts.Service
 	Jobs     *jobs.Service
-	River    *jobs.Client
-	Broker   *events.Broker
-	Handler  http.Handler
+	// Workbooks is the record store.
+	Workbooks *workbooks.Service
+	River     *jobs.Client
+	Broker    *events.Broker
+	Handler   http.Handler
 
 	listener *events.Listener
 	sessions *scs.SessionManager
@@ -58,6 +61,7 @@ type Options struct {
 func New(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts Options) (*App, error) {
 	a := &App{Config: cfg, Logger: logger, Pool: pool}
 	a.Accounts = accounts.NewService(pool)
+	a.Workbooks = workbooks.NewService(pool)
 
 	river, err := jobs.NewClient(pool, jobs.Options{
 		Queues: cfg.JobQueues, Logger: logger, Accounts: a.Accounts, NoPeriodic: opts.NoPeriodicJobs,
@@ -103,7 +107,7 @@ func New(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts Option
 	reg.MustRegister(&jobStateCollector{jobs: a.Jobs, logger: logger})
 
 	a.Handler = handlers.New(handlers.Deps{
-		Config: cfg, Logger: logger, Accounts: a.Accounts, Jobs: a.Jobs, Broker: a.Broker,
+		Config: cfg, Logger: logger, Accounts: a.Accounts, Jobs: a.Jobs, Workbooks: a.Workbooks, Broker: a.Broker,
 		Clerk: clerk, Sessions: a.sessions, Registry: reg, Ready: a.ready,
 	})
 	return a, nil
