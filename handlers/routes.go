@@ -77,6 +77,7 @@ func (s *Server) routes(e *echo.Echo) {
 	tbl.POST("/fill", s.fillColumn)
 
 	// CSV in and out (csv.go). Uploads stream past the ordinary body limit.
+	app.GET("/workbooks/:wb/imports/new", s.uploadPage)
 	app.POST("/workbooks/:wb/imports", s.uploadCSV)
 	app.GET("/workbooks/:wb/imports/:upload", s.importPreview)
 	app.POST("/workbooks/:wb/imports/:upload", s.startImport)
@@ -116,7 +117,7 @@ func (s *Server) apiRoutes(api *echo.Group) {
 	authed.PATCH("/workbooks/:wb", s.apiUpdateWorkbook, s.scope("write"))
 	authed.DELETE("/workbooks/:wb", s.apiDeleteWorkbook, s.scope("write"))
 	authed.GET("/workbooks/:wb/events", s.apiWorkbookEvents, s.scope("read"))
-	authed.POST("/workbooks/:wb/tables", s.apiCreateTable, s.scope("write"))
+	authed.POST("/workbooks/:wb/tables", s.apiCreateTable, s.scope("write")) // csv_api.go
 	at := authed.Group("/workbooks/:wb/tables/:t")
 	at.GET("", s.apiGetTable, s.scope("read"))
 	at.PATCH("", s.apiUpdateTable, s.scope("write"))

@@ -10,7 +10,6 @@ func (s *Server) apiGetWorkbook(c echo.Context) error        { return echo.ErrNo
 func (s *Server) apiUpdateWorkbook(c echo.Context) error     { return echo.ErrNotFound }
 func (s *Server) apiDeleteWorkbook(c echo.Context) error     { return echo.ErrNotFound }
 func (s *Server) apiWorkbookEvents(c echo.Context) error     { return echo.ErrNotFound }
-func (s *Server) apiCreateTable(c echo.Context) error        { return echo.ErrNotFound }
 func (s *Server) apiGetTable(c echo.Context) error           { return echo.ErrNotFound }
 func (s *Server) apiUpdateTable(c echo.Context) error        { return echo.ErrNotFound }
 func (s *Server) apiDeleteTable(c echo.Context) error        { return echo.ErrNotFound }
