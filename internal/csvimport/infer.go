@@ -1,0 +1,220 @@
+package csvimport
+
+import (
+	"strings"
+	"unicode"
+)
+
+// Thresholds of Infer.
+const (
+	// selectMinValues is how many non-empty cells a column needs before
+	// Infer considers it a select or multi_select: fewer say too little.
+	selectMinValues = 20
+	// selectMaxOptions is the most distinct values (or options) a select
+	// (or multi_select) column may have.
+	selectMaxOptions = 12
+	// optionMaxLen is the longest value that can be a select option.
+	optionMaxLen = 64
+	// longText is the length from which a single-line cell counts as long
+	// text, which markdown needs.
+	longText = 80
+)
+
+// ColumnGuess is the type Infer guesses for a column.
+type ColumnGuess struct {
+	// Name is the column's header name.
+	Name string
+	// Type is one of the Type constants.
+	Type string
+	// Format is one of plain, markdown, url or email for text, else "".
+	Format string
+}
+
+// Infer guesses a type for each column of header from sample rows (cells
+// indexed as in header; short rows are fine). Empty cells are ignored, and a
+// column with no values is plain text. A column is, in this order of
+// preference:
+//   - boolean when every value is true, false, yes or no (any case);
+//   - number when every value is a plain decimal number without leading
+//     zeros (so codes such as "00123" stay text);
+//   - date when every value is YYYY-MM-DD, datetime when every value is a
+//     date or an RFC 3339 or "YYYY-MM-DD HH:MM[:SS]" date and time;
+//   - text with format url or email when every value is one;
+//   - multi_select when at least 20 cells are comma-separated lists, some of
+//     several items, of at most 12 distinct short options with letters;
+//   - select when at least 20 cells hold at most 12 distinct short values;
+//   - text with format markdown when the text is long (a line break or 80
+//     characters somewhere) and at least a tenth of the values use Markdown
+//     (headings, lists, quotes, fences, links or bold);
+//   - plain text otherwise.
+func Infer(header []string, sample [][]string) []ColumnGuess {
+	guesses := make([]ColumnGuess, len(header))
+	for i, name := range header {
+		var values []string
+		for _, row := range sample {
+			if i < len(row) {
+				if v := strings.TrimSpace(row[i]); v != "" {
+					values = append(values, v)
+				}
+			}
+		}
+		typ, format := inferColumn(values)
+		guesses[i] = ColumnGuess{Name: name, Type: typ, Format: format}
+	}
+	return guesses
+}
+
+func inferColumn(values []string) (typ, format string) {
+	switch {
+	case len(values) == 0:
+		return TypeText, FormatPlain
+	case every(values, isBooleanWord):
+		return TypeBoolean, ""
+	case every(values, isStrictNumber):
+		return TypeNumber, ""
+	case every(values, isDate):
+		return TypeDate, ""
+	case every(values, isDateOrDatetime):
+		return TypeDatetime, ""
+	case every(values, isURL):
+		return TypeText, FormatURL
+	case every(values, isEmail):
+		return TypeText, FormatEmail
+	case isMultiSelect(values):
+		return TypeMultiSelect, ""
+	case isSelect(values):
+		return TypeSelect, ""
+	case isMarkdown(values):
+		return TypeText, FormatMarkdown
+	}
+	return TypeText, FormatPlain
+}
+
+func every(values []string, ok func(string) bool) bool {
+	for _, v := range values {
+		if !ok(v) {
+			return false
+		}
+	}
+	return true
+}
+
+func isBooleanWord(v string) bool {
+	switch strings.ToLower(v) {
+	case "true", "false", "yes", "no":
+		return true
+	}
+	return false
+}
+
+// isStrictNumber accepts an optional sign, digits without a leading zero
+// (other than "0" itself), and an optional decimal point followed by digits.
+func isStrictNumber(v string) bool {
+	if v != "" && (v[0] == '-' || v[0] == '+') {
+		v = v[1:]
+	}
+	intPart, frac, hasPoint := strings.Cut(v, ".")
+	switch {
+	case intPart == "" || !allDigits(intPart) || !allDigits(frac):
+		return false
+	case len(intPart) > 1 && intPart[0] == '0':
+		return false
+	case hasPoint && frac == "":
+		return false
+	}
+	return len(v) <= maxNumberLen
+}
+
+func isDate(v string) bool {
+	_, err := ConvertCell(TypeDate, "", v)
+	return err == nil
+}
+
+func isDateOrDatetime(v string) bool {
+	_, ok := parseDatetime(v)
+	return ok
+}
+
+// isOption reports whether v is short and on one line, as options are.
+func isOption(v string) bool {
+	return len(v) <= optionMaxLen && !strings.ContainsAny(v, "\r\n")
+}
+
+func isSelect(values []string) bool {
+	if len(values) < selectMinValues {
+		return false
+	}
+	distinct := make(map[string]bool)
+	for _, v := range values {
+		if !isOption(v) {
+			return false
+		}
+		distinct[v] = true
+		if len(distinct) > selectMaxOptions {
+			return false
+		}
+	}
+	return true
+}
+
+func isMultiSelect(values []string) bool {
+	if len(values) < selectMinValues {
+		return false
+	}
+	distinct := make(map[string]bool)
+	lists := 0
+	for _, v := range values {
+		parts := strings.Split(v, ",")
+		if len(parts) > 1 {
+			lists++
+		}
+		for _, opt := range parts {
+			opt = strings.TrimSpace(opt)
+			if opt == "" || !isOption(opt) || !strings.ContainsFunc(opt, unicode.IsLetter) {
+				return false
+			}
+			distinct[opt] = true
+			if len(distinct) > selectMaxOptions {
+				return false
+			}
+		}
+	}
+	return lists >= 2
+}
+
+func isMarkdown(values []string) bool {
+	long, marked := false, 0
+	for _, v := range values {
+		if len(v) >= longText || strings.Contains(v, "\n") {
+			long = true
+		}
+		if hasMarkdown(v) {
+			marked++
+		}
+	}
+	return long && marked > 0 && marked*10 >= len(values)
+}
+
+// hasMarkdown reports whether v uses Markdown block or inline markers.
+func hasMarkdown(v string) bool {
+	if strings.Contains(v, "](") && strings.Contains(v, "[") || strings.Contains(v, "**") {
+		return true
+	}
+	for line := range strings.Lines(v) {
+		if isMarkdownLine(strings.TrimLeft(line, " ")) {
+			return true
+		}
+	}
+	return false
+}
+
+func isMarkdownLine(line string) bool {
+	for _, prefix := range []string{"# ", "## ", "### ", "#### ", "##### ", "###### ", "- ", "* ", "+ ", "> ", "```"} {
+		if strings.HasPrefix(line, prefix) {
+			return true
+		}
+	}
+	// An ordered list item: digits, a period and a space.
+	digits := strings.IndexFunc(line, func(r rune) bool { return r < '0' || r > '9' })
+	return digits > 0 && strings.HasPrefix(line[digits:], ". ")
+}

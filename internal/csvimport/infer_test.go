@@ -1,0 +1,103 @@
+package csvimport
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// column returns a one-column sample holding values.
+func column(values ...string) [][]string {
+	rows := make([][]string, len(values))
+	for i, v := range values {
+		rows[i] = []string{v}
+	}
+	return rows
+}
+
+// repeat returns n values cycling through options.
+func repeat(n int, options ...string) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = options[i%len(options)]
+	}
+	return out
+}
+
+// numberPairs returns n distinct lists such as "1,2" drawn from six numbers.
+func numberPairs(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%d,%d", i%6, i%5)
+	}
+	return out
+}
+
+func TestInfer(t *testing.T) {
+	t.Parallel()
+	long := "This paragraph is long enough to count as long text for the markdown check, surely."
+	tests := []struct {
+		name   string
+		values []string
+		typ    string
+		format string
+	}{
+		{"no values", []string{"", " ", ""}, TypeText, FormatPlain},
+		{"numbers", []string{"1", "-2.5", "+3", "0", "0.25", "", "1234567890123456789012"}, TypeNumber, ""},
+		{"leading zeros stay text", []string{"00123", "00456"}, TypeText, FormatPlain},
+		{"grouped numbers are text", []string{"1,234.5", "12"}, TypeText, FormatPlain},
+		{"exponents are text", []string{"1e5", "2"}, TypeText, FormatPlain},
+		{"trailing point is text", []string{"3.", "2"}, TypeText, FormatPlain},
+		{"booleans", []string{"true", "FALSE", "Yes", "no"}, TypeBoolean, ""},
+		{"zero and one are numbers", []string{"0", "1", "1"}, TypeNumber, ""},
+		{"dates", []string{"2024-05-01", "1999-12-31"}, TypeDate, ""},
+		{"impossible dates are text", []string{"2024-02-30"}, TypeText, FormatPlain},
+		{"datetimes", []string{"2024-05-01T13:45:00Z", "2024-05-01 13:45", "2024-05-01 13:45:10", "2024-05-01T13:45:00.5+02:00"}, TypeDatetime, ""},
+		{"dates mixed with datetimes", []string{"2024-05-01", "2024-05-02 08:00"}, TypeDatetime, ""},
+		{"urls", []string{"https://example.com/a?b=c", "HTTP://example.org"}, TypeText, FormatURL},
+		{"not all urls", []string{"https://example.com", "example.com"}, TypeText, FormatPlain},
+		{"emails", []string{"ada@example.com", "grace.hopper+navy@mail.example.org"}, TypeText, FormatEmail},
+		{"not emails", []string{"ada@example.com", "Ada <ada@example.com>"}, TypeText, FormatPlain},
+		{"select", repeat(20, "Draft", "Published", "Archived"), TypeSelect, ""},
+		{"too few values for select", repeat(19, "Draft", "Published"), TypeText, FormatPlain},
+		{"too many options for select", repeat(40, strings.Split("a b c d e f g h i j k l m", " ")...), TypeText, FormatPlain},
+		{"long values are not options", repeat(20, strings.Repeat("x", 65), "y"), TypeText, FormatPlain},
+		{"multi_select", repeat(20, "red, blue", "blue", "green,red", "red"), TypeMultiSelect, ""},
+		{"lists of numbers are not multi_select", numberPairs(20), TypeText, FormatPlain},
+		{"markdown", []string{"# Title\n\nSome text", long, "- item\n- item"}, TypeText, FormatMarkdown},
+		{"markdown links in long text", []string{long + " See [docs](https://example.com)."}, TypeText, FormatMarkdown},
+		{"short text with a dash is plain", []string{"- n/a", "none"}, TypeText, FormatPlain},
+		{"long text without markers is plain", []string{long, long + "\nmore"}, TypeText, FormatPlain},
+		{"numbers with blanks around", []string{" 12 ", "3"}, TypeNumber, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := Infer([]string{"col"}, column(tt.values...))
+			want := []ColumnGuess{{Name: "col", Type: tt.typ, Format: tt.format}}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("Infer = %+v, want %+v", got, want)
+			}
+		})
+	}
+}
+
+func TestInferSeveralColumnsAndShortRows(t *testing.T) {
+	t.Parallel()
+	header := []string{"id", "title", "published", "url"}
+	var sample [][]string
+	for i := range 5 {
+		sample = append(sample, []string{fmt.Sprint(i + 1), fmt.Sprintf("Post %d", i), "2024-01-0" + fmt.Sprint(i+1)})
+	}
+	got := Infer(header, sample)
+	want := []ColumnGuess{
+		{Name: "id", Type: TypeNumber},
+		{Name: "title", Type: TypeText, Format: FormatPlain},
+		{Name: "published", Type: TypeDate},
+		{Name: "url", Type: TypeText, Format: FormatPlain},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Infer = %+v, want %+v", got, want)
+	}
+}
