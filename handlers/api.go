@@ -85,7 +85,11 @@ func bindJSON(c echo.Context, v any) error {
 		if strings.Contains(err.Error(), "request body too large") {
 			return apperr.Wrap(apperr.TooLarge, err, "The request body is too large.")
 		}
-		return apperr.Wrap(apperr.Invalid, err, "The JSON body is not valid: %s.", jsonErrorText(err))
+		e := apperr.Wrap(apperr.Invalid, err, "The JSON body is not valid: %s.", jsonErrorText(err))
+		if field, msg := jsonFieldError(err); field != "" {
+			e.Fields = []apperr.FieldError{{Field: field, Message: msg}}
+		}
+		return e
 	}
 	if dec.More() {
 		return apperr.New(apperr.Invalid, "The JSON body has trailing data.")
@@ -106,6 +110,19 @@ func jsonErrorText(err error) string {
 		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
 	}
 	return "it could not be read"
+}
+
+// jsonFieldError names the field a decoding error is about, when there is
+// one, so clients get the same errors list as for any other invalid input.
+func jsonFieldError(err error) (field, message string) {
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		return typeErr.Field, "has the wrong type"
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), "is not a known field"
+	}
+	return "", ""
 }
 
 func apiJSON(c echo.Context, status int, v any) error {

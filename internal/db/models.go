@@ -39,10 +39,54 @@ type LoginFailure struct {
 	FailedAt time.Time
 }
 
+type Record struct {
+	WorkbookID   string
+	TableID      string
+	ID           string
+	Seq          *int64
+	RemoteID     *string
+	Fields       json.RawMessage
+	Original     []byte
+	State        string
+	EditedFields []string
+	Errors       json.RawMessage
+	Version      int32
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+type RecordChange struct {
+	WorkbookID string
+	TableID    string
+	RecordID   string
+	ID         int64
+	ActorID    *string
+	Action     string
+	Field      *string
+	Before     []byte
+	After      []byte
+	CreatedAt  time.Time
+}
+
 type Session struct {
 	Token  string
 	Data   []byte
 	Expiry time.Time
+}
+
+type Suggestion struct {
+	WorkbookID     string
+	TableID        string
+	RecordID       string
+	ID             int64
+	Action         string
+	Field          *string
+	Value          []byte
+	Source         string
+	CreatedBy      *string
+	AgentSessionID *string
+	AgentMessageID *int64
+	CreatedAt      time.Time
 }
 
 type User struct {
@@ -55,4 +99,25 @@ type User struct {
 	DisabledAt   *time.Time
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+}
+
+type Workbook struct {
+	ID        string
+	OwnerID   string
+	Name      string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+type WorkbookTable struct {
+	WorkbookID    string
+	ID            string
+	Name          string
+	Position      int32
+	Hidden        bool
+	Columns       json.RawMessage
+	HiddenColumns []string
+	Source        string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }

@@ -1,0 +1,314 @@
+package workbooks
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/scratchpad/scratchpad/internal/apperr"
+	"github.com/scratchpad/scratchpad/internal/db"
+	"github.com/scratchpad/scratchpad/internal/filter"
+)
+
+// This file holds the one place where SQL is built at run time (DESIGN §3):
+// the listing of a table's records by filter, sort and keyset cursor. No user
+// text reaches the SQL: filter literals and cursor values are bind
+// parameters, and the only identifiers are column ids from the table's specs,
+// which filter.ValueExpr checks.
+
+// RecordQuery selects and orders a page of a table's records.
+type RecordQuery struct {
+	// Filter is an expression in the filter language; empty means all.
+	Filter string
+	// Sort is a column name (or id), ascending, or with a leading "-",
+	// descending; empty means the table's own order. Empty values come last
+	// either way.
+	Sort string
+	// Has narrows to records with unpublished changes ("edits") or pending
+	// suggestions ("suggestions").
+	Has string
+	// Cursor is the NextCursor of the previous page, for the same sort.
+	Cursor string
+	// Limit is the page size: DefaultPageSize when zero, at most MaxPageSize.
+	Limit int
+}
+
+// Page sizes of FindRecords.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 500
+)
+
+// exactCountLimit is the size below which a table's matching records are
+// counted exactly; bigger tables get the planner's estimate, so a count never
+// holds up the first page.
+const exactCountLimit = 10000
+
+// RecordPage is one page of records.
+type RecordPage struct {
+	Records []Record
+	// NextCursor fetches the next page; empty on the last page.
+	NextCursor string
+	// EstimatedTotal is how many records match; exact unless TotalIsEstimate.
+	EstimatedTotal  int64
+	TotalIsEstimate bool
+}
+
+// The quick filters of RecordQuery.Has.
+const (
+	HasEdits       = "edits"
+	HasSuggestions = "suggestions"
+)
+
+// cursor is the decoded position after the last record of a page.
+type cursor struct {
+	Sort  string  `json:"s"`
+	Value *string `json:"v"`
+	Seq   int64   `json:"q"`
+}
+
+func encodeCursor(c cursor) string {
+	b, _ := json.Marshal(c) //nolint:errchkjson // a struct of strings and ints
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+var errBadCursor = apperr.InvalidFields("This page link is no longer valid; start from the first page.",
+	apperr.FieldError{Field: "cursor", Message: "is invalid"})
+
+func decodeCursor(s, sort string) (cursor, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return cursor{}, errBadCursor
+	}
+	var c cursor
+	if err := json.Unmarshal(b, &c); err != nil || c.Sort != sort {
+		return cursor{}, errBadCursor
+	}
+	return c, nil
+}
+
+// sortSpec is a resolved RecordQuery.Sort.
+type sortSpec struct {
+	col  *Column
+	desc bool
+}
+
+// key identifies the sort in cursors: column id and direction.
+func (s sortSpec) key() string {
+	if s.col == nil {
+		return ""
+	}
+	if s.desc {
+		return "-" + s.col.ID
+	}
+	return s.col.ID
+}
+
+// castFor is the cast a cursor value (the sort expression as text) needs to
+// compare with the sort expression again.
+func castFor(t ColumnType) string {
+	switch t {
+	case TypeNumber:
+		return "numeric"
+	case TypeBoolean:
+		return "boolean"
+	case TypeMultiSelect, TypeJSON:
+		return "jsonb"
+	}
+	return "text"
+}
+
+func resolveSort(cols Columns, s string) (sortSpec, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return sortSpec{}, nil
+	}
+	var spec sortSpec
+	if strings.HasPrefix(s, "-") {
+		spec.desc, s = true, strings.TrimSpace(s[1:])
+	}
+	col, ok := cols.Lookup(s)
+	if !ok {
+		return sortSpec{}, apperr.InvalidFields(fmt.Sprintf("There is no column %q to sort by.", s),
+			apperr.FieldError{Field: "sort", Message: fmt.Sprintf("names no column: %q", s)})
+	}
+	spec.col = &col
+	return spec, nil
+}
+
+// recordColumns are the columns of records in the order db.Record scans them.
+const recordColumns = `r.workbook_id, r.table_id, r.id, r.seq, r.remote_id, r.fields, r.original, r.state,
+	r.edited_fields, r.errors, r.version, r.created_at, r.updated_at`
+
+// recordSQL accumulates a query's SQL and its bind arguments.
+type recordSQL struct {
+	where []string
+	args  []any
+}
+
+func (b *recordSQL) arg(v any) string {
+	b.args = append(b.args, v)
+	return "$" + strconv.Itoa(len(b.args))
+}
+
+// FindRecords returns a page of a table's records matching q, each with its
+// pending suggestions, ordered by q.Sort and then by the table's own order.
+// Pages are keyset-paginated, so they neither skip nor repeat records
+// however many records share a sort value or have none.
+// Errors: NotFound, Invalid (a bad filter, sort, quick filter or cursor;
+// filter errors carry the position in the message).
+func (s *Service) FindRecords(ctx context.Context, ownerID, workbookID, tableID string, q RecordQuery) (RecordPage, error) {
+	t, err := s.findTable(ctx, s.q, ownerID, workbookID, tableID)
+	if err != nil {
+		return RecordPage{}, err
+	}
+	limit := q.Limit
+	switch {
+	case limit <= 0:
+		limit = DefaultPageSize
+	case limit > MaxPageSize:
+		limit = MaxPageSize
+	}
+	sort, err := resolveSort(t.Columns, q.Sort)
+	if err != nil {
+		return RecordPage{}, err
+	}
+
+	var b recordSQL
+	b.where = append(b.where, "r.workbook_id = "+b.arg(workbookID), "r.table_id = "+b.arg(tableID))
+	compiled, err := filter.Compile(q.Filter, t.Columns.filterColumns(), "r.fields", len(b.args))
+	if err != nil {
+		var fe *filter.Error
+		if errors.As(err, &fe) {
+			return RecordPage{}, apperr.InvalidFields("The filter is not valid: "+fe.Error(),
+				apperr.FieldError{Field: "filter", Message: fe.Error()})
+		}
+		return RecordPage{}, fmt.Errorf("workbooks: compile filter: %w", err)
+	}
+	b.args = append(b.args, compiled.Args...)
+	b.where = append(b.where, compiled.SQL)
+	switch q.Has {
+	case "":
+	case HasEdits:
+		b.where = append(b.where, "r.state <> 'clean'")
+	case HasSuggestions:
+		b.where = append(b.where, `EXISTS (SELECT 1 FROM suggestions s
+			WHERE s.workbook_id = r.workbook_id AND s.table_id = r.table_id AND s.record_id = r.id)`)
+	default:
+		return RecordPage{}, apperr.InvalidFields("Unknown quick filter.",
+			apperr.FieldError{Field: "has", Message: `must be "edits" or "suggestions"`})
+	}
+	baseWhere := strings.Join(b.where, " AND ")
+	baseArgs := len(b.args)
+
+	sortExpr, order := "NULL::text", "r.seq"
+	if sort.col != nil {
+		sortExpr = filter.ValueExpr("r.fields", sort.col.filterColumn())
+		dir := "ASC"
+		if sort.desc {
+			dir = "DESC"
+		}
+		order = sortExpr + " " + dir + " NULLS LAST, r.seq"
+	}
+	where := baseWhere
+	if q.Cursor != "" {
+		c, err := decodeCursor(q.Cursor, sort.key())
+		if err != nil {
+			return RecordPage{}, err
+		}
+		where += " AND " + keysetCondition(&b, sort, sortExpr, c)
+	}
+	sql := "SELECT " + recordColumns + ", (" + sortExpr + ")::text FROM records r WHERE " + where +
+		" ORDER BY " + order + " LIMIT " + b.arg(limit+1)
+
+	rows, err := s.pool.Query(ctx, sql, b.args...)
+	if err != nil {
+		return RecordPage{}, fmt.Errorf("workbooks: find records: %w", err)
+	}
+	var (
+		recs     []db.Record
+		sortVals []*string
+	)
+	for rows.Next() {
+		var r db.Record
+		var v *string
+		if err := rows.Scan(&r.WorkbookID, &r.TableID, &r.ID, &r.Seq, &r.RemoteID, &r.Fields, &r.Original, &r.State,
+			&r.EditedFields, &r.Errors, &r.Version, &r.CreatedAt, &r.UpdatedAt, &v); err != nil {
+			rows.Close()
+			return RecordPage{}, fmt.Errorf("workbooks: scan record: %w", err)
+		}
+		recs, sortVals = append(recs, r), append(sortVals, v)
+	}
+	if err := rows.Err(); err != nil {
+		return RecordPage{}, fmt.Errorf("workbooks: find records: %w", err)
+	}
+
+	var page RecordPage
+	if len(recs) > limit {
+		recs = recs[:limit]
+		last := recs[limit-1]
+		page.NextCursor = encodeCursor(cursor{Sort: sort.key(), Value: sortVals[limit-1], Seq: *last.Seq})
+	}
+	if page.Records, err = recordsWithSuggestions(ctx, s.q, workbookID, tableID, recs); err != nil {
+		return RecordPage{}, err
+	}
+	page.EstimatedTotal, page.TotalIsEstimate, err = s.countRecords(ctx, workbookID, tableID, baseWhere, b.args[:baseArgs])
+	if err != nil {
+		return RecordPage{}, err
+	}
+	return page, nil
+}
+
+// keysetCondition is the condition "after the cursor" in the order
+// (sort value, NULLs last; then seq).
+func keysetCondition(b *recordSQL, sort sortSpec, sortExpr string, c cursor) string {
+	seq := b.arg(c.Seq)
+	if sort.col == nil {
+		return "r.seq > " + seq
+	}
+	if c.Value == nil {
+		return "(" + sortExpr + " IS NULL AND r.seq > " + seq + ")"
+	}
+	v := b.arg(*c.Value) + "::" + castFor(sort.col.Type)
+	cmp := ">"
+	if sort.desc {
+		cmp = "<"
+	}
+	return "(" + sortExpr + " " + cmp + " " + v +
+		" OR (" + sortExpr + " = " + v + " AND r.seq > " + seq + ")" +
+		" OR " + sortExpr + " IS NULL)"
+}
+
+// countRecords counts the records matching where exactly when the table is
+// small, and otherwise returns the planner's estimate.
+func (s *Service) countRecords(ctx context.Context, workbookID, tableID, where string, args []any) (int64, bool, error) {
+	n, err := s.q.CountTableRecordsUpTo(ctx, db.CountTableRecordsUpToParams{WorkbookID: workbookID, TableID: tableID, MaxCount: exactCountLimit})
+	if err != nil {
+		return 0, false, fmt.Errorf("workbooks: count records: %w", err)
+	}
+	if n < exactCountLimit {
+		var count int64
+		if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM records r WHERE "+where, args...).Scan(&count); err != nil {
+			return 0, false, fmt.Errorf("workbooks: count records: %w", err)
+		}
+		return count, false, nil
+	}
+	var plan []struct {
+		Plan struct {
+			Rows float64 `json:"Plan Rows"`
+		} `json:"Plan"`
+	}
+	var raw []byte
+	err = s.pool.QueryRow(ctx, "EXPLAIN (FORMAT JSON) SELECT 1 FROM records r WHERE "+where, args...).Scan(&raw)
+	if err != nil {
+		return 0, false, fmt.Errorf("workbooks: estimate records: %w", err)
+	}
+	if err := json.Unmarshal(raw, &plan); err != nil || len(plan) == 0 {
+		return 0, false, fmt.Errorf("workbooks: read record estimate: %w", err)
+	}
+	return int64(plan[0].Plan.Rows), true, nil
+}

@@ -1,0 +1,363 @@
+package workbooks
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/scratchpad/scratchpad/internal/apperr"
+	"github.com/scratchpad/scratchpad/internal/db"
+)
+
+// Table is one table of a workbook with its column specs.
+type Table struct {
+	ID            string
+	WorkbookID    string
+	Name          string
+	Position      int
+	Hidden        bool
+	Columns       Columns
+	HiddenColumns []string
+	// Source is where the table came from: "csv", or a connector's service.
+	Source    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+func tableFromRow(r db.WorkbookTable) (Table, error) {
+	t := Table{
+		ID: r.ID, WorkbookID: r.WorkbookID, Name: r.Name, Position: int(r.Position), Hidden: r.Hidden,
+		HiddenColumns: r.HiddenColumns, Source: r.Source, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+	}
+	if err := json.Unmarshal(r.Columns, &t.Columns); err != nil {
+		return Table{}, fmt.Errorf("workbooks: decode columns of table %s: %w", r.ID, err)
+	}
+	return t, nil
+}
+
+// TableInput describes a table to create.
+type TableInput struct {
+	Name    string
+	Columns []ColumnInput
+	// Source defaults to "csv".
+	Source string
+}
+
+// maxColumns bounds the columns of one table.
+const maxColumns = 500
+
+var errTableNotFound = apperr.New(apperr.NotFound, "Table not found.")
+
+// CreateTable adds a table with the given columns at the end of one of the
+// owner's workbooks. Errors: Invalid, NotFound.
+func (s *Service) CreateTable(ctx context.Context, ownerID, workbookID string, in TableInput) (Table, error) {
+	name := strings.TrimSpace(in.Name)
+	var problems []apperr.FieldError
+	if msg := validateName(name); msg != "" {
+		problems = append(problems, apperr.FieldError{Field: "name", Message: msg})
+	}
+	if len(in.Columns) > maxColumns {
+		problems = append(problems, apperr.FieldError{Field: "columns", Message: fmt.Sprintf("must be at most %d", maxColumns)})
+	}
+	cols := Columns{}
+	taken := map[string]bool{}
+	for i, ci := range in.Columns {
+		c, msg := newColumn(ci, taken)
+		if msg != "" {
+			problems = append(problems, apperr.FieldError{Field: columnLabel(ci.Name, i), Message: msg})
+			continue
+		}
+		cols = append(cols, c)
+	}
+	if len(problems) > 0 {
+		return Table{}, apperr.InvalidFields("Please correct the table.", problems...)
+	}
+	if in.Source == "" {
+		in.Source = "csv"
+	}
+	if !looksLikeUUID(ownerID) || !looksLikeUUID(workbookID) {
+		return Table{}, errWorkbookNotFound
+	}
+	colsJSON, err := json.Marshal(cols)
+	if err != nil {
+		return Table{}, fmt.Errorf("workbooks: encode columns: %w", err)
+	}
+	var t Table
+	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		// Locking the workbook serializes table creation, so positions stay distinct.
+		if _, err := q.LockWorkbook(ctx, db.LockWorkbookParams{ID: workbookID, OwnerID: ownerID}); err != nil {
+			if db.IsNoRows(err) {
+				return errWorkbookNotFound
+			}
+			return err
+		}
+		row, err := q.CreateTable(ctx, db.CreateTableParams{WorkbookID: workbookID, Name: name, Columns: colsJSON, Source: in.Source})
+		if err != nil {
+			return err
+		}
+		if t, err = tableFromRow(row); err != nil {
+			return err
+		}
+		if err := q.TouchWorkbook(ctx, workbookID); err != nil {
+			return err
+		}
+		return notify(ctx, tx, workbookID, change{Kind: "table.created", TableID: t.ID})
+	})
+	if err != nil {
+		return Table{}, wrap("create table", err)
+	}
+	return t, nil
+}
+
+func columnLabel(name string, i int) string {
+	if n := strings.TrimSpace(name); n != "" {
+		return n
+	}
+	return fmt.Sprintf("column %d", i+1)
+}
+
+// FindTable returns one table of the owner's workbook. Errors: NotFound.
+func (s *Service) FindTable(ctx context.Context, ownerID, workbookID, tableID string) (Table, error) {
+	return s.findTable(ctx, s.q, ownerID, workbookID, tableID)
+}
+
+func (s *Service) findTable(ctx context.Context, q *db.Queries, ownerID, workbookID, tableID string) (Table, error) {
+	if !looksLikeUUID(ownerID) || !looksLikeUUID(workbookID) || !looksLikeUUID(tableID) {
+		return Table{}, errTableNotFound
+	}
+	row, err := q.GetTable(ctx, db.GetTableParams{WorkbookID: workbookID, ID: tableID, OwnerID: ownerID})
+	if db.IsNoRows(err) {
+		return Table{}, errTableNotFound
+	}
+	if err != nil {
+		return Table{}, fmt.Errorf("workbooks: find table: %w", err)
+	}
+	return tableFromRow(row)
+}
+
+// lockMode says how a transaction locks the table it works on.
+type lockMode int
+
+const (
+	// lockShare lets records change concurrently but not the column specs.
+	lockShare lockMode = iota
+	// lockExclusive is for changes to the table itself.
+	lockExclusive
+)
+
+// lockTable loads and locks the owner's table inside tx. Errors: NotFound.
+func lockTable(ctx context.Context, q *db.Queries, ownerID, workbookID, tableID string, mode lockMode) (Table, error) {
+	if !looksLikeUUID(ownerID) || !looksLikeUUID(workbookID) || !looksLikeUUID(tableID) {
+		return Table{}, errTableNotFound
+	}
+	p := db.LockTableParams{WorkbookID: workbookID, ID: tableID, OwnerID: ownerID}
+	var (
+		row db.WorkbookTable
+		err error
+	)
+	if mode == lockExclusive {
+		row, err = q.LockTable(ctx, p)
+	} else {
+		row, err = q.ShareLockTable(ctx, db.ShareLockTableParams(p))
+	}
+	if db.IsNoRows(err) {
+		return Table{}, errTableNotFound
+	}
+	if err != nil {
+		return Table{}, err
+	}
+	return tableFromRow(row)
+}
+
+// changeTable runs fn on the locked table inside a transaction, saves the
+// table it returns and notifies viewers.
+func (s *Service) changeTable(ctx context.Context, ownerID, workbookID, tableID, action string,
+	fn func(q *db.Queries, t Table) (db.WorkbookTable, error)) (Table, error) {
+	var out Table
+	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		t, err := lockTable(ctx, q, ownerID, workbookID, tableID, lockExclusive)
+		if err != nil {
+			return err
+		}
+		row, err := fn(q, t)
+		if err != nil {
+			return err
+		}
+		if out, err = tableFromRow(row); err != nil {
+			return err
+		}
+		if err := q.TouchWorkbook(ctx, workbookID); err != nil {
+			return err
+		}
+		return notify(ctx, tx, workbookID, change{Kind: "table.updated", TableID: tableID})
+	})
+	if err != nil {
+		return Table{}, wrap(action, err)
+	}
+	return out, nil
+}
+
+// RenameTable renames a table. Errors: Invalid, NotFound.
+func (s *Service) RenameTable(ctx context.Context, ownerID, workbookID, tableID, name string) (Table, error) {
+	name = strings.TrimSpace(name)
+	if msg := validateName(name); msg != "" {
+		return Table{}, apperr.InvalidFields("Please correct the table name.", apperr.FieldError{Field: "name", Message: msg})
+	}
+	return s.changeTable(ctx, ownerID, workbookID, tableID, "rename table", func(q *db.Queries, t Table) (db.WorkbookTable, error) {
+		return q.RenameTable(ctx, db.RenameTableParams{WorkbookID: workbookID, ID: tableID, Name: name})
+	})
+}
+
+// SetTableHidden hides or shows a table in its workbook. Errors: NotFound.
+func (s *Service) SetTableHidden(ctx context.Context, ownerID, workbookID, tableID string, hidden bool) (Table, error) {
+	return s.changeTable(ctx, ownerID, workbookID, tableID, "hide table", func(q *db.Queries, t Table) (db.WorkbookTable, error) {
+		return q.SetTableHidden(ctx, db.SetTableHiddenParams{WorkbookID: workbookID, ID: tableID, Hidden: hidden})
+	})
+}
+
+// MoveTable moves a table to position (0 is first; past the end means last)
+// and renumbers the others. Errors: Invalid, NotFound.
+func (s *Service) MoveTable(ctx context.Context, ownerID, workbookID, tableID string, position int) (Workbook, error) {
+	if position < 0 {
+		return Workbook{}, apperr.InvalidFields("Please choose a position.", apperr.FieldError{Field: "position", Message: "must not be negative"})
+	}
+	if !looksLikeUUID(ownerID) || !looksLikeUUID(workbookID) || !looksLikeUUID(tableID) {
+		return Workbook{}, errTableNotFound
+	}
+	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		if _, err := q.LockWorkbook(ctx, db.LockWorkbookParams{ID: workbookID, OwnerID: ownerID}); err != nil {
+			if db.IsNoRows(err) {
+				return errTableNotFound
+			}
+			return err
+		}
+		tables, err := q.ListTables(ctx, workbookID)
+		if err != nil {
+			return err
+		}
+		ids := make([]string, 0, len(tables))
+		for _, t := range tables {
+			if t.ID != tableID {
+				ids = append(ids, t.ID)
+			}
+		}
+		if len(ids) == len(tables) {
+			return errTableNotFound
+		}
+		ids = slices.Insert(ids, min(position, len(ids)), tableID)
+		if err := q.SetTablePositions(ctx, db.SetTablePositionsParams{WorkbookID: workbookID, TableIds: ids}); err != nil {
+			return err
+		}
+		if err := q.TouchWorkbook(ctx, workbookID); err != nil {
+			return err
+		}
+		return notify(ctx, tx, workbookID, change{Kind: "workbook.updated", TableID: tableID})
+	})
+	if err != nil {
+		return Workbook{}, wrap("move table", err)
+	}
+	return s.FindWorkbook(ctx, ownerID, workbookID)
+}
+
+// DeleteTable deletes a table with its records and suggestions.
+// Errors: NotFound.
+func (s *Service) DeleteTable(ctx context.Context, ownerID, workbookID, tableID string) error {
+	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		if _, err := lockTable(ctx, q, ownerID, workbookID, tableID, lockExclusive); err != nil {
+			return err
+		}
+		if _, err := q.DeleteTable(ctx, db.DeleteTableParams{WorkbookID: workbookID, ID: tableID}); err != nil {
+			return err
+		}
+		if err := q.TouchWorkbook(ctx, workbookID); err != nil {
+			return err
+		}
+		return notify(ctx, tx, workbookID, change{Kind: "table.deleted", TableID: tableID})
+	})
+	return wrap("delete table", err)
+}
+
+// AddScratchColumn adds a local-only column at the end of a table.
+// Errors: Invalid, NotFound.
+func (s *Service) AddScratchColumn(ctx context.Context, ownerID, workbookID, tableID, name string, typ ColumnType) (Table, error) {
+	return s.changeTable(ctx, ownerID, workbookID, tableID, "add column", func(q *db.Queries, t Table) (db.WorkbookTable, error) {
+		if len(t.Columns) >= maxColumns {
+			return db.WorkbookTable{}, apperr.New(apperr.Invalid, "A table can have at most %d columns.", maxColumns)
+		}
+		taken := map[string]bool{}
+		for _, c := range t.Columns {
+			taken[strings.ToLower(c.Name)] = true
+		}
+		c, msg := newColumn(ColumnInput{Name: name, Type: typ, Scratch: true}, taken)
+		if msg != "" {
+			field := "name"
+			if strings.HasPrefix(msg, "has unknown type") {
+				field = "type"
+			}
+			return db.WorkbookTable{}, apperr.InvalidFields("Please correct the column.", apperr.FieldError{Field: field, Message: msg})
+		}
+		return saveColumns(ctx, q, t, append(t.Columns, c), t.HiddenColumns)
+	})
+}
+
+// RemoveColumn removes a scratch column and its value from every record of
+// the table, in one statement. Columns of the source cannot be removed.
+// Errors: Invalid, NotFound.
+func (s *Service) RemoveColumn(ctx context.Context, ownerID, workbookID, tableID, columnID string) (Table, error) {
+	return s.changeTable(ctx, ownerID, workbookID, tableID, "remove column", func(q *db.Queries, t Table) (db.WorkbookTable, error) {
+		col, ok := t.Columns.Lookup(columnID)
+		if !ok {
+			return db.WorkbookTable{}, apperr.New(apperr.NotFound, "Column not found.")
+		}
+		if !col.Scratch {
+			return db.WorkbookTable{}, apperr.New(apperr.Invalid, "Only scratch columns can be removed; %s comes from the source.", col.Name)
+		}
+		if _, err := q.RemoveFieldFromRecords(ctx, db.RemoveFieldFromRecordsParams{WorkbookID: workbookID, TableID: tableID, Field: col.ID}); err != nil {
+			return db.WorkbookTable{}, err
+		}
+		if err := q.DeleteFieldSuggestions(ctx, db.DeleteFieldSuggestionsParams{WorkbookID: workbookID, TableID: tableID, Field: col.ID}); err != nil {
+			return db.WorkbookTable{}, err
+		}
+		cols := slices.DeleteFunc(slices.Clone(t.Columns), func(c Column) bool { return c.ID == col.ID })
+		hidden := slices.DeleteFunc(slices.Clone(t.HiddenColumns), func(id string) bool { return id == col.ID })
+		return saveColumns(ctx, q, t, cols, hidden)
+	})
+}
+
+// SetHiddenColumns sets which columns the table hides, by id or name.
+// Errors: Invalid (an unknown column), NotFound.
+func (s *Service) SetHiddenColumns(ctx context.Context, ownerID, workbookID, tableID string, columns []string) (Table, error) {
+	return s.changeTable(ctx, ownerID, workbookID, tableID, "hide columns", func(q *db.Queries, t Table) (db.WorkbookTable, error) {
+		hidden := []string{}
+		for _, key := range columns {
+			c, ok := t.Columns.Lookup(key)
+			if !ok {
+				return db.WorkbookTable{}, apperr.InvalidFields("Unknown column.", apperr.FieldError{Field: key, Message: "is not a column of this table"})
+			}
+			if !slices.Contains(hidden, c.ID) {
+				hidden = append(hidden, c.ID)
+			}
+		}
+		return saveColumns(ctx, q, t, t.Columns, hidden)
+	})
+}
+
+func saveColumns(ctx context.Context, q *db.Queries, t Table, cols Columns, hidden []string) (db.WorkbookTable, error) {
+	b, err := json.Marshal(cols)
+	if err != nil {
+		return db.WorkbookTable{}, err
+	}
+	if hidden == nil {
+		hidden = []string{}
+	}
+	return q.SetTableColumns(ctx, db.SetTableColumnsParams{WorkbookID: t.WorkbookID, ID: t.ID, Columns: b, HiddenColumns: hidden})
+}

@@ -1,0 +1,192 @@
+-- Suggestions are proposed and decided in sets: each statement handles every
+-- selected suggestion of one kind at once, writes its audit entries with
+-- INSERT ... SELECT, and returns the affected record ids for the live event.
+--
+-- The selector is the same everywhere: all of the table's suggestions, or
+-- those of record_ids, or those of the cells named "record_id/field" in
+-- cell_keys, or those of the columns in fields; several combine with OR.
+
+-- name: UpsertUpdateSuggestions :many
+-- items is a JSON array of {"record_id", "field", "value"}. A value equal to
+-- the record's current one is not stored, and drops an older suggestion for
+-- the cell; otherwise it replaces any older suggestion for the cell.
+WITH items AS (
+    SELECT (i ->> 'record_id')::uuid AS record_id, i ->> 'field' AS field, i -> 'value' AS value
+    FROM jsonb_array_elements(@items::jsonb) AS i
+), same AS (
+    DELETE FROM suggestions s
+    USING items i, records r
+    WHERE s.workbook_id = @workbook_id AND s.table_id = @table_id AND s.action = 'update'
+      AND s.record_id = i.record_id AND s.field = i.field
+      AND r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = i.record_id
+      AND nullif(r.fields -> i.field, 'null') IS NOT DISTINCT FROM nullif(i.value, 'null')
+)
+INSERT INTO suggestions (workbook_id, table_id, record_id, action, field, value, source,
+                         created_by, agent_session_id, agent_message_id)
+SELECT @workbook_id, @table_id, i.record_id, 'update', i.field, i.value, @source,
+       sqlc.narg(created_by)::uuid, sqlc.narg(agent_session_id)::uuid, sqlc.narg(agent_message_id)::bigint
+FROM items i
+JOIN records r ON r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = i.record_id
+WHERE nullif(r.fields -> i.field, 'null') IS DISTINCT FROM nullif(i.value, 'null')
+ON CONFLICT (workbook_id, table_id, record_id, field) WHERE action = 'update'
+DO UPDATE SET value = excluded.value, source = excluded.source, created_by = excluded.created_by,
+              agent_session_id = excluded.agent_session_id, agent_message_id = excluded.agent_message_id,
+              created_at = now()
+RETURNING record_id;
+
+-- name: InsertCreateSuggestions :many
+-- items is a JSON array of {"fields", "edited_fields"}: each becomes a draft
+-- record (state created) with a pending create suggestion.
+WITH items AS (
+    SELECT i -> 'fields' AS fields,
+           ARRAY(SELECT jsonb_array_elements_text(i -> 'edited_fields')) AS edited_fields
+    FROM jsonb_array_elements(@items::jsonb) WITH ORDINALITY AS e(i, n)
+    ORDER BY n
+), drafts AS (
+    INSERT INTO records (workbook_id, table_id, fields, state, edited_fields)
+    SELECT @workbook_id, @table_id, fields, 'created', edited_fields FROM items
+    RETURNING id
+)
+INSERT INTO suggestions (workbook_id, table_id, record_id, action, source,
+                         created_by, agent_session_id, agent_message_id)
+SELECT @workbook_id, @table_id, d.id, 'create', @source,
+       sqlc.narg(created_by)::uuid, sqlc.narg(agent_session_id)::uuid, sqlc.narg(agent_message_id)::bigint
+FROM drafts d
+RETURNING record_id;
+
+-- name: InsertDeleteSuggestions :many
+-- Proposes deleting records; records already deleted, drafts and records
+-- with a pending delete are left alone.
+INSERT INTO suggestions (workbook_id, table_id, record_id, action, source,
+                         created_by, agent_session_id, agent_message_id)
+SELECT @workbook_id, @table_id, r.id, 'delete', @source,
+       sqlc.narg(created_by)::uuid, sqlc.narg(agent_session_id)::uuid, sqlc.narg(agent_message_id)::bigint
+FROM records r
+WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id
+  AND r.id = ANY(@record_ids::uuid[]) AND r.state <> 'deleted'
+ON CONFLICT (workbook_id, table_id, record_id) WHERE action IN ('create', 'delete') DO NOTHING
+RETURNING record_id;
+
+-- name: AcceptUpdateSuggestions :many
+-- Applies the selected update suggestions as edits, one UPDATE for all the
+-- records they touch. scratch_ids lists the table's scratch columns, whose
+-- values never make a record dirty.
+WITH picked AS (
+    DELETE FROM suggestions s
+    WHERE s.workbook_id = @workbook_id AND s.table_id = @table_id AND s.action = 'update'
+      AND (@select_all::bool
+           OR s.record_id = ANY(@record_ids::uuid[])
+           OR s.field = ANY(@fields::text[])
+           OR s.record_id::text || '/' || s.field = ANY(@cell_keys::text[]))
+    RETURNING s.record_id, s.field, s.value
+), per_record AS (
+    SELECT p.record_id,
+           jsonb_object_agg(p.field, p.value) FILTER (WHERE p.value IS NOT NULL AND p.value <> 'null') AS vals,
+           coalesce(array_agg(p.field) FILTER (WHERE p.value IS NULL OR p.value = 'null'), '{}') AS cleared,
+           coalesce(array_agg(p.field) FILTER (WHERE NOT p.field = ANY(@scratch_ids::text[])), '{}') AS changed
+    FROM picked p
+    GROUP BY p.record_id
+), applied AS (
+    UPDATE records r SET
+        fields = (r.fields || coalesce(pr.vals, '{}')) - pr.cleared,
+        edited_fields = sp_edited_fields((r.fields || coalesce(pr.vals, '{}')) - pr.cleared, r.original,
+                                         r.edited_fields || pr.changed),
+        state = sp_record_state(r.state, sp_edited_fields((r.fields || coalesce(pr.vals, '{}')) - pr.cleared,
+                                                          r.original, r.edited_fields || pr.changed)),
+        version = r.version + 1,
+        updated_at = now()
+    FROM per_record pr
+    WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = pr.record_id
+    RETURNING r.id
+), audit AS (
+    -- Statements in one WITH see the same snapshot, so r.fields is the value before.
+    INSERT INTO record_changes (workbook_id, table_id, record_id, actor_id, action, field, before, after)
+    SELECT @workbook_id, @table_id, p.record_id, sqlc.narg(actor_id)::uuid, 'accept', p.field,
+           r.fields -> p.field, p.value
+    FROM picked p
+    JOIN records r ON r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = p.record_id
+)
+SELECT record_id FROM picked;
+
+-- name: AcceptCreateSuggestions :many
+-- Accepting a proposed create makes the draft a normal created record.
+WITH picked AS (
+    DELETE FROM suggestions s
+    WHERE s.workbook_id = @workbook_id AND s.table_id = @table_id AND s.action = 'create'
+      AND (@select_all::bool OR s.record_id = ANY(@record_ids::uuid[]))
+    RETURNING s.record_id
+), applied AS (
+    UPDATE records r SET version = r.version + 1, updated_at = now()
+    FROM picked p
+    WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = p.record_id
+), audit AS (
+    INSERT INTO record_changes (workbook_id, table_id, record_id, actor_id, action, after)
+    SELECT @workbook_id, @table_id, p.record_id, sqlc.narg(actor_id)::uuid, 'accept_create', r.fields
+    FROM picked p
+    JOIN records r ON r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = p.record_id
+)
+SELECT record_id FROM picked;
+
+-- name: AcceptDeleteSuggestions :many
+-- Accepting a proposed delete deletes the record as a person would: a record
+-- created here is removed outright, any other is marked deleted until publish.
+WITH picked AS (
+    DELETE FROM suggestions s
+    WHERE s.workbook_id = @workbook_id AND s.table_id = @table_id AND s.action = 'delete'
+      AND (@select_all::bool OR s.record_id = ANY(@record_ids::uuid[]))
+    RETURNING s.record_id
+), removed AS (
+    DELETE FROM records r
+    USING picked p
+    WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = p.record_id
+      AND r.state = 'created'
+), marked AS (
+    UPDATE records r SET state = 'deleted', version = r.version + 1, updated_at = now()
+    FROM picked p
+    WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = p.record_id
+      AND r.state <> 'created'
+), audit AS (
+    INSERT INTO record_changes (workbook_id, table_id, record_id, actor_id, action, before)
+    SELECT @workbook_id, @table_id, p.record_id, sqlc.narg(actor_id)::uuid, 'accept_delete', r.fields
+    FROM picked p
+    JOIN records r ON r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = p.record_id
+)
+SELECT record_id FROM picked;
+
+-- name: RejectSuggestions :many
+-- Deletes the selected suggestions of every kind; rejecting a proposed create
+-- also removes its draft record. Cells and fields select update suggestions
+-- only.
+WITH picked AS (
+    DELETE FROM suggestions s
+    WHERE s.workbook_id = @workbook_id AND s.table_id = @table_id
+      AND (@select_all::bool
+           OR s.record_id = ANY(@record_ids::uuid[])
+           OR (s.action = 'update' AND s.field = ANY(@fields::text[]))
+           OR (s.action = 'update' AND s.record_id::text || '/' || s.field = ANY(@cell_keys::text[])))
+    RETURNING s.record_id, s.action, s.field, s.value
+), drafts AS (
+    DELETE FROM records r
+    USING picked p
+    WHERE p.action = 'create'
+      AND r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = p.record_id
+), audit AS (
+    INSERT INTO record_changes (workbook_id, table_id, record_id, actor_id, action, field, before, after)
+    SELECT @workbook_id, @table_id, p.record_id, sqlc.narg(actor_id)::uuid, 'reject_' || p.action, p.field,
+           NULL, p.value
+    FROM picked p
+)
+SELECT record_id, action FROM picked;
+
+-- name: ListRecordSuggestions :many
+-- The pending suggestions of a page of records, in one query.
+SELECT record_id, action, field, value FROM suggestions
+WHERE workbook_id = @workbook_id AND table_id = @table_id AND record_id = ANY(@record_ids::uuid[])
+ORDER BY id;
+
+-- name: CountPendingSuggestions :one
+SELECT count(*) FROM suggestions WHERE workbook_id = @workbook_id AND table_id = @table_id;
+
+-- name: DeleteFieldSuggestions :exec
+DELETE FROM suggestions
+WHERE workbook_id = @workbook_id AND table_id = @table_id AND action = 'update' AND field = @field::text;
