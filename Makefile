@@ -42,5 +42,5 @@ lint: ## Static checks: go vet and gofmt
 	go vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 
-bench: ## Run the Go benchmarks (figures in README)
-	go run ./cmd/withpg -- go test -run '^$$' -bench . -benchmem -benchtime 3x $(BENCH_PKGS)
+bench: ## Run the Go benchmarks, one package at a time (figures in README; SCRATCHPAD_BENCH_RECORDS=100000 for a smaller grid table)
+	go run ./cmd/withpg -- go test -p 1 -run '^$$' -bench . -benchmem -benchtime 3x -timeout 120m $(BENCH_PKGS)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/accounts"
 	"github.com/scratchpad/scratchpad/internal/apperr"
+	"github.com/scratchpad/scratchpad/internal/idempotency"
 )
 
 const tokenContextKey = "api_token"
@@ -129,4 +130,18 @@ func apiJSON(c echo.Context, status int, v any) error {
 	c.Response().Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
 	c.Response().WriteHeader(status)
 	return writeJSONBody(c, v)
+}
+
+// idempotent makes h honour the Idempotency-Key header (API.md): a retry
+// with the same key and body within 24 hours gets the first response back
+// and does nothing again. Routes call it around their handler.
+func (s *Server) idempotent(h echo.HandlerFunc) echo.HandlerFunc {
+	return idempotency.Middleware(idempotency.Options{
+		Store: s.Idempotency,
+		UserID: func(c echo.Context) string {
+			u, _ := currentUser(c)
+			return u.ID
+		},
+		Logger: s.Logger,
+	})(h)
 }

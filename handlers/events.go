@@ -5,10 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"strings"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"github.com/scratchpad/scratchpad/internal/events"
+	"github.com/scratchpad/scratchpad/internal/workbooks"
 	"github.com/scratchpad/scratchpad/views"
 )
 
@@ -20,11 +23,34 @@ func (s *Server) userEvents(c echo.Context) error {
 	return nil
 }
 
+// EventRendererDeps are what EventRenderer needs to render live fragments.
+type EventRendererDeps struct {
+	Logger *slog.Logger
+	// Workbooks loads the records a workbook event names.
+	Workbooks *workbooks.Service
+	// Extra renderers are asked first, in order; the first that reports an
+	// event as handled decides its messages. Other parts of the app (CSV
+	// import progress, say) plug in here.
+	Extra []func(ctx context.Context, ev events.Event) ([]events.Message, bool)
+}
+
 // EventRenderer turns live events into the HTML fragments browsers swap in.
 // The broker calls it once per event per instance; fragments are the same
 // templ components the pages render.
-func EventRenderer(logger *slog.Logger) events.Renderer {
+func EventRenderer(d EventRendererDeps) events.Renderer {
+	logger := d.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	return func(ctx context.Context, ev events.Event) []events.Message {
+		for _, extra := range d.Extra {
+			if msgs, ok := extra(ctx, ev); ok {
+				return msgs
+			}
+		}
+		if strings.HasPrefix(ev.Topic, "workbook:") {
+			return renderWorkbookEvent(ctx, logger, d.Workbooks, ev)
+		}
 		switch ev.Type {
 		case "account.changed":
 			var d struct {
@@ -56,6 +82,94 @@ func EventRenderer(logger *slog.Logger) events.Renderer {
 		}
 		return nil
 	}
+}
+
+// workbookChange is the payload of the record store's events.
+type workbookChange struct {
+	Kind      string   `json:"kind"`
+	TableID   string   `json:"table_id"`
+	RecordIDs []string `json:"record_ids"`
+	Bulk      bool     `json:"bulk"`
+}
+
+// renderWorkbookEvent renders a record store event for the grids showing the
+// table:
+//
+//   - rec-{id}: each named record's row as it is now (or an empty, hidden
+//     row for a record that no longer exists), which the row swaps in place;
+//   - rec-new-{table}: the rows of records just created, which the grid adds
+//     when it does not show them yet;
+//   - grid-refresh-{table}: for bulk changes, the grid reloads its first page;
+//   - counters-{table}: the counters fetch themselves again (they are counted
+//     per viewer, so they are not rendered here);
+//   - table-changed-{table}: the table's columns or name changed.
+func renderWorkbookEvent(ctx context.Context, logger *slog.Logger, store *workbooks.Service, ev events.Event) []events.Message {
+	var ch workbookChange
+	if err := json.Unmarshal(ev.Data, &ch); err != nil {
+		logger.WarnContext(ctx, "bad workbook event", "type", ev.Type, "err", err)
+		return nil
+	}
+	if ch.TableID == "" {
+		return nil
+	}
+	tick := []byte(ch.Kind)
+	switch {
+	case ev.Type == "table.updated" || ev.Type == "table.deleted":
+		return []events.Message{{Name: "table-changed-" + ch.TableID, Data: tick}}
+	case !strings.HasPrefix(ev.Type, "record") && !strings.HasPrefix(ev.Type, "suggestions."):
+		return nil
+	}
+	counters := events.Message{Name: "counters-" + ch.TableID, Data: tick}
+	if ch.Bulk || len(ch.RecordIDs) == 0 || store == nil {
+		return []events.Message{{Name: "grid-refresh-" + ch.TableID, Data: tick}, counters}
+	}
+	t, recs, err := store.FindRecordsForLive(ctx, workbookIDOf(ev.Topic), ch.TableID, ch.RecordIDs)
+	if err != nil {
+		logger.WarnContext(ctx, "load records for live update", "type", ev.Type, "err", err)
+		return []events.Message{counters}
+	}
+	g := views.NewGridContext(t)
+	byID := make(map[string]workbooks.Record, len(recs))
+	for _, r := range recs {
+		byID[r.ID] = r
+	}
+	msgs := make([]events.Message, 0, len(ch.RecordIDs)+2)
+	var created bytes.Buffer
+	for _, id := range ch.RecordIDs {
+		rec, ok := byID[id]
+		if !ok {
+			msgs = append(msgs, events.Message{Name: "rec-" + id, Data: removedRow(id)})
+			continue
+		}
+		row, err := renderFragment(ctx, views.GridRow(g, rec, views.CellState{}))
+		if err != nil {
+			logger.ErrorContext(ctx, "render live row", "err", err)
+			continue
+		}
+		msgs = append(msgs, events.Message{Name: "rec-" + id, Data: row})
+		if ev.Type == "record.created" || rec.SuggestedAction == "create" {
+			created.Write(row)
+		}
+	}
+	if created.Len() > 0 {
+		msgs = append(msgs, events.Message{Name: "rec-new-" + ch.TableID, Data: created.Bytes()})
+	}
+	return append(msgs, counters)
+}
+
+// removedRow replaces the row of a record that no longer exists.
+func removedRow(id string) []byte {
+	return []byte(`<tr id="rec-` + templ.EscapeString(id) + `" class="removed" hidden></tr>`)
+}
+
+func workbookIDOf(topic string) string { return strings.TrimPrefix(topic, "workbook:") }
+
+func renderFragment(ctx context.Context, comp templ.Component) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := comp.Render(ctx, &buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 func toastMessage(ctx context.Context, logger *slog.Logger, kind, msg string) []events.Message {

@@ -25,11 +25,15 @@ func (s *Server) routes(e *echo.Echo) {
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", static.Handler())))
 
 	// The JSON API authenticates with bearer tokens only.
-	api := e.Group("/api/v1", middleware.BodyLimit(sizeString(s.Config.MaxBodyBytes)))
+	// Upload routes (csv.go) skip the ordinary body limit for their own.
+	bodyLimit := middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
+		Limit: sizeString(s.Config.MaxBodyBytes), Skipper: isUploadRoute,
+	})
+	api := e.Group("/api/v1", bodyLimit)
 	s.apiRoutes(api)
 
 	// Browser routes: sessions, CSRF, the current user.
-	web := e.Group("", middleware.BodyLimit(sizeString(s.Config.MaxBodyBytes)),
+	web := e.Group("", bodyLimit,
 		echo.WrapMiddleware(s.Sessions.LoadAndSave), inSession, s.csrf(), s.loadUser, noStore)
 
 	web.GET("/signup", s.signUpPage)
@@ -81,6 +85,7 @@ func (s *Server) routes(e *echo.Echo) {
 	app.POST("/workbooks/:wb/imports", s.uploadCSV)
 	app.GET("/workbooks/:wb/imports/:upload", s.importPreview)
 	app.POST("/workbooks/:wb/imports/:upload", s.startImport)
+	app.POST("/workbooks/:wb/imports/:upload/cancel", s.cancelImport)
 	tbl.GET("/export.csv", s.exportCSV)
 	tbl.POST("/import-suggestions", s.importSuggestions)
 

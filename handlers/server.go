@@ -16,6 +16,8 @@ import (
 	"github.com/scratchpad/scratchpad/internal/clerkauth"
 	"github.com/scratchpad/scratchpad/internal/config"
 	"github.com/scratchpad/scratchpad/internal/events"
+	"github.com/scratchpad/scratchpad/internal/idempotency"
+	"github.com/scratchpad/scratchpad/internal/imports"
 	"github.com/scratchpad/scratchpad/internal/jobs"
 	"github.com/scratchpad/scratchpad/internal/ratelimit"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
@@ -30,7 +32,12 @@ type Deps struct {
 	Jobs     *jobs.Service
 	// Workbooks is the record store: workbooks, tables, records, suggestions.
 	Workbooks *workbooks.Service
-	Broker    *events.Broker
+	// Idempotency keeps the first response to API requests that carry an
+	// Idempotency-Key.
+	Idempotency *idempotency.Store
+	// Imports is CSV upload, import and export.
+	Imports *imports.Service
+	Broker  *events.Broker
 	// Clerk is nil unless Clerk sign-in is configured.
 	Clerk    *clerkauth.Client
 	Sessions *scs.SessionManager

@@ -7,7 +7,7 @@ import (
 	"net/http"
 )
 
-//go:embed app.css app.js clerk.js favicon.svg vendor/*.js
+//go:embed app.css app.js grid.js upload.js clerk.js favicon.svg vendor/*.js
 var files embed.FS
 
 // Handler serves the embedded files. They change only with a new binary, so

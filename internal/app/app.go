@@ -25,6 +25,8 @@ import (
 	"github.com/scratchpad/scratchpad/internal/clerkauth"
 	"github.com/scratchpad/scratchpad/internal/config"
 	"github.com/scratchpad/scratchpad/internal/events"
+	"github.com/scratchpad/scratchpad/internal/idempotency"
+	"github.com/scratchpad/scratchpad/internal/imports"
 	"github.com/scratchpad/scratchpad/internal/jobs"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 	"github.com/scratchpad/scratchpad/migrations"
@@ -39,9 +41,11 @@ type App struct {
 	Jobs     *jobs.Service
 	// Workbooks is the record store.
 	Workbooks *workbooks.Service
-	River     *jobs.Client
-	Broker    *events.Broker
-	Handler   http.Handler
+	// Imports moves CSV files in and out of the record store.
+	Imports *imports.Service
+	River   *jobs.Client
+	Broker  *events.Broker
+	Handler http.Handler
 
 	listener *events.Listener
 	sessions *scs.SessionManager
@@ -62,9 +66,16 @@ func New(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts Option
 	a := &App{Config: cfg, Logger: logger, Pool: pool}
 	a.Accounts = accounts.NewService(pool)
 	a.Workbooks = workbooks.NewService(pool)
+	imp, err := imports.NewService(pool, a.Workbooks, imports.Options{Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	a.Imports = imp
 
+	idem := idempotency.NewStore(pool)
 	river, err := jobs.NewClient(pool, jobs.Options{
-		Queues: cfg.JobQueues, Logger: logger, Accounts: a.Accounts, NoPeriodic: opts.NoPeriodicJobs,
+		Queues: cfg.JobQueues, Logger: logger, Accounts: a.Accounts, Imports: a.Imports, Workbooks: a.Workbooks, Idempotency: idem,
+		NoPeriodic: opts.NoPeriodicJobs,
 	})
 	if err != nil {
 		return nil, err
@@ -72,7 +83,7 @@ func New(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts Option
 	a.River = river
 	a.Jobs = jobs.NewService(river, pool)
 
-	a.Broker = events.NewBroker(events.BrokerOptions{Renderer: handlers.EventRenderer(logger), Logger: logger})
+	a.Broker = events.NewBroker(events.BrokerOptions{Renderer: handlers.EventRenderer(handlers.EventRendererDeps{Logger: logger, Workbooks: a.Workbooks, Extra: []func(context.Context, events.Event) ([]events.Message, bool){handlers.RenderImportEvent}}), Logger: logger})
 	a.listener = events.NewListener(pool, a.Broker, logger)
 
 	var clerk *clerkauth.Client
@@ -107,7 +118,7 @@ func New(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts Option
 	reg.MustRegister(&jobStateCollector{jobs: a.Jobs, logger: logger})
 
 	a.Handler = handlers.New(handlers.Deps{
-		Config: cfg, Logger: logger, Accounts: a.Accounts, Jobs: a.Jobs, Workbooks: a.Workbooks, Broker: a.Broker,
+		Config: cfg, Logger: logger, Accounts: a.Accounts, Jobs: a.Jobs, Workbooks: a.Workbooks, Imports: a.Imports, Idempotency: idem, Broker: a.Broker,
 		Clerk: clerk, Sessions: a.sessions, Registry: reg, Ready: a.ready,
 	})
 	return a, nil

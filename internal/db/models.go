@@ -32,6 +32,24 @@ type AuditLog struct {
 	CreatedAt    time.Time
 }
 
+type IdempotencyKey struct {
+	UserID      string
+	Key         string
+	RequestHash []byte
+	Status      *int32
+	ContentType *string
+	Response    []byte
+	CreatedAt   time.Time
+}
+
+type ImportBatch struct {
+	UploadID string
+	N        int32
+	Fields   json.RawMessage
+	Errors   json.RawMessage
+	RemoteID *string
+}
+
 type LoginFailure struct {
 	ID       int64
 	Email    string
@@ -68,6 +86,19 @@ type RecordChange struct {
 	CreatedAt  time.Time
 }
 
+type RecordIndex struct {
+	WorkbookID string
+	TableID    string
+	ColumnID   string
+	Kind       string
+	ColumnType string
+	Name       string
+	Status     string
+	Error      *string
+	CreatedAt  time.Time
+	ReadyAt    *time.Time
+}
+
 type Session struct {
 	Token  string
 	Data   []byte
@@ -87,6 +118,35 @@ type Suggestion struct {
 	AgentSessionID *string
 	AgentMessageID *int64
 	CreatedAt      time.Time
+}
+
+type Upload struct {
+	ID           string
+	OwnerID      string
+	WorkbookID   string
+	Filename     string
+	SizeBytes    int64
+	ChunkCount   int32
+	Status       string
+	TableID      *string
+	JobID        *int64
+	Mapping      []byte
+	LastRow      int64
+	BytesDone    int64
+	RowsImported int64
+	RowsRejected int64
+	CellErrors   int64
+	Problems     json.RawMessage
+	Error        *string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	FinishedAt   *time.Time
+}
+
+type UploadChunk struct {
+	UploadID string
+	Seq      int32
+	Data     []byte
 }
 
 type User struct {

@@ -15,6 +15,9 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/accounts"
 	"github.com/scratchpad/scratchpad/internal/apperr"
+	"github.com/scratchpad/scratchpad/internal/idempotency"
+	"github.com/scratchpad/scratchpad/internal/imports"
+	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
 // Client is the River client type the app uses.
@@ -28,8 +31,13 @@ type Options struct {
 	// Workers lets other packages add their job kinds before the client
 	// starts; NewClient adds this package's own.
 	Workers *river.Workers
-	// Accounts is used by the purge job.
-	Accounts *accounts.Service
+	// Accounts and Idempotency are used by the purge job.
+	Accounts    *accounts.Service
+	Idempotency *idempotency.Store
+	// Imports runs CSV import jobs.
+	Imports *imports.Service
+	// Workbooks builds and drops the record store's on-demand indexes.
+	Workbooks *workbooks.Service
 	// NoPeriodic leaves periodic jobs out (tests that count jobs).
 	NoPeriodic bool
 }
@@ -40,7 +48,14 @@ func NewClient(pool *pgxpool.Pool, opts Options) (*Client, error) {
 	if workers == nil {
 		workers = river.NewWorkers()
 	}
-	river.AddWorker(workers, &PurgeExpiredWorker{Accounts: opts.Accounts})
+	river.AddWorker(workers, &PurgeExpiredWorker{Accounts: opts.Accounts, Idempotency: opts.Idempotency})
+	if opts.Imports != nil {
+		river.AddWorker(workers, &ImportCSVWorker{Imports: opts.Imports})
+	}
+	if opts.Workbooks != nil {
+		river.AddWorker(workers, &BuildRecordIndexWorker{Workbooks: opts.Workbooks})
+		river.AddWorker(workers, &DropRecordIndexesWorker{Workbooks: opts.Workbooks})
+	}
 
 	queues := map[string]river.QueueConfig{}
 	for name, n := range opts.Queues {
@@ -48,6 +63,10 @@ func NewClient(pool *pgxpool.Pool, opts Options) (*Client, error) {
 	}
 	if _, ok := queues[river.QueueDefault]; !ok {
 		queues[river.QueueDefault] = river.QueueConfig{MaxWorkers: 4}
+	}
+	if _, ok := queues[workbooks.QueueIndexes]; !ok && opts.Workbooks != nil {
+		// Index builds on records wait for each other anyway.
+		queues[workbooks.QueueIndexes] = river.QueueConfig{MaxWorkers: 1}
 	}
 	cfg := &river.Config{
 		Queues:  queues,
@@ -63,6 +82,11 @@ func NewClient(pool *pgxpool.Pool, opts Options) (*Client, error) {
 			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 				func() (river.JobArgs, *river.InsertOpts) { return PurgeExpiredArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true, ID: "purge_expired"}),
+		}
+		if opts.Workbooks != nil {
+			cfg.PeriodicJobs = append(cfg.PeriodicJobs, river.NewPeriodicJob(river.PeriodicInterval(dropRecordIndexesInterval),
+				func() (river.JobArgs, *river.InsertOpts) { return workbooks.DropRecordIndexesArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true, ID: "drop_record_indexes"}))
 		}
 	}
 	client, err := river.NewClient(riverpgxv5.New(pool), cfg)

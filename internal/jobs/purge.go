@@ -7,10 +7,11 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/scratchpad/scratchpad/internal/accounts"
+	"github.com/scratchpad/scratchpad/internal/idempotency"
 )
 
-// PurgeExpiredArgs asks for expired sessions, dead API tokens and old
-// sign-in failures to be removed. It runs hourly.
+// PurgeExpiredArgs asks for expired sessions, dead API tokens, old sign-in
+// failures and expired idempotency keys to be removed. It runs hourly.
 type PurgeExpiredArgs struct{}
 
 // Kind identifies the job in River.
@@ -24,7 +25,8 @@ func (PurgeExpiredArgs) InsertOpts() river.InsertOpts {
 // PurgeExpiredWorker runs PurgeExpiredArgs.
 type PurgeExpiredWorker struct {
 	river.WorkerDefaults[PurgeExpiredArgs]
-	Accounts *accounts.Service
+	Accounts    *accounts.Service
+	Idempotency *idempotency.Store
 }
 
 // deadTokenRetention is how long revoked and expired tokens stay listed.
@@ -32,6 +34,12 @@ const deadTokenRetention = 30 * 24 * time.Hour
 
 // Work removes what has expired.
 func (w *PurgeExpiredWorker) Work(ctx context.Context, job *river.Job[PurgeExpiredArgs]) error {
-	_, err := w.Accounts.PurgeExpired(ctx, deadTokenRetention)
+	if _, err := w.Accounts.PurgeExpired(ctx, deadTokenRetention); err != nil {
+		return err
+	}
+	if w.Idempotency == nil {
+		return nil
+	}
+	_, err := w.Idempotency.Purge(ctx, time.Now())
 	return err
 }

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/db"
 	"github.com/scratchpad/scratchpad/internal/filter"
@@ -155,16 +157,29 @@ func (b *recordSQL) arg(v any) string {
 	return "$" + strconv.Itoa(len(b.args))
 }
 
-// FindRecords returns a page of a table's records matching q, each with its
-// pending suggestions, ordered by q.Sort and then by the table's own order.
-// Pages are keyset-paginated, so they neither skip nor repeat records
-// however many records share a sort value or have none.
-// Errors: NotFound, Invalid (a bad filter, sort, quick filter or cursor;
-// filter errors carry the position in the message).
-func (s *Service) FindRecords(ctx context.Context, ownerID, workbookID, tableID string, q RecordQuery) (RecordPage, error) {
+// recordsPlan is the query FindRecords runs for a RecordQuery.
+type recordsPlan struct {
+	table Table
+	sort  sortSpec
+	limit int
+	// size is the table's size as tableSize tells it; big says whether it
+	// reaches the index threshold.
+	size int64
+	big  bool
+	// b holds the page query's arguments; the first baseArgs belong to
+	// baseWhere, the conditions without the cursor.
+	b         recordSQL
+	baseWhere string
+	baseArgs  int
+	sql       string
+}
+
+// planRecords checks q against the table and builds the page query.
+// Errors: NotFound, Invalid.
+func (s *Service) planRecords(ctx context.Context, ownerID, workbookID, tableID string, q RecordQuery) (recordsPlan, error) {
 	t, err := s.findTable(ctx, s.q, ownerID, workbookID, tableID)
 	if err != nil {
-		return RecordPage{}, err
+		return recordsPlan{}, err
 	}
 	limit := q.Limit
 	switch {
@@ -175,19 +190,32 @@ func (s *Service) FindRecords(ctx context.Context, ownerID, workbookID, tableID 
 	}
 	sort, err := resolveSort(t.Columns, q.Sort)
 	if err != nil {
-		return RecordPage{}, err
+		return recordsPlan{}, err
 	}
+	size, err := s.tableSize(ctx, t)
+	if err != nil {
+		return recordsPlan{}, err
+	}
+	big := size >= s.indexThreshold()
 
 	var b recordSQL
-	b.where = append(b.where, "r.workbook_id = "+b.arg(workbookID), "r.table_id = "+b.arg(tableID))
+	if big {
+		pred, err := tablePredicate("r", t.WorkbookID, t.ID)
+		if err != nil {
+			return recordsPlan{}, err
+		}
+		b.where = append(b.where, pred)
+	} else {
+		b.where = append(b.where, "r.workbook_id = "+b.arg(workbookID), "r.table_id = "+b.arg(tableID))
+	}
 	compiled, err := filter.Compile(q.Filter, t.Columns.filterColumns(), "r.fields", len(b.args))
 	if err != nil {
 		var fe *filter.Error
 		if errors.As(err, &fe) {
-			return RecordPage{}, apperr.InvalidFields("The filter is not valid: "+fe.Error(),
+			return recordsPlan{}, apperr.InvalidFields("The filter is not valid: "+fe.Error(),
 				apperr.FieldError{Field: "filter", Message: fe.Error()})
 		}
-		return RecordPage{}, fmt.Errorf("workbooks: compile filter: %w", err)
+		return recordsPlan{}, fmt.Errorf("workbooks: compile filter: %w", err)
 	}
 	b.args = append(b.args, compiled.Args...)
 	b.where = append(b.where, compiled.SQL)
@@ -199,32 +227,69 @@ func (s *Service) FindRecords(ctx context.Context, ownerID, workbookID, tableID 
 		b.where = append(b.where, `EXISTS (SELECT 1 FROM suggestions s
 			WHERE s.workbook_id = r.workbook_id AND s.table_id = r.table_id AND s.record_id = r.id)`)
 	default:
-		return RecordPage{}, apperr.InvalidFields("Unknown quick filter.",
+		return recordsPlan{}, apperr.InvalidFields("Unknown quick filter.",
 			apperr.FieldError{Field: "has", Message: `must be "edits" or "suggestions"`})
 	}
-	baseWhere := strings.Join(b.where, " AND ")
-	baseArgs := len(b.args)
+	p := recordsPlan{table: t, sort: sort, limit: limit, size: size, big: big}
+	p.baseWhere = strings.Join(b.where, " AND ")
+	p.baseArgs = len(b.args)
 
-	sortExpr, order := "NULL::text", "r.seq"
-	if sort.col != nil {
-		sortExpr = filter.ValueExpr("r.fields", sort.col.filterColumn())
-		dir := "ASC"
-		if sort.desc {
-			dir = "DESC"
-		}
-		order = sortExpr + " " + dir + " NULLS LAST, r.seq"
-	}
-	where := baseWhere
+	var c *cursor
 	if q.Cursor != "" {
-		c, err := decodeCursor(q.Cursor, sort.key())
+		dc, err := decodeCursor(q.Cursor, sort.key())
 		if err != nil {
+			return recordsPlan{}, err
+		}
+		c = &dc
+	}
+	p.sql = pageSQL(&b, p.baseWhere, sort, c, limit+1, big)
+	p.b = b
+	return p, nil
+}
+
+// ExplainFindRecords returns PostgreSQL's plan of the page query FindRecords
+// runs for q, as EXPLAIN's text, for tests and diagnostics. It asks for no
+// index. Errors: as FindRecords.
+func (s *Service) ExplainFindRecords(ctx context.Context, ownerID, workbookID, tableID string, q RecordQuery) (string, error) {
+	p, err := s.planRecords(ctx, ownerID, workbookID, tableID, q)
+	if err != nil {
+		return "", err
+	}
+	rows, err := s.pool.Query(ctx, "EXPLAIN "+p.sql, p.b.args...)
+	if err != nil {
+		return "", fmt.Errorf("workbooks: explain records: %w", err)
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return "", fmt.Errorf("workbooks: explain records: %w", err)
+	}
+	return strings.Join(lines, "\n"), nil
+}
+
+// FindRecords returns a page of a table's records matching q, each with its
+// pending suggestions, ordered by q.Sort and then by the table's own order.
+// Pages are keyset-paginated, so they neither skip nor repeat records
+// however many records share a sort value or have none.
+//
+// On a big table (see DefaultIndexThreshold) it asks for the indexes that
+// serve q's sort and filter (indexes.go) and writes the table's ids into the
+// SQL as literals, so PostgreSQL can use those partial indexes; a page after
+// a cursor is then read as three index ranges (the rest of the cursor's
+// value, the values after it, the empty values) instead of one condition
+// with ORs that no index can serve.
+// Errors: NotFound, Invalid (a bad filter, sort, quick filter or cursor;
+// filter errors carry the position in the message).
+func (s *Service) FindRecords(ctx context.Context, ownerID, workbookID, tableID string, q RecordQuery) (RecordPage, error) {
+	p, err := s.planRecords(ctx, ownerID, workbookID, tableID, q)
+	if err != nil {
+		return RecordPage{}, err
+	}
+	if p.big {
+		if err := s.requestIndexes(ctx, p.table, wantedIndexes(p.table, q, p.sort)); err != nil {
 			return RecordPage{}, err
 		}
-		where += " AND " + keysetCondition(&b, sort, sortExpr, c)
 	}
-	sql := "SELECT " + recordColumns + ", (" + sortExpr + ")::text FROM records r WHERE " + where +
-		" ORDER BY " + order + " LIMIT " + b.arg(limit+1)
-
+	limit, sort, b, sql := p.limit, p.sort, p.b, p.sql
 	rows, err := s.pool.Query(ctx, sql, b.args...)
 	if err != nil {
 		return RecordPage{}, fmt.Errorf("workbooks: find records: %w", err)
@@ -256,11 +321,62 @@ func (s *Service) FindRecords(ctx context.Context, ownerID, workbookID, tableID 
 	if page.Records, err = recordsWithSuggestions(ctx, s.q, workbookID, tableID, recs); err != nil {
 		return RecordPage{}, err
 	}
-	page.EstimatedTotal, page.TotalIsEstimate, err = s.countRecords(ctx, workbookID, tableID, baseWhere, b.args[:baseArgs])
+	page.EstimatedTotal, page.TotalIsEstimate, err = s.countRecords(ctx, p.size, p.baseWhere, b.args[:p.baseArgs])
 	if err != nil {
 		return RecordPage{}, err
 	}
 	return page, nil
+}
+
+// outerColumns are recordColumns read from the subquery p of a split page.
+const outerColumns = `p.workbook_id, p.table_id, p.id, p.seq, p.remote_id, p.fields, p.original, p.state,
+	p.edited_fields, p.errors, p.version, p.created_at, p.updated_at`
+
+// pageSQL returns the query of one page of n records matching where, after
+// the cursor c when there is one, in the order (sort value, empty values
+// last; then seq). Its rows are recordColumns and the sort value as text.
+//
+// With split (big tables), a page after a cursor with a value is the union of
+// three index ranges, each limited to n rows and each in index order: the
+// rest of the cursor's value (by seq), the values after it, and the empty
+// values; the few rows they return are then sorted. Each is a plain range of
+// the on-demand (value, seq) index, where the single condition of keysetCondition
+// makes PostgreSQL scan from the start of the order.
+func pageSQL(b *recordSQL, where string, sort sortSpec, c *cursor, n int, split bool) string {
+	limit := " LIMIT " + strconv.Itoa(n)
+	if sort.col == nil {
+		if c != nil {
+			where += " AND r.seq > " + b.arg(c.Seq)
+		}
+		return "SELECT " + recordColumns + ", NULL::text FROM records r WHERE " + where + " ORDER BY r.seq" + limit
+	}
+	sortExpr := filter.ValueExpr("r.fields", sort.col.filterColumn())
+	dir, cmp := "ASC", ">"
+	if sort.desc {
+		dir, cmp = "DESC", "<"
+	}
+	order := sortExpr + " " + dir + " NULLS LAST, r.seq"
+	selectList := "SELECT " + recordColumns + ", (" + sortExpr + ")::text FROM records r WHERE "
+	switch {
+	case c == nil:
+		return selectList + where + " ORDER BY " + order + limit
+	case !split:
+		return selectList + where + " AND " + keysetCondition(b, sort, sortExpr, *c) + " ORDER BY " + order + limit
+	case c.Value == nil:
+		return selectList + where + " AND " + sortExpr + " IS NULL AND r.seq > " + b.arg(c.Seq) +
+			" ORDER BY r.seq" + limit
+	}
+	v := b.arg(*c.Value) + "::" + castFor(sort.col.Type)
+	seq := b.arg(c.Seq)
+	part := func(cond, order string) string {
+		return "(SELECT " + recordColumns + ", " + sortExpr + " AS sv FROM records r WHERE " + where +
+			" AND " + cond + " ORDER BY " + order + limit + ")"
+	}
+	return "SELECT " + outerColumns + ", p.sv::text FROM (" +
+		part(sortExpr+" = "+v+" AND r.seq > "+seq, "r.seq") + " UNION ALL " +
+		part(sortExpr+" "+cmp+" "+v, order) + " UNION ALL " +
+		part(sortExpr+" IS NULL", "r.seq") +
+		") p ORDER BY p.sv " + dir + " NULLS LAST, p.seq" + limit
 }
 
 // keysetCondition is the condition "after the cursor" in the order
@@ -283,32 +399,57 @@ func keysetCondition(b *recordSQL, sort sortSpec, sortExpr string, c cursor) str
 		" OR " + sortExpr + " IS NULL)"
 }
 
-// countRecords counts the records matching where exactly when the table is
-// small, and otherwise returns the planner's estimate.
-func (s *Service) countRecords(ctx context.Context, workbookID, tableID, where string, args []any) (int64, bool, error) {
-	n, err := s.q.CountTableRecordsUpTo(ctx, db.CountTableRecordsUpToParams{WorkbookID: workbookID, TableID: tableID, MaxCount: exactCountLimit})
+// tableSize counts a table's records up to exactCountLimit and, for a
+// bigger table, returns the planner's estimate of its size (never below
+// exactCountLimit), so sizing a million-record table costs no scan.
+func (s *Service) tableSize(ctx context.Context, t Table) (int64, error) {
+	n, err := s.q.CountTableRecordsUpTo(ctx, db.CountTableRecordsUpToParams{WorkbookID: t.WorkbookID, TableID: t.ID, MaxCount: exactCountLimit})
 	if err != nil {
-		return 0, false, fmt.Errorf("workbooks: count records: %w", err)
+		return 0, fmt.Errorf("workbooks: count records: %w", err)
 	}
 	if n < exactCountLimit {
+		return n, nil
+	}
+	pred, err := tablePredicate("r", t.WorkbookID, t.ID)
+	if err != nil {
+		return 0, err
+	}
+	est, err := s.estimateRows(ctx, pred, nil)
+	if err != nil {
+		return 0, err
+	}
+	return max(n, est), nil
+}
+
+// countRecords counts the records matching where exactly when the table
+// (of size records, from tableSize) is small, and otherwise returns the
+// planner's estimate.
+func (s *Service) countRecords(ctx context.Context, size int64, where string, args []any) (int64, bool, error) {
+	if size < exactCountLimit {
 		var count int64
 		if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM records r WHERE "+where, args...).Scan(&count); err != nil {
 			return 0, false, fmt.Errorf("workbooks: count records: %w", err)
 		}
 		return count, false, nil
 	}
+	n, err := s.estimateRows(ctx, where, args)
+	return n, true, err
+}
+
+// estimateRows returns the planner's estimate of the records matching where.
+func (s *Service) estimateRows(ctx context.Context, where string, args []any) (int64, error) {
 	var plan []struct {
 		Plan struct {
 			Rows float64 `json:"Plan Rows"`
 		} `json:"Plan"`
 	}
 	var raw []byte
-	err = s.pool.QueryRow(ctx, "EXPLAIN (FORMAT JSON) SELECT 1 FROM records r WHERE "+where, args...).Scan(&raw)
+	err := s.pool.QueryRow(ctx, "EXPLAIN (FORMAT JSON) SELECT 1 FROM records r WHERE "+where, args...).Scan(&raw)
 	if err != nil {
-		return 0, false, fmt.Errorf("workbooks: estimate records: %w", err)
+		return 0, fmt.Errorf("workbooks: estimate records: %w", err)
 	}
 	if err := json.Unmarshal(raw, &plan); err != nil || len(plan) == 0 {
-		return 0, false, fmt.Errorf("workbooks: read record estimate: %w", err)
+		return 0, fmt.Errorf("workbooks: read record estimate: %w", err)
 	}
-	return int64(plan[0].Plan.Rows), true, nil
+	return int64(plan[0].Plan.Rows), nil
 }

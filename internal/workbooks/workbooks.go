@@ -18,6 +18,8 @@ import (
 type Service struct {
 	pool *pgxpool.Pool
 	q    *db.Queries
+	// idx requests on-demand indexes (indexes.go).
+	idx indexer
 }
 
 // NewService returns the record store service over pool.

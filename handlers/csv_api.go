@@ -1,0 +1,147 @@
+package handlers
+
+import (
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/scratchpad/scratchpad/internal/apperr"
+	"github.com/scratchpad/scratchpad/internal/imports"
+)
+
+// apiImport is the state of a CSV import as the API shows it.
+type apiImport struct {
+	ID           string       `json:"id"`
+	Status       string       `json:"status"`
+	TableID      string       `json:"table_id"`
+	JobID        int64        `json:"job_id"`
+	Filename     string       `json:"filename"`
+	SizeBytes    int64        `json:"size_bytes"`
+	RowsImported int64        `json:"rows_imported"`
+	RowsRejected int64        `json:"rows_rejected"`
+	CellErrors   int64        `json:"cell_errors"`
+	Problems     []apiProblem `json:"problems"`
+}
+
+// apiProblem is a row or cell of a file that could not be taken as it was.
+type apiProblem struct {
+	Row     int    `json:"row"`
+	Column  int    `json:"column,omitempty"`
+	Name    string `json:"column_name,omitempty"`
+	Message string `json:"message"`
+}
+
+func newAPIProblems(ps []imports.Problem) []apiProblem {
+	out := make([]apiProblem, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, apiProblem{Row: p.Row, Column: p.Column, Name: p.Name, Message: p.Message})
+	}
+	return out
+}
+
+func newAPIImport(u imports.Upload) apiImport {
+	return apiImport{
+		ID: u.ID, Status: u.Status, TableID: u.TableID, JobID: u.JobID, Filename: u.Filename, SizeBytes: u.SizeBytes,
+		RowsImported: u.RowsImported, RowsRejected: u.RowsRejected, CellErrors: u.CellErrors, Problems: newAPIProblems(u.Problems),
+	}
+}
+
+// apiCreateTableResponse is the table created from a CSV and its import,
+// which runs in the background (follow it with GET /api/v1/jobs/{job_id} or
+// the workbook's events).
+type apiCreateTableResponse struct {
+	Table  apiTable     `json:"table"`
+	Import apiImport    `json:"import"`
+	Job    apiImportJob `json:"job"`
+}
+
+// apiImportJob names the job filling the table.
+type apiImportJob struct {
+	ID   int64  `json:"id"`
+	Kind string `json:"kind"`
+}
+
+// apiCreateTable adds a table to a workbook from a multipart CSV upload
+// (file, name, optional key_column; fields before the file): the columns
+// and their types come from the file, and the rows are imported by a job.
+// The data-source form ({"data_source_id", "remote_table_id"}) is refused
+// until data sources exist.
+func (s *Server) apiCreateTable(c echo.Context) error {
+	if strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEApplicationJSON) {
+		var req struct {
+			DataSourceID  string `json:"data_source_id"`
+			RemoteTableID string `json:"remote_table_id"`
+		}
+		if err := bindJSON(c, &req); err != nil {
+			return err
+		}
+		return apperr.InvalidFields("Data sources are not available yet; upload a CSV file instead.",
+			apperr.FieldError{Field: "data_source_id", Message: "data sources are not available yet"})
+	}
+	ctx := c.Request().Context()
+	owner, wbID := mustUser(c).ID, c.Param("wb")
+	var out apiCreateTableResponse
+	err := s.uploadForm(c, func(fields map[string]string, filename string, file io.Reader) error {
+		up, err := s.Imports.CreateUpload(ctx, owner, wbID, filename, file, s.Config.MaxUploadBytes)
+		if err != nil {
+			return err
+		}
+		p, err := s.Imports.Preview(ctx, owner, wbID, up.ID)
+		if err != nil {
+			return err
+		}
+		if p.FileError != "" {
+			return apperr.InvalidFields(p.FileError, apperr.FieldError{Field: "file", Message: p.FileError})
+		}
+		name := strings.TrimSpace(fields["name"])
+		if name == "" {
+			name = imports.TableNameFromFilename(up.Filename)
+		}
+		up, t, err := s.Imports.StartImport(ctx, owner, wbID, up.ID, imports.ImportInput{
+			TableName: name, Columns: imports.DefaultChoices(p), KeyColumn: fields["key_column"],
+		})
+		if err != nil {
+			return err
+		}
+		out = apiCreateTableResponse{Table: newAPITable(t), Import: newAPIImport(up),
+			Job: apiImportJob{ID: up.JobID, Kind: imports.ImportCSVArgs{}.Kind()}}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return apiJSON(c, http.StatusAccepted, out)
+}
+
+// apiExportCSV streams a table, or its filtered view, as CSV.
+func (s *Server) apiExportCSV(c echo.Context) error { return s.streamExport(c) }
+
+// apiSuggestionImport is the report of apiImportSuggestions.
+type apiSuggestionImport struct {
+	Rows           int          `json:"rows"`
+	Matched        int          `json:"matched"`
+	Suggestions    int          `json:"suggestions"`
+	Records        int          `json:"records"`
+	Unmatched      int          `json:"unmatched"`
+	UnmatchedKeys  []string     `json:"unmatched_keys"`
+	Created        int          `json:"created"`
+	Rejected       int          `json:"rejected"`
+	IgnoredColumns []string     `json:"ignored_columns"`
+	Problems       []apiProblem `json:"problems"`
+}
+
+// apiImportSuggestions proposes the differing cells of a multipart CSV
+// (key_column, optional create_unmatched, then file) as suggestions.
+func (s *Server) apiImportSuggestions(c echo.Context) error {
+	rep, err := s.readSuggestionImport(c)
+	if err != nil {
+		return err
+	}
+	return apiJSON(c, http.StatusOK, apiSuggestionImport{
+		Rows: rep.Rows, Matched: rep.Matched, Suggestions: rep.Cells, Records: rep.Records, Unmatched: rep.Unmatched,
+		UnmatchedKeys: rep.UnmatchedKeys, Created: rep.Created, Rejected: rep.Rejected,
+		IgnoredColumns: rep.IgnoredColumns, Problems: newAPIProblems(rep.Problems),
+	})
+}

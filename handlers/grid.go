@@ -1,0 +1,246 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/scratchpad/scratchpad/internal/apperr"
+	"github.com/scratchpad/scratchpad/internal/filter"
+	"github.com/scratchpad/scratchpad/internal/workbooks"
+	"github.com/scratchpad/scratchpad/views"
+)
+
+// gridPageSize is how many rows the grid renders per page; the first page
+// comes with the page, the others as the person scrolls.
+const gridPageSize = 100
+
+var errGridTableNotFound = apperr.New(apperr.NotFound, "Table not found.")
+
+func gridQuery(c echo.Context) views.GridQuery {
+	return views.GridQuery{Filter: c.QueryParam("filter"), Sort: c.QueryParam("sort"), Has: c.QueryParam("has")}
+}
+
+func gridRecordQuery(q views.GridQuery, cursor string) workbooks.RecordQuery {
+	return workbooks.RecordQuery{Filter: q.Filter, Sort: q.Sort, Has: q.Has, Cursor: cursor, Limit: gridPageSize}
+}
+
+// gridPage shows a table as a grid: the first page of rows for the filter,
+// sort and quick filter in the URL. A query the store refuses shows the
+// reason (for a filter, with a caret under the position) and no rows.
+func (s *Server) gridPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := mustUser(c)
+	wb, err := s.Workbooks.FindWorkbook(ctx, u.ID, c.Param("wb"))
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(wb.Tables, func(t workbooks.Table) bool { return t.ID == c.Param("t") })
+	if i < 0 {
+		return errGridTableNotFound
+	}
+	t := wb.Tables[i]
+	q := gridQuery(c)
+	v := views.GridView{Workbook: wb, Table: t, Ctx: views.NewGridContext(t), Query: q, CSRFToken: csrfToken(c)}
+	status := http.StatusOK
+	page, err := s.Workbooks.FindRecords(ctx, u.ID, wb.ID, t.ID, gridRecordQuery(q, ""))
+	switch {
+	case apperr.Is(err, apperr.Invalid):
+		status = http.StatusUnprocessableEntity
+		v.FilterError, v.QueryError = queryProblem(err, q.Filter)
+	case err != nil:
+		return err
+	default:
+		v.Records, v.NextCursor, v.Total, v.TotalIsEstimate = page.Records, page.NextCursor, page.EstimatedTotal, page.TotalIsEstimate
+	}
+	if v.Counters, err = s.Workbooks.Counters(ctx, u.ID, wb.ID, t.ID); err != nil {
+		return err
+	}
+	p := s.page(c, t.Name+" · "+wb.Name, "workbooks")
+	p.Wide = true
+	return render(c, status, views.GridPage(p, v))
+}
+
+// filterPosition reads the position from the store's filter message
+// ("at 12: …"), for errors that do not carry the *filter.Error.
+var filterPosition = regexp.MustCompile(`^at (\d+): (.*)$`)
+
+// queryProblem splits a refused query into a filter error with its position
+// and a message for anything else.
+func queryProblem(err error, source string) (*views.FilterProblem, string) {
+	var fe *filter.Error
+	if errors.As(err, &fe) {
+		return &views.FilterProblem{Source: source, Message: fe.Msg, Pos: fe.Pos, Len: fe.Len}, ""
+	}
+	for _, f := range apperr.FieldsOf(err) {
+		if f.Field != "filter" {
+			continue
+		}
+		p := &views.FilterProblem{Source: source, Message: f.Message, Pos: -1, Len: 1}
+		if m := filterPosition.FindStringSubmatch(f.Message); m != nil {
+			p.Pos, _ = strconv.Atoi(m[1])
+			p.Message = m[2]
+		}
+		return p, ""
+	}
+	return nil, apperr.MessageOf(err)
+}
+
+// gridRows is the next page of rows, asked for by the row at the bottom of
+// the grid when it scrolls into view, and the first page again after a bulk
+// change.
+func (s *Server) gridRows(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := mustUser(c)
+	t, err := s.Workbooks.FindTable(ctx, u.ID, c.Param("wb"), c.Param("t"))
+	if err != nil {
+		return err
+	}
+	q := gridQuery(c)
+	page, err := s.Workbooks.FindRecords(ctx, u.ID, t.WorkbookID, t.ID, gridRecordQuery(q, c.QueryParam("cursor")))
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.GridRows(views.NewGridContext(t), q, page.Records, page.NextCursor))
+}
+
+// gridCounters are the table's counters, fetched again after every change.
+func (s *Server) gridCounters(c echo.Context) error {
+	counters, err := s.Workbooks.Counters(c.Request().Context(), mustUser(c).ID, c.Param("wb"), c.Param("t"))
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.GridCounterBadges(counters))
+}
+
+// renameTable renames a table and comes back to its grid.
+func (s *Server) renameTable(c echo.Context) error {
+	t, err := s.Workbooks.RenameTable(c.Request().Context(), mustUser(c).ID, c.Param("wb"), c.Param("t"), c.FormValue("name"))
+	if err := s.flashRefusal(c, err, "name"); err != nil {
+		return err
+	}
+	if t.ID != "" {
+		s.flash(c, "success", "Renamed the table to “"+t.Name+"”.")
+	}
+	return redirect(c, views.TableURL(c.Param("wb"), c.Param("t")))
+}
+
+// setTableHidden hides a table (going to the workbook's first visible one)
+// or shows it again (going to it).
+func (s *Server) setTableHidden(c echo.Context) error {
+	hidden := c.FormValue("hidden") == "true"
+	if _, err := s.Workbooks.SetTableHidden(c.Request().Context(), mustUser(c).ID, c.Param("wb"), c.Param("t"), hidden); err != nil {
+		return err
+	}
+	if hidden {
+		return redirect(c, views.WorkbookURL(c.Param("wb")))
+	}
+	return redirect(c, views.TableURL(c.Param("wb"), c.Param("t")))
+}
+
+// moveTable moves a table's tab to ?position=.
+func (s *Server) moveTable(c echo.Context) error {
+	pos, perr := strconv.Atoi(c.FormValue("position"))
+	if perr != nil {
+		return apperr.InvalidFields("Choose a position.", apperr.FieldError{Field: "position", Message: "must be a number"})
+	}
+	if _, err := s.Workbooks.MoveTable(c.Request().Context(), mustUser(c).ID, c.Param("wb"), c.Param("t"), pos); err != nil {
+		return err
+	}
+	return redirect(c, views.TableURL(c.Param("wb"), c.Param("t")))
+}
+
+// deleteTable deletes a table and goes to the workbook.
+func (s *Server) deleteTable(c echo.Context) error {
+	if err := s.Workbooks.DeleteTable(c.Request().Context(), mustUser(c).ID, c.Param("wb"), c.Param("t")); err != nil {
+		return err
+	}
+	s.flash(c, "success", "Table deleted.")
+	return redirect(c, views.WorkbookURL(c.Param("wb")))
+}
+
+// addScratchColumn adds a local-only column and comes back to the grid.
+func (s *Server) addScratchColumn(c echo.Context) error {
+	typ := workbooks.ColumnType(c.FormValue("type"))
+	t, err := s.Workbooks.AddScratchColumn(c.Request().Context(), mustUser(c).ID, c.Param("wb"), c.Param("t"), c.FormValue("name"), typ)
+	if err := s.flashRefusal(c, err, "name"); err != nil {
+		return err
+	}
+	if t.ID != "" {
+		s.flash(c, "success", "Added the scratch column.")
+	}
+	return redirect(c, s.gridReturnURL(c))
+}
+
+// removeColumn removes a scratch column with its values.
+func (s *Server) removeColumn(c echo.Context) error {
+	_, err := s.Workbooks.RemoveColumn(c.Request().Context(), mustUser(c).ID, c.Param("wb"), c.Param("t"), c.Param("col"))
+	if err := s.flashRefusal(c, err, "column"); err != nil {
+		return err
+	}
+	return redirect(c, s.gridReturnURL(c))
+}
+
+// setHiddenColumns saves which columns the table shows: the form lists the
+// visible ones, every other column is hidden.
+func (s *Server) setHiddenColumns(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := mustUser(c)
+	t, err := s.Workbooks.FindTable(ctx, u.ID, c.Param("wb"), c.Param("t"))
+	if err != nil {
+		return err
+	}
+	form, err := c.FormParams()
+	if err != nil {
+		return apperr.New(apperr.Invalid, "The form could not be read.")
+	}
+	visible := form["visible"]
+	hidden := []string{}
+	for _, col := range t.Columns {
+		if !slices.Contains(visible, col.ID) {
+			hidden = append(hidden, col.ID)
+		}
+	}
+	_, err = s.Workbooks.SetHiddenColumns(ctx, u.ID, t.WorkbookID, t.ID, hidden)
+	if err := s.flashRefusal(c, err, "columns"); err != nil {
+		return err
+	}
+	return redirect(c, s.gridReturnURL(c))
+}
+
+// flashRefusal turns an Invalid error into an error flash for the next page
+// and passes any other error on.
+func (s *Server) flashRefusal(c echo.Context, err error, field string) error {
+	switch {
+	case err == nil:
+		return nil
+	case apperr.Is(err, apperr.Invalid):
+		s.flash(c, "error", wbFieldMessage(err, field))
+		return nil
+	}
+	return err
+}
+
+// gridReturnURL is where a grid form goes back to: the view it was sent
+// from (form field next, or the page htmx reports), when that is this
+// table's grid.
+func (s *Server) gridReturnURL(c echo.Context) string {
+	base := views.TableURL(c.Param("wb"), c.Param("t"))
+	next := c.FormValue("next")
+	if next == "" {
+		if u, err := url.Parse(c.Request().Header.Get("HX-Current-URL")); err == nil {
+			next = u.RequestURI()
+		}
+	}
+	next = safeNext(next)
+	if next == base || strings.HasPrefix(next, base+"?") {
+		return next
+	}
+	return base
+}

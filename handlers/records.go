@@ -1,0 +1,265 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/scratchpad/scratchpad/internal/apperr"
+	"github.com/scratchpad/scratchpad/internal/workbooks"
+	"github.com/scratchpad/scratchpad/views"
+)
+
+// countersChanged tells the page (through HX-Trigger) that the table's
+// counters moved, so they fetch themselves again.
+func countersChanged(c echo.Context) {
+	c.Response().Header().Set("HX-Trigger", "counters-changed")
+}
+
+// cellTarget is the table, column and record a cell route names.
+type cellTarget struct {
+	table  workbooks.Table
+	column workbooks.Column
+	ctx    views.GridContext
+}
+
+func (s *Server) findCell(c echo.Context) (cellTarget, error) {
+	t, err := s.Workbooks.FindTable(c.Request().Context(), mustUser(c).ID, c.Param("wb"), c.Param("t"))
+	if err != nil {
+		return cellTarget{}, err
+	}
+	col, ok := t.Columns.ByID(c.Param("col"))
+	if !ok {
+		return cellTarget{}, apperr.New(apperr.NotFound, "Column not found.")
+	}
+	return cellTarget{table: t, column: col, ctx: views.NewGridContext(t)}, nil
+}
+
+// renderRow answers with one grid row.
+func renderRow(c echo.Context, status int, g views.GridContext, rec workbooks.Record, st views.CellState) error {
+	return render(c, status, views.GridRow(g, rec, st))
+}
+
+// gridRow is one row as it is now: Esc in an editor fetches it back.
+func (s *Server) gridRow(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := mustUser(c)
+	t, err := s.Workbooks.FindTable(ctx, u.ID, c.Param("wb"), c.Param("t"))
+	if err != nil {
+		return err
+	}
+	rec, err := s.Workbooks.FindRecord(ctx, u.ID, t.WorkbookID, t.ID, c.Param("r"))
+	if err != nil {
+		return err
+	}
+	return renderRow(c, http.StatusOK, views.NewGridContext(t), rec, views.CellState{})
+}
+
+// cellEditor is the row with one cell open in its editor. The editor
+// carries the version it was opened on, so a save never overwrites a change
+// made meanwhile.
+func (s *Server) cellEditor(c echo.Context) error {
+	ct, err := s.findCell(c)
+	if err != nil {
+		return err
+	}
+	rec, err := s.Workbooks.FindRecord(c.Request().Context(), mustUser(c).ID, ct.table.WorkbookID, ct.table.ID, c.Param("r"))
+	if err != nil {
+		return err
+	}
+	switch {
+	case ct.column.ReadOnly:
+		return apperr.New(apperr.Invalid, "%s is read-only.", ct.column.Name)
+	case rec.State == workbooks.StateDeleted:
+		return apperr.New(apperr.Conflict, "This record is deleted; restore it before editing it.")
+	}
+	return renderRow(c, http.StatusOK, ct.ctx, rec, views.CellState{ColumnID: ct.column.ID, Editing: true})
+}
+
+// saveCell saves an edit of one cell and answers with the row: as saved
+// (200), with the editor and the reason when the value is refused (422), or
+// with the current values and a conflict note when the record changed since
+// the editor opened (409). Nothing is ever overwritten silently.
+func (s *Server) saveCell(c echo.Context) error {
+	ct, err := s.findCell(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	u := mustUser(c)
+	version, perr := strconv.Atoi(c.FormValue("version"))
+	if perr != nil {
+		return apperr.InvalidFields("The edit has no version; reload the page.", apperr.FieldError{Field: "version", Message: "is required"})
+	}
+	form, ferr := c.FormParams()
+	if ferr != nil {
+		return apperr.New(apperr.Invalid, "The edit could not be read.")
+	}
+	values := form["value"]
+	typed := strings.Join(values, ", ")
+	var raw any = typed
+	if ct.column.Type == workbooks.TypeMultiSelect && len(ct.column.Options) > 0 {
+		raw = values
+		if len(values) == 0 {
+			raw = nil
+		}
+	} else if len(values) > 0 {
+		raw = values[0]
+		typed = values[0]
+	}
+
+	rec, err := s.Workbooks.UpdateRecord(ctx, u.ID, ct.table.WorkbookID, ct.table.ID, c.Param("r"),
+		map[string]any{ct.column.ID: raw}, version)
+	switch {
+	case err == nil:
+		countersChanged(c)
+		return renderRow(c, http.StatusOK, ct.ctx, rec, views.CellState{})
+	case apperr.Is(err, apperr.Invalid):
+		current, ferr := s.Workbooks.FindRecord(ctx, u.ID, ct.table.WorkbookID, ct.table.ID, c.Param("r"))
+		if ferr != nil {
+			return ferr
+		}
+		// The editor keeps the version it was opened on: the record may have
+		// changed meanwhile, and the next save must find that out.
+		current.Version = version
+		st := views.CellState{ColumnID: ct.column.ID, Editing: true, Typed: true, Value: typed, Values: values,
+			Error: cellMessage(err, ct.column)}
+		return renderRow(c, http.StatusUnprocessableEntity, ct.ctx, current, st)
+	case apperr.Is(err, apperr.StaleVersion), apperr.Is(err, apperr.Conflict):
+		current, ferr := s.Workbooks.FindRecord(ctx, u.ID, ct.table.WorkbookID, ct.table.ID, c.Param("r"))
+		if ferr != nil {
+			return ferr
+		}
+		note := apperr.MessageOf(err)
+		if typed != "" {
+			note += " Your value “" + typed + "” was not saved."
+		} else {
+			note += " Your change was not saved."
+		}
+		return renderRow(c, http.StatusConflict, ct.ctx, current, views.CellState{ColumnID: ct.column.ID, Conflict: note})
+	}
+	return err
+}
+
+// cellMessage is why a value was refused, as the cell shows it.
+func cellMessage(err error, col workbooks.Column) string {
+	for _, f := range apperr.FieldsOf(err) {
+		if f.Field == col.Name || f.Field == col.ID {
+			return wbCapitalize(f.Message) + "."
+		}
+	}
+	return apperr.MessageOf(err)
+}
+
+// acceptCell accepts the suggestion for one cell.
+func (s *Server) acceptCell(c echo.Context) error {
+	return s.decideCell(c, s.Workbooks.AcceptSuggestions)
+}
+
+// rejectCell rejects the suggestion for one cell.
+func (s *Server) rejectCell(c echo.Context) error {
+	return s.decideCell(c, s.Workbooks.RejectSuggestions)
+}
+
+type decideFunc func(ctx context.Context, ownerID, workbookID, tableID string, sel workbooks.Selector) (workbooks.SuggestionCounts, error)
+
+func (s *Server) decideCell(c echo.Context, decide decideFunc) error {
+	ct, err := s.findCell(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	u := mustUser(c)
+	sel := workbooks.Selector{Cells: []workbooks.Cell{{RecordID: c.Param("r"), Field: ct.column.ID}}}
+	if _, err := decide(ctx, u.ID, ct.table.WorkbookID, ct.table.ID, sel); err != nil {
+		return err
+	}
+	rec, err := s.Workbooks.FindRecord(ctx, u.ID, ct.table.WorkbookID, ct.table.ID, c.Param("r"))
+	if err != nil {
+		return err
+	}
+	countersChanged(c)
+	return renderRow(c, http.StatusOK, ct.ctx, rec, views.CellState{})
+}
+
+// addRecord creates an empty record; htmx puts its row at the top of the
+// grid. A table with required columns refuses an empty record and says which.
+func (s *Server) addRecord(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := mustUser(c)
+	t, err := s.Workbooks.FindTable(ctx, u.ID, c.Param("wb"), c.Param("t"))
+	if err != nil {
+		return err
+	}
+	rec, err := s.Workbooks.CreateRecord(ctx, u.ID, t.WorkbookID, t.ID, map[string]any{})
+	if apperr.Is(err, apperr.Invalid) {
+		err = apperr.New(apperr.Invalid, "A new record needs a value for %s; add it in the record panel or by CSV.", requiredList(apperr.FieldsOf(err)))
+	}
+	if err != nil {
+		if !isHTMX(c) && apperr.Is(err, apperr.Invalid) {
+			s.flash(c, "error", apperr.MessageOf(err))
+			return redirect(c, views.TableURL(t.WorkbookID, t.ID))
+		}
+		return err
+	}
+	if !isHTMX(c) {
+		return redirect(c, views.TableURL(t.WorkbookID, t.ID))
+	}
+	countersChanged(c)
+	return renderRow(c, http.StatusOK, views.NewGridContext(t), rec, views.CellState{})
+}
+
+func requiredList(fields []apperr.FieldError) string {
+	names := make([]string, 0, len(fields))
+	for _, f := range fields {
+		names = append(names, f.Field)
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return "its required columns"
+	}
+	return strings.Join(names, ", ")
+}
+
+// deleteRecord deletes a record: the row shows it deleted (restorable until
+// published), or disappears for a record never published.
+func (s *Server) deleteRecord(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := mustUser(c)
+	t, err := s.Workbooks.FindTable(ctx, u.ID, c.Param("wb"), c.Param("t"))
+	if err != nil {
+		return err
+	}
+	if err := s.Workbooks.DeleteRecord(ctx, u.ID, t.WorkbookID, t.ID, c.Param("r")); err != nil {
+		return err
+	}
+	countersChanged(c)
+	rec, err := s.Workbooks.FindRecord(ctx, u.ID, t.WorkbookID, t.ID, c.Param("r"))
+	if apperr.Is(err, apperr.NotFound) {
+		return c.HTML(http.StatusOK, "")
+	}
+	if err != nil {
+		return err
+	}
+	return renderRow(c, http.StatusOK, views.NewGridContext(t), rec, views.CellState{})
+}
+
+// restoreRecord undoes a deletion that was not published yet.
+func (s *Server) restoreRecord(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := mustUser(c)
+	t, err := s.Workbooks.FindTable(ctx, u.ID, c.Param("wb"), c.Param("t"))
+	if err != nil {
+		return err
+	}
+	rec, err := s.Workbooks.RestoreRecord(ctx, u.ID, t.WorkbookID, t.ID, c.Param("r"))
+	if err != nil {
+		return err
+	}
+	countersChanged(c)
+	return renderRow(c, http.StatusOK, views.NewGridContext(t), rec, views.CellState{})
+}

@@ -1,0 +1,237 @@
+package imports
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/scratchpad/scratchpad/internal/apperr"
+	"github.com/scratchpad/scratchpad/internal/db"
+	"github.com/scratchpad/scratchpad/internal/workbooks"
+)
+
+// QueueImports is the River queue import jobs run in, apart from the
+// default queue so a large import never holds up short jobs.
+const QueueImports = "imports"
+
+// ImportCSVArgs is the job that imports an upload into its table.
+type ImportCSVArgs struct {
+	UploadID   string `json:"upload_id"`
+	WorkbookID string `json:"workbook_id"`
+	TableID    string `json:"table_id"`
+	// Mapping says which file column goes to which table column.
+	Mapping Mapping `json:"mapping"`
+}
+
+// Kind identifies the job in River.
+func (ImportCSVArgs) Kind() string { return "import_csv" }
+
+// InsertOpts puts imports in their own queue. A failed attempt resumes from
+// the checkpoint, so a few retries are cheap.
+func (ImportCSVArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueImports, MaxAttempts: 5}
+}
+
+// Mapping is how an import reads the file: its delimiter and, for every
+// imported file column, the table column it fills. File columns that are
+// not listed are skipped.
+type Mapping struct {
+	Delimiter rune           `json:"delimiter"`
+	Columns   []MappedColumn `json:"columns"`
+	// KeyIndex is the file column whose values become the records' remote
+	// ids (so later imports can match on them); -1 for none.
+	KeyIndex int `json:"key_index"`
+}
+
+// MappedColumn maps one file column (0-based Index) to a table column.
+type MappedColumn struct {
+	Index    int    `json:"index"`
+	ColumnID string `json:"column_id"`
+}
+
+// ColumnChoice is what the person chose on the preview for one file column.
+type ColumnChoice struct {
+	// Index is the 0-based column of the file.
+	Index  int
+	Name   string
+	Type   workbooks.ColumnType
+	Format string
+	Skip   bool
+}
+
+// ImportInput is the preview form: the table to create and its columns.
+type ImportInput struct {
+	TableName string
+	Columns   []ColumnChoice
+	// KeyColumn optionally names a file column (by header name) whose
+	// values identify the records.
+	KeyColumn string
+}
+
+// StartImport creates the table chosen on the preview and enqueues the job
+// that fills it. Errors: NotFound, Invalid (a bad choice or an unreadable
+// file), Conflict (the upload is already imported or importing).
+//
+// The table is created first (workbooks owns that transaction); the job is
+// enqueued with the upload's change of state in a second one, and the table
+// is removed again if that fails.
+func (s *Service) StartImport(ctx context.Context, ownerID, workbookID, uploadID string, in ImportInput) (Upload, workbooks.Table, error) {
+	u, err := s.FindUpload(ctx, ownerID, workbookID, uploadID)
+	if err != nil {
+		return Upload{}, workbooks.Table{}, err
+	}
+	if u.Status != StatusUploaded {
+		return Upload{}, workbooks.Table{}, apperr.New(apperr.Conflict, "This file has already been imported.")
+	}
+	sniffed, _, err := s.openCSV(ctx, uploadID)
+	if err != nil {
+		return Upload{}, workbooks.Table{}, errFileUnreadable(err)
+	}
+	header := sniffed.Header
+	cols, picked, keyIndex, err := resolveChoices(header, in)
+	if err != nil {
+		return Upload{}, workbooks.Table{}, err
+	}
+	name := strings.TrimSpace(in.TableName)
+	if name == "" {
+		name = TableNameFromFilename(u.Filename)
+	}
+	t, err := s.workbooks.CreateTable(ctx, ownerID, workbookID, workbooks.TableInput{Name: name, Columns: cols, Source: "csv"})
+	if err != nil {
+		return Upload{}, workbooks.Table{}, err
+	}
+	m := Mapping{Delimiter: sniffed.Delimiter, KeyIndex: keyIndex}
+	for i, idx := range picked {
+		m.Columns = append(m.Columns, MappedColumn{Index: idx, ColumnID: t.Columns[i].ID})
+	}
+	u, err = s.enqueueImport(ctx, ownerID, workbookID, uploadID, t.ID, m)
+	if err != nil {
+		if derr := s.workbooks.DeleteTable(context.WithoutCancel(ctx), ownerID, workbookID, t.ID); derr != nil {
+			s.logger.WarnContext(ctx, "imports: remove table of a failed start", "table", t.ID, "err", derr)
+		}
+		return Upload{}, workbooks.Table{}, err
+	}
+	return u, t, nil
+}
+
+func (s *Service) enqueueImport(ctx context.Context, ownerID, workbookID, uploadID, tableID string, m Mapping) (Upload, error) {
+	mapping, err := json.Marshal(m)
+	if err != nil {
+		return Upload{}, err
+	}
+	var out Upload
+	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		row, err := q.LockUpload(ctx, db.LockUploadParams{ID: uploadID, WorkbookID: workbookID, OwnerID: ownerID})
+		if db.IsNoRows(err) {
+			return errUploadNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if row.Status != StatusUploaded {
+			return apperr.New(apperr.Conflict, "This file has already been imported.")
+		}
+		res, err := s.river.InsertTx(ctx, tx, ImportCSVArgs{UploadID: uploadID, WorkbookID: workbookID, TableID: tableID, Mapping: m}, nil)
+		if err != nil {
+			return fmt.Errorf("enqueue: %w", err)
+		}
+		jobID := res.Job.ID
+		row, err = q.StartUploadImport(ctx, db.StartUploadImportParams{ID: uploadID, TableID: &tableID, Mapping: mapping, JobID: &jobID})
+		if err != nil {
+			return err
+		}
+		out = uploadFromRow(row)
+		return s.notifyProgress(ctx, tx, out)
+	})
+	if err != nil {
+		return Upload{}, wrap("start import", err)
+	}
+	return out, nil
+}
+
+// resolveChoices checks the preview form against the file's header and
+// returns the table's columns, the file column of each, and the key column.
+func resolveChoices(header []string, in ImportInput) ([]workbooks.ColumnInput, []int, int, error) {
+	var (
+		cols     []workbooks.ColumnInput
+		picked   []int
+		problems []apperr.FieldError
+		seen     = map[int]bool{}
+	)
+	keyIndex := -1
+	for _, ch := range in.Columns {
+		if ch.Index < 0 || ch.Index >= len(header) || seen[ch.Index] {
+			problems = append(problems, apperr.FieldError{Field: fmt.Sprintf("columns[%d]", ch.Index), Message: "is not a column of the file"})
+			continue
+		}
+		seen[ch.Index] = true
+		if in.KeyColumn != "" && strings.EqualFold(strings.TrimSpace(in.KeyColumn), header[ch.Index]) {
+			keyIndex = ch.Index
+		}
+		if ch.Skip {
+			continue
+		}
+		name := strings.TrimSpace(ch.Name)
+		if name == "" {
+			name = header[ch.Index]
+		}
+		cols = append(cols, workbooks.ColumnInput{Name: name, Type: ch.Type, Format: ch.Format})
+		picked = append(picked, ch.Index)
+	}
+	if in.KeyColumn != "" && keyIndex < 0 {
+		problems = append(problems, apperr.FieldError{Field: "key_column", Message: fmt.Sprintf("is not a column of the file: %q", in.KeyColumn)})
+	}
+	if len(problems) == 0 && len(cols) == 0 {
+		problems = append(problems, apperr.FieldError{Field: "columns", Message: "choose at least one column to import"})
+	}
+	if len(problems) > 0 {
+		return nil, nil, -1, apperr.InvalidFields("Please correct the columns.", problems...)
+	}
+	return cols, picked, keyIndex, nil
+}
+
+// DefaultChoices imports every column of a preview with its inferred type.
+func DefaultChoices(p Preview) []ColumnChoice {
+	out := make([]ColumnChoice, len(p.Columns))
+	for i, g := range p.Columns {
+		out[i] = ColumnChoice{Index: i, Name: g.Name, Type: workbooks.ColumnType(g.Type), Format: g.Format}
+	}
+	return out
+}
+
+// CancelImport stops an import: a queued job is cancelled at once, a running
+// one stops after its current batch. Rows already imported stay in the
+// table. Errors: NotFound, Conflict (the import has finished).
+func (s *Service) CancelImport(ctx context.Context, ownerID, workbookID, uploadID string) (Upload, error) {
+	u, err := s.FindUpload(ctx, ownerID, workbookID, uploadID)
+	if err != nil {
+		return Upload{}, err
+	}
+	if u.Status != StatusImporting || u.JobID == 0 {
+		return Upload{}, apperr.New(apperr.Conflict, "This import is not running.")
+	}
+	job, err := s.river.JobCancel(ctx, u.JobID)
+	if err != nil {
+		return Upload{}, fmt.Errorf("imports: cancel job: %w", err)
+	}
+	if job.State == rivertype.JobStateCancelled {
+		// The job was not running (queued, or waiting for a retry), so no
+		// worker will record the end.
+		return s.finish(ctx, u, StatusCancelled, "")
+	}
+	return s.FindUpload(ctx, ownerID, workbookID, uploadID)
+}
+
+// wrap adds context to an unclassified error and passes domain errors as is.
+func wrap(action string, err error) error {
+	if err == nil || apperr.KindOf(err) != apperr.Internal {
+		return err
+	}
+	return fmt.Errorf("imports: %s: %w", action, err)
+}

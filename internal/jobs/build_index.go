@@ -1,0 +1,49 @@
+package jobs
+
+import (
+	"context"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/scratchpad/scratchpad/internal/workbooks"
+)
+
+// BuildRecordIndexWorker runs workbooks.BuildRecordIndexArgs: it builds one
+// on-demand index of a big table with CREATE INDEX CONCURRENTLY.
+type BuildRecordIndexWorker struct {
+	river.WorkerDefaults[workbooks.BuildRecordIndexArgs]
+	Workbooks *workbooks.Service
+}
+
+// Timeout allows for big builds: a trigram index over a long text column of
+// a million records takes minutes on a small machine.
+func (w *BuildRecordIndexWorker) Timeout(*river.Job[workbooks.BuildRecordIndexArgs]) time.Duration {
+	return time.Hour
+}
+
+// Work builds the index.
+func (w *BuildRecordIndexWorker) Work(ctx context.Context, job *river.Job[workbooks.BuildRecordIndexArgs]) error {
+	return w.Workbooks.BuildRecordIndex(ctx, job.Args)
+}
+
+// DropRecordIndexesWorker runs workbooks.DropRecordIndexesArgs: it drops the
+// on-demand indexes of deleted tables and removed columns.
+type DropRecordIndexesWorker struct {
+	river.WorkerDefaults[workbooks.DropRecordIndexesArgs]
+	Workbooks *workbooks.Service
+}
+
+// Timeout allows for DROP INDEX CONCURRENTLY waiting on long transactions.
+func (w *DropRecordIndexesWorker) Timeout(*river.Job[workbooks.DropRecordIndexesArgs]) time.Duration {
+	return 30 * time.Minute
+}
+
+// Work drops the stale indexes.
+func (w *DropRecordIndexesWorker) Work(ctx context.Context, job *river.Job[workbooks.DropRecordIndexesArgs]) error {
+	_, err := w.Workbooks.DropStaleRecordIndexes(ctx)
+	return err
+}
+
+// dropRecordIndexesInterval is how often stale indexes are looked for.
+const dropRecordIndexesInterval = 10 * time.Minute

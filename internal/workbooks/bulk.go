@@ -1,0 +1,494 @@
+package workbooks
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"regexp/syntax"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/scratchpad/scratchpad/internal/apperr"
+	"github.com/scratchpad/scratchpad/internal/db"
+	"github.com/scratchpad/scratchpad/internal/filter"
+)
+
+// This file holds the review tools that work on many records at once: the
+// neighbours of a record in a listing, find & replace over a column (as
+// suggestions) and filling a column with one value (as edits). Like
+// FindRecords it builds SQL at run time from the filter compiler's output,
+// column ids from the table's specs and bind parameters only.
+
+// scopeConditions adds to b the conditions selecting the records of t that q's
+// filter and quick filter match (its sort, cursor and limit are ignored).
+// Errors: Invalid.
+func scopeConditions(b *recordSQL, t Table, q RecordQuery) error {
+	b.where = append(b.where, "r.workbook_id = "+b.arg(t.WorkbookID), "r.table_id = "+b.arg(t.ID))
+	compiled, err := filter.Compile(q.Filter, t.Columns.filterColumns(), "r.fields", len(b.args))
+	if err != nil {
+		var fe *filter.Error
+		if errors.As(err, &fe) {
+			return apperr.InvalidFields("The filter is not valid: "+fe.Error(),
+				apperr.FieldError{Field: "filter", Message: fe.Error()})
+		}
+		return fmt.Errorf("workbooks: compile filter: %w", err)
+	}
+	b.args = append(b.args, compiled.Args...)
+	b.where = append(b.where, compiled.SQL)
+	switch q.Has {
+	case "":
+	case HasEdits:
+		b.where = append(b.where, "r.state <> 'clean'")
+	case HasSuggestions:
+		b.where = append(b.where, `EXISTS (SELECT 1 FROM suggestions s
+			WHERE s.workbook_id = r.workbook_id AND s.table_id = r.table_id AND s.record_id = r.id)`)
+	default:
+		return apperr.InvalidFields("Unknown quick filter.",
+			apperr.FieldError{Field: "has", Message: `must be "edits" or "suggestions"`})
+	}
+	return nil
+}
+
+// Neighbours returns the ids of the records just before and just after
+// recordID in the listing FindRecords returns for q (same filter, quick
+// filter and sort; cursor and limit are ignored), or "" where there is none.
+// The record itself need not match q's filter: its neighbours are found by
+// its position in the order. Errors: NotFound, Invalid (a bad filter, sort or
+// quick filter).
+func (s *Service) Neighbours(ctx context.Context, ownerID, workbookID, tableID, recordID string, q RecordQuery) (prev, next string, err error) {
+	t, err := s.findTable(ctx, s.q, ownerID, workbookID, tableID)
+	if err != nil {
+		return "", "", err
+	}
+	if !looksLikeUUID(recordID) {
+		return "", "", errRecordNotFound
+	}
+	sort, err := resolveSort(t.Columns, q.Sort)
+	if err != nil {
+		return "", "", err
+	}
+	sortExpr := "NULL::text"
+	if sort.col != nil {
+		sortExpr = filter.ValueExpr("r.fields", sort.col.filterColumn())
+	}
+	var found bool
+	err = s.pool.QueryRow(ctx, `SELECT true FROM records WHERE workbook_id = $1 AND table_id = $2 AND id = $3`,
+		workbookID, tableID, recordID).Scan(&found)
+	if db.IsNoRows(err) {
+		return "", "", errRecordNotFound
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("workbooks: find record: %w", err)
+	}
+	if next, err = s.neighbour(ctx, t, recordID, q, sort, sortExpr, true); err != nil {
+		return "", "", err
+	}
+	if prev, err = s.neighbour(ctx, t, recordID, q, sort, sortExpr, false); err != nil {
+		return "", "", err
+	}
+	return prev, next, nil
+}
+
+// neighbour finds the record right after (forward) or right before the
+// pivot record in the order (sort value, empty values last; then seq).
+func (s *Service) neighbour(ctx context.Context, t Table, recordID string, q RecordQuery, sort sortSpec, sortExpr string, forward bool) (string, error) {
+	var b recordSQL
+	if err := scopeConditions(&b, t, q); err != nil {
+		return "", err
+	}
+	pivot := "(SELECT r.seq, " + sortExpr + " AS v FROM records r WHERE r.workbook_id = " + b.arg(t.WorkbookID) +
+		" AND r.table_id = " + b.arg(t.ID) + " AND r.id = " + b.arg(recordID) + ")"
+
+	// Going forward in an ascending sort means greater values; a descending
+	// sort or going backward flips that; both flip it back.
+	cmp := ">"
+	if sort.desc != !forward {
+		cmp = "<"
+	}
+	seqCmp, order := ">", "r.seq"
+	if !forward {
+		seqCmp, order = "<", "r.seq DESC"
+	}
+	var cond string
+	if sort.col == nil {
+		cond = "r.seq " + seqCmp + " p.seq"
+	} else {
+		// Empty values come after every value, in seq order among themselves.
+		var nulls string
+		if forward {
+			nulls = "(" + sortExpr + " IS NULL AND (p.v IS NOT NULL OR r.seq > p.seq))"
+		} else {
+			nulls = "(p.v IS NULL AND (" + sortExpr + " IS NOT NULL OR r.seq < p.seq))"
+		}
+		cond = "(" + sortExpr + " " + cmp + " p.v OR (" + sortExpr + " = p.v AND r.seq " + seqCmp + " p.seq) OR " + nulls + ")"
+		// Backward walks the exact reverse of the listing's order.
+		dir, nullsAt := "ASC", "NULLS LAST"
+		if sort.desc != !forward {
+			dir = "DESC"
+		}
+		if !forward {
+			nullsAt = "NULLS FIRST"
+		}
+		order = sortExpr + " " + dir + " " + nullsAt + ", " + order
+	}
+	sql := "SELECT r.id FROM records r CROSS JOIN " + pivot + " p WHERE " + strings.Join(b.where, " AND ") +
+		" AND r.id <> " + b.arg(recordID) + " AND " + cond + " ORDER BY " + order + " LIMIT 1"
+	var id string
+	err := s.pool.QueryRow(ctx, sql, b.args...).Scan(&id)
+	if db.IsNoRows(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("workbooks: find neighbour: %w", err)
+	}
+	return id, nil
+}
+
+// FindReplace describes a find & replace over one text column.
+type FindReplace struct {
+	// Column is a column id or name; it must be a text column that is not
+	// read-only.
+	Column string
+	// Find is the text to look for, or with Regex a regular expression in
+	// Go's RE2 syntax (linear time, so no pattern can hang the server).
+	Find string
+	// Replace replaces every match; with Regex, $1 or ${name} insert
+	// submatches, and $$ is a dollar sign.
+	Replace       string
+	Regex         bool
+	CaseSensitive bool
+	// Query scopes the change to the records its filter and quick filter
+	// match (every one of them, not a page); sort, cursor and limit are
+	// ignored.
+	Query RecordQuery
+	// Preview counts the records that would change without proposing
+	// anything.
+	Preview bool
+}
+
+// maxFindLength bounds the find text, in characters.
+const maxFindLength = 1000
+
+// findReplaceBatch is how many records find & replace reads at a time.
+const findReplaceBatch = 1000
+
+// FindReplace replaces text in one column of every record in scope, as
+// suggestions (source find_replace), never as edits. It works on what each
+// cell is about to hold: its pending suggestion when it has one (so an
+// earlier suggestion is refined, not lost), otherwise its value. Deleted
+// records are left alone. It returns how many records change (with Preview,
+// would change); preview and apply count the same records. Errors: Invalid
+// (empty find text, a bad regular expression, a column that is not
+// editable text, a bad filter, or replacements that would leave values
+// invalid for the column), NotFound.
+func (s *Service) FindReplace(ctx context.Context, ownerID, workbookID, tableID string, fr FindReplace) (int, error) {
+	re, err := compileFind(fr)
+	if err != nil {
+		return 0, err
+	}
+	replace := func(v string) string { return re.ReplaceAllLiteralString(v, fr.Replace) }
+	if fr.Regex {
+		replace = func(v string) string { return re.ReplaceAllString(v, fr.Replace) }
+	}
+	matches := 0
+	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		t, err := lockTable(ctx, q, ownerID, workbookID, tableID, lockShare)
+		if err != nil {
+			return err
+		}
+		col, err := editableColumn(t, fr.Column)
+		if err != nil {
+			return err
+		}
+		if col.Type != TypeText {
+			return apperr.InvalidFields(fmt.Sprintf("Find & replace works on text columns; %s is a %s column.", col.Name, col.Type),
+				apperr.FieldError{Field: "column", Message: "is not a text column"})
+		}
+		var b recordSQL
+		if err := scopeConditions(&b, t, fr.Query); err != nil {
+			return err
+		}
+		prov := provenance{source: SourceFindReplace, createdBy: &ownerID}
+		var (
+			ids      []string
+			problems []apperr.FieldError
+			invalid  int
+		)
+		err = scanCells(ctx, tx, b, col.ID, func(batch []cellText) error {
+			var updates []RecordUpdate
+			for _, c := range batch {
+				out := replace(c.base)
+				if out == c.base {
+					continue
+				}
+				if msg := checkValue(col, out); msg != "" {
+					invalid++
+					if len(problems) < 3 {
+						problems = append(problems, apperr.FieldError{Field: col.Name, Message: fmt.Sprintf("%s (record %s)", msg, c.id)})
+					}
+					continue
+				}
+				matches++
+				if len(ids) <= maxEventRecordIDs {
+					ids = append(ids, c.id)
+				}
+				updates = append(updates, RecordUpdate{RecordID: c.id, Fields: map[string]any{col.ID: out}})
+			}
+			if fr.Preview || invalid > 0 || len(updates) == 0 {
+				return nil
+			}
+			_, err := proposeUpdates(ctx, q, t, updates, prov)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if invalid > 0 {
+			return apperr.InvalidFields(fmt.Sprintf("This replacement would leave %d %s invalid for %s; nothing was changed.",
+				invalid, plural(invalid, "value", "values"), col.Name), problems...)
+		}
+		if fr.Preview || matches == 0 {
+			return nil
+		}
+		return notify(ctx, tx, workbookID, change{Kind: "suggestions.proposed", TableID: tableID, RecordIDs: ids})
+	})
+	if err != nil {
+		return 0, wrap("find and replace", err)
+	}
+	return matches, nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// compileFind turns the find text into a regular expression. Errors: Invalid.
+func compileFind(fr FindReplace) (*regexp.Regexp, error) {
+	if fr.Find == "" {
+		return nil, apperr.InvalidFields("Enter the text to find.", apperr.FieldError{Field: "find", Message: "is required"})
+	}
+	if utf8.RuneCountInString(fr.Find) > maxFindLength {
+		return nil, apperr.InvalidFields("The text to find is too long.",
+			apperr.FieldError{Field: "find", Message: fmt.Sprintf("must be at most %d characters", maxFindLength)})
+	}
+	pattern := fr.Find
+	if !fr.Regex {
+		pattern = regexp.QuoteMeta(pattern)
+	}
+	if !fr.CaseSensitive {
+		pattern = "(?i)" + pattern
+	}
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		var se *syntax.Error
+		msg := "is not a valid regular expression"
+		if errors.As(err, &se) {
+			msg += ": " + string(se.Code)
+		}
+		return nil, apperr.InvalidFields("The regular expression is not valid.", apperr.FieldError{Field: "find", Message: msg})
+	}
+	return re, nil
+}
+
+// editableColumn returns the column key names, unless it is read-only.
+// Errors: Invalid.
+func editableColumn(t Table, key string) (Column, error) {
+	col, ok := t.Columns.Lookup(key)
+	if !ok {
+		return Column{}, apperr.InvalidFields("Choose a column.", apperr.FieldError{Field: "column", Message: "is not a column of this table"})
+	}
+	if col.ReadOnly {
+		return Column{}, apperr.InvalidFields(fmt.Sprintf("%s is read-only.", col.Name), apperr.FieldError{Field: "column", Message: "is read-only"})
+	}
+	return col, nil
+}
+
+// checkValue returns why v cannot be stored in col, or "".
+func checkValue(col Column, v any) string {
+	n, msg := normalize(col, v)
+	if msg == "" && n == nil && col.Required {
+		return "is required"
+	}
+	return msg
+}
+
+// cellText is one cell as find & replace sees it.
+type cellText struct {
+	id string
+	// base is the cell's pending suggestion if it has one, else its value,
+	// as text ("" when empty).
+	base string
+}
+
+// scanCells calls fn with the cells of column colID of the records in scope
+// (not deleted), a batch at a time in the table's order. Each batch is read
+// completely before fn runs, so fn may use the same transaction.
+func scanCells(ctx context.Context, tx pgx.Tx, scope recordSQL, colID string, fn func([]cellText) error) error {
+	var last int64
+	for {
+		b := recordSQL{where: scope.where, args: append([]any(nil), scope.args...)}
+		field := b.arg(colID)
+		after := b.arg(last)
+		sql := `SELECT r.id, r.seq, coalesce(CASE WHEN sg.record_id IS NOT NULL THEN sg.value #>> '{}' ELSE r.fields ->> ` + field + `::text END, '')
+			FROM records r
+			LEFT JOIN suggestions sg ON sg.workbook_id = r.workbook_id AND sg.table_id = r.table_id
+				AND sg.record_id = r.id AND sg.action = 'update' AND sg.field = ` + field + `::text
+			WHERE ` + strings.Join(b.where, " AND ") + ` AND r.state <> 'deleted' AND r.seq > ` + after + `
+			ORDER BY r.seq LIMIT ` + b.arg(findReplaceBatch)
+		rows, err := tx.Query(ctx, sql, b.args...)
+		if err != nil {
+			return fmt.Errorf("workbooks: scan cells: %w", err)
+		}
+		var batch []cellText
+		for rows.Next() {
+			var c cellText
+			if err := rows.Scan(&c.id, &last, &c.base); err != nil {
+				rows.Close()
+				return fmt.Errorf("workbooks: scan cell: %w", err)
+			}
+			batch = append(batch, c)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("workbooks: scan cells: %w", err)
+		}
+		if len(batch) > 0 {
+			if err := fn(batch); err != nil {
+				return err
+			}
+		}
+		if len(batch) < findReplaceBatch {
+			return nil
+		}
+	}
+}
+
+// Scope chooses the records a bulk change applies to: the records named by
+// RecordIDs when there are any, otherwise every record Query's filter and
+// quick filter match (sort, cursor and limit are ignored).
+type Scope struct {
+	RecordIDs []string
+	Query     RecordQuery
+}
+
+// FillColumn sets one column of every record in scope to value, as a
+// person's edits: values, edited fields, states and versions change in one
+// statement, with an audit entry per changed record and one live event.
+// value is read as the column's type would read typed input (a number, a
+// date, options separated by commas, JSON for a json column); an empty value
+// empties the cells. Deleted records and cells already holding the value are
+// left alone. It returns how many records changed. Errors: Invalid (an
+// unknown or read-only column, a value the column cannot hold, a bad
+// filter), NotFound (the table, or a record id not in it).
+func (s *Service) FillColumn(ctx context.Context, ownerID, workbookID, tableID, column, value string, scope Scope) (int, error) {
+	changed := 0
+	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		t, err := lockTable(ctx, q, ownerID, workbookID, tableID, lockShare)
+		if err != nil {
+			return err
+		}
+		col, err := editableColumn(t, column)
+		if err != nil {
+			return err
+		}
+		stored, err := fillValue(col, value)
+		if err != nil {
+			return err
+		}
+		var b recordSQL
+		if len(scope.RecordIDs) > 0 {
+			for _, id := range scope.RecordIDs {
+				if !looksLikeUUID(id) {
+					return errRecordNotFound
+				}
+			}
+			if err := checkRecordsExist(ctx, q, t, append([]string(nil), scope.RecordIDs...)); err != nil {
+				return err
+			}
+			b.where = append(b.where, "r.workbook_id = "+b.arg(workbookID), "r.table_id = "+b.arg(tableID),
+				"r.id = ANY("+b.arg(scope.RecordIDs)+"::uuid[])")
+		} else if err := scopeConditions(&b, t, scope.Query); err != nil {
+			return err
+		}
+		dirty := []string{}
+		if !col.Scratch {
+			dirty = append(dirty, col.ID)
+		}
+		wb, tb := b.arg(workbookID), b.arg(tableID)
+		field, val, changedArg, actor := b.arg(col.ID), b.arg(stored), b.arg(dirty), b.arg(ownerID)
+		sql := `WITH target AS (
+				SELECT r.id, r.fields -> ` + field + `::text AS before,
+					CASE WHEN ` + val + `::jsonb IS NULL THEN r.fields - ` + field + `::text
+					     ELSE r.fields || jsonb_build_object(` + field + `::text, ` + val + `::jsonb) END AS new_fields
+				FROM records r
+				WHERE ` + strings.Join(b.where, " AND ") + ` AND r.state <> 'deleted'
+				  AND nullif(r.fields -> ` + field + `::text, 'null') IS DISTINCT FROM ` + val + `::jsonb
+				FOR UPDATE OF r
+			), applied AS (
+				UPDATE records r SET
+					fields = t.new_fields,
+					edited_fields = sp_edited_fields(t.new_fields, r.original, r.edited_fields || ` + changedArg + `::text[]),
+					state = sp_record_state(r.state, sp_edited_fields(t.new_fields, r.original, r.edited_fields || ` + changedArg + `::text[])),
+					version = r.version + 1,
+					updated_at = now()
+				FROM target t
+				WHERE r.workbook_id = ` + wb + ` AND r.table_id = ` + tb + ` AND r.id = t.id
+				RETURNING r.id
+			), audit AS (
+				INSERT INTO record_changes (workbook_id, table_id, record_id, actor_id, action, field, before, after)
+				SELECT ` + wb + `, ` + tb + `, t.id, ` + actor + `::uuid, 'fill', ` + field + `::text,
+				       nullif(t.before, 'null'), ` + val + `::jsonb
+				FROM target t
+			)
+			SELECT count(*)::int, coalesce((array_agg(a.id::text))[1:` + fmt.Sprint(maxEventRecordIDs+1) + `], '{}') FROM applied a`
+		var ids []string
+		if err := tx.QueryRow(ctx, sql, b.args...).Scan(&changed, &ids); err != nil {
+			return err
+		}
+		if changed == 0 {
+			return nil
+		}
+		c := change{Kind: "records.changed", TableID: tableID, RecordIDs: ids}
+		if changed > maxEventRecordIDs {
+			// More records changed than an event names: viewers reload.
+			c.RecordIDs, c.Bulk = nil, true
+		}
+		return notify(ctx, tx, workbookID, c)
+	})
+	if err != nil {
+		return 0, wrap("fill column", err)
+	}
+	return changed, nil
+}
+
+// fillValue reads value for col and returns its stored JSON text, or nil to
+// empty the cells. Errors: Invalid.
+func fillValue(col Column, value string) (any, error) {
+	var raw any = value
+	if col.Type == TypeJSON && strings.TrimSpace(value) != "" {
+		raw = json.RawMessage(value)
+	}
+	v, msg := normalize(col, raw)
+	if msg == "" && v == nil && col.Required {
+		msg = "is required"
+	}
+	if msg != "" {
+		return nil, apperr.InvalidFields(fmt.Sprintf("%s %s.", col.Name, msg), apperr.FieldError{Field: "value", Message: msg})
+	}
+	if v == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("workbooks: encode value: %w", err)
+	}
+	return string(b), nil
+}

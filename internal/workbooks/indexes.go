@@ -1,0 +1,537 @@
+package workbooks
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/scratchpad/scratchpad/internal/db"
+	"github.com/scratchpad/scratchpad/internal/filter"
+)
+
+// This file holds the indexes the record store builds on demand so that the
+// grid stays fast on big tables. PostgreSQL cannot sort or filter a million
+// JSONB values in a hundred milliseconds without an index, and indexing every
+// column of every table up front would make writes and imports pay for
+// indexes nobody uses. So when FindRecords sorts a big table by a column, or
+// filters it by equality, range or text search on one, and no index exists
+// yet, it registers one in record_indexes and enqueues a River job that builds
+// it with CREATE INDEX CONCURRENTLY (writes go on meanwhile). Until the index
+// is ready that listing is slow but correct.
+//
+// Each index is partial, over one table's records only:
+//
+//	CREATE INDEX CONCURRENTLY ri_… ON records ((<value expr>) [DESC NULLS LAST], seq)
+//	    WHERE workbook_id = '<uuid>' AND table_id = '<uuid>'
+//
+// with the value expression from filter.ValueExpr, the same text the filter
+// compiler and ORDER BY produce, so the planner matches them. The planner
+// only uses a partial index when the query carries the same predicate as
+// literals, so FindRecords writes a big table's workbook and table ids into
+// the SQL text. That does not let user text reach SQL: both ids come from the
+// table row PostgreSQL returned (its canonical uuid text) and are checked
+// against the UUID pattern again right before they are written (sqlUUID);
+// column ids match ^[a-z][a-z0-9_]{0,62}$ (filter.ValueExpr panics
+// otherwise), and index names are hashes of those ids.
+//
+// The indexes have no foreign key to their table: a deleted table or column
+// marks its rows in record_indexes 'dropping' (triggers of migration 00007)
+// and DropStaleRecordIndexes removes them with DROP INDEX CONCURRENTLY, which
+// cannot run inside the deleting transaction.
+
+// DefaultIndexThreshold is the size from which a table gets indexes on
+// demand. Below it a sort reads every record of the table, which is fast
+// enough and costs no index upkeep.
+const DefaultIndexThreshold = 50_000
+
+// QueueIndexes is the River queue index builds run in. CREATE INDEX
+// CONCURRENTLY on one table waits for any other running on it, so one worker
+// is all this queue needs.
+const QueueIndexes = "indexes"
+
+// The kinds of on-demand index.
+const (
+	// indexAsc serves ascending sorts and equality and range filters.
+	indexAsc = "asc"
+	// indexDesc serves descending sorts: ties stay in ascending seq order, so
+	// a backward scan of the ascending index would not do.
+	indexDesc = "desc"
+	// indexTrigram serves LIKE, ILIKE, contains and starts_with on text.
+	indexTrigram = "trgm"
+)
+
+// The states of an on-demand index in record_indexes.
+const (
+	indexPending  = "pending"
+	indexReady    = "ready"
+	indexFailed   = "failed"
+	indexDropping = "dropping"
+)
+
+// BuildRecordIndexArgs is the job that builds one on-demand index.
+type BuildRecordIndexArgs struct {
+	WorkbookID string `json:"workbook_id"`
+	TableID    string `json:"table_id"`
+	ColumnID   string `json:"column_id"`
+	IndexKind  string `json:"kind"`
+}
+
+// Kind identifies the job in River.
+func (BuildRecordIndexArgs) Kind() string { return "build_record_index" }
+
+// InsertOpts queues builds apart from short jobs and keeps one job per index.
+func (BuildRecordIndexArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueIndexes, MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// DropRecordIndexesArgs is the job that drops the indexes of deleted tables
+// and removed columns. It runs periodically.
+type DropRecordIndexesArgs struct{}
+
+// Kind identifies the job in River.
+func (DropRecordIndexesArgs) Kind() string { return "drop_record_indexes" }
+
+// InsertOpts keeps at most one drop job queued.
+func (DropRecordIndexesArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueIndexes, UniqueOpts: river.UniqueOpts{ByPeriod: time.Minute}}
+}
+
+// indexer enqueues index builds with an insert-only River client, created on
+// first use; the app's own River client works the jobs. Its zero value is
+// ready to use.
+type indexer struct {
+	once   sync.Once
+	client *river.Client[pgx.Tx]
+	err    error
+	// threshold overrides DefaultIndexThreshold when positive.
+	threshold atomic.Int64
+}
+
+// SetIndexThreshold sets the table size from which FindRecords asks for
+// indexes (DefaultIndexThreshold unless set); tests use it to exercise the
+// big-table path on small tables.
+func (s *Service) SetIndexThreshold(n int64) { s.idx.threshold.Store(max(n, 1)) }
+
+func (s *Service) indexThreshold() int64 {
+	if n := s.idx.threshold.Load(); n > 0 {
+		return n
+	}
+	return DefaultIndexThreshold
+}
+
+func (s *Service) riverClient() (*river.Client[pgx.Tx], error) {
+	s.idx.once.Do(func() {
+		s.idx.client, s.idx.err = river.NewClient(riverpgxv5.New(s.pool), &river.Config{})
+	})
+	return s.idx.client, s.idx.err
+}
+
+// indexName derives an index's name from the ids it covers: "ri_" and 24 hex
+// digits of their SHA-256, well inside PostgreSQL's 63-byte names.
+func indexName(workbookID, tableID, columnID, kind string) string {
+	sum := sha256.Sum256([]byte(workbookID + "/" + tableID + "/" + columnID + "/" + kind))
+	return "ri_" + hex.EncodeToString(sum[:12])
+}
+
+// sqlUUID returns id as a SQL uuid literal. It is the one way ids enter SQL
+// text, and it refuses anything that is not a canonical UUID.
+func sqlUUID(id string) (string, error) {
+	if !looksLikeUUID(id) {
+		return "", fmt.Errorf("workbooks: %q is not a uuid", id)
+	}
+	return "'" + strings.ToLower(id) + "'::uuid", nil
+}
+
+// tablePredicate is the WHERE condition of a table's partial indexes over
+// the records alias r ("" for no alias), and the one FindRecords repeats.
+func tablePredicate(alias, workbookID, tableID string) (string, error) {
+	wb, err := sqlUUID(workbookID)
+	if err != nil {
+		return "", err
+	}
+	tbl, err := sqlUUID(tableID)
+	if err != nil {
+		return "", err
+	}
+	if alias != "" {
+		alias += "."
+	}
+	return alias + "workbook_id = " + wb + " AND " + alias + "table_id = " + tbl, nil
+}
+
+// indexWant is an index a listing would use.
+type indexWant struct {
+	col  Column
+	kind string
+	// anyBtree says a btree index of either direction will do (a filter's
+	// equality or range, not a sort).
+	anyBtree bool
+}
+
+// wantedIndexes returns the indexes that serve q's sort and filter on t:
+// the sort column in its direction, columns compared by equality or range,
+// and text columns searched with LIKE, ILIKE, contains or starts_with.
+func wantedIndexes(t Table, q RecordQuery, sort sortSpec) []indexWant {
+	var out []indexWant
+	add := func(col Column, kind string) {
+		for _, w := range out {
+			if w.col.ID == col.ID && (w.kind == kind || kind == indexAsc && w.kind == indexDesc) {
+				return
+			}
+		}
+		out = append(out, indexWant{col: col, kind: kind, anyBtree: kind == indexAsc})
+	}
+	if sort.col != nil {
+		kind := indexAsc
+		if sort.desc {
+			kind = indexDesc
+		}
+		out = append(out, indexWant{col: *sort.col, kind: kind})
+	}
+	if e, err := filter.Parse(q.Filter); err == nil && e != nil {
+		walkFilter(e, t.Columns, add)
+	}
+	return out
+}
+
+// walkFilter calls add for the columns of e that an index can serve.
+func walkFilter(e filter.Expr, cols Columns, add func(Column, string)) {
+	column := func(x filter.Expr) (Column, bool) {
+		ref, ok := x.(*filter.ColumnRef)
+		if !ok {
+			return Column{}, false
+		}
+		return resolveFilterColumn(cols, ref.Name)
+	}
+	// A boolean splits a table in two or three: an index would not help.
+	ordered := func(x filter.Expr) {
+		if c, ok := column(x); ok && c.Type != TypeMultiSelect && c.Type != TypeJSON && c.Type != TypeBoolean {
+			add(c, indexAsc)
+		}
+	}
+	text := func(x filter.Expr) {
+		if c, ok := column(x); ok && (c.Type == TypeText || c.Type == TypeSelect) {
+			add(c, indexTrigram)
+		}
+	}
+	switch e := e.(type) {
+	case *filter.Logical:
+		for _, term := range e.Terms {
+			walkFilter(term, cols, add)
+		}
+	case *filter.Not:
+		walkFilter(e.X, cols, add)
+	case *filter.Compare:
+		if e.Op != "<>" {
+			ordered(e.Left)
+			ordered(e.Right)
+		}
+	case *filter.Between:
+		if !e.Not {
+			ordered(e.X)
+		}
+	case *filter.In:
+		if !e.Not {
+			ordered(e.X)
+		}
+	case *filter.Like:
+		if !e.Not {
+			text(e.X)
+		}
+	case *filter.Call:
+		if (e.Name == "contains" || e.Name == "starts_with") && len(e.Args) == 2 {
+			text(e.Args[0])
+		}
+	}
+}
+
+// resolveFilterColumn finds the column a filter names as filter.Compile
+// does: an exact name first, else the one name equal ignoring case.
+func resolveFilterColumn(cols Columns, name string) (Column, bool) {
+	var found []Column
+	for _, c := range cols {
+		if c.Name == name {
+			return c, true
+		}
+		if strings.EqualFold(c.Name, name) {
+			found = append(found, c)
+		}
+	}
+	if len(found) == 1 {
+		return found[0], true
+	}
+	return Column{}, false
+}
+
+// requestIndexes registers and enqueues the wanted indexes of a big table
+// that are not registered yet. A registered index is never requested again,
+// whatever its state: a failed build is River's to retry.
+func (s *Service) requestIndexes(ctx context.Context, t Table, wants []indexWant) error {
+	if len(wants) == 0 {
+		return nil
+	}
+	have, err := s.q.ListTableRecordIndexes(ctx, db.ListTableRecordIndexesParams{WorkbookID: t.WorkbookID, TableID: t.ID})
+	if err != nil {
+		return fmt.Errorf("workbooks: list indexes: %w", err)
+	}
+	var missing []indexWant
+	for _, w := range wants {
+		found := false
+		for _, h := range have {
+			if h.ColumnID == w.col.ID && (h.Kind == w.kind || w.anyBtree && h.Kind == indexDesc) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			missing = append(missing, w)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	client, err := s.riverClient()
+	if err != nil {
+		return fmt.Errorf("workbooks: river client: %w", err)
+	}
+	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		for _, w := range missing {
+			n, err := q.RequestRecordIndex(ctx, db.RequestRecordIndexParams{
+				WorkbookID: t.WorkbookID, TableID: t.ID, ColumnID: w.col.ID, Kind: w.kind,
+				ColumnType: string(w.col.Type), Name: indexName(t.WorkbookID, t.ID, w.col.ID, w.kind),
+			})
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				continue // a concurrent listing asked first
+			}
+			args := BuildRecordIndexArgs{WorkbookID: t.WorkbookID, TableID: t.ID, ColumnID: w.col.ID, IndexKind: w.kind}
+			if _, err := client.InsertTx(ctx, tx, args, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("workbooks: request indexes: %w", err)
+	}
+	return nil
+}
+
+// RecordIndex describes an on-demand index, for tests and diagnostics.
+type RecordIndex struct {
+	Name     string
+	ColumnID string
+	Kind     string
+	Status   string
+}
+
+// FindRecordIndexes lists a table's on-demand indexes that are not being
+// dropped. It does not check ownership: callers are jobs, tests and tools.
+func (s *Service) FindRecordIndexes(ctx context.Context, workbookID, tableID string) ([]RecordIndex, error) {
+	if !looksLikeUUID(workbookID) || !looksLikeUUID(tableID) {
+		return nil, nil
+	}
+	rows, err := s.q.ListTableRecordIndexes(ctx, db.ListTableRecordIndexesParams{WorkbookID: workbookID, TableID: tableID})
+	if err != nil {
+		return nil, fmt.Errorf("workbooks: list indexes: %w", err)
+	}
+	out := make([]RecordIndex, len(rows))
+	for i, r := range rows {
+		out[i] = RecordIndex{Name: r.Name, ColumnID: r.ColumnID, Kind: r.Kind, Status: r.Status}
+	}
+	return out, nil
+}
+
+// statisticsName derives the name of a column's statistics object, shared
+// by its indexes of every kind.
+func statisticsName(workbookID, tableID, columnID string) string {
+	sum := sha256.Sum256([]byte(workbookID + "/" + tableID + "/" + columnID))
+	return "rs_" + hex.EncodeToString(sum[:12])
+}
+
+// indexExpr returns the value expression of a registered index's column.
+func indexExpr(ri db.RecordIndex) (string, error) {
+	if !columnIDPattern.MatchString(ri.ColumnID) || !ColumnType(ri.ColumnType).Valid() {
+		return "", fmt.Errorf("workbooks: index %s has an invalid column %q (%s)", ri.Name, ri.ColumnID, ri.ColumnType)
+	}
+	return filter.ValueExpr("fields", filter.Column{ID: ri.ColumnID, Name: ri.ColumnID, Type: filter.ColumnType(ri.ColumnType)}), nil
+}
+
+// statisticsDDL returns the CREATE STATISTICS statement of the column of a
+// registered index. PostgreSQL ignores the statistics of partial indexes, so
+// without these the planner guesses how many records a filter on the column
+// matches (a fixed fraction for LIKE), and a badly wrong guess picks the
+// wrong index: a trigram search matching 3% of a table, estimated at 0.03%,
+// reads and sorts 30,000 records instead of walking the sort index.
+// Statistics on the expression cover all of records, where other tables'
+// records read as NULL, so they stay estimates, but close ones.
+func statisticsDDL(ri db.RecordIndex) (string, error) {
+	expr, err := indexExpr(ri)
+	if err != nil {
+		return "", err
+	}
+	return "CREATE STATISTICS IF NOT EXISTS " + statisticsName(ri.WorkbookID, ri.TableID, ri.ColumnID) +
+		" ON (" + expr + ") FROM records", nil
+}
+
+// indexDDL returns the CREATE INDEX statement of a registered index.
+func indexDDL(ri db.RecordIndex) (string, error) {
+	expr, err := indexExpr(ri)
+	if err != nil {
+		return "", err
+	}
+	pred, err := tablePredicate("", ri.WorkbookID, ri.TableID)
+	if err != nil {
+		return "", err
+	}
+	var def string
+	switch ri.Kind {
+	case indexAsc:
+		def = "((" + expr + "), seq)"
+	case indexDesc:
+		def = "((" + expr + ") DESC NULLS LAST, seq)"
+	case indexTrigram:
+		def = "USING gin ((" + expr + ") gin_trgm_ops)"
+	default:
+		return "", fmt.Errorf("workbooks: index %s has unknown kind %q", ri.Name, ri.Kind)
+	}
+	return "CREATE INDEX CONCURRENTLY IF NOT EXISTS " + ri.Name + " ON records " + def + " WHERE " + pred, nil
+}
+
+// indexState reports whether an index of that name exists and is valid.
+// PostgreSQL's catalogs are outside sqlc's schema, so the query is here.
+func (s *Service) indexState(ctx context.Context, name string) (present, valid bool, err error) {
+	err = s.pool.QueryRow(ctx, `SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+		WHERE c.relname = $1 AND c.relnamespace = current_schema()::regnamespace`, name).Scan(&valid)
+	if db.IsNoRows(err) {
+		return false, false, nil
+	}
+	if err != nil {
+		return false, false, err
+	}
+	return true, valid, nil
+}
+
+// BuildRecordIndex builds the index args names, unless it was dropped
+// meanwhile. A build that failed half-way (leaving an invalid index) is
+// dropped and redone. Afterwards the column gets a statistics object (see
+// statisticsDDL) and records is analyzed, so the planner can estimate
+// filters on it. Run by the build_record_index job.
+func (s *Service) BuildRecordIndex(ctx context.Context, args BuildRecordIndexArgs) error {
+	name := indexName(args.WorkbookID, args.TableID, args.ColumnID, args.IndexKind)
+	ri, err := s.q.GetRecordIndex(ctx, name)
+	if db.IsNoRows(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("workbooks: find index: %w", err)
+	}
+	if ri.Status == indexDropping {
+		return nil
+	}
+	if err := s.buildIndex(ctx, ri); err != nil {
+		// Recorded for diagnostics; River retries the job.
+		msg := err.Error()
+		if ferr := s.q.MarkRecordIndexFailed(context.WithoutCancel(ctx), db.MarkRecordIndexFailedParams{Name: name, Error: &msg}); ferr != nil {
+			return errors.Join(err, ferr)
+		}
+		return err
+	}
+	return nil
+}
+
+func (s *Service) buildIndex(ctx context.Context, ri db.RecordIndex) error {
+	ddl, err := indexDDL(ri)
+	if err != nil {
+		return err
+	}
+	present, valid, err := s.indexState(ctx, ri.Name)
+	if err != nil {
+		return fmt.Errorf("workbooks: index state: %w", err)
+	}
+	if present && !valid {
+		if err := s.execDDL(ctx, "DROP INDEX CONCURRENTLY IF EXISTS "+ri.Name); err != nil {
+			return fmt.Errorf("workbooks: drop invalid index %s: %w", ri.Name, err)
+		}
+	}
+	if err := s.execDDL(ctx, ddl); err != nil {
+		return fmt.Errorf("workbooks: build index %s: %w", ri.Name, err)
+	}
+	stats, err := statisticsDDL(ri)
+	if err != nil {
+		return err
+	}
+	if err := s.execDDL(ctx, stats); err != nil {
+		return fmt.Errorf("workbooks: create statistics for %s: %w", ri.Name, err)
+	}
+	if err := s.execDDL(ctx, "ANALYZE records"); err != nil {
+		return fmt.Errorf("workbooks: analyze records: %w", err)
+	}
+	if err := s.q.MarkRecordIndexReady(ctx, ri.Name); err != nil {
+		return fmt.Errorf("workbooks: mark index ready: %w", err)
+	}
+	return nil
+}
+
+// execDDL runs one statement outside any transaction, as CONCURRENTLY
+// requires, over the simple protocol so nothing is prepared.
+func (s *Service) execDDL(ctx context.Context, sql string) error {
+	_, err := s.pool.Exec(ctx, sql, pgx.QueryExecModeSimpleProtocol)
+	return err
+}
+
+// DropStaleRecordIndexes drops the indexes whose table was deleted or whose
+// column was removed, and returns how many it dropped. Run periodically by
+// the drop_record_indexes job.
+func (s *Service) DropStaleRecordIndexes(ctx context.Context) (int, error) {
+	stale, err := s.q.ListDroppingRecordIndexes(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("workbooks: list stale indexes: %w", err)
+	}
+	for i, ri := range stale {
+		if !indexNamePattern(ri.Name) {
+			return i, fmt.Errorf("workbooks: refusing to drop index %q", ri.Name)
+		}
+		if err := s.execDDL(ctx, "DROP INDEX CONCURRENTLY IF EXISTS "+ri.Name); err != nil {
+			return i, fmt.Errorf("workbooks: drop index %s: %w", ri.Name, err)
+		}
+		if err := s.q.DeleteRecordIndex(ctx, ri.Name); err != nil {
+			return i, fmt.Errorf("workbooks: forget index %s: %w", ri.Name, err)
+		}
+		// The column's statistics go with its last index.
+		left, err := s.q.CountColumnRecordIndexes(ctx, db.CountColumnRecordIndexesParams{
+			WorkbookID: ri.WorkbookID, TableID: ri.TableID, ColumnID: ri.ColumnID})
+		if err != nil {
+			return i, fmt.Errorf("workbooks: count column indexes: %w", err)
+		}
+		if left == 0 {
+			name := statisticsName(ri.WorkbookID, ri.TableID, ri.ColumnID)
+			if err := s.execDDL(ctx, "DROP STATISTICS IF EXISTS "+name); err != nil {
+				return i, fmt.Errorf("workbooks: drop statistics %s: %w", name, err)
+			}
+		}
+	}
+	return len(stale), nil
+}
+
+// indexNamePattern reports whether name has the form indexName produces.
+func indexNamePattern(name string) bool {
+	if len(name) != 27 || !strings.HasPrefix(name, "ri_") {
+		return false
+	}
+	_, err := hex.DecodeString(name[3:])
+	return err == nil && strings.ToLower(name) == name
+}

@@ -1,0 +1,256 @@
+package workbooks_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/scratchpad/scratchpad/internal/workbooks"
+)
+
+// MustBigTable fills the fixture's table with n records (titles "r1"…, prices
+// cycling through 0…996 with every tenth one empty) and analyzes them, so the
+// planner sees a table worth indexing.
+func (f *fixture) MustBigTable(tb testing.TB, n int) {
+	tb.Helper()
+	ctx := context.Background()
+	_, err := f.pool.Exec(ctx, `INSERT INTO records (workbook_id, table_id, fields, original)
+		SELECT $1, $2, v, v FROM (
+			SELECT jsonb_strip_nulls(jsonb_build_object($3::text, 'r' || g,
+				$4::text, CASE WHEN g % 10 <> 0 THEN g % 997 END)) AS v
+			FROM generate_series(1, $5::int) g) s`,
+		f.wb.ID, f.table.ID, f.col(tb, "Title"), f.col(tb, "Price"), n)
+	if err != nil {
+		tb.Fatalf("insert records: %v", err)
+	}
+	if _, err := f.pool.Exec(ctx, `ANALYZE records`); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// MustBuildIndexes runs the build job of every pending index of the table,
+// as the River worker would, and returns the indexes by column id and kind.
+func (f *fixture) MustBuildIndexes(tb testing.TB, svc *workbooks.Service) map[string]workbooks.RecordIndex {
+	tb.Helper()
+	ctx := context.Background()
+	list, err := svc.FindRecordIndexes(ctx, f.wb.ID, f.table.ID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := map[string]workbooks.RecordIndex{}
+	for _, ri := range list {
+		args := workbooks.BuildRecordIndexArgs{WorkbookID: f.wb.ID, TableID: f.table.ID, ColumnID: ri.ColumnID, IndexKind: ri.Kind}
+		if err := svc.BuildRecordIndex(ctx, args); err != nil {
+			tb.Fatalf("build index %+v: %v", ri, err)
+		}
+		out[ri.ColumnID+"/"+ri.Kind] = ri
+	}
+	return out
+}
+
+// indexExists reports whether PostgreSQL has an index of that name.
+func (f *fixture) indexExists(tb testing.TB, name string) bool {
+	tb.Helper()
+	var n int
+	if err := f.pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_class WHERE relname = $1`, name).Scan(&n); err != nil {
+		tb.Fatal(err)
+	}
+	return n == 1
+}
+
+func TestBigTablesAskForIndexesThatTheirPagesThenUse(t *testing.T) {
+	t.Parallel()
+	f := MustFixture(t)
+	ctx := context.Background()
+	f.MustBigTable(t, 20000)
+	big := workbooks.NewService(f.pool)
+	big.SetIndexThreshold(1000)
+
+	queries := []workbooks.RecordQuery{
+		{Sort: "Price", Limit: 100},
+		{Sort: "-Price", Filter: "Title <> 'r7'", Limit: 100},
+		{Filter: "contains(Title, 'r1234')", Limit: 100},
+	}
+	for _, q := range queries {
+		if _, err := big.FindRecords(ctx, f.owner, f.wb.ID, f.table.ID, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var jobs int
+	if err := f.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'build_record_index'`).Scan(&jobs); err != nil {
+		t.Fatal(err)
+	}
+	if jobs != 3 {
+		t.Errorf("%d build jobs enqueued, want 3 (price asc and desc, title trigram)", jobs)
+	}
+	idx := f.MustBuildIndexes(t, big)
+	price, title := f.col(t, "Price"), f.col(t, "Title")
+	for _, key := range []string{price + "/asc", price + "/desc", title + "/trgm"} {
+		if _, ok := idx[key]; !ok {
+			t.Fatalf("no index %s among %v", key, idx)
+		}
+	}
+	again, _ := big.FindRecordIndexes(ctx, f.wb.ID, f.table.ID)
+	for _, ri := range again {
+		if ri.Status != "ready" || !f.indexExists(t, ri.Name) {
+			t.Errorf("index %+v not ready", ri)
+		}
+	}
+
+	first, err := big.FindRecords(ctx, f.owner, f.wb.ID, f.table.ID, workbooks.RecordQuery{Sort: "Price", Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plans := []struct {
+		q     workbooks.RecordQuery
+		index string
+	}{
+		{workbooks.RecordQuery{Sort: "Price", Limit: 100}, idx[price+"/asc"].Name},
+		{workbooks.RecordQuery{Sort: "Price", Limit: 100, Cursor: first.NextCursor}, idx[price+"/asc"].Name},
+		{workbooks.RecordQuery{Sort: "-Price", Limit: 100}, idx[price+"/desc"].Name},
+		{workbooks.RecordQuery{Filter: "contains(Title, 'r1234')", Limit: 100}, idx[title+"/trgm"].Name},
+		// Either direction serves equality.
+		{workbooks.RecordQuery{Filter: "Price = 5", Limit: 100}, "ri_"},
+	}
+	for _, p := range plans {
+		plan, err := big.ExplainFindRecords(ctx, f.owner, f.wb.ID, f.table.ID, p.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(plan, p.index) {
+			t.Errorf("plan of %+v does not use %s:\n%s", p.q, p.index, plan)
+		}
+	}
+
+	// The default order and the quick filters are served by the schema's own indexes.
+	rec := first.Records[0]
+	if _, err := f.svc.UpdateRecord(ctx, f.owner, f.wb.ID, f.table.ID, rec.ID, map[string]any{"Title": "edited"}, rec.Version); err != nil {
+		t.Fatal(err)
+	}
+	for q, index := range map[workbooks.RecordQuery]string{
+		{Limit: 100}:                                "records_seq_idx",
+		{Has: workbooks.HasEdits, Limit: 100}:       "records_dirty_idx",
+		{Has: workbooks.HasSuggestions, Limit: 100}: "suggestions_",
+	} {
+		plan, err := big.ExplainFindRecords(ctx, f.owner, f.wb.ID, f.table.ID, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(plan, index) {
+			t.Errorf("plan of %+v does not use %s:\n%s", q, index, plan)
+		}
+	}
+
+	// Paging through a big table with its indexes gives what a small table's
+	// plain query gives.
+	for _, q := range []workbooks.RecordQuery{{Sort: "Price", Limit: 500}, {Sort: "-Price", Limit: 500}} {
+		got := mustAllIDs(t, big, f, q)
+		want := mustAllIDs(t, f.svc, f, q)
+		if len(got) != 20000 || !slices.Equal(got, want) {
+			t.Errorf("sort %q: big-table paging gives %d records, want the %d of the plain query in the same order", q.Sort, len(got), len(want))
+		}
+	}
+}
+
+// mustAllIDs pages through q with svc and returns the record ids in order.
+func mustAllIDs(tb testing.TB, svc *workbooks.Service, f *fixture, q workbooks.RecordQuery) []string {
+	tb.Helper()
+	var ids []string
+	for {
+		page, err := svc.FindRecords(context.Background(), f.owner, f.wb.ID, f.table.ID, q)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, r := range page.Records {
+			ids = append(ids, r.ID)
+		}
+		if page.NextCursor == "" {
+			return ids
+		}
+		q.Cursor = page.NextCursor
+	}
+}
+
+func TestBigTablePagingKeepsTiesAndEmptyValuesInOrder(t *testing.T) {
+	t.Parallel()
+	f := MustFixture(t)
+	prices := []any{3, nil, 1, 3, 2, nil, 3, 1, nil, 2, 3, 5}
+	for i, p := range prices {
+		fields := map[string]any{"Title": fmt.Sprintf("t%02d", i%5)}
+		if p != nil {
+			fields["Price"] = p
+		}
+		f.MustRecord(t, fields)
+	}
+	big := workbooks.NewService(f.pool)
+	big.SetIndexThreshold(1)
+	for _, limit := range []int{1, 2, 5, 50} {
+		for _, sort := range []string{"", "Price", "-Price", "Title", "-Title", "-status"} {
+			q := workbooks.RecordQuery{Sort: sort, Limit: limit, Filter: "Title <> 't04'"}
+			got, want := mustAllIDs(t, big, f, q), mustAllIDs(t, f.svc, f, q)
+			if !slices.Equal(got, want) {
+				t.Errorf("limit %d sort %q: big-table order %v, want %v", limit, sort, got, want)
+			}
+		}
+	}
+}
+
+func TestIndexesGoWithTheirColumnAndTable(t *testing.T) {
+	t.Parallel()
+	f := MustFixture(t)
+	ctx := context.Background()
+	f.MustBigTable(t, 2000)
+	tbl, err := f.svc.AddScratchColumn(ctx, f.owner, f.wb.ID, f.table.ID, "Score", workbooks.TypeNumber)
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := workbooks.NewService(f.pool)
+	big.SetIndexThreshold(1000)
+	for _, sort := range []string{"Score", "Title"} {
+		if _, err := big.FindRecords(ctx, f.owner, f.wb.ID, f.table.ID, workbooks.RecordQuery{Sort: sort}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	idx := f.MustBuildIndexes(t, big)
+	score, _ := tbl.Columns.Lookup("Score")
+	scoreIdx, titleIdx := idx[score.ID+"/asc"], idx[f.col(t, "Title")+"/asc"]
+	if !f.indexExists(t, scoreIdx.Name) || !f.indexExists(t, titleIdx.Name) {
+		t.Fatalf("indexes not built: %v", idx)
+	}
+
+	if _, err := f.svc.RemoveColumn(ctx, f.owner, f.wb.ID, f.table.ID, score.ID); err != nil {
+		t.Fatal(err)
+	}
+	list, _ := big.FindRecordIndexes(ctx, f.wb.ID, f.table.ID)
+	if len(list) != 1 || list[0].Name != titleIdx.Name {
+		t.Errorf("indexes after removing the column: %+v", list)
+	}
+	if n, err := big.DropStaleRecordIndexes(ctx); err != nil || n != 1 {
+		t.Fatalf("dropped %d, %v; want 1", n, err)
+	}
+	if f.indexExists(t, scoreIdx.Name) || !f.indexExists(t, titleIdx.Name) {
+		t.Errorf("after the drop job: score index exists %v, title index exists %v",
+			f.indexExists(t, scoreIdx.Name), f.indexExists(t, titleIdx.Name))
+	}
+
+	if err := f.svc.DeleteTable(ctx, f.owner, f.wb.ID, f.table.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := big.DropStaleRecordIndexes(ctx); err != nil || n != 1 {
+		t.Fatalf("dropped %d, %v; want 1", n, err)
+	}
+	if f.indexExists(t, titleIdx.Name) {
+		t.Error("the deleted table's index is still there")
+	}
+	var stats int
+	if err := f.pool.QueryRow(ctx, `SELECT count(*) FROM pg_statistic_ext WHERE stxname LIKE 'rs\_%'`).Scan(&stats); err != nil || stats != 0 {
+		t.Errorf("%d column statistics left (%v)", stats, err)
+	}
+	// A build job that runs after its table is gone does nothing.
+	args := workbooks.BuildRecordIndexArgs{WorkbookID: f.wb.ID, TableID: f.table.ID, ColumnID: f.col(t, "Title"), IndexKind: "asc"}
+	if err := big.BuildRecordIndex(ctx, args); err != nil || f.indexExists(t, titleIdx.Name) {
+		t.Errorf("late build: %v", err)
+	}
+}

@@ -1,0 +1,392 @@
+// Scratchpad — the grid: keyboard navigation, inline editing and live rows.
+// Loaded by the grid page only. The server renders every row and editor; this
+// file only moves the active cell, asks htmx for editors, saves and cancels
+// them, and keeps a person's edit in progress safe from live updates.
+(function () {
+  "use strict";
+
+  if (!window.htmx || !document.querySelector(".grid-page")) { return; }
+  var htmx = window.htmx;
+
+  // What survives row swaps: the active cell by record and column id, and
+  // what to do when its row comes back from the server.
+  var state = {
+    row: null,
+    col: null,
+    // "editor" focuses the editor of the next row rendered with one,
+    // "cell" focuses the active cell when its row comes back.
+    pendingFocus: null,
+    // After Tab in an editor, move this way once the saved row is back.
+    tab: 0,
+    refocus: false,
+    // Characters typed while an editor was on its way, put into it when it
+    // arrives so that quick typing is not lost.
+    typed: "",
+    refreshPending: false,
+    reloadPending: false,
+    navigating: false
+  };
+
+  function body() { return document.getElementById("grid-body"); }
+  function rows() { return Array.prototype.slice.call(document.querySelectorAll("#grid-body tr[data-record-id]")); }
+  function cellsOf(tr) { return Array.prototype.slice.call(tr.querySelectorAll("td.cell")); }
+  function openEditor() { return document.querySelector("#grid-body .cell-editor"); }
+
+  function findCell(rowID, colID) {
+    var tr = document.getElementById("rec-" + rowID);
+    if (!tr || !colID) { return null; }
+    return tr.querySelector('td.cell[data-column-id="' + CSS.escape(colID) + '"]');
+  }
+
+  function activate(td, focus) {
+    document.querySelectorAll("#grid-body td.cell.active").forEach(function (el) {
+      if (el !== td) { el.classList.remove("active"); }
+    });
+    if (!td) { return; }
+    td.classList.add("active");
+    state.row = td.closest("tr").dataset.recordId;
+    state.col = td.dataset.columnId;
+    if (focus && document.activeElement !== td) { td.focus({ preventScroll: true }); }
+    td.scrollIntoView({ block: "nearest", inline: "nearest" });
+  }
+
+  // neighbour returns the cell dr rows and dc columns away; Tab (wrap) goes
+  // on to the next or previous row at the ends of a row.
+  function neighbour(td, dr, dc, wrap) {
+    var tr = td.closest("tr");
+    var cells = cellsOf(tr);
+    var ci = cells.indexOf(td);
+    var all = rows();
+    var ri = all.indexOf(tr);
+    if (dc) {
+      var ni = ci + dc;
+      if (ni >= 0 && ni < cells.length) { return cells[ni]; }
+      if (!wrap) { return null; }
+      var nr = all[ri + dc];
+      if (!nr) { return null; }
+      var nc = cellsOf(nr);
+      return dc > 0 ? nc[0] : nc[nc.length - 1];
+    }
+    var next = all[ri + dr];
+    if (!next) { return null; }
+    var ncs = cellsOf(next);
+    return ncs[Math.min(ci, ncs.length - 1)] || null;
+  }
+
+  function startEdit(td) {
+    if (!td || td.dataset.editable !== "true" || td.querySelector(".cell-editor")) { return; }
+    activate(td, false);
+    state.pendingFocus = "editor";
+    state.typed = "";
+    htmx.trigger(td, "edit");
+  }
+
+  function openPanel(td) {
+    var tr = td.closest("tr");
+    var panel = document.getElementById("record-panel");
+    if (!panel || !tr || !tr.dataset.panelUrl) { return; }
+    htmx.ajax("GET", tr.dataset.panelUrl, { target: panel, swap: "innerHTML" });
+  }
+
+  function closePanel() {
+    var panel = document.getElementById("record-panel");
+    if (!panel || panel.hidden) { return false; }
+    panel.hidden = true;
+    panel.innerHTML = "";
+    return true;
+  }
+
+  // ---- Editing ---------------------------------------------------------
+
+  // submitEdit saves the editor's form; the response replaces the row.
+  function submitEdit(form, focusAfter, tab) {
+    if (!form || form.dataset.done) { return; }
+    form.dataset.done = "1";
+    state.pendingFocus = focusAfter ? "cell" : null;
+    state.tab = tab || 0;
+    htmx.trigger(form, "submit");
+  }
+
+  // cancelEdit leaves the editor without saving: the row is fetched again,
+  // so it also shows anything that changed meanwhile.
+  function cancelEdit(form) {
+    if (!form || form.dataset.done) { return; }
+    form.dataset.done = "1";
+    var tr = form.closest("tr");
+    state.pendingFocus = "cell";
+    htmx.ajax("GET", tr.dataset.rowUrl, { target: tr, swap: "outerHTML" });
+  }
+
+  function editorKey(ev, input) {
+    var form = input.closest("form");
+    switch (ev.key) {
+      case "Escape":
+        ev.preventDefault();
+        cancelEdit(form);
+        break;
+      case "Enter":
+        if (input.tagName === "TEXTAREA" && !(ev.ctrlKey || ev.metaKey)) { return; }
+        ev.preventDefault();
+        submitEdit(form, true, 0);
+        break;
+      case "Tab":
+        ev.preventDefault();
+        submitEdit(form, true, ev.shiftKey ? -1 : 1);
+        break;
+    }
+  }
+
+  // ---- Events ----------------------------------------------------------
+
+  document.addEventListener("click", function (ev) {
+    var t = ev.target;
+    if (!(t instanceof Element)) { return; }
+    var td = t.closest("#grid-body td.cell");
+    if (!td || td.dataset.editing) { return; }
+    if (t.closest("button, a, input, select, textarea, label")) {
+      activate(td, false);
+      return;
+    }
+    activate(td, true);
+  });
+
+  document.addEventListener("dblclick", function (ev) {
+    var t = ev.target;
+    if (!(t instanceof Element) || t.closest("button, a, input, select, textarea")) { return; }
+    var td = t.closest("#grid-body td.cell");
+    if (td) { startEdit(td); }
+  });
+
+  document.addEventListener("focusin", function (ev) {
+    var t = ev.target;
+    if (t instanceof Element && t.matches("#grid-body td.cell")) { activate(t, false); }
+  });
+
+  document.addEventListener("keydown", function (ev) {
+    var t = ev.target;
+    if (!(t instanceof Element)) { return; }
+    if (t.classList.contains("cell-editor")) {
+      editorKey(ev, t);
+      return;
+    }
+    var field = t.matches("input, textarea, select, [contenteditable]");
+    if (state.pendingFocus === "editor" && !field && ev.key.length === 1 && !ev.ctrlKey && !ev.metaKey && !ev.altKey) {
+      // The editor is on its way (its cell may already be gone).
+      ev.preventDefault();
+      state.typed += ev.key;
+      return;
+    }
+    if (ev.key === "Escape" && closePanel()) { return; }
+    if (!t.matches("#grid-body td.cell")) { return; }
+    var next = null;
+    switch (ev.key) {
+      case "ArrowUp": next = neighbour(t, -1, 0, false); break;
+      case "ArrowDown": next = neighbour(t, 1, 0, false); break;
+      case "ArrowLeft": next = neighbour(t, 0, -1, false); break;
+      case "ArrowRight": next = neighbour(t, 0, 1, false); break;
+      case "Tab": next = neighbour(t, 0, ev.shiftKey ? -1 : 1, true); break;
+      case "Enter":
+        ev.preventDefault();
+        if (t.classList.contains("pin") && !ev.shiftKey) { openPanel(t); } else { startEdit(t); }
+        return;
+      case "F2":
+        ev.preventDefault();
+        startEdit(t);
+        return;
+      case "Escape":
+        t.classList.remove("active");
+        t.blur();
+        state.row = null;
+        return;
+      default:
+        return;
+    }
+    if (next) {
+      ev.preventDefault();
+      activate(next, true);
+    }
+  });
+
+  // Leaving an editor saves it, unless the whole window lost focus (another
+  // tab or application): then the edit stays open where it was.
+  document.addEventListener("focusout", function (ev) {
+    var input = ev.target;
+    if (!(input instanceof Element) || !input.classList.contains("cell-editor")) { return; }
+    var td = input.closest("td");
+    if (ev.relatedTarget && td && td.contains(ev.relatedTarget)) { return; }
+    if (!document.hasFocus()) { return; }
+    var form = input.closest("form");
+    setTimeout(function () {
+      if (!document.hasFocus() || !form.isConnected) { return; }
+      if (td.contains(document.activeElement)) { return; }
+      submitEdit(form, false, 0);
+    }, 0);
+  });
+
+  // Plain forms (filter, columns, tabs) navigate away: live reloads wait.
+  document.addEventListener("submit", function (ev) {
+    var f = ev.target;
+    if (f instanceof HTMLFormElement && !f.hasAttribute("hx-post") && !f.hasAttribute("hx-put") && !ev.defaultPrevented) {
+      state.navigating = true;
+    }
+  });
+
+  // ---- Rows coming back --------------------------------------------------
+
+  document.addEventListener("htmx:load", function (ev) {
+    var el = ev.target;
+    if (el instanceof Element && el.matches("#grid-body tr[data-record-id]")) { rowLoaded(el); }
+  });
+
+  function rowLoaded(tr) {
+    var id = tr.dataset.recordId;
+    // A row may arrive twice (an htmx response and its live update).
+    document.querySelectorAll('[id="rec-' + CSS.escape(id) + '"]').forEach(function (other) {
+      if (other !== tr) { other.remove(); }
+    });
+    document.querySelectorAll("#grid-body tr.grid-empty").forEach(function (e) { e.remove(); });
+
+    var editor = tr.querySelector(".cell-editor");
+    if (editor) {
+      if (state.pendingFocus === "editor" || state.row === id) {
+        state.pendingFocus = null;
+        var td = editor.closest("td");
+        state.row = id;
+        state.col = td.dataset.columnId;
+        editor.focus();
+        if (state.typed && "value" in editor && editor.tagName !== "SELECT") {
+          editor.value += state.typed;
+        }
+        state.typed = "";
+        if (typeof editor.setSelectionRange === "function" && /^(text|search|url|email)?$/.test(editor.type || "")) {
+          var n = editor.value.length;
+          try { editor.setSelectionRange(n, n); } catch (e) { /* not a text field */ }
+        }
+      }
+      return;
+    }
+    if (state.row === id) {
+      var cell = findCell(id, state.col);
+      if (cell && state.tab) {
+        cell = neighbour(cell, 0, state.tab, true) || cell;
+      }
+      var focus = state.pendingFocus === "cell" || state.refocus;
+      state.tab = 0;
+      state.pendingFocus = null;
+      state.refocus = false;
+      if (cell) { activate(cell, focus); }
+    }
+    afterEditorClosed();
+  }
+
+  // Work postponed while an editor was open.
+  function afterEditorClosed() {
+    if (openEditor()) { return; }
+    if (state.reloadPending) {
+      state.reloadPending = false;
+      reloadPage();
+      return;
+    }
+    if (state.refreshPending) {
+      state.refreshPending = false;
+      refreshGrid();
+    }
+  }
+
+  function refreshGrid() {
+    var tb = body();
+    if (tb) { htmx.ajax("GET", tb.getAttribute("hx-get"), { target: tb, swap: "innerHTML" }); }
+  }
+
+  function reloadPage() {
+    if (!state.navigating) { window.location.reload(); }
+  }
+
+  // A bulk change reloads the first page, but not over an open editor.
+  document.addEventListener("htmx:beforeRequest", function (ev) {
+    var tb = body();
+    if (tb && ev.detail && ev.detail.elt === tb && openEditor()) {
+      ev.preventDefault();
+      state.refreshPending = true;
+    }
+  });
+
+  // ---- Live updates --------------------------------------------------------
+
+  document.addEventListener("htmx:sseBeforeMessage", function (ev) {
+    var elt = ev.target;
+    if (!(elt instanceof Element)) { return; }
+    var data = ev.detail && ev.detail.data;
+    if (elt.id === "grid-new-rows") {
+      ev.preventDefault();
+      insertNewRows(data);
+      return;
+    }
+    if (elt.id === "grid-table-changed") {
+      ev.preventDefault();
+      if (openEditor()) { state.reloadPending = true; } else { reloadPage(); }
+      return;
+    }
+    if (elt.tagName !== "TR") { return; }
+    var editor = elt.querySelector(".cell-editor");
+    if (editor) {
+      // Never swap away an edit in progress.
+      ev.preventDefault();
+      staleWhileEditing(elt, editor, data);
+      return;
+    }
+    state.refocus = elt.contains(document.activeElement);
+  });
+
+  function parseRows(html) {
+    var tpl = document.createElement("template");
+    tpl.innerHTML = html || "";
+    return Array.prototype.slice.call(tpl.content.querySelectorAll("tr[data-record-id]"));
+  }
+
+  // staleWhileEditing handles a live update of the row being edited. When
+  // the update left the edited cell as it was, the edit is moved onto the
+  // new version (saving it changes only this cell, so nothing is
+  // overwritten). When the cell itself changed, the editor keeps its old
+  // version: saving then shows the conflict with the current value.
+  function staleWhileEditing(tr, editor, html) {
+    tr.dataset.stale = "true";
+    var incoming = parseRows(html)[0];
+    var td = editor.closest("td");
+    var form = editor.closest("form");
+    if (!incoming || !td || !form) { return; }
+    var inCell = incoming.querySelector('td[data-column-id="' + CSS.escape(td.dataset.columnId) + '"]');
+    var version = form.querySelector('input[name="version"]');
+    if (inCell && inCell.dataset.hash === td.dataset.hash && incoming.dataset.version && version) {
+      version.value = incoming.dataset.version;
+      tr.dataset.version = incoming.dataset.version;
+      return;
+    }
+    if (!td.querySelector("[data-testid='changed-meanwhile']")) {
+      var note = document.createElement("span");
+      note.className = "cell-error conflict";
+      note.setAttribute("data-testid", "changed-meanwhile");
+      note.textContent = "Someone changed this cell meanwhile. Saving will show their value; Esc shows it now.";
+      form.appendChild(note);
+    }
+  }
+
+  // insertNewRows adds rows created elsewhere when the grid shows its last
+  // page; otherwise they arrive with the pages still to load.
+  function insertNewRows(html) {
+    var tb = body();
+    if (!tb || tb.querySelector(".grid-sentinel")) { return; }
+    parseRows(html).forEach(function (tr) {
+      if (document.getElementById(tr.id)) { return; }
+      tb.appendChild(tr);
+      htmx.process(tr);
+      tb.querySelectorAll("tr.grid-empty").forEach(function (e) { e.remove(); });
+    });
+  }
+
+  // The record panel opens when content arrives in it.
+  document.addEventListener("htmx:afterSwap", function (ev) {
+    var t = ev.detail && ev.detail.target;
+    if (t && t.id === "record-panel") { t.hidden = t.innerHTML.trim() === ""; }
+  });
+})();
