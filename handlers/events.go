@@ -84,14 +84,6 @@ func EventRenderer(d EventRendererDeps) events.Renderer {
 	}
 }
 
-// workbookChange is the payload of the record store's events.
-type workbookChange struct {
-	Kind      string   `json:"kind"`
-	TableID   string   `json:"table_id"`
-	RecordIDs []string `json:"record_ids"`
-	Bulk      bool     `json:"bulk"`
-}
-
 // renderWorkbookEvent renders a record store event for the grids showing the
 // table:
 //
@@ -104,8 +96,8 @@ type workbookChange struct {
 //     per viewer, so they are not rendered here);
 //   - table-changed-{table}: the table's columns or name changed.
 func renderWorkbookEvent(ctx context.Context, logger *slog.Logger, store *workbooks.Service, ev events.Event) []events.Message {
-	var ch workbookChange
-	if err := json.Unmarshal(ev.Data, &ch); err != nil {
+	ch, err := workbooks.ParseChange(ev.Data)
+	if err != nil {
 		logger.WarnContext(ctx, "bad workbook event", "type", ev.Type, "err", err)
 		return nil
 	}

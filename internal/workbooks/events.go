@@ -10,17 +10,33 @@ import (
 )
 
 // maxEventRecordIDs is how many record ids an event names; beyond that it
-// says "bulk" and viewers reload the table. 200 UUIDs keep the payload far
-// below events.MaxPayloadBytes.
-const maxEventRecordIDs = 200
+// says "bulk" and viewers reload the table. A UUID costs 39 bytes in the
+// payload, so 150 of them use about three quarters of
+// events.MaxPayloadBytes; notify also falls back to bulk by size.
+const maxEventRecordIDs = 150
 
-// change is the payload of a record-store event.
-type change struct {
+// Change is the payload of a record-store event: what kind of change, in
+// which table, to which records (or "bulk" when too many to name).
+type Change struct {
 	Kind      string   `json:"kind"`
 	TableID   string   `json:"table_id,omitempty"`
 	RecordIDs []string `json:"record_ids,omitempty"`
 	Bulk      bool     `json:"bulk,omitempty"`
 }
+
+// change is the short name used inside the package.
+type change = Change
+
+// ParseChange decodes the Data of a record-store event.
+func ParseChange(data []byte) (Change, error) {
+	var c Change
+	err := json.Unmarshal(data, &c)
+	return c, err
+}
+
+// eventEnvelopeBytes is room for the topic, type and JSON framing that
+// events.Notify adds around the data.
+const eventEnvelopeBytes = 200
 
 // notify sends one event about c on the workbook's topic inside tx, so it
 // reaches viewers only if the change commits.
@@ -36,6 +52,12 @@ func notify(ctx context.Context, tx events.Execer, workbookID string, c change) 
 	data, err := json.Marshal(c)
 	if err != nil {
 		return fmt.Errorf("workbooks: encode event: %w", err)
+	}
+	if len(data)+eventEnvelopeBytes > events.MaxPayloadBytes {
+		c.RecordIDs, c.Bulk = nil, true
+		if data, err = json.Marshal(c); err != nil {
+			return fmt.Errorf("workbooks: encode event: %w", err)
+		}
 	}
 	return events.Notify(ctx, tx, events.Event{Topic: events.WorkbookTopic(workbookID), Type: c.Kind, Data: data})
 }

@@ -119,3 +119,34 @@ func TestBulkEventsStayUnderThePayloadLimit(t *testing.T) {
 		t.Errorf("drafts left after reject: %d %v", len(page.Records), err)
 	}
 }
+
+// TestEventsNameUpToTheCapWithoutFailing covers the sizes just under the
+// point where an event switches to bulk: every count must commit, naming the
+// records while they fit.
+func TestEventsNameUpToTheCapWithoutFailing(t *testing.T) {
+	t.Parallel()
+	f := MustFixture(t)
+	ctx := context.Background()
+	for _, n := range []int{149, 150, 151, 199, 200} {
+		creates := make([]workbooks.RecordFields, n)
+		for i := range creates {
+			creates[i] = workbooks.RecordFields{Fields: map[string]any{"Title": "draft"}}
+		}
+		conn := f.MustListen(t)
+		counts, err := f.svc.ProposeSuggestions(ctx, f.owner, f.wb.ID, f.table.ID, workbooks.Proposal{Source: workbooks.SourceAgent, Creates: creates})
+		if err != nil || counts.Creates != n {
+			t.Fatalf("propose %d: %+v %v", n, counts, err)
+		}
+		ev, ok := nextEvent(t, conn, 5*time.Second)
+		if !ok {
+			t.Fatalf("%d drafts: no event", n)
+		}
+		if named := len(ev.Data.RecordIDs); ev.Data.Bulk == (named > 0) || (!ev.Data.Bulk && named != n) {
+			t.Fatalf("%d drafts: event names %d records, bulk %v", n, named, ev.Data.Bulk)
+		}
+		if _, err := f.svc.RejectSuggestions(ctx, f.owner, f.wb.ID, f.table.ID, workbooks.Selector{All: true}); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.Close(ctx)
+	}
+}
