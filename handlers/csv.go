@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -19,17 +20,15 @@ import (
 	"github.com/scratchpad/scratchpad/views"
 )
 
-// uploadRoutes are the routes whose bodies are files: they skip the
-// ordinary body limit and are held to MAX_UPLOAD_BYTES instead.
+// uploadRoutes are the routes whose bodies are files: limitBody holds them
+// to MAX_UPLOAD_BYTES instead of the ordinary limit, and CSRF reads their
+// token from the header only.
 var uploadRoutes = map[string]bool{
 	"/workbooks/:wb/imports":                             true,
 	"/workbooks/:wb/tables/:t/import-suggestions":        true,
 	"/api/v1/workbooks/:wb/tables":                       true,
 	"/api/v1/workbooks/:wb/tables/:t/import-suggestions": true,
 }
-
-// isUploadRoute is the body limit's skipper for uploadRoutes.
-func isUploadRoute(c echo.Context) bool { return uploadRoutes[c.Path()] }
 
 // multipartOverhead is what an upload's body may hold besides the file: the
 // part headers and the small form fields.
@@ -275,20 +274,13 @@ func (s *Server) readSuggestionImport(c echo.Context) (imports.SuggestionReport,
 	ctx := c.Request().Context()
 	var rep imports.SuggestionReport
 	err := s.uploadForm(c, func(fields map[string]string, _ string, file io.Reader) error {
-		key := cmpOr(fields["key_column"], c.QueryParam("key_column"))
-		create := isTrue(cmpOr(fields["create_unmatched"], c.QueryParam("create_unmatched")))
+		key := cmp.Or(fields["key_column"], c.QueryParam("key_column"))
+		create := isTrue(cmp.Or(fields["create_unmatched"], c.QueryParam("create_unmatched")))
 		var err error
-		rep, err = s.Imports.ImportSuggestions(ctx, mustUser(c).ID, c.Param("wb"), c.Param("t"), io.LimitReader(file, s.Config.MaxUploadBytes), key, create)
+		rep, err = s.Imports.ImportSuggestions(ctx, mustUser(c).ID, c.Param("wb"), c.Param("t"), file, key, create)
 		return err
 	})
 	return rep, err
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func isTrue(s string) bool {

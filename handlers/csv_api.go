@@ -70,6 +70,9 @@ type apiImportJob struct {
 // until data sources exist.
 func (s *Server) apiCreateTable(c echo.Context) error {
 	if strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEApplicationJSON) {
+		// This route takes uploads, so its body limit is the upload limit;
+		// a JSON body is held to the ordinary one.
+		c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, s.Config.MaxBodyBytes)
 		var req struct {
 			DataSourceID  string `json:"data_source_id"`
 			RemoteTableID string `json:"remote_table_id"`

@@ -420,3 +420,29 @@ func TestCSVAPI(t *testing.T) {
 	MustProblem(t, o.api.Do(t, apiCall{method: http.MethodPost, path: tablesPath, token: otherToken, body: body, contentType: ct}), http.StatusNotFound, "not_found")
 	var _ = json.Marshal
 }
+
+// TestUploadRoutesRefuseBeforeReadingTheFile checks that an upload from
+// another site, or without a token, is refused by CSRF from its header alone:
+// the multipart body is never parsed (which would spill it to temporary
+// files) and nothing is stored.
+func TestUploadRoutesRefuseBeforeReadingTheFile(t *testing.T) {
+	t.Parallel()
+	f := mustCSVFixture(t, "uploader@example.com")
+	inst, b, wb := f.inst, f.browser, f.wb
+	body := "--XX\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n" + b.CSRF() +
+		"\r\n--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\ntitle\nx\n\r\n--XX--\r\n"
+	for name, site := range map[string]string{"no token, cross-site": "cross-site", "form token only": ""} {
+		req, _ := http.NewRequest(http.MethodPost, inst.URL+"/workbooks/"+wb.ID+"/imports", strings.NewReader(body))
+		req.Header.Set("Content-Type", "multipart/form-data; boundary=XX")
+		if site != "" {
+			req.Header.Set("Sec-Fetch-Site", site)
+		}
+		if r := b.Do(req); r.Status != http.StatusForbidden {
+			t.Errorf("%s: status %d", name, r.Status)
+		}
+	}
+	var uploads int
+	if err := inst.Pool.QueryRow(context.Background(), `SELECT count(*) FROM uploads`).Scan(&uploads); err != nil || uploads != 0 {
+		t.Fatalf("uploads stored: %d %v", uploads, err)
+	}
+}

@@ -135,22 +135,51 @@ func (s *Server) securityHeaders() echo.MiddlewareFunc {
 // csrf protects every state-changing browser request: Sec-Fetch-Site where
 // the browser sends it, a double-submit token otherwise. Requests that
 // authenticate with a bearer token carry no ambient credentials and skip it.
+// Upload routes take the token from the header only (htmx sends it): looking
+// in the form would make Echo parse the multipart body, spilling the file to
+// temporary files before anyone is signed in.
 func (s *Server) csrf() echo.MiddlewareFunc {
-	return middleware.CSRFWithConfig(middleware.CSRFConfig{
-		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
-		ContextKey:     csrfContextKey,
-		CookieName:     "sp_csrf",
-		CookiePath:     "/",
-		CookieHTTPOnly: true,
-		CookieSecure:   s.Config.SecureCookies(),
-		CookieSameSite: http.SameSiteStrictMode,
-		Skipper: func(c echo.Context) bool {
-			return hasBearer(c.Request())
-		},
-		ErrorHandler: func(err error, c echo.Context) error {
-			return apperr.Wrap(apperr.Forbidden, err, "This form expired or came from another site. Reload the page and try again.")
-		},
-	})
+	config := func(lookup string, skip func(echo.Context) bool) middleware.CSRFConfig {
+		return middleware.CSRFConfig{
+			TokenLookup:    lookup,
+			ContextKey:     csrfContextKey,
+			CookieName:     "sp_csrf",
+			CookiePath:     "/",
+			CookieHTTPOnly: true,
+			CookieSecure:   s.Config.SecureCookies(),
+			CookieSameSite: http.SameSiteStrictMode,
+			Skipper:        skip,
+			ErrorHandler: func(err error, c echo.Context) error {
+				return apperr.Wrap(apperr.Forbidden, err, "This form expired or came from another site. Reload the page and try again.")
+			},
+		}
+	}
+	forms := middleware.CSRFWithConfig(config("header:X-CSRF-Token,form:_csrf", func(c echo.Context) bool {
+		return hasBearer(c.Request()) || uploadRoutes[c.Path()]
+	}))
+	uploads := middleware.CSRFWithConfig(config("header:X-CSRF-Token", func(c echo.Context) bool {
+		return hasBearer(c.Request()) || !uploadRoutes[c.Path()]
+	}))
+	return func(next echo.HandlerFunc) echo.HandlerFunc { return forms(uploads(next)) }
+}
+
+// limitBody caps request bodies: MAX_BODY_BYTES for ordinary requests,
+// MAX_UPLOAD_BYTES (plus room for the form around the file) for uploads. A
+// body that declares more is refused before it is read; one that streams
+// more fails its read.
+func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		limit := s.Config.MaxBodyBytes
+		if uploadRoutes[c.Path()] {
+			limit = s.Config.MaxUploadBytes + multipartOverhead
+		}
+		req := c.Request()
+		if req.ContentLength > limit {
+			return apperr.New(apperr.TooLarge, "The request body is too large (at most %s).", byteSizeText(limit))
+		}
+		req.Body = http.MaxBytesReader(c.Response(), req.Body, limit)
+		return next(c)
+	}
 }
 
 func hasBearer(r *http.Request) bool {

@@ -25,15 +25,11 @@ func (s *Server) routes(e *echo.Echo) {
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", static.Handler())))
 
 	// The JSON API authenticates with bearer tokens only.
-	// Upload routes (csv.go) skip the ordinary body limit for their own.
-	bodyLimit := middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
-		Limit: sizeString(s.Config.MaxBodyBytes), Skipper: isUploadRoute,
-	})
-	api := e.Group("/api/v1", bodyLimit)
+	api := e.Group("/api/v1", s.limitBody)
 	s.apiRoutes(api)
 
 	// Browser routes: sessions, CSRF, the current user.
-	web := e.Group("", bodyLimit,
+	web := e.Group("", s.limitBody,
 		echo.WrapMiddleware(s.Sessions.LoadAndSave), inSession, s.csrf(), s.loadUser, noStore)
 
 	web.GET("/signup", s.signUpPage)
