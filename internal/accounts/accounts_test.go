@@ -86,13 +86,17 @@ func TestLastActiveAdminIsProtected(t *testing.T) {
 	if _, err := s.ChangeRole(ctx, admin.ID, admin.ID, accounts.RoleUser); !apperr.Is(err, apperr.Conflict) {
 		t.Fatalf("demoting the last admin: %v", err)
 	}
-	if _, err := s.SetDisabled(ctx, other.ID, admin.ID, true); !apperr.Is(err, apperr.Conflict) {
-		t.Fatalf("disabling the last admin: %v", err)
+	if _, err := s.SetDisabled(ctx, admin.ID, admin.ID, true); !apperr.Is(err, apperr.Conflict) {
+		t.Fatalf("disabling oneself, the last admin: %v", err)
+	}
+	if _, err := s.ChangeRole(ctx, other.ID, other.ID, accounts.RoleAdmin); !apperr.Is(err, apperr.Forbidden) {
+		t.Fatalf("a non-admin promoting themselves: %v", err)
 	}
 	if _, err := s.ChangeRole(ctx, admin.ID, other.ID, accounts.RoleAdmin); err != nil {
 		t.Fatal(err)
 	}
-	// Two admins demoting each other at once: exactly one may succeed.
+	// Two admins demoting each other at once: exactly one may succeed; the
+	// other is refused, either as no longer an admin or as the last one.
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	for i, pair := range [][2]string{{admin.ID, other.ID}, {other.ID, admin.ID}} {
@@ -105,7 +109,7 @@ func TestLastActiveAdminIsProtected(t *testing.T) {
 	wg.Wait()
 	failed := 0
 	for _, err := range errs {
-		if apperr.Is(err, apperr.Conflict) {
+		if apperr.Is(err, apperr.Conflict) || apperr.Is(err, apperr.Forbidden) {
 			failed++
 		} else if err != nil {
 			t.Fatal(err)

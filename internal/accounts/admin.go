@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -64,7 +65,8 @@ func (s *Service) FindUsers(ctx context.Context, f UserFilter) (UserPage, error)
 
 // ChangeRole sets target's role on behalf of actor, recording the change in
 // the audit log and telling the target's browsers. Errors: NotFound,
-// Invalid (unknown role), Conflict (it would leave no active admin).
+// Invalid (unknown role), Conflict (it would leave no active admin),
+// Forbidden (the actor is not an active admin).
 func (s *Service) ChangeRole(ctx context.Context, actorID, targetID string, role Role) (User, error) {
 	if !role.Valid() {
 		return User{}, apperr.InvalidFields("Unknown role.", apperr.FieldError{Field: "role", Message: "must be user or admin"})
@@ -140,6 +142,11 @@ func (s *Service) changeUser(ctx context.Context, actorID, targetID string,
 		admins, err := q.LockActiveAdmins(ctx)
 		if err != nil {
 			return err
+		}
+		// The actor must still be an active admin now, not only when the
+		// request began: a demotion racing this change wins.
+		if actorID != "" && !slices.Contains(admins, actorID) {
+			return apperr.New(apperr.Forbidden, "Only admins can change users.")
 		}
 		row, err := q.LockUser(ctx, targetID)
 		if db.IsNoRows(err) {
