@@ -10,7 +10,6 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/accounts"
 	"github.com/scratchpad/scratchpad/internal/apperr"
-	"github.com/scratchpad/scratchpad/internal/idempotency"
 )
 
 const tokenContextKey = "api_token"
@@ -136,7 +135,7 @@ func apiJSON(c echo.Context, status int, v any) error {
 // with the same key and body within 24 hours gets the first response back
 // and does nothing again. Routes call it around their handler.
 func (s *Server) idempotent(h echo.HandlerFunc) echo.HandlerFunc {
-	return idempotency.Middleware(idempotency.Options{
+	return idempotencyMiddleware(idempotencyOptions{
 		Store: s.Idempotency,
 		UserID: func(c echo.Context) string {
 			u, _ := currentUser(c)

@@ -11,8 +11,8 @@
 // safe across processes. Only successful (2xx) responses are kept: a request
 // that fails changed nothing, so its key is released and a retry runs again.
 //
-// Only JSON (and empty) bodies are fingerprinted: uploads stream past the
-// API's body limit and are never buffered, so they pass through untouched.
+// This package is the store; the HTTP middleware that uses it lives with
+// the other middleware in handlers, so nothing here depends on Echo.
 //
 // Store.Purge deletes keys past their 24 hours; Begin takes over an expired
 // key by itself, so the purge only keeps the table small.

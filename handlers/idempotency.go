@@ -1,4 +1,4 @@
-package idempotency
+package handlers
 
 import (
 	"bytes"
@@ -11,20 +11,21 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
+	"github.com/scratchpad/scratchpad/internal/idempotency"
 )
 
-// Header is the request header carrying the key.
-const Header = "Idempotency-Key"
+// idempotencyHeader is the request header carrying the key.
+const idempotencyHeader = "Idempotency-Key"
 
-// ReplayedHeader is set to "true" on a response that is a replay.
-const ReplayedHeader = "Idempotent-Replayed"
+// idempotencyReplayedHeader is set to "true" on a response that is a replay.
+const idempotencyReplayedHeader = "Idempotent-Replayed"
 
-// maxKeyLength bounds a key; UUIDs and similar fit with room to spare.
-const maxKeyLength = 255
+// maxIdempotencyKeyLength bounds a key; UUIDs and similar fit with room to spare.
+const maxIdempotencyKeyLength = 255
 
-// Options configure the middleware.
-type Options struct {
-	Store *Store
+// idempotencyOptions configure idempotencyMiddleware.
+type idempotencyOptions struct {
+	Store *idempotency.Store
 	// UserID returns the authenticated user's id; the middleware runs after
 	// authentication, and requests without a user pass through untouched.
 	UserID func(c echo.Context) string
@@ -33,20 +34,20 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Middleware makes a handler idempotent for JSON requests that carry an
+// idempotencyMiddleware makes a handler idempotent for JSON requests that carry an
 // Idempotency-Key header; requests without one, and uploads (multipart and
 // other non-JSON bodies, which are never buffered), pass through. Errors: Invalid
 // (a malformed key, or a key reused with a different request), Conflict (a
 // request with the key is still running).
-func Middleware(opts Options) echo.MiddlewareFunc {
+func idempotencyMiddleware(opts idempotencyOptions) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			key := c.Request().Header.Get(Header)
-			if key == "" || !bufferable(c.Request()) {
+			key := c.Request().Header.Get(idempotencyHeader)
+			if key == "" || !idempotencyBufferable(c.Request()) {
 				return next(c)
 			}
-			if msg := validateKey(key); msg != "" {
-				return apperr.InvalidFields("The Idempotency-Key header is not valid.", apperr.FieldError{Field: Header, Message: msg})
+			if msg := validateIdempotencyKey(key); msg != "" {
+				return apperr.InvalidFields("The Idempotency-Key header is not valid.", apperr.FieldError{Field: idempotencyHeader, Message: msg})
 			}
 			userID := opts.UserID(c)
 			if userID == "" {
@@ -57,65 +58,65 @@ func Middleware(opts Options) echo.MiddlewareFunc {
 				return err // the body limit's 413, or a broken connection
 			}
 			c.Request().Body = io.NopCloser(bytes.NewReader(body))
-			req := Request{UserID: userID, Key: key, Hash: RequestHash(c.Request().Method, c.Request().URL.RequestURI(), body)}
+			req := idempotency.Request{UserID: userID, Key: key, Hash: idempotency.RequestHash(c.Request().Method, c.Request().URL.RequestURI(), body)}
 
 			ctx := c.Request().Context()
 			outcome, stored, err := opts.Store.Begin(ctx, req)
 			if err != nil {
 				return err
 			}
-			if outcome == Replay {
-				c.Response().Header().Set(ReplayedHeader, "true")
+			if outcome == idempotency.Replay {
+				c.Response().Header().Set(idempotencyReplayedHeader, "true")
 				return c.Blob(stored.Status, stored.ContentType, stored.Body)
 			}
-			return run(c, next, opts, req)
+			return runIdempotent(c, next, opts, req)
 		}
 	}
 }
 
 // run runs the request whose key was claimed and keeps its response, or
 // releases the key when it failed.
-func run(c echo.Context, next echo.HandlerFunc, opts Options, req Request) error {
+func runIdempotent(c echo.Context, next echo.HandlerFunc, opts idempotencyOptions, req idempotency.Request) error {
 	// The key must be completed or released even when the client has gone.
 	ctx := context.WithoutCancel(c.Request().Context())
 	res := c.Response()
-	rec := &recorder{ResponseWriter: res.Writer}
+	rec := &bodyRecorder{ResponseWriter: res.Writer}
 	res.Writer = rec
 	err := next(c)
 	res.Writer = rec.ResponseWriter
 
 	if err != nil || res.Status < 200 || res.Status > 299 {
 		if rerr := opts.Store.Release(ctx, req); rerr != nil {
-			logError(opts.Logger, ctx, "release idempotency key", rerr)
+			logIdempotencyError(opts.Logger, ctx, "release idempotency key", rerr)
 		}
 		return err
 	}
-	resp := Response{Status: res.Status, ContentType: res.Header().Get(echo.HeaderContentType), Body: rec.body.Bytes()}
+	resp := idempotency.Response{Status: res.Status, ContentType: res.Header().Get(echo.HeaderContentType), Body: rec.body.Bytes()}
 	if cerr := opts.Store.Complete(ctx, req, resp); cerr != nil {
 		// The change is done and answered; a retry will find the key in
 		// progress (409) until it is abandoned, rather than repeat the change.
-		logError(opts.Logger, ctx, "store idempotent response", cerr)
+		logIdempotencyError(opts.Logger, ctx, "store idempotent response", cerr)
 	}
 	return nil
 }
 
-func logError(l *slog.Logger, ctx context.Context, msg string, err error) {
+func logIdempotencyError(l *slog.Logger, ctx context.Context, msg string, err error) {
 	if l != nil {
 		l.ErrorContext(ctx, msg, "err", err)
 	}
 }
 
-// bufferable reports whether the request's body may be read into memory to
+// idempotencyBufferable reports whether the request's body may be read into memory to
 // be fingerprinted: JSON bodies (bounded by the API's body limit) and empty
 // ones. Uploads stream past that limit and are left alone.
-func bufferable(r *http.Request) bool {
+func idempotencyBufferable(r *http.Request) bool {
 	ct := r.Header.Get(echo.HeaderContentType)
 	return r.ContentLength == 0 || strings.HasPrefix(ct, echo.MIMEApplicationJSON)
 }
 
-// validateKey returns why key cannot be an idempotency key, or "".
-func validateKey(key string) string {
-	if len(key) > maxKeyLength {
+// validateIdempotencyKey returns why key cannot be an idempotency key, or "".
+func validateIdempotencyKey(key string) string {
+	if len(key) > maxIdempotencyKeyLength {
 		return "must be at most 255 characters"
 	}
 	for i := 0; i < len(key); i++ {
@@ -126,16 +127,16 @@ func validateKey(key string) string {
 	return ""
 }
 
-// recorder passes a response through and keeps a copy of its body.
-type recorder struct {
+// bodyRecorder passes a response through and keeps a copy of its body.
+type bodyRecorder struct {
 	http.ResponseWriter
 	body bytes.Buffer
 }
 
-func (r *recorder) Write(b []byte) (int, error) {
+func (r *bodyRecorder) Write(b []byte) (int, error) {
 	r.body.Write(b)
 	return r.ResponseWriter.Write(b)
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.
-func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+func (r *bodyRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
