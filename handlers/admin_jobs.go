@@ -20,7 +20,7 @@ func (s *Server) adminJobs(c echo.Context) error {
 	}
 	list := views.AdminJobList{State: state, States: jobs.States()}
 	for _, j := range found {
-		list.Rows = append(list.Rows, views.AdminJobRow{Job: j, CSRFToken: csrfToken(c)})
+		list.Rows = append(list.Rows, views.AdminJobRow{Job: jobView(j), CSRFToken: csrfToken(c)})
 	}
 	return render(c, http.StatusOK, views.AdminJobsPage(s.page(c, "Jobs", "admin-jobs"), list))
 }
@@ -40,5 +40,13 @@ func (s *Server) adminCancelJob(c echo.Context) error {
 		s.flash(c, "success", "Job "+strconv.FormatInt(j.ID, 10)+" is "+j.State+".")
 		return redirect(c, "/admin/jobs")
 	}
-	return render(c, http.StatusOK, views.AdminJobTableRow(views.AdminJobRow{Job: j, CSRFToken: csrfToken(c)}))
+	return render(c, http.StatusOK, views.AdminJobTableRow(views.AdminJobRow{Job: jobView(j), CSRFToken: csrfToken(c)}))
+}
+
+// jobView is what the admin list shows of a job.
+func jobView(j jobs.Job) views.JobView {
+	return views.JobView{
+		ID: j.ID, Kind: j.Kind, Queue: j.Queue, State: j.State, Attempt: j.Attempt,
+		MaxAttempts: j.MaxAttempts, Errors: j.Errors, CreatedAt: j.CreatedAt, Cancellable: j.Cancellable(),
+	}
 }
