@@ -130,7 +130,9 @@ func renderWorkbookEvent(ctx context.Context, logger *slog.Logger, store *workbo
 	for _, id := range ch.RecordIDs {
 		rec, ok := byID[id]
 		if !ok {
-			msgs = append(msgs, events.Message{Name: "rec-" + id, Data: removedRow(id)})
+			if gone, err := renderFragment(ctx, views.RemovedGridRow(id)); err == nil {
+				msgs = append(msgs, events.Message{Name: "rec-" + id, Data: gone})
+			}
 			continue
 		}
 		row, err := renderFragment(ctx, views.GridRow(g, rec, views.CellState{}))
@@ -147,11 +149,6 @@ func renderWorkbookEvent(ctx context.Context, logger *slog.Logger, store *workbo
 		msgs = append(msgs, events.Message{Name: "rec-new-" + ch.TableID, Data: created.Bytes()})
 	}
 	return append(msgs, counters)
-}
-
-// removedRow replaces the row of a record that no longer exists.
-func removedRow(id string) []byte {
-	return []byte(`<tr id="rec-` + templ.EscapeString(id) + `" class="removed" hidden></tr>`)
 }
 
 func workbookIDOf(topic string) string { return strings.TrimPrefix(topic, "workbook:") }
