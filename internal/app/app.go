@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/alexedwards/scs/pgxstore"
@@ -48,6 +49,7 @@ type App struct {
 	Handler http.Handler
 
 	listener *events.Listener
+	migrated atomic.Bool
 	sessions *scs.SessionManager
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -129,6 +131,11 @@ func (a *App) ready(ctx context.Context) error {
 	if err := a.Pool.Ping(ctx); err != nil {
 		return fmt.Errorf("database unreachable: %w", err)
 	}
+	// Migrations only move forward, so once they are current this instance
+	// stops asking goose on every probe.
+	if a.migrated.Load() {
+		return nil
+	}
 	db := stdlib.OpenDBFromPool(a.Pool)
 	defer db.Close()
 	pending, err := migrations.Pending(ctx, db)
@@ -138,6 +145,7 @@ func (a *App) ready(ctx context.Context) error {
 	if pending {
 		return errors.New("migrations pending: run `scratchpad migrate`")
 	}
+	a.migrated.Store(true)
 	return nil
 }
 
