@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -22,6 +23,9 @@ func (s *Server) userEvents(c echo.Context) error {
 	s.Broker.ServeHTTP(c.Response(), c.Request(), events.UserTopic(u.ID), events.FormatHTML)
 	return nil
 }
+
+// renderTimeout bounds the rendering of one live event.
+const renderTimeout = 3 * time.Second
 
 // EventRendererDeps are what EventRenderer needs to render live fragments.
 type EventRendererDeps struct {
@@ -43,6 +47,10 @@ func EventRenderer(d EventRendererDeps) events.Renderer {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return func(ctx context.Context, ev events.Event) []events.Message {
+		// The broker renders on the listener's goroutine, so a slow query
+		// here would hold up every live update of this instance: bound it.
+		ctx, cancel := context.WithTimeout(ctx, renderTimeout)
+		defer cancel()
 		for _, extra := range d.Extra {
 			if msgs, ok := extra(ctx, ev); ok {
 				return msgs
