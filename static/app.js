@@ -134,6 +134,24 @@
     }
   }, true);
 
+  // ---- Live streams and the back/forward cache ----------------------------
+  // Chromium keeps a page it may show again on Back in its back/forward
+  // cache (no-store pages too), and with it the page's open event streams.
+  // Over HTTP/1.1 a browser has six connections per host, so a few page
+  // changes used to leave none for the next page, which then never loaded.
+  // The streams close when the page is hidden (the SSE extension closes a
+  // stream when its element is cleaned up); a page shown again from the
+  // cache has missed its live updates, so it loads afresh.
+  window.addEventListener("pagehide", function () {
+    if (!window.htmx) { return; }
+    document.querySelectorAll("[sse-connect]").forEach(function (el) {
+      window.htmx.trigger(el, "htmx:beforeCleanupElement");
+    });
+  });
+  window.addEventListener("pageshow", function (ev) {
+    if (ev.persisted) { window.location.reload(); }
+  });
+
   // ---- Start -------------------------------------------------------------
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", watchToasts);

@@ -85,7 +85,10 @@
     var tr = td.closest("tr");
     var panel = document.getElementById("record-panel");
     if (!panel || !tr || !tr.dataset.panelUrl) { return; }
-    htmx.ajax("GET", tr.dataset.panelUrl, { target: panel, swap: "innerHTML" });
+    // The response is the whole <aside id="record-panel">, as the panel's
+    // own buttons expect: it replaces the placeholder rather than nesting
+    // a second panel (and a second #record-panel) inside it.
+    htmx.ajax("GET", tr.dataset.panelUrl, { target: panel, swap: "outerHTML" });
   }
 
   function closePanel() {
@@ -141,6 +144,13 @@
   document.addEventListener("click", function (ev) {
     var t = ev.target;
     if (!(t instanceof Element)) { return; }
+    // The panel's × is a link back to the grid for pages without this
+    // script; here it only closes the panel, keeping the grid as it is.
+    if (t.closest("#record-panel [data-close-panel]") && !ev.ctrlKey && !ev.metaKey && !ev.shiftKey) {
+      ev.preventDefault();
+      closePanel();
+      return;
+    }
     var td = t.closest("#grid-body td.cell");
     if (!td || td.dataset.editing) { return; }
     if (t.closest("button, a, input, select, textarea, label")) {
