@@ -80,14 +80,3 @@ WHERE workbook_id = @workbook_id AND table_id = @table_id AND remote_id IS NOT N
 -- name: ToastLZ4Available :one
 -- Whether the server was built with lz4, which imports compress long rows with.
 SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals))::bool;
-
--- name: InsertImportBatch :execrows
--- Moves a copied batch into records, in file order, with the values as both
--- the current and the pulled ones.
-INSERT INTO records (workbook_id, table_id, fields, original, errors, remote_id)
-SELECT @workbook_id, @table_id, b.fields, b.fields, b.errors, b.remote_id
-FROM import_batches b WHERE b.upload_id = @upload_id
-ORDER BY b.n;
-
--- name: ClearImportBatch :exec
-DELETE FROM import_batches WHERE upload_id = @upload_id;

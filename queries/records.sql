@@ -15,11 +15,14 @@ FOR UPDATE;
 -- name: UpdateRecordFields :one
 -- Applies an edit: the new fields, edited fields re-derived over the old
 -- edited fields plus the changed (non-scratch) keys, the state derived from
--- them, and the version bumped.
+-- them, and the version bumped. A lazy original (see sp_original) is
+-- materialized from the old fields first: the right-hand sides all read the
+-- row as it was.
 UPDATE records SET
+    original = sp_original(state, fields, original),
     fields = @fields,
-    edited_fields = sp_edited_fields(@fields, original, edited_fields || @changed::text[]),
-    state = sp_record_state(state, sp_edited_fields(@fields, original, edited_fields || @changed::text[])),
+    edited_fields = sp_edited_fields(@fields, sp_original(state, fields, original), edited_fields || @changed::text[]),
+    state = sp_record_state(state, sp_edited_fields(@fields, sp_original(state, fields, original), edited_fields || @changed::text[])),
     version = version + 1,
     updated_at = now()
 WHERE workbook_id = @workbook_id AND table_id = @table_id AND id = @id
@@ -43,7 +46,10 @@ DELETE FROM records WHERE workbook_id = @workbook_id AND table_id = @table_id AN
 
 -- name: RemoveFieldFromRecords :execrows
 -- Drops a (scratch) column's value from every record of a table at once.
--- Versions stay: no one's pending edit of another field becomes stale.
+-- Versions stay: no one's pending edit of another field becomes stale. A
+-- lazy original is left lazy: it loses the removed column's value too, which
+-- nothing reads once the column is gone (and scratch values are never
+-- published), so materializing originals here would only cost writes.
 UPDATE records SET
     fields = fields - @field::text,
     edited_fields = array_remove(edited_fields, @field::text)

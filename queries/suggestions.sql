@@ -87,12 +87,17 @@ WITH picked AS (
     FROM picked p
     GROUP BY p.record_id
 ), applied AS (
+    -- A lazy original (see sp_original) is materialized from the old fields
+    -- first: the right-hand sides all read the row as it was.
     UPDATE records r SET
+        original = sp_original(r.state, r.fields, r.original),
         fields = (r.fields || coalesce(pr.vals, '{}')) - pr.cleared,
-        edited_fields = sp_edited_fields((r.fields || coalesce(pr.vals, '{}')) - pr.cleared, r.original,
+        edited_fields = sp_edited_fields((r.fields || coalesce(pr.vals, '{}')) - pr.cleared,
+                                         sp_original(r.state, r.fields, r.original),
                                          r.edited_fields || pr.changed),
         state = sp_record_state(r.state, sp_edited_fields((r.fields || coalesce(pr.vals, '{}')) - pr.cleared,
-                                                          r.original, r.edited_fields || pr.changed)),
+                                                          sp_original(r.state, r.fields, r.original),
+                                                          r.edited_fields || pr.changed)),
         version = r.version + 1,
         updated_at = now()
     FROM per_record pr

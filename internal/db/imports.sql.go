@@ -61,15 +61,6 @@ func (q *Queries) CheckpointUpload(ctx context.Context, arg CheckpointUploadPara
 	return err
 }
 
-const clearImportBatch = `-- name: ClearImportBatch :exec
-DELETE FROM import_batches WHERE upload_id = $1
-`
-
-func (q *Queries) ClearImportBatch(ctx context.Context, uploadID string) error {
-	_, err := q.db.Exec(ctx, clearImportBatch, uploadID)
-	return err
-}
-
 const completeUpload = `-- name: CompleteUpload :one
 UPDATE uploads SET status = 'uploaded', size_bytes = $1, chunk_count = $2, updated_at = now()
 WHERE id = $3 AND status = 'uploading'
@@ -325,29 +316,6 @@ func (q *Queries) GetUploadByID(ctx context.Context, id string) (Upload, error) 
 		&i.FinishedAt,
 	)
 	return i, err
-}
-
-const insertImportBatch = `-- name: InsertImportBatch :execrows
-INSERT INTO records (workbook_id, table_id, fields, original, errors, remote_id)
-SELECT $1, $2, b.fields, b.fields, b.errors, b.remote_id
-FROM import_batches b WHERE b.upload_id = $3
-ORDER BY b.n
-`
-
-type InsertImportBatchParams struct {
-	WorkbookID string
-	TableID    string
-	UploadID   string
-}
-
-// Moves a copied batch into records, in file order, with the values as both
-// the current and the pulled ones.
-func (q *Queries) InsertImportBatch(ctx context.Context, arg InsertImportBatchParams) (int64, error) {
-	result, err := q.db.Exec(ctx, insertImportBatch, arg.WorkbookID, arg.TableID, arg.UploadID)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
 }
 
 const listTableRemoteIDs = `-- name: ListTableRemoteIDs :many

@@ -42,14 +42,6 @@ type IdempotencyKey struct {
 	CreatedAt   time.Time
 }
 
-type ImportBatch struct {
-	UploadID string
-	N        int32
-	Fields   json.RawMessage
-	Errors   json.RawMessage
-	RemoteID *string
-}
-
 type LoginFailure struct {
 	ID       int64
 	Email    string

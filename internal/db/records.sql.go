@@ -283,7 +283,10 @@ type RemoveFieldFromRecordsParams struct {
 }
 
 // Drops a (scratch) column's value from every record of a table at once.
-// Versions stay: no one's pending edit of another field becomes stale.
+// Versions stay: no one's pending edit of another field becomes stale. A
+// lazy original is left lazy: it loses the removed column's value too, which
+// nothing reads once the column is gone (and scratch values are never
+// published), so materializing originals here would only cost writes.
 func (q *Queries) RemoveFieldFromRecords(ctx context.Context, arg RemoveFieldFromRecordsParams) (int64, error) {
 	result, err := q.db.Exec(ctx, removeFieldFromRecords, arg.Field, arg.WorkbookID, arg.TableID)
 	if err != nil {
@@ -345,9 +348,10 @@ func (q *Queries) RestoreRecord(ctx context.Context, arg RestoreRecordParams) (R
 
 const updateRecordFields = `-- name: UpdateRecordFields :one
 UPDATE records SET
+    original = sp_original(state, fields, original),
     fields = $1,
-    edited_fields = sp_edited_fields($1, original, edited_fields || $2::text[]),
-    state = sp_record_state(state, sp_edited_fields($1, original, edited_fields || $2::text[])),
+    edited_fields = sp_edited_fields($1, sp_original(state, fields, original), edited_fields || $2::text[]),
+    state = sp_record_state(state, sp_edited_fields($1, sp_original(state, fields, original), edited_fields || $2::text[])),
     version = version + 1,
     updated_at = now()
 WHERE workbook_id = $3 AND table_id = $4 AND id = $5
@@ -364,7 +368,9 @@ type UpdateRecordFieldsParams struct {
 
 // Applies an edit: the new fields, edited fields re-derived over the old
 // edited fields plus the changed (non-scratch) keys, the state derived from
-// them, and the version bumped.
+// them, and the version bumped. A lazy original (see sp_original) is
+// materialized from the old fields first: the right-hand sides all read the
+// row as it was.
 func (q *Queries) UpdateRecordFields(ctx context.Context, arg UpdateRecordFieldsParams) (Record, error) {
 	row := q.db.QueryRow(ctx, updateRecordFields,
 		arg.Fields,

@@ -13,11 +13,14 @@
 // enqueues an ImportCSVArgs job in the "imports" queue together with the
 // upload's new state. RunImport, the job's body, reads the chunks in order a
 // few at a time, parses them with csvimport, converts each cell to its
-// column's type and writes records in batches of DefaultBatchRows rows: each
-// batch streams by COPY into the unlogged import_batches table while the
-// file is still being parsed, then one INSERT ... SELECT moves it into
-// records with its values as both fields and original (an import is a pull
-// from the file), so each row's JSON is parsed once.
+// column's type and writes records in batches of DefaultBatchRows rows. A
+// goroutine reads, converts and encodes the rows a few blocks ahead of a
+// binary COPY straight into records, so parsing the file and writing rows
+// run side by side. An import is a pull from the file: its records are clean
+// and store no original, which for a record not created here means "the
+// original is the current fields" (sp_original; the first edit fills it in),
+// so each row's JSON is written once. The import names its records with
+// time-ordered UUIDs, which lets COPY insert a page of rows at a time.
 // Each batch commits with a checkpoint (the file row of its last row) on the
 // upload row, so a job that crashes or is retried skips the rows already
 // committed: rows are deterministic from the file, and none is imported

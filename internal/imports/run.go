@@ -6,8 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
-	"io"
-	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -71,82 +70,45 @@ type column struct {
 	normalize bool
 }
 
-// importState is an import in progress.
+// importState is an import in progress: where its rows come from and what
+// the batch being written has read.
 type importState struct {
-	u         Upload
-	uploadID  pgtype.UUID
-	header    []string
-	cols      []column
-	keyIndex  int
-	keyColumn string // the column id the key's errors are filed under
-	keys      map[uint64]struct{}
-	seed      maphash.Seed
-	bom       int64
+	u Upload
+	// The records' workbook and table, parsed once for every row COPY sends.
+	workbookID pgtype.UUID
+	tableID    pgtype.UUID
+	ids        *recordIDs
+	lz4        bool
+	file       *fileRows
+	blocks     <-chan *block
+	free       chan *block
 
-	rd *csvimport.Reader
-	// The batch being built.
+	// The batch being written.
 	rows       int
-	row        []any
 	problems   []Problem
 	rejected   int64
 	cellErrors int64
 	lastRow    int64
-	buf        []byte
+	bytesRead  int64
 	eof        bool
-	lz4        bool
 }
 
 func (s *Service) importRows(ctx context.Context, u Upload, args ImportCSVArgs) error {
-	t, err := s.workbooks.FindTable(ctx, u.OwnerID, u.WorkbookID, args.TableID)
-	if apperr.Is(err, apperr.NotFound) {
-		return fmt.Errorf("%w: %w", errPermanent, apperr.New(apperr.NotFound, "The table was deleted during the import."))
-	}
+	// The file's reader stops with the batches, whatever ends them.
+	readCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	st, err := s.openImport(readCtx, u, args)
 	if err != nil {
 		return err
 	}
-	st := &importState{u: u, keyIndex: args.Mapping.KeyIndex, lastRow: u.LastRow, seed: maphash.MakeSeed()}
-	if err := st.uploadID.Scan(u.ID); err != nil {
-		return err
-	}
-	for _, m := range args.Mapping.Columns {
-		c, ok := t.Columns.ByID(m.ColumnID)
-		if !ok {
-			continue // removed since: nothing to fill
-		}
-		st.cols = append(st.cols, column{index: m.Index, col: c, normalize: needsNormalizing(c)})
-		if m.Index == st.keyIndex {
-			st.keyColumn = c.ID
-		}
-	}
-	if st.keyIndex >= 0 {
-		if st.keyColumn == "" {
-			st.keyColumn = "remote_id"
-		}
-		if err := s.loadKeys(ctx, st); err != nil {
-			return err
-		}
-	}
-
-	if st.lz4, err = s.q.ToastLZ4Available(ctx); err != nil {
-		return fmt.Errorf("imports: check lz4: %w", err)
-	}
-	sniffed, replay, err := csvimport.Sniff(s.openFile(ctx, u.ID))
-	if err != nil {
-		return fileError(err)
-	}
-	if sniffed.BOM {
-		st.bom = 3
-	}
-	delim := args.Mapping.Delimiter
-	if delim == 0 {
-		delim = sniffed.Delimiter
-	}
-	rd, err := csvimport.NewReader(replay, csvimport.Options{Delimiter: delim})
-	if err != nil {
-		return fileError(err)
-	}
-	st.header = rd.Header()
-	st.rd = rd
+	blocks, free := make(chan *block, blocksAhead), make(chan *block, blocksAhead+2)
+	st.blocks, st.free = blocks, free
+	var reading sync.WaitGroup
+	reading.Go(func() { st.file.run(readCtx, blocks, free) })
+	defer func() {
+		stop()
+		reading.Wait()
+	}()
 	for batches := 1; ; batches++ {
 		more, err := s.commitBatch(ctx, st)
 		if err != nil || !more {
@@ -161,6 +123,68 @@ func (s *Service) importRows(ctx context.Context, u Upload, args ImportCSVArgs) 
 			return err
 		}
 	}
+}
+
+// openImport prepares the import of u: the columns to fill, the keys already
+// taken and the file's reader.
+func (s *Service) openImport(ctx context.Context, u Upload, args ImportCSVArgs) (*importState, error) {
+	t, err := s.workbooks.FindTable(ctx, u.OwnerID, u.WorkbookID, args.TableID)
+	if apperr.Is(err, apperr.NotFound) {
+		return nil, fmt.Errorf("%w: %w", errPermanent, apperr.New(apperr.NotFound, "The table was deleted during the import."))
+	}
+	if err != nil {
+		return nil, err
+	}
+	st := &importState{u: u, lastRow: u.LastRow, ids: newRecordIDs()}
+	if err := st.workbookID.Scan(t.WorkbookID); err != nil {
+		return nil, err
+	}
+	if err := st.tableID.Scan(t.ID); err != nil {
+		return nil, err
+	}
+	f := &fileRows{
+		skip: u.LastRow, batchRows: s.batchRows, problemsLeft: max(0, maxProblems-len(u.Problems)),
+		keyIndex: args.Mapping.KeyIndex, seed: maphash.MakeSeed(),
+	}
+	for _, m := range args.Mapping.Columns {
+		c, ok := t.Columns.ByID(m.ColumnID)
+		if !ok {
+			continue // removed since: nothing to fill
+		}
+		f.cols = append(f.cols, column{index: m.Index, col: c, normalize: needsNormalizing(c)})
+		if m.Index == f.keyIndex {
+			f.keyColumn = c.ID
+		}
+	}
+	if f.keyIndex >= 0 {
+		if f.keyColumn == "" {
+			f.keyColumn = "remote_id"
+		}
+		if f.keys, err = s.loadKeys(ctx, u, f.seed); err != nil {
+			return nil, err
+		}
+	}
+
+	if st.lz4, err = s.q.ToastLZ4Available(ctx); err != nil {
+		return nil, fmt.Errorf("imports: check lz4: %w", err)
+	}
+	sniffed, replay, err := csvimport.Sniff(s.openFile(ctx, u.ID))
+	if err != nil {
+		return nil, fileError(err)
+	}
+	if sniffed.BOM {
+		f.bom = 3
+	}
+	delim := args.Mapping.Delimiter
+	if delim == 0 {
+		delim = sniffed.Delimiter
+	}
+	if f.rd, err = csvimport.NewReader(replay, csvimport.Options{Delimiter: delim}); err != nil {
+		return nil, fileError(err)
+	}
+	f.header = f.rd.Header()
+	st.file = f
+	return st, nil
 }
 
 // needsNormalizing reports whether a column's converted values need the
@@ -183,154 +207,103 @@ func fileError(err error) error {
 	return err
 }
 
-// loadKeys fills the set of keys already used in the table (by an earlier
+// loadKeys returns the set of keys already used in the table (by an earlier
 // attempt), so duplicates are caught across a resume.
-func (s *Service) loadKeys(ctx context.Context, st *importState) error {
-	st.keys = map[uint64]struct{}{}
-	if st.u.LastRow == 0 {
-		return nil
+func (s *Service) loadKeys(ctx context.Context, u Upload, seed maphash.Seed) (map[uint64]struct{}, error) {
+	keys := map[uint64]struct{}{}
+	if u.LastRow == 0 {
+		return keys, nil
 	}
-	ids, err := s.q.ListTableRemoteIDs(ctx, db.ListTableRemoteIDsParams{WorkbookID: st.u.WorkbookID, TableID: st.u.TableID})
+	ids, err := s.q.ListTableRemoteIDs(ctx, db.ListTableRemoteIDsParams{WorkbookID: u.WorkbookID, TableID: u.TableID})
 	if err != nil {
-		return fmt.Errorf("imports: load keys: %w", err)
+		return nil, fmt.Errorf("imports: load keys: %w", err)
 	}
 	for _, id := range ids {
 		if id != nil {
-			st.keys[maphash.String(st.seed, *id)] = struct{}{}
+			keys[maphash.String(seed, *id)] = struct{}{}
 		}
 	}
-	return nil
+	return keys, nil
 }
 
-func (st *importState) reject(p Problem) {
-	st.rejected++
-	st.lastRow = int64(p.Row)
-	st.problem(p)
+// recordColumns are the columns of records a batch is copied into; the
+// others take their defaults: the next seq (COPY inserts in file order),
+// state clean, version 1, and no original, which for a clean record means
+// "as pulled" (sp_original), so each row's JSON is written once. The id is
+// given (see recordIDs).
+var recordColumns = []string{"id", "workbook_id", "table_id", "fields", "errors", "remote_id"}
+
+// batchRows is the COPY's row source: the rows of the blocks the file's
+// reader sends, up to the end of the batch. It takes in what the blocks
+// read for the batch's checkpoint.
+type batchRows struct {
+	st  *importState
+	cur *block
+	i   int // rows of cur already sent
+	row []any
+	err error
 }
 
-func (st *importState) problem(p Problem) {
-	if len(st.u.Problems)+len(st.problems) < maxProblems {
-		st.problems = append(st.problems, p)
-	}
-}
-
-// add converts one row into a record's values for COPY. The values are
-// valid until the next call: COPY encodes them at once.
-func (st *importState) add(row csvimport.Row) []any {
-	st.lastRow = int64(row.Number)
-	b := st.buf[:0]
-	b = append(b, '{')
-	var errs map[string]string
-	first := true
-	for _, c := range st.cols {
-		v, msg := convert(c, row.Cells[c.index])
-		if msg != "" {
-			if errs == nil {
-				errs = map[string]string{}
+// Next moves to the batch's next row.
+func (r *batchRows) Next() bool {
+	for {
+		if r.cur != nil {
+			if r.i < r.cur.rows() {
+				r.i++
+				return true
 			}
-			errs[c.col.ID] = msg
-			st.cellErrors++
-			st.problem(Problem{Row: row.Number, Column: c.index + 1, Name: st.header[c.index], Message: msg})
-			continue
-		}
-		if v == nil {
-			continue
-		}
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-		b = append(b, '"')
-		b = append(b, c.col.ID...) // ids are [a-z0-9_]: nothing to escape
-		b = append(b, '"', ':')
-		b = appendValue(b, v)
-	}
-	b = append(b, '}')
-	st.buf = b
-	fields := json.RawMessage(b)
-
-	var remoteID *string
-	if st.keyIndex >= 0 {
-		if key := strings.TrimSpace(row.Cells[st.keyIndex]); key != "" {
-			h := maphash.String(st.seed, key)
-			if _, dup := st.keys[h]; dup {
-				if errs == nil {
-					errs = map[string]string{}
-				}
-				errs[st.keyColumn] = "the key is used by an earlier row"
-				st.cellErrors++
-				st.problem(Problem{Row: row.Number, Column: st.keyIndex + 1, Name: st.header[st.keyIndex], Message: "the key is used by an earlier row"})
-			} else {
-				st.keys[h] = struct{}{}
-				remoteID = &key
+			done := r.cur.endOfBatch
+			select {
+			case r.st.free <- r.cur:
+			default:
+			}
+			r.cur = nil
+			if done {
+				return false
 			}
 		}
-	}
-	errsJSON := json.RawMessage(`{}`)
-	if errs != nil {
-		errsJSON, _ = json.Marshal(errs) //nolint:errchkjson // a map of strings
-	}
-	if st.row == nil {
-		st.row = make([]any, len(recordColumns))
-	}
-	st.row[0], st.row[1], st.row[2], st.row[3], st.row[4] = st.uploadID, st.rows, fields, errsJSON, remoteID
-	st.rows++
-	return st.row
-}
-
-// nextRow is the COPY's row source: the next row of the file past the
-// checkpoint, until the batch is full (nil at its end). Rows stream from
-// the file straight into COPY, so parsing overlaps the database's work and
-// no batch is ever held in memory.
-func (st *importState) nextRow(batchRows int) func() ([]any, error) {
-	return func() ([]any, error) {
-		for st.rows < batchRows {
-			row, err := st.rd.Next()
-			if errors.Is(err, io.EOF) {
-				st.eof = true
-				return nil, nil
-			}
-			if prob, ok := problemOf(err); ok {
-				if int64(prob.Row) > st.u.LastRow {
-					st.reject(prob)
-				}
-				continue
-			}
-			if err != nil {
-				return nil, fmt.Errorf("imports: read file: %w", err)
-			}
-			if int64(row.Number) <= st.u.LastRow {
-				continue // committed by an earlier attempt
-			}
-			return st.add(row), nil
+		b, ok := <-r.st.blocks
+		if !ok {
+			// The reader stops early only when the job is cancelled.
+			r.err = errors.New("imports: file reader stopped")
+			return false
 		}
-		return nil, nil
+		if b.err != nil {
+			r.err = b.err
+			return false
+		}
+		r.take(b)
 	}
 }
 
-// convert turns a cell into its column's canonical value, or says why not.
-func convert(c column, cell string) (any, string) {
-	v, err := csvimport.ConvertCell(string(c.col.Type), c.col.Format, cell)
-	if err != nil {
-		return nil, err.Error()
+// take starts sending b's rows and counts what it read.
+func (r *batchRows) take(b *block) {
+	st := r.st
+	r.cur, r.i = b, 0
+	st.rows += b.rows()
+	st.problems = append(st.problems, b.problems...)
+	st.rejected += b.rejected
+	st.cellErrors += b.cellErrors
+	if b.lastRow > 0 {
+		st.lastRow = b.lastRow
 	}
-	if v == nil || !c.normalize {
-		return v, ""
-	}
-	nv, err := workbooks.NormalizeValue(c.col, v)
-	if err != nil {
-		if fe := apperr.FieldsOf(err); len(fe) > 0 {
-			return nil, fe[0].Message
-		}
-		return nil, apperr.MessageOf(err)
-	}
-	return nv, ""
+	st.bytesRead, st.eof = b.offset, b.eof
 }
 
-// recordColumns are the columns of import_batches a batch is copied into;
-// InsertImportBatch moves it into records, whose other columns take their
-// defaults (a fresh id, the next seq, state clean, version 1).
-var recordColumns = []string{"upload_id", "n", "fields", "errors", "remote_id"}
+// Values returns the current row. The values are valid until the next call
+// of Next: COPY encodes them at once.
+func (r *batchRows) Values() ([]any, error) {
+	if r.row == nil {
+		r.row = make([]any, len(recordColumns))
+	}
+	b, i := r.cur, r.i-1
+	r.row[0], r.row[1], r.row[2] = r.st.ids.next(), r.st.workbookID, r.st.tableID
+	r.row[3], r.row[4], r.row[5] = b.fields(i), b.errs[i], b.remoteIDs[i]
+	return r.row, nil
+}
+
+// Err returns the error that ended the rows early.
+func (r *batchRows) Err() error { return r.err }
 
 // commitBatch copies the next batch of rows into records and commits it
 // with the checkpoint and a progress event, in one transaction. It reports
@@ -349,17 +322,8 @@ func (s *Service) commitBatch(ctx context.Context, st *importState) (more bool, 
 		if _, err := tx.Exec(ctx, settings); err != nil {
 			return err
 		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_batches"}, recordColumns, pgx.CopyFromFunc(st.nextRow(s.batchRows))); err != nil {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"records"}, recordColumns, &batchRows{st: st}); err != nil {
 			return fmt.Errorf("copy records: %w", err)
-		}
-		q := db.New(tx)
-		if st.rows > 0 {
-			if _, err := q.InsertImportBatch(ctx, db.InsertImportBatchParams{WorkbookID: st.u.WorkbookID, TableID: st.u.TableID, UploadID: st.u.ID}); err != nil {
-				return fmt.Errorf("insert records: %w", err)
-			}
-			if err := q.ClearImportBatch(ctx, st.u.ID); err != nil {
-				return err
-			}
 		}
 		if st.rows == 0 && st.lastRow == st.u.LastRow {
 			return nil
@@ -372,7 +336,7 @@ func (s *Service) commitBatch(ctx context.Context, st *importState) (more bool, 
 			}
 		}
 		next.LastRow = st.lastRow
-		next.BytesDone = min(st.rd.Offset()+st.bom, st.u.SizeBytes)
+		next.BytesDone = min(st.bytesRead, st.u.SizeBytes)
 		if st.eof {
 			next.BytesDone = st.u.SizeBytes
 		}
@@ -380,6 +344,7 @@ func (s *Service) commitBatch(ctx context.Context, st *importState) (more bool, 
 		next.RowsRejected += st.rejected
 		next.CellErrors += st.cellErrors
 		next.Problems = append(next.Problems, st.problems...)
+		q := db.New(tx)
 		if err := q.CheckpointUpload(ctx, db.CheckpointUploadParams{
 			ID: st.u.ID, LastRow: next.LastRow, BytesDone: next.BytesDone, RowsAdded: int64(st.rows),
 			RejectedAdded: st.rejected, CellErrorsAdded: st.cellErrors, NewProblems: problems,

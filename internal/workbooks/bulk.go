@@ -433,10 +433,15 @@ func (s *Service) FillColumn(ctx context.Context, ownerID, workbookID, tableID, 
 				  AND nullif(r.fields -> ` + field + `::text, 'null') IS DISTINCT FROM ` + val + `::jsonb
 				FOR UPDATE OF r
 			), applied AS (
+				-- A lazy original (see sp_original) is materialized from the
+				-- old fields first: the right-hand sides read the row as it was.
 				UPDATE records r SET
+					original = sp_original(r.state, r.fields, r.original),
 					fields = t.new_fields,
-					edited_fields = sp_edited_fields(t.new_fields, r.original, r.edited_fields || ` + changedArg + `::text[]),
-					state = sp_record_state(r.state, sp_edited_fields(t.new_fields, r.original, r.edited_fields || ` + changedArg + `::text[])),
+					edited_fields = sp_edited_fields(t.new_fields, sp_original(r.state, r.fields, r.original),
+						r.edited_fields || ` + changedArg + `::text[]),
+					state = sp_record_state(r.state, sp_edited_fields(t.new_fields, sp_original(r.state, r.fields, r.original),
+						r.edited_fields || ` + changedArg + `::text[])),
 					version = r.version + 1,
 					updated_at = now()
 				FROM target t

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -42,6 +43,8 @@ type Record struct {
 	// are json.Number.
 	Fields map[string]any
 	// Original holds the values as last pulled; nil for records created here.
+	// A record not edited since it was pulled stores no original (see
+	// sp_original in the migrations); it reads as a copy of Fields.
 	Original     map[string]any
 	EditedFields []string
 	// Suggestions are the pending suggested values by column id (nil for a
@@ -71,10 +74,14 @@ func recordFromRow(r db.Record) (Record, error) {
 	if rec.Fields, err = decodeJSONObject(r.Fields); err != nil {
 		return Record{}, err
 	}
-	if len(r.Original) > 0 && string(r.Original) != "null" {
+	switch {
+	case len(r.Original) > 0 && string(r.Original) != "null":
 		if rec.Original, err = decodeJSONObject(r.Original); err != nil {
 			return Record{}, err
 		}
+	case rec.State != StateCreated:
+		// A lazy original: the record is as pulled.
+		rec.Original = maps.Clone(rec.Fields)
 	}
 	if len(r.Errors) > 0 {
 		if err := json.Unmarshal(r.Errors, &rec.Errors); err != nil {

@@ -1,0 +1,69 @@
+package imports
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRecordIDsAreVersion7AndOnlyGrow(t *testing.T) {
+	t.Parallel()
+	clock := time.UnixMilli(1_700_000_000_000)
+	g := newRecordIDs()
+	g.now = func() time.Time { return clock }
+	steps := []time.Duration{0, 0, 0, time.Millisecond, 0, -time.Second, 0, time.Hour}
+	prev := g.next()
+	for i, step := range steps {
+		clock = clock.Add(step)
+		id := g.next()
+		if !id.Valid || id.Bytes[6]>>4 != 7 || id.Bytes[8]>>6 != 0b10 {
+			t.Fatalf("id %d = %x: not a UUIDv7", i, id.Bytes)
+		}
+		if bytes.Compare(id.Bytes[:], prev.Bytes[:]) <= 0 {
+			t.Fatalf("id %d = %x does not follow %x (clock step %v)", i, id.Bytes, prev.Bytes, step)
+		}
+		prev = id
+	}
+	if ms := int64(prev.Bytes[0])<<40 | int64(prev.Bytes[1])<<32 | int64(prev.Bytes[2])<<24 |
+		int64(prev.Bytes[3])<<16 | int64(prev.Bytes[4])<<8 | int64(prev.Bytes[5]); ms != clock.UnixMilli() {
+		t.Errorf("timestamp %d, want %d", ms, clock.UnixMilli())
+	}
+}
+
+// TestImportKeepsFileOrderAcrossBlocksAndBatches imports more rows than a
+// block carries, in batches that end mid-block, and checks that records
+// follow the file and their ids grow with it.
+func TestImportKeepsFileOrderAcrossBlocksAndBatches(t *testing.T) {
+	t.Parallel()
+	const rows = 3*blockRows + 17
+	f := MustFixture(t, Options{BatchRows: blockRows + 44})
+	var b strings.Builder
+	b.WriteString("n,label\n")
+	for i := 1; i <= rows; i++ {
+		fmt.Fprintf(&b, "%d,row %d\n", i, i)
+	}
+	up := f.MustUpload(t, "n.csv", b.String())
+	p, err := f.svc.Preview(context.Background(), f.owner, f.wbID, up.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, table := f.MustStart(t, up.ID, ImportInput{TableName: "Numbers", Columns: DefaultChoices(p)})
+	if u = f.MustRun(t, u); u.Status != StatusDone || u.RowsImported != rows || u.LastRow != rows+1 || u.BytesDone != u.SizeBytes {
+		t.Fatalf("import %+v", u)
+	}
+	n := colID(t, table, "n")
+	var prev string
+	for i, r := range f.records(t, table.ID) {
+		if got := fmt.Sprint(r.Fields[n]); got != strconv.Itoa(i+1) {
+			t.Fatalf("record %d has n = %s", i+1, got)
+		}
+		if r.ID <= prev {
+			t.Fatalf("record %d id %s does not follow %s", i+1, r.ID, prev)
+		}
+		prev = r.ID
+	}
+}
