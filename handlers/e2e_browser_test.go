@@ -244,6 +244,9 @@ func TestBrowserDoneWhenIssue3(t *testing.T) {
 		chromedp.KeyEvent(kb.Enter),
 	)
 	mustWaitExactText(t, tabB, `#record-panel [data-testid="panel-heading"]`, "Beta desk")
+	// A person cannot click within the few milliseconds htmx takes to wire
+	// up freshly swapped content; a test can, so it waits for the wiring.
+	mustWaitEval(t, tabB, `!!(document.querySelector('#record-panel [data-testid="panel-reject-record"]') || {})['htmx-internal-data']`)
 	browsertest.MustDo(t, tabB, chromedp.Click(chromedp.CSS(`#record-panel [data-testid="panel-reject-record"]`)))
 	browsertest.WaitText(t, tabB, `#record-panel [data-testid="panel-notice"]`, "Rejected 3 suggestions.")
 	browsertest.WaitText(t, tabB, cell("Beta desk", "Title")+` [data-testid="cell-value"]`, "Beta desk")
