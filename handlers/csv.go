@@ -57,7 +57,7 @@ func (s *Server) uploadForm(c echo.Context, fn func(fields map[string]string, fi
 			return uploadReadError(err)
 		}
 		if part.FormName() == "file" {
-			return fn(fields, part.FileName(), part)
+			return fn(fields, part.FileName(), uploadFile{r: part, limit: s.Config.MaxUploadBytes})
 		}
 		v, err := io.ReadAll(io.LimitReader(part, maxFieldBytes+1))
 		if err != nil {
@@ -68,6 +68,24 @@ func (s *Server) uploadForm(c echo.Context, fn func(fields map[string]string, fi
 		}
 		fields[part.FormName()] = string(v)
 	}
+}
+
+// uploadFile is the file part of an upload as the domain reads it: a read
+// that passes the body's limit fails with a TooLarge error rather than
+// net/http's *http.MaxBytesError, so the domain gets a classified error and
+// needs to know nothing of HTTP.
+type uploadFile struct {
+	r     io.Reader
+	limit int64
+}
+
+func (f uploadFile) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	var mbe *http.MaxBytesError
+	if err != nil && errors.As(err, &mbe) {
+		return n, apperr.Wrap(apperr.TooLarge, err, "The file is larger than the limit of %s.", byteSizeText(f.limit))
+	}
+	return n, err
 }
 
 func uploadReadError(err error) error {

@@ -49,15 +49,17 @@ func newAPIImport(u imports.Upload) apiImport {
 }
 
 // apiCreateTableResponse is the table created from a CSV and its import,
-// which runs in the background (follow it with GET /api/v1/jobs/{job_id} or
-// the workbook's events).
+// which runs in the background: the workbook's event stream
+// (GET /api/v1/workbooks/{wb}/events) reports its progress and end as
+// import.progress, import.done, import.failed and import.cancelled events.
 type apiCreateTableResponse struct {
 	Table  apiTable     `json:"table"`
 	Import apiImport    `json:"import"`
 	Job    apiImportJob `json:"job"`
 }
 
-// apiImportJob names the job filling the table.
+// apiImportJob names the job filling the table, for reference (admins see
+// it among the jobs); the API has no endpoint of its own for jobs.
 type apiImportJob struct {
 	ID   int64  `json:"id"`
 	Kind string `json:"kind"`
@@ -84,27 +86,10 @@ func (s *Server) apiCreateTable(c echo.Context) error {
 			apperr.FieldError{Field: "data_source_id", Message: "data sources are not available yet"})
 	}
 	ctx := c.Request().Context()
-	owner, wbID := mustUser(c).ID, c.Param("wb")
 	var out apiCreateTableResponse
 	err := s.uploadForm(c, func(fields map[string]string, filename string, file io.Reader) error {
-		up, err := s.Imports.CreateUpload(ctx, owner, wbID, filename, file, s.Config.MaxUploadBytes)
-		if err != nil {
-			return err
-		}
-		p, err := s.Imports.Preview(ctx, owner, wbID, up.ID)
-		if err != nil {
-			return err
-		}
-		if p.FileError != "" {
-			return apperr.InvalidFields(p.FileError, apperr.FieldError{Field: "file", Message: p.FileError})
-		}
-		name := strings.TrimSpace(fields["name"])
-		if name == "" {
-			name = imports.TableNameFromFilename(up.Filename)
-		}
-		up, t, err := s.Imports.StartImport(ctx, owner, wbID, up.ID, imports.ImportInput{
-			TableName: name, Columns: imports.DefaultChoices(p), KeyColumn: fields["key_column"],
-		})
+		up, t, err := s.Imports.CreateTableFromCSV(ctx, mustUser(c).ID, c.Param("wb"), filename, file, s.Config.MaxUploadBytes,
+			imports.ImportInput{TableName: fields["name"], KeyColumn: fields["key_column"]})
 		if err != nil {
 			return err
 		}

@@ -408,6 +408,15 @@ func TestCSVAPI(t *testing.T) {
 	body, ct = multipartBody(t, [][2]string{{"key_column", "nope"}}, "update.csv", "email,age\n")
 	MustProblem(t, s.api.Do(t, apiCall{method: http.MethodPost, path: tablePath + "/import-suggestions", token: token, body: body, contentType: ct}), http.StatusUnprocessableEntity, "invalid_input")
 
+	// A file that stores fine but cannot become the table asked for leaves
+	// no upload behind.
+	body, ct = multipartBody(t, [][2]string{{"name", "Bad key"}, {"key_column", "nope"}}, "bad-key.csv", "email,age\nx@example.com,1\n")
+	MustProblem(t, s.api.Do(t, apiCall{method: http.MethodPost, path: tablesPath, token: token, body: body, contentType: ct}), http.StatusUnprocessableEntity, "invalid_input")
+	var kept int
+	if err := inst.Pool.QueryRow(context.Background(), "SELECT count(*) FROM uploads WHERE filename = 'bad-key.csv'").Scan(&kept); err != nil || kept != 0 {
+		t.Fatalf("uploads kept after a failed create: %d %v", kept, err)
+	}
+
 	p := MustProblem(t, s.call(http.MethodPost, tablesPath, `{"data_source_id": "x", "remote_table_id": "y"}`), http.StatusUnprocessableEntity, "invalid_input")
 	if !strings.Contains(p.Detail, "not available yet") {
 		t.Fatalf("detail %q", p.Detail)

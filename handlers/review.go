@@ -1,12 +1,10 @@
 package handlers
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
-	"reflect"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -202,7 +200,7 @@ func panelChanges(cols workbooks.Columns, rec workbooks.Record, form url.Values)
 			continue
 		}
 		raw := formValue(col, vals)
-		if v, err := workbooks.NormalizeValue(col, raw); err == nil && sameValue(col, v, rec.Fields[col.ID]) {
+		if v, err := workbooks.NormalizeValue(col, raw); err == nil && workbooks.SameValue(col, v, rec.Fields[col.ID]) {
 			continue
 		}
 		fields[col.ID] = raw
@@ -234,40 +232,6 @@ func formValue(col workbooks.Column, vals []string) any {
 		return json.RawMessage(v)
 	}
 	return vals[len(vals)-1]
-}
-
-// sameValue reports whether two stored values of col are equal: as JSON,
-// ignoring formatting and key order, and as sets for a multi select.
-func sameValue(col workbooks.Column, a, b any) bool {
-	ca, cb := canonical(a), canonical(b)
-	if col.Type == workbooks.TypeMultiSelect {
-		la, _ := ca.([]any)
-		lb, _ := cb.([]any)
-		if ca != nil && cb != nil && la != nil && lb != nil {
-			sa, sb := stringsOf(la), stringsOf(lb)
-			slices.Sort(sa)
-			slices.Sort(sb)
-			return slices.Equal(sa, sb)
-		}
-	}
-	return reflect.DeepEqual(ca, cb)
-}
-
-func canonical(v any) any {
-	if v == nil {
-		return nil
-	}
-	b, err := json.Marshal(v)
-	if err != nil || string(b) == "null" {
-		return nil
-	}
-	var out any
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	if d.Decode(&out) != nil {
-		return nil
-	}
-	return out
 }
 
 func stringsOf(list []any) []string {
@@ -306,7 +270,7 @@ func (s *Server) panelView(c echo.Context, t workbooks.Table, rec workbooks.Reco
 	for _, col := range t.Columns {
 		v := rec.Fields[col.ID]
 		if p.Heading == "Record" && col.Type == workbooks.TypeText && col.Format != workbooks.FormatMarkdown && col.Format != workbooks.FormatHTML {
-			if text := valueText(col, v); strings.TrimSpace(text) != "" {
+			if text := col.Text(v); strings.TrimSpace(text) != "" {
 				p.Heading = truncateText(text, 80)
 			}
 		}
@@ -320,7 +284,7 @@ func (s *Server) panelView(c echo.Context, t workbooks.Table, rec workbooks.Reco
 		p.Fields = append(p.Fields, f)
 		if hasSuggestion {
 			p.Suggestions = append(p.Suggestions, views.PanelSuggestion{
-				FieldID: col.ID, FieldName: col.Name, Before: valueText(col, v), After: valueText(col, rec.Suggestions[col.ID]),
+				FieldID: col.ID, FieldName: col.Name, Before: col.Text(v), After: col.Text(rec.Suggestions[col.ID]),
 			})
 		}
 	}
@@ -392,40 +356,7 @@ func editorValue(col workbooks.Column, v any) (string, []string) {
 		}
 		return strings.Join(selected, ", "), selected
 	}
-	return valueText(col, v), nil
-}
-
-// valueText shows a stored value as text: for diffs, headings and editors.
-func valueText(col workbooks.Column, v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		if col.Type == workbooks.TypeJSON {
-			break
-		}
-		return x
-	case json.Number:
-		return x.String()
-	case bool:
-		if x {
-			return "true"
-		}
-		return "false"
-	case []any:
-		if col.Type == workbooks.TypeMultiSelect {
-			return strings.Join(stringsOf(x), ", ")
-		}
-	case []string:
-		return strings.Join(x, ", ")
-	case json.RawMessage:
-		return string(x)
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return string(b)
+	return col.Text(v), nil
 }
 
 // acceptSuggestions accepts the suggestions the form selects.

@@ -15,6 +15,13 @@ RETURNING *;
 -- name: DeleteUpload :exec
 DELETE FROM uploads WHERE id = @id;
 
+-- name: DeleteAbandonedUploads :execrows
+-- Uploads never imported (the preview left unconfirmed, or the upload cut
+-- off) and untouched since before; their chunks go with them. An upload a
+-- start has locked is waited for and then, importing, kept.
+DELETE FROM uploads
+WHERE status IN ('uploading', 'uploaded') AND updated_at < @before::timestamptz;
+
 -- name: GetUpload :one
 -- Scoped to the owner and workbook: another user's upload is not found.
 SELECT * FROM uploads WHERE id = @id AND workbook_id = @workbook_id AND owner_id = @owner_id;

@@ -92,3 +92,9 @@ WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.state <> 'cl
 -- name: CountRecordsWithIDs :one
 SELECT count(*) FROM records
 WHERE workbook_id = @workbook_id AND table_id = @table_id AND id = ANY(@record_ids::uuid[]);
+
+-- name: ListRecordsByIDs :many
+-- Some records of a table by id, in no particular order; ids that name no
+-- record of the table are left out.
+SELECT * FROM records
+WHERE workbook_id = @workbook_id AND table_id = @table_id AND id = ANY(@record_ids::uuid[]);

@@ -73,12 +73,24 @@
     return ncs[Math.min(ci, ncs.length - 1)] || null;
   }
 
+  // cellURL is the address of a cell's editor: cells carry only their
+  // column id, the row carries the record's address.
+  function cellURL(td) {
+    var tr = td.closest("tr");
+    if (!tr || !tr.dataset.panelUrl || !td.dataset.columnId) { return null; }
+    return tr.dataset.panelUrl + "/cells/" + encodeURIComponent(td.dataset.columnId);
+  }
+
+  // startEdit asks for the row with td's editor open; the response replaces
+  // the row.
   function startEdit(td) {
     if (!td || td.dataset.editable !== "true" || td.querySelector(".cell-editor")) { return; }
+    var url = cellURL(td);
+    if (!url) { return; }
     activate(td, false);
     state.pendingFocus = "editor";
     state.typed = "";
-    htmx.trigger(td, "edit");
+    htmx.ajax("GET", url, { source: td, target: td.closest("tr"), swap: "outerHTML" });
   }
 
   function openPanel(td) {

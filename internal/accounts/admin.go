@@ -13,6 +13,7 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/db"
+	"github.com/scratchpad/scratchpad/internal/ids"
 )
 
 // UserFilter selects a page of users for the admin list.
@@ -131,7 +132,7 @@ func (s *Service) GrantAdmin(ctx context.Context, email string) (User, error) {
 // writes the audit entry and a live event in the same transaction.
 func (s *Service) changeUser(ctx context.Context, actorID, targetID string,
 	change func(ctx context.Context, q *db.Queries, before User, activeAdmins []string) (User, string, error)) (User, error) {
-	if !looksLikeUUID(targetID) {
+	if !ids.ValidUUID(targetID) {
 		return User{}, apperr.New(apperr.NotFound, "User not found.")
 	}
 	var after User
@@ -242,7 +243,7 @@ func decodeCursor(c string) (time.Time, string, error) {
 		return time.Time{}, "", err
 	}
 	ts, id, ok := strings.Cut(string(raw), "|")
-	if !ok || !looksLikeUUID(id) {
+	if !ok || !ids.ValidUUID(id) {
 		return time.Time{}, "", fmt.Errorf("bad cursor")
 	}
 	t, err := time.Parse(time.RFC3339Nano, ts)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/db"
+	"github.com/scratchpad/scratchpad/internal/ids"
 )
 
 // Scope is one permission an API token carries.
@@ -147,7 +148,7 @@ func (s *Service) ListTokens(ctx context.Context, userID string) ([]Token, error
 // RevokeToken revokes one of the user's tokens; it stops working at once.
 // Errors: NotFound (no such token of this user).
 func (s *Service) RevokeToken(ctx context.Context, userID, tokenID string) error {
-	if !looksLikeUUID(tokenID) {
+	if !ids.ValidUUID(tokenID) {
 		return apperr.New(apperr.NotFound, "Token not found.")
 	}
 	n, err := s.q.RevokeAPIToken(ctx, db.RevokeAPITokenParams{ID: tokenID, UserID: userID})

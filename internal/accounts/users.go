@@ -15,6 +15,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/db"
 	"github.com/scratchpad/scratchpad/internal/events"
+	"github.com/scratchpad/scratchpad/internal/ids"
 )
 
 // Role is what a user may do: every user edits their own workbooks; admins
@@ -146,7 +147,7 @@ func (s *Service) createUser(ctx context.Context, in SignUpInput, admin bool) (U
 
 // FindUserByID returns the user with id. Errors: NotFound.
 func (s *Service) FindUserByID(ctx context.Context, id string) (User, error) {
-	if !looksLikeUUID(id) {
+	if !ids.ValidUUID(id) {
 		return User{}, apperr.New(apperr.NotFound, "User not found.")
 	}
 	row, err := s.q.GetUserByID(ctx, id)
@@ -291,24 +292,4 @@ func validatePassword(p string) string {
 		return fmt.Sprintf("must be at most %d bytes", MaxPasswordLen)
 	}
 	return ""
-}
-
-// looksLikeUUID lets malformed ids answer "not found" without a database
-// round trip (and without a cast error from PostgreSQL).
-func looksLikeUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i, c := range s {
-		switch {
-		case i == 8 || i == 13 || i == 18 || i == 23:
-			if c != '-' {
-				return false
-			}
-		case ('0' <= c && c <= '9') || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F'):
-		default:
-			return false
-		}
-	}
-	return true
 }

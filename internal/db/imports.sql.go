@@ -8,6 +8,7 @@ package db
 import (
 	"context"
 	"encoding/json"
+	"time"
 )
 
 const addUploadChunk = `-- name: AddUploadChunk :exec
@@ -140,6 +141,22 @@ func (q *Queries) CreateUpload(ctx context.Context, arg CreateUploadParams) (Upl
 		&i.FinishedAt,
 	)
 	return i, err
+}
+
+const deleteAbandonedUploads = `-- name: DeleteAbandonedUploads :execrows
+DELETE FROM uploads
+WHERE status IN ('uploading', 'uploaded') AND updated_at < $1::timestamptz
+`
+
+// Uploads never imported (the preview left unconfirmed, or the upload cut
+// off) and untouched since before; their chunks go with them. An upload a
+// start has locked is waited for and then, importing, kept.
+func (q *Queries) DeleteAbandonedUploads(ctx context.Context, before time.Time) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteAbandonedUploads, before)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const deleteUpload = `-- name: DeleteUpload :exec

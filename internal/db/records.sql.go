@@ -203,6 +203,53 @@ func (q *Queries) LastRecordChange(ctx context.Context, arg LastRecordChangePara
 	return i, err
 }
 
+const listRecordsByIDs = `-- name: ListRecordsByIDs :many
+SELECT workbook_id, table_id, id, seq, remote_id, fields, original, state, edited_fields, errors, version, created_at, updated_at FROM records
+WHERE workbook_id = $1 AND table_id = $2 AND id = ANY($3::uuid[])
+`
+
+type ListRecordsByIDsParams struct {
+	WorkbookID string
+	TableID    string
+	RecordIds  []string
+}
+
+// Some records of a table by id, in no particular order; ids that name no
+// record of the table are left out.
+func (q *Queries) ListRecordsByIDs(ctx context.Context, arg ListRecordsByIDsParams) ([]Record, error) {
+	rows, err := q.db.Query(ctx, listRecordsByIDs, arg.WorkbookID, arg.TableID, arg.RecordIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Record{}
+	for rows.Next() {
+		var i Record
+		if err := rows.Scan(
+			&i.WorkbookID,
+			&i.TableID,
+			&i.ID,
+			&i.Seq,
+			&i.RemoteID,
+			&i.Fields,
+			&i.Original,
+			&i.State,
+			&i.EditedFields,
+			&i.Errors,
+			&i.Version,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const lockRecord = `-- name: LockRecord :one
 SELECT workbook_id, table_id, id, seq, remote_id, fields, original, state, edited_fields, errors, version, created_at, updated_at FROM records
 WHERE workbook_id = $1 AND table_id = $2 AND id = $3

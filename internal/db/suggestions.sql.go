@@ -134,37 +134,55 @@ WITH picked AS (
            OR s.field = ANY($5::text[])
            OR s.record_id::text || '/' || s.field = ANY($6::text[]))
     RETURNING s.record_id, s.field, s.value
-), per_record AS (
-    SELECT p.record_id,
-           jsonb_object_agg(p.field, p.value) FILTER (WHERE p.value IS NOT NULL AND p.value <> 'null') AS vals,
-           coalesce(array_agg(p.field) FILTER (WHERE p.value IS NULL OR p.value = 'null'), '{}') AS cleared,
-           coalesce(array_agg(p.field) FILTER (WHERE NOT p.field = ANY($7::text[])), '{}') AS changed
+), located AS (
+    -- Each picked suggestion with its record's position in the table and the
+    -- value it replaces, read once for the audit trail and for the order of
+    -- the UPDATE. Statements in one WITH see the same snapshot, so r.fields
+    -- is the value before.
+    SELECT p.record_id, p.field, p.value, r.seq, r.fields -> p.field AS before
     FROM picked p
-    GROUP BY p.record_id
+    JOIN records r ON r.workbook_id = $1 AND r.table_id = $2 AND r.id = p.record_id
+), per_record AS (
+    -- In the table's order (seq), which is close to the order of the rows on
+    -- disk: the UPDATE then reads and rewrites pages one after another
+    -- instead of jumping around the table in record id order, which on a
+    -- table bigger than the buffer cache costs a page read, and after each
+    -- checkpoint a full-page image in the WAL, for nearly every record.
+    SELECT l.record_id, min(l.seq) AS seq,
+           coalesce(jsonb_object_agg(l.field, l.value) FILTER (WHERE l.value IS NOT NULL AND l.value <> 'null'), '{}') AS vals,
+           coalesce(array_agg(l.field) FILTER (WHERE l.value IS NULL OR l.value = 'null'), '{}') AS cleared,
+           coalesce(array_agg(l.field) FILTER (WHERE NOT l.field = ANY($7::text[])), '{}') AS changed
+    FROM located l
+    GROUP BY l.record_id
+    ORDER BY min(l.seq)
 ), applied AS (
-    -- A lazy original (see sp_original) is materialized from the old fields
-    -- first: the right-hand sides all read the row as it was.
-    UPDATE records r SET
-        original = sp_original(r.state, r.fields, r.original),
-        fields = (r.fields || coalesce(pr.vals, '{}')) - pr.cleared,
-        edited_fields = sp_edited_fields((r.fields || coalesce(pr.vals, '{}')) - pr.cleared,
-                                         sp_original(r.state, r.fields, r.original),
-                                         r.edited_fields || pr.changed),
-        state = sp_record_state(r.state, sp_edited_fields((r.fields || coalesce(pr.vals, '{}')) - pr.cleared,
-                                                          sp_original(r.state, r.fields, r.original),
-                                                          r.edited_fields || pr.changed)),
-        version = r.version + 1,
-        updated_at = now()
+    -- Each record's new values are computed once, in a sub-select per row:
+    -- the new fields (one concatenation), the original (a lazy one, see
+    -- sp_original, is materialized from the old fields; one already stored
+    -- passes through as it is, so its TOAST value is not rewritten), the
+    -- edited fields derived from both (one sp_edited_fields call) and the
+    -- state derived from those. OFFSET 0 keeps the planner from inlining the
+    -- inner sub-selects, which would repeat each expression wherever its
+    -- column is used. The sub-select reads r, so a record changed
+    -- concurrently is recomputed from its new version.
+    UPDATE records r SET (original, fields, edited_fields, state, version, updated_at) = (
+        SELECT e.original, e.fields, e.edited_fields, sp_record_state(r.state, e.edited_fields), r.version + 1, now()
+        FROM (
+            SELECT n.original, n.fields, sp_edited_fields(n.fields, n.original, r.edited_fields || pr.changed) AS edited_fields
+            FROM (
+                SELECT sp_original(r.state, r.fields, r.original) AS original, (r.fields || pr.vals) - pr.cleared AS fields
+                OFFSET 0
+            ) n
+            OFFSET 0
+        ) e
+    )
     FROM per_record pr
     WHERE r.workbook_id = $1 AND r.table_id = $2 AND r.id = pr.record_id
     RETURNING r.id
 ), audit AS (
-    -- Statements in one WITH see the same snapshot, so r.fields is the value before.
     INSERT INTO record_changes (workbook_id, table_id, record_id, actor_id, action, field, before, after)
-    SELECT $1, $2, p.record_id, $8::uuid, 'accept', p.field,
-           r.fields -> p.field, p.value
-    FROM picked p
-    JOIN records r ON r.workbook_id = $1 AND r.table_id = $2 AND r.id = p.record_id
+    SELECT $1, $2, l.record_id, $8::uuid, 'accept', l.field, l.before, l.value
+    FROM located l
 )
 SELECT record_id FROM picked
 `

@@ -1,10 +1,8 @@
 package imports
 
 import (
-	"bytes"
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -47,7 +45,8 @@ func (s *Service) PrepareExport(ctx context.Context, ownerID, workbookID, tableI
 // WriteTo writes the header (the column names) and every record, page by
 // page, calling flush after each page so the download streams. Deleted
 // records and proposed (not yet accepted) records are left out; values are
-// written in their canonical text form.
+// written in their canonical text form, workbooks.Column.Text, as the grid
+// shows them.
 func (e *Export) WriteTo(ctx context.Context, w io.Writer, flush func()) error {
 	cw := csv.NewWriter(w)
 	header := make([]string, len(e.Table.Columns))
@@ -65,7 +64,7 @@ func (e *Export) WriteTo(ctx context.Context, w io.Writer, flush func()) error {
 				continue
 			}
 			for i, c := range e.Table.Columns {
-				cells[i] = CellText(c, r.Fields[c.ID])
+				cells[i] = c.Text(r.Fields[c.ID])
 			}
 			if err := cw.Write(cells); err != nil {
 				return err
@@ -88,52 +87,6 @@ func (e *Export) WriteTo(ctx context.Context, w io.Writer, flush func()) error {
 			return fmt.Errorf("imports: export page: %w", err)
 		}
 	}
-}
-
-// CellText is a stored value in canonical text form: text as is, numbers as
-// stored, booleans true or false, multi_select options joined with ", ",
-// json as compact JSON, and "" for no value.
-func CellText(c workbooks.Column, v any) string {
-	if v == nil {
-		return ""
-	}
-	if c.Type == workbooks.TypeJSON {
-		return compactJSON(v)
-	}
-	switch x := v.(type) {
-	case string:
-		return x
-	case json.Number:
-		return x.String()
-	case bool:
-		if x {
-			return "true"
-		}
-		return "false"
-	case []any:
-		parts := make([]string, len(x))
-		for i, e := range x {
-			if s, ok := e.(string); ok {
-				parts[i] = s
-			} else {
-				parts[i] = compactJSON(e)
-			}
-		}
-		return strings.Join(parts, ", ")
-	}
-	return compactJSON(v)
-}
-
-// compactJSON encodes v without escaping <, > and &, so exported values are
-// what was stored, byte for byte.
-func compactJSON(v any) string {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return ""
-	}
-	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // SafeFilename turns a table name into a file name without path separators,

@@ -284,25 +284,49 @@ func TestExportEqualsTheValues(t *testing.T) {
 	}
 }
 
+// TestExportCanonicalText checks that an export writes each stored value as
+// workbooks.Column.Text does, which is also what the grid shows: a json
+// string stays quoted, so it reads back as the same JSON value.
 func TestExportCanonicalText(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		col  workbooks.Column
-		v    any
-		want string
-	}{
-		{workbooks.Column{Type: workbooks.TypeMultiSelect}, []any{"a", "b c"}, "a, b c"},
-		{workbooks.Column{Type: workbooks.TypeBoolean}, false, "false"},
-		{workbooks.Column{Type: workbooks.TypeNumber}, json.Number("1.50"), "1.50"},
-		{workbooks.Column{Type: workbooks.TypeJSON}, map[string]any{"b": []any{json.Number("1")}, "a": "<x>"}, `{"a":"<x>","b":[1]}`},
-		{workbooks.Column{Type: workbooks.TypeJSON}, "s", `"s"`},
-		{workbooks.Column{Type: workbooks.TypeText}, nil, ""},
+	f := MustFixture(t, Options{})
+	ctx := context.Background()
+	table, err := f.wb.CreateTable(ctx, f.owner, f.wbID, workbooks.TableInput{Name: "Kinds", Columns: []workbooks.ColumnInput{
+		{Name: "tags", Type: workbooks.TypeMultiSelect, Options: []string{"a", "b c"}},
+		{Name: "ok", Type: workbooks.TypeBoolean},
+		{Name: "price", Type: workbooks.TypeNumber},
+		{Name: "meta", Type: workbooks.TypeJSON},
+		{Name: "label", Type: workbooks.TypeJSON},
+		{Name: "note", Type: workbooks.TypeText},
+	}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tc := range cases {
-		if got := CellText(tc.col, tc.v); got != tc.want {
-			t.Errorf("CellText(%s, %v) = %q, want %q", tc.col.Type, tc.v, got, tc.want)
+	rec, err := f.wb.CreateRecord(ctx, f.owner, f.wbID, table.ID, map[string]any{
+		"tags": []string{"a", "b c"}, "ok": false, "price": "1.50",
+		"meta": json.RawMessage(`{"b": [1], "a": "<x>"}`), "label": json.RawMessage(`"s"`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := f.export(t, table.ID, workbooks.RecordQuery{})
+	want := "tags,ok,price,meta,label,note\n" + `"a, b c",false,1.50,"{""a"":""<x>"",""b"":[1]}","""s""",` + "\n"
+	if got != want {
+		t.Fatalf("export:\n%s\nwant:\n%s", got, want)
+	}
+	for _, c := range table.Columns {
+		if !strings.Contains(got, csvField(c.Text(rec.Fields[c.ID]))) {
+			t.Errorf("export lacks %s as Column.Text writes it: %q", c.Name, c.Text(rec.Fields[c.ID]))
 		}
 	}
+}
+
+// csvField is s as encoding/csv writes a field.
+func csvField(s string) string {
+	if s == "" || !strings.ContainsAny(s, `",`+"\n") {
+		return s
+	}
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }
 
 func TestImportSuggestions(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/db"
+	"github.com/scratchpad/scratchpad/internal/ids"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -36,6 +37,9 @@ type Service struct {
 	// afterBatch, when set (by tests), runs after each committed batch; an
 	// error stops the import as a crash would.
 	afterBatch func(batches int) error
+	// insertOpts, when set (by tests), overrides the import job's insert
+	// options, so that a test can make River refuse the job.
+	insertOpts *river.InsertOpts
 }
 
 // Options tunes NewService.
@@ -143,10 +147,13 @@ const maxFilenameLength = 255
 
 // CreateUpload stores the file read from r as an upload for one of the
 // owner's workbooks, in chunks of ChunkBytes, reading at most maxBytes (0
-// means no limit). Memory use is one chunk whatever the file's size.
-// Errors: NotFound (the workbook), TooLarge, Invalid (an empty file).
+// means no limit). Memory use is one chunk whatever the file's size. A read
+// error that already has a kind (the TooLarge a handler makes of a request
+// body past its limit) is returned as it is; any other means the upload was
+// interrupted. Errors: NotFound (the workbook), TooLarge, Invalid (an empty
+// or interrupted file).
 func (s *Service) CreateUpload(ctx context.Context, ownerID, workbookID, filename string, r io.Reader, maxBytes int64) (Upload, error) {
-	if !looksLikeUUID(ownerID) || !looksLikeUUID(workbookID) {
+	if !ids.ValidUUID(ownerID) || !ids.ValidUUID(workbookID) {
 		return Upload{}, apperr.New(apperr.NotFound, "Workbook not found.")
 	}
 	row, err := s.q.CreateUpload(ctx, db.CreateUploadParams{OwnerID: ownerID, WorkbookID: workbookID, Filename: cleanFilename(filename)})
@@ -193,10 +200,11 @@ func (s *Service) storeChunks(ctx context.Context, uploadID string, r io.Reader,
 		switch {
 		case errors.Is(rerr, io.EOF), errors.Is(rerr, io.ErrUnexpectedEOF):
 			return size, chunks, nil
+		case apperr.KindOf(rerr) != apperr.Internal:
+			// The caller classified the failure: a request body past its
+			// limit is TooLarge, translated by the handler that set it.
+			return 0, 0, rerr
 		case rerr != nil:
-			if isBodyTooLarge(rerr) {
-				return 0, 0, apperr.Wrap(apperr.TooLarge, rerr, "The file is larger than the limit of %s.", byteSize(maxBytes))
-			}
 			return 0, 0, apperr.Wrap(apperr.Invalid, rerr, "The upload was interrupted; please try again.")
 		}
 	}
@@ -205,7 +213,7 @@ func (s *Service) storeChunks(ctx context.Context, uploadID string, r io.Reader,
 // FindUpload returns one of the owner's uploads to a workbook.
 // Errors: NotFound.
 func (s *Service) FindUpload(ctx context.Context, ownerID, workbookID, uploadID string) (Upload, error) {
-	if !looksLikeUUID(ownerID) || !looksLikeUUID(workbookID) || !looksLikeUUID(uploadID) {
+	if !ids.ValidUUID(ownerID) || !ids.ValidUUID(workbookID) || !ids.ValidUUID(uploadID) {
 		return Upload{}, errUploadNotFound
 	}
 	row, err := s.q.GetUpload(ctx, db.GetUploadParams{ID: uploadID, WorkbookID: workbookID, OwnerID: ownerID})

@@ -77,23 +77,25 @@ type ImportInput struct {
 // that fills it. Errors: NotFound, Invalid (a bad choice or an unreadable
 // file), Conflict (the upload is already imported or importing).
 //
-// The table is created first (workbooks owns that transaction); the job is
-// enqueued with the upload's change of state in a second one, and the table
-// is removed again if that fails.
+// The upload is locked, the table created, the job enqueued and the upload
+// marked started in one transaction: a failure anywhere leaves no table
+// behind, and of two concurrent starts of one upload the second waits for
+// the first and then finds the upload taken.
 func (s *Service) StartImport(ctx context.Context, ownerID, workbookID, uploadID string, in ImportInput) (Upload, workbooks.Table, error) {
 	u, err := s.FindUpload(ctx, ownerID, workbookID, uploadID)
 	if err != nil {
 		return Upload{}, workbooks.Table{}, err
 	}
 	if u.Status != StatusUploaded {
-		return Upload{}, workbooks.Table{}, apperr.New(apperr.Conflict, "This file has already been imported.")
+		return Upload{}, workbooks.Table{}, errAlreadyImported
 	}
+	// The file is read, and the choices checked against it, before the
+	// transaction, so the upload is never locked while chunks are read.
 	sniffed, _, err := s.openCSV(ctx, uploadID)
 	if err != nil {
 		return Upload{}, workbooks.Table{}, errFileUnreadable(err)
 	}
-	header := sniffed.Header
-	cols, picked, keyIndex, err := resolveChoices(header, in)
+	cols, picked, keyIndex, err := resolveChoices(sniffed.Header, in)
 	if err != nil {
 		return Upload{}, workbooks.Table{}, err
 	}
@@ -101,58 +103,56 @@ func (s *Service) StartImport(ctx context.Context, ownerID, workbookID, uploadID
 	if name == "" {
 		name = TableNameFromFilename(u.Filename)
 	}
-	t, err := s.workbooks.CreateTable(ctx, ownerID, workbookID, workbooks.TableInput{Name: name, Columns: cols, Source: "csv"})
-	if err != nil {
-		return Upload{}, workbooks.Table{}, err
-	}
-	m := Mapping{Delimiter: sniffed.Delimiter, KeyIndex: keyIndex}
-	for i, idx := range picked {
-		m.Columns = append(m.Columns, MappedColumn{Index: idx, ColumnID: t.Columns[i].ID})
-	}
-	u, err = s.enqueueImport(ctx, ownerID, workbookID, uploadID, t.ID, m)
-	if err != nil {
-		if derr := s.workbooks.DeleteTable(context.WithoutCancel(ctx), ownerID, workbookID, t.ID); derr != nil {
-			s.logger.WarnContext(ctx, "imports: remove table of a failed start", "table", t.ID, "err", derr)
-		}
-		return Upload{}, workbooks.Table{}, err
-	}
-	return u, t, nil
-}
-
-func (s *Service) enqueueImport(ctx context.Context, ownerID, workbookID, uploadID, tableID string, m Mapping) (Upload, error) {
-	mapping, err := json.Marshal(m)
-	if err != nil {
-		return Upload{}, err
-	}
-	var out Upload
+	var t workbooks.Table
 	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
 		row, err := q.LockUpload(ctx, db.LockUploadParams{ID: uploadID, WorkbookID: workbookID, OwnerID: ownerID})
 		if db.IsNoRows(err) {
-			return errUploadNotFound
+			return errUploadNotFound // purged, or deleted with its workbook, meanwhile
 		}
 		if err != nil {
 			return err
 		}
 		if row.Status != StatusUploaded {
-			return apperr.New(apperr.Conflict, "This file has already been imported.")
+			return errAlreadyImported
 		}
-		res, err := s.river.InsertTx(ctx, tx, ImportCSVArgs{UploadID: uploadID, WorkbookID: workbookID, TableID: tableID, Mapping: m}, nil)
-		if err != nil {
-			return fmt.Errorf("enqueue: %w", err)
-		}
-		jobID := res.Job.ID
-		row, err = q.StartUploadImport(ctx, db.StartUploadImportParams{ID: uploadID, TableID: &tableID, Mapping: mapping, JobID: &jobID})
+		t, err = s.workbooks.CreateTableTx(ctx, tx, ownerID, workbookID, workbooks.TableInput{Name: name, Columns: cols, Source: "csv"})
 		if err != nil {
 			return err
 		}
-		out = uploadFromRow(row)
-		return s.notifyProgress(ctx, tx, out)
+		m := Mapping{Delimiter: sniffed.Delimiter, KeyIndex: keyIndex}
+		for i, idx := range picked {
+			m.Columns = append(m.Columns, MappedColumn{Index: idx, ColumnID: t.Columns[i].ID})
+		}
+		u, err = s.enqueueImportTx(ctx, tx, ImportCSVArgs{UploadID: uploadID, WorkbookID: workbookID, TableID: t.ID, Mapping: m})
+		return err
 	})
 	if err != nil {
-		return Upload{}, wrap("start import", err)
+		return Upload{}, workbooks.Table{}, wrap("start import", err)
 	}
-	return out, nil
+	return u, t, nil
+}
+
+var errAlreadyImported = apperr.New(apperr.Conflict, "This file has already been imported.")
+
+// enqueueImportTx inserts the job that fills the table and marks the
+// locked upload started, inside tx.
+func (s *Service) enqueueImportTx(ctx context.Context, tx pgx.Tx, args ImportCSVArgs) (Upload, error) {
+	mapping, err := json.Marshal(args.Mapping)
+	if err != nil {
+		return Upload{}, fmt.Errorf("encode mapping: %w", err)
+	}
+	res, err := s.river.InsertTx(ctx, tx, args, s.insertOpts)
+	if err != nil {
+		return Upload{}, fmt.Errorf("enqueue: %w", err)
+	}
+	jobID := res.Job.ID
+	row, err := db.New(tx).StartUploadImport(ctx, db.StartUploadImportParams{ID: args.UploadID, TableID: &args.TableID, Mapping: mapping, JobID: &jobID})
+	if err != nil {
+		return Upload{}, err
+	}
+	u := uploadFromRow(row)
+	return u, s.notifyProgress(ctx, tx, u)
 }
 
 // resolveChoices checks the preview form against the file's header and

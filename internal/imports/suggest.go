@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"reflect"
 	"strings"
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
@@ -153,7 +152,7 @@ func keyText(c workbooks.Column, cell string) (string, any, string) {
 	if c.Type == workbooks.TypeMultiSelect || c.Type == workbooks.TypeJSON {
 		return "", nil, "cannot match on a " + string(c.Type) + " column"
 	}
-	return CellText(c, v), v, ""
+	return c.Text(v), v, ""
 }
 
 func (s *Service) proposeBatch(ctx context.Context, ownerID string, t workbooks.Table, key workbooks.Column, cols []column,
@@ -211,8 +210,10 @@ func (s *Service) proposeBatch(ctx context.Context, ownerID string, t workbooks.
 		}
 		rep.Matched++
 		for _, m := range matches {
-			for id, v := range values {
-				if sameValue(m.fields[id], v) {
+			for _, c := range cols {
+				id := c.col.ID
+				v, ok := values[id]
+				if !ok || workbooks.SameValue(c.col, m.fields[id], v) {
 					continue
 				}
 				if updates[m.id] == nil {
@@ -239,21 +240,6 @@ func (s *Service) proposeBatch(ctx context.Context, ownerID string, t workbooks.
 	rep.Records += counts.Updates
 	rep.Created += counts.Creates
 	return nil
-}
-
-// sameValue compares a stored value (decoded with json.Number) with a
-// converted one by their JSON meaning.
-func sameValue(stored, v any) bool {
-	if stored == nil {
-		return v == nil
-	}
-	var got any
-	d := json.NewDecoder(bytes.NewReader(appendValue(nil, v)))
-	d.UseNumber()
-	if err := d.Decode(&got); err != nil {
-		return false
-	}
-	return reflect.DeepEqual(stored, got)
 }
 
 func decodeFields(b []byte) (map[string]any, error) {

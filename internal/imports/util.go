@@ -1,34 +1,12 @@
 package imports
 
 import (
-	"errors"
-	"net/http"
 	"path"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 )
-
-// looksLikeUUID reports whether s has the textual form of a UUID, so that
-// malformed ids are not found without asking the database.
-func looksLikeUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i, c := range s {
-		switch {
-		case i == 8 || i == 13 || i == 18 || i == 23:
-			if c != '-' {
-				return false
-			}
-		case ('0' <= c && c <= '9') || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F'):
-		default:
-			return false
-		}
-	}
-	return true
-}
 
 // cleanFilename keeps the base name of an uploaded file's name, on one line,
 // valid UTF-8 and of bounded length; it is only ever shown, escaped.
@@ -60,13 +38,6 @@ func TableNameFromFilename(name string) string {
 		return "Imported table"
 	}
 	return base
-}
-
-// isBodyTooLarge reports whether a read failed because the request body
-// passed its limit (net/http's MaxBytesReader or Echo's BodyLimit).
-func isBodyTooLarge(err error) bool {
-	var mbe *http.MaxBytesError
-	return errors.As(err, &mbe) || strings.Contains(strings.ToLower(err.Error()), "too large")
 }
 
 // byteSize formats a size for messages: "2 GiB", "1.5 MiB", "300 bytes".

@@ -34,7 +34,8 @@ type Options struct {
 	// Accounts and Idempotency are used by the purge job.
 	Accounts    *accounts.Service
 	Idempotency *idempotency.Store
-	// Imports runs CSV import jobs.
+	// Imports runs CSV import jobs; the purge job removes its abandoned
+	// uploads.
 	Imports *imports.Service
 	// Workbooks builds and drops the record store's on-demand indexes.
 	Workbooks *workbooks.Service
@@ -48,7 +49,7 @@ func NewClient(pool *pgxpool.Pool, opts Options) (*Client, error) {
 	if workers == nil {
 		workers = river.NewWorkers()
 	}
-	river.AddWorker(workers, &PurgeExpiredWorker{Accounts: opts.Accounts, Idempotency: opts.Idempotency})
+	river.AddWorker(workers, &PurgeExpiredWorker{Accounts: opts.Accounts, Idempotency: opts.Idempotency, Imports: opts.Imports})
 	if opts.Imports != nil {
 		river.AddWorker(workers, &ImportCSVWorker{Imports: opts.Imports})
 	}

@@ -8,10 +8,12 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/accounts"
 	"github.com/scratchpad/scratchpad/internal/idempotency"
+	"github.com/scratchpad/scratchpad/internal/imports"
 )
 
 // PurgeExpiredArgs asks for expired sessions, dead API tokens, old sign-in
-// failures and expired idempotency keys to be removed. It runs hourly.
+// failures, expired idempotency keys and abandoned uploads to be removed. It
+// runs hourly.
 type PurgeExpiredArgs struct{}
 
 // Kind identifies the job in River.
@@ -27,19 +29,32 @@ type PurgeExpiredWorker struct {
 	river.WorkerDefaults[PurgeExpiredArgs]
 	Accounts    *accounts.Service
 	Idempotency *idempotency.Store
+	// Imports, when set, has its abandoned uploads purged.
+	Imports *imports.Service
 }
 
 // deadTokenRetention is how long revoked and expired tokens stay listed.
 const deadTokenRetention = 30 * 24 * time.Hour
+
+// abandonedUploadRetention is how long an upload that was never imported is
+// kept after its last change: a day, time enough to come back to a preview
+// left open, while a forgotten file does not hold its chunks for long.
+const abandonedUploadRetention = 24 * time.Hour
 
 // Work removes what has expired.
 func (w *PurgeExpiredWorker) Work(ctx context.Context, job *river.Job[PurgeExpiredArgs]) error {
 	if _, err := w.Accounts.PurgeExpired(ctx, deadTokenRetention); err != nil {
 		return err
 	}
-	if w.Idempotency == nil {
-		return nil
+	if w.Idempotency != nil {
+		if _, err := w.Idempotency.Purge(ctx, time.Now()); err != nil {
+			return err
+		}
 	}
-	_, err := w.Idempotency.Purge(ctx, time.Now())
-	return err
+	if w.Imports != nil {
+		if _, err := w.Imports.PurgeAbandoned(ctx, abandonedUploadRetention); err != nil {
+			return err
+		}
+	}
+	return nil
 }

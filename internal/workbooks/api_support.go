@@ -2,7 +2,6 @@ package workbooks
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -73,7 +72,7 @@ func (s *Service) BatchRecords(ctx context.Context, ownerID, workbookID, tableID
 			changed = append(changed, rec.ID)
 		}
 		for i, u := range b.Updates {
-			rec, err := s.updateRecordTx(ctx, q, t, ownerID, u)
+			rec, _, err := updateRecordTx(ctx, q, t, ownerID, u)
 			if err != nil {
 				return itemError(err, "updates", i)
 			}
@@ -81,7 +80,7 @@ func (s *Service) BatchRecords(ctx context.Context, ownerID, workbookID, tableID
 			changed = append(changed, rec.ID)
 		}
 		for i, id := range b.Deletes {
-			if err := deleteRecordTx(ctx, q, t, ownerID, id); err != nil {
+			if _, err := deleteRecordTx(ctx, q, t, ownerID, id); err != nil {
 				return itemError(err, "deletes", i)
 			}
 			res.Deleted = append(res.Deleted, id)
@@ -112,98 +111,4 @@ func itemError(err error, list string, i int) error {
 		out = append(out, apperr.FieldError{Field: prefix, Message: apperr.MessageOf(err)})
 	}
 	return &apperr.Error{Kind: kind, Message: prefix + ": " + apperr.MessageOf(err), Fields: out, Cause: err}
-}
-
-// createRecordTx is CreateRecord inside a transaction that has locked t.
-func createRecordTx(ctx context.Context, q *db.Queries, t Table, actorID string, fields map[string]any) (Record, error) {
-	changes, err := resolveFields(t.Columns, fields, true)
-	if err != nil {
-		return Record{}, err
-	}
-	stored := storedFields{}
-	if _, err := stored.apply(changes); err != nil {
-		return Record{}, err
-	}
-	b, err := json.Marshal(stored)
-	if err != nil {
-		return Record{}, err
-	}
-	row, err := q.CreateRecord(ctx, db.CreateRecordParams{
-		WorkbookID: t.WorkbookID, TableID: t.ID, Fields: b, EditedFields: dirtyKeys(t.Columns, keysOf(stored)),
-	})
-	if err != nil {
-		return Record{}, err
-	}
-	rec, err := recordFromRow(row)
-	if err != nil {
-		return Record{}, err
-	}
-	return rec, auditChanges(ctx, q, t.WorkbookID, t.ID, rec.ID, actorID, "create", []fieldChange{{After: b}})
-}
-
-// updateRecordTx is UpdateRecord inside a transaction that has locked t.
-func (s *Service) updateRecordTx(ctx context.Context, q *db.Queries, t Table, actorID string, u BatchUpdate) (Record, error) {
-	row, err := lockRecord(ctx, q, t.WorkbookID, t.ID, u.RecordID)
-	if err != nil {
-		return Record{}, err
-	}
-	if int(row.Version) != u.Version {
-		return Record{}, staleVersion(ctx, q, row, u.Version)
-	}
-	if row.State == string(StateDeleted) {
-		return Record{}, apperr.New(apperr.Conflict, "This record is deleted; restore it before editing it.")
-	}
-	changes, err := resolveFields(t.Columns, u.Fields, false)
-	if err != nil {
-		return Record{}, err
-	}
-	stored, err := decodeStoredFields(row.Fields)
-	if err != nil {
-		return Record{}, err
-	}
-	applied, err := stored.apply(changes)
-	if err != nil {
-		return Record{}, err
-	}
-	if len(applied) == 0 {
-		return s.withSuggestions(ctx, q, row)
-	}
-	b, err := json.Marshal(stored)
-	if err != nil {
-		return Record{}, err
-	}
-	ids := make([]string, len(applied))
-	for i, c := range applied {
-		ids[i] = c.Field
-	}
-	row, err = q.UpdateRecordFields(ctx, db.UpdateRecordFieldsParams{
-		WorkbookID: t.WorkbookID, TableID: t.ID, ID: u.RecordID, Fields: b, Changed: dirtyKeys(t.Columns, ids),
-	})
-	if err != nil {
-		return Record{}, err
-	}
-	if err := auditChanges(ctx, q, t.WorkbookID, t.ID, u.RecordID, actorID, "edit", applied); err != nil {
-		return Record{}, err
-	}
-	return s.withSuggestions(ctx, q, row)
-}
-
-// deleteRecordTx is DeleteRecord inside a transaction that has locked t.
-func deleteRecordTx(ctx context.Context, q *db.Queries, t Table, actorID, recordID string) error {
-	row, err := lockRecord(ctx, q, t.WorkbookID, t.ID, recordID)
-	if err != nil {
-		return err
-	}
-	switch RecordState(row.State) {
-	case StateDeleted:
-		return nil
-	case StateCreated:
-		err = q.RemoveRecord(ctx, db.RemoveRecordParams{WorkbookID: t.WorkbookID, TableID: t.ID, ID: recordID})
-	default:
-		_, err = q.MarkRecordDeleted(ctx, db.MarkRecordDeletedParams{WorkbookID: t.WorkbookID, TableID: t.ID, ID: recordID})
-	}
-	if err != nil {
-		return err
-	}
-	return auditChanges(ctx, q, t.WorkbookID, t.ID, recordID, actorID, "delete", []fieldChange{{Before: row.Fields}})
 }

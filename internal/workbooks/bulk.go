@@ -15,6 +15,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/db"
 	"github.com/scratchpad/scratchpad/internal/filter"
+	"github.com/scratchpad/scratchpad/internal/ids"
 )
 
 // This file holds the review tools that work on many records at once: the
@@ -23,11 +24,23 @@ import (
 // FindRecords it builds SQL at run time from the filter compiler's output,
 // column ids from the table's specs and bind parameters only.
 
-// scopeConditions adds to b the conditions selecting the records of t that q's
-// filter and quick filter match (its sort, cursor and limit are ignored).
+// scopeConditions adds to b the conditions selecting the records of t that
+// q's filter and quick filter match (its sort, cursor and limit are ignored).
+// FindRecords, Neighbours, FindReplace and FillColumn all select records
+// through it. With literalIDs (for a big table) the table's ids are written
+// into the SQL as tablePredicate writes them, so that PostgreSQL can use the
+// table's partial on-demand indexes; otherwise they are bind parameters.
 // Errors: Invalid.
-func scopeConditions(b *recordSQL, t Table, q RecordQuery) error {
-	b.where = append(b.where, "r.workbook_id = "+b.arg(t.WorkbookID), "r.table_id = "+b.arg(t.ID))
+func scopeConditions(b *recordSQL, t Table, q RecordQuery, literalIDs bool) error {
+	if literalIDs {
+		pred, err := tablePredicate("r", t.WorkbookID, t.ID)
+		if err != nil {
+			return err
+		}
+		b.where = append(b.where, pred)
+	} else {
+		b.where = append(b.where, "r.workbook_id = "+b.arg(t.WorkbookID), "r.table_id = "+b.arg(t.ID))
+	}
 	compiled, err := filter.Compile(q.Filter, t.Columns.filterColumns(), "r.fields", len(b.args))
 	if err != nil {
 		var fe *filter.Error
@@ -64,7 +77,7 @@ func (s *Service) Neighbours(ctx context.Context, ownerID, workbookID, tableID, 
 	if err != nil {
 		return "", "", err
 	}
-	if !looksLikeUUID(recordID) {
+	if !ids.ValidUUID(recordID) {
 		return "", "", errRecordNotFound
 	}
 	sort, err := resolveSort(t.Columns, q.Sort)
@@ -75,29 +88,34 @@ func (s *Service) Neighbours(ctx context.Context, ownerID, workbookID, tableID, 
 	if sort.col != nil {
 		sortExpr = filter.ValueExpr("r.fields", sort.col.filterColumn())
 	}
-	var found bool
-	err = s.pool.QueryRow(ctx, `SELECT true FROM records WHERE workbook_id = $1 AND table_id = $2 AND id = $3`,
-		workbookID, tableID, recordID).Scan(&found)
-	if db.IsNoRows(err) {
-		return "", "", errRecordNotFound
-	}
+	n, err := s.q.CountRecordsWithIDs(ctx, db.CountRecordsWithIDsParams{WorkbookID: t.WorkbookID, TableID: t.ID, RecordIds: []string{recordID}})
 	if err != nil {
 		return "", "", fmt.Errorf("workbooks: find record: %w", err)
 	}
-	if next, err = s.neighbour(ctx, t, recordID, q, sort, sortExpr, true); err != nil {
+	if n == 0 {
+		return "", "", errRecordNotFound
+	}
+	size, err := s.tableSize(ctx, t)
+	if err != nil {
 		return "", "", err
 	}
-	if prev, err = s.neighbour(ctx, t, recordID, q, sort, sortExpr, false); err != nil {
+	big := size >= s.indexThreshold()
+	if next, err = s.neighbour(ctx, t, recordID, q, sort, sortExpr, big, true); err != nil {
+		return "", "", err
+	}
+	if prev, err = s.neighbour(ctx, t, recordID, q, sort, sortExpr, big, false); err != nil {
 		return "", "", err
 	}
 	return prev, next, nil
 }
 
 // neighbour finds the record right after (forward) or right before the
-// pivot record in the order (sort value, empty values last; then seq).
-func (s *Service) neighbour(ctx context.Context, t Table, recordID string, q RecordQuery, sort sortSpec, sortExpr string, forward bool) (string, error) {
+// pivot record in the order (sort value, empty values last; then seq). On a
+// big table the table's ids are literals, as in FindRecords, so the partial
+// on-demand index of the sort column can serve the order.
+func (s *Service) neighbour(ctx context.Context, t Table, recordID string, q RecordQuery, sort sortSpec, sortExpr string, big, forward bool) (string, error) {
 	var b recordSQL
-	if err := scopeConditions(&b, t, q); err != nil {
+	if err := scopeConditions(&b, t, q, big); err != nil {
 		return "", err
 	}
 	pivot := "(SELECT r.seq, " + sortExpr + " AS v FROM records r WHERE r.workbook_id = " + b.arg(t.WorkbookID) +
@@ -210,7 +228,7 @@ func (s *Service) FindReplace(ctx context.Context, ownerID, workbookID, tableID 
 				apperr.FieldError{Field: "column", Message: "is not a text column"})
 		}
 		var b recordSQL
-		if err := scopeConditions(&b, t, fr.Query); err != nil {
+		if err := scopeConditions(&b, t, fr.Query, false); err != nil {
 			return err
 		}
 		prov := provenance{source: SourceFindReplace, createdBy: &ownerID}
@@ -406,7 +424,7 @@ func (s *Service) FillColumn(ctx context.Context, ownerID, workbookID, tableID, 
 		var b recordSQL
 		if len(scope.RecordIDs) > 0 {
 			for _, id := range scope.RecordIDs {
-				if !looksLikeUUID(id) {
+				if !ids.ValidUUID(id) {
 					return errRecordNotFound
 				}
 			}
@@ -415,7 +433,7 @@ func (s *Service) FillColumn(ctx context.Context, ownerID, workbookID, tableID, 
 			}
 			b.where = append(b.where, "r.workbook_id = "+b.arg(workbookID), "r.table_id = "+b.arg(tableID),
 				"r.id = ANY("+b.arg(scope.RecordIDs)+"::uuid[])")
-		} else if err := scopeConditions(&b, t, scope.Query); err != nil {
+		} else if err := scopeConditions(&b, t, scope.Query, false); err != nil {
 			return err
 		}
 		dirty := []string{}

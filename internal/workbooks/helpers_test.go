@@ -123,3 +123,13 @@ func wantKind(tb testing.TB, err error, kind apperr.Kind) {
 		tb.Fatalf("error = %v, want kind %s", err, kind)
 	}
 }
+
+// MustOriginal returns a record's original values.
+func MustOriginal(tb testing.TB, rec workbooks.Record) map[string]any {
+	tb.Helper()
+	orig, err := rec.Original()
+	if err != nil {
+		tb.Fatalf("original of %s: %v", rec.ID, err)
+	}
+	return orig
+}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/db"
 	"github.com/scratchpad/scratchpad/internal/filter"
+	"github.com/scratchpad/scratchpad/internal/ids"
 )
 
 // This file holds the indexes the record store builds on demand so that the
@@ -146,7 +147,7 @@ func indexName(workbookID, tableID, columnID, kind string) string {
 // sqlUUID returns id as a SQL uuid literal. It is the one way ids enter SQL
 // text, and it refuses anything that is not a canonical UUID.
 func sqlUUID(id string) (string, error) {
-	if !looksLikeUUID(id) {
+	if !ids.ValidUUID(id) {
 		return "", fmt.Errorf("workbooks: %q is not a uuid", id)
 	}
 	return "'" + strings.ToLower(id) + "'::uuid", nil
@@ -341,7 +342,7 @@ type RecordIndex struct {
 // FindRecordIndexes lists a table's on-demand indexes that are not being
 // dropped. It does not check ownership: callers are jobs, tests and tools.
 func (s *Service) FindRecordIndexes(ctx context.Context, workbookID, tableID string) ([]RecordIndex, error) {
-	if !looksLikeUUID(workbookID) || !looksLikeUUID(tableID) {
+	if !ids.ValidUUID(workbookID) || !ids.ValidUUID(tableID) {
 		return nil, nil
 	}
 	rows, err := s.q.ListTableRecordIndexes(ctx, db.ListTableRecordIndexesParams{WorkbookID: workbookID, TableID: tableID})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -199,36 +198,8 @@ func (s *Service) planRecords(ctx context.Context, ownerID, workbookID, tableID 
 	big := size >= s.indexThreshold()
 
 	var b recordSQL
-	if big {
-		pred, err := tablePredicate("r", t.WorkbookID, t.ID)
-		if err != nil {
-			return recordsPlan{}, err
-		}
-		b.where = append(b.where, pred)
-	} else {
-		b.where = append(b.where, "r.workbook_id = "+b.arg(workbookID), "r.table_id = "+b.arg(tableID))
-	}
-	compiled, err := filter.Compile(q.Filter, t.Columns.filterColumns(), "r.fields", len(b.args))
-	if err != nil {
-		var fe *filter.Error
-		if errors.As(err, &fe) {
-			return recordsPlan{}, apperr.InvalidFields("The filter is not valid: "+fe.Error(),
-				apperr.FieldError{Field: "filter", Message: fe.Error()})
-		}
-		return recordsPlan{}, fmt.Errorf("workbooks: compile filter: %w", err)
-	}
-	b.args = append(b.args, compiled.Args...)
-	b.where = append(b.where, compiled.SQL)
-	switch q.Has {
-	case "":
-	case HasEdits:
-		b.where = append(b.where, "r.state <> 'clean'")
-	case HasSuggestions:
-		b.where = append(b.where, `EXISTS (SELECT 1 FROM suggestions s
-			WHERE s.workbook_id = r.workbook_id AND s.table_id = r.table_id AND s.record_id = r.id)`)
-	default:
-		return recordsPlan{}, apperr.InvalidFields("Unknown quick filter.",
-			apperr.FieldError{Field: "has", Message: `must be "edits" or "suggestions"`})
+	if err := scopeConditions(&b, t, q, big); err != nil {
+		return recordsPlan{}, err
 	}
 	p := recordsPlan{table: t, sort: sort, limit: limit, size: size, big: big}
 	p.baseWhere = strings.Join(b.where, " AND ")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/db"
+	"github.com/scratchpad/scratchpad/internal/ids"
 )
 
 // RecordState is where a record stands relative to its source.
@@ -42,10 +43,10 @@ type Record struct {
 	// Fields are the current values by column id, in canonical form; numbers
 	// are json.Number.
 	Fields map[string]any
-	// Original holds the values as last pulled; nil for records created here.
-	// A record not edited since it was pulled stores no original (see
-	// sp_original in the migrations); it reads as a copy of Fields.
-	Original     map[string]any
+	// original is the stored JSON of the values as last pulled, nil when
+	// the record stores none; Original decodes it on demand, so listings,
+	// which never show it, do not pay for decoding it.
+	original     json.RawMessage
 	EditedFields []string
 	// Suggestions are the pending suggested values by column id (nil for a
 	// suggestion to empty the cell).
@@ -70,18 +71,12 @@ func recordFromRow(r db.Record) (Record, error) {
 	if r.RemoteID != nil {
 		rec.RemoteID = *r.RemoteID
 	}
+	if !isJSONNull(r.Original) {
+		rec.original = r.Original
+	}
 	var err error
 	if rec.Fields, err = decodeJSONObject(r.Fields); err != nil {
 		return Record{}, err
-	}
-	switch {
-	case len(r.Original) > 0 && string(r.Original) != "null":
-		if rec.Original, err = decodeJSONObject(r.Original); err != nil {
-			return Record{}, err
-		}
-	case rec.State != StateCreated:
-		// A lazy original: the record is as pulled.
-		rec.Original = maps.Clone(rec.Fields)
 	}
 	if len(r.Errors) > 0 {
 		if err := json.Unmarshal(r.Errors, &rec.Errors); err != nil {
@@ -89,6 +84,21 @@ func recordFromRow(r db.Record) (Record, error) {
 		}
 	}
 	return rec, nil
+}
+
+// Original returns the values as last pulled, by column id: nil for a
+// record created here, and a copy of Fields for a record that stores no
+// original because it was not edited since it was pulled (see sp_original in
+// the migrations). It decodes the stored values on every call; the result is
+// the caller's to change.
+func (r Record) Original() (map[string]any, error) {
+	switch {
+	case r.original != nil:
+		return decodeJSONObject(r.original)
+	case r.State == StateCreated:
+		return nil, nil
+	}
+	return maps.Clone(r.Fields), nil
 }
 
 // addSuggestion records one pending suggestion on rec.
@@ -273,29 +283,7 @@ func (s *Service) CreateRecord(ctx context.Context, ownerID, workbookID, tableID
 		if err != nil {
 			return err
 		}
-		changes, err := resolveFields(t.Columns, fields, true)
-		if err != nil {
-			return err
-		}
-		stored := storedFields{}
-		if _, err := stored.apply(changes); err != nil {
-			return err
-		}
-		b, err := json.Marshal(stored)
-		if err != nil {
-			return err
-		}
-		row, err := q.CreateRecord(ctx, db.CreateRecordParams{
-			WorkbookID: workbookID, TableID: tableID, Fields: b, EditedFields: dirtyKeys(t.Columns, keysOf(stored)),
-		})
-		if err != nil {
-			return err
-		}
-		if rec, err = recordFromRow(row); err != nil {
-			return err
-		}
-		if err := auditChanges(ctx, q, workbookID, tableID, rec.ID, ownerID, "create",
-			[]fieldChange{{After: b}}); err != nil {
+		if rec, err = createRecordTx(ctx, q, t, ownerID, fields); err != nil {
 			return err
 		}
 		return notify(ctx, tx, workbookID, change{Kind: "record.created", TableID: tableID, RecordIDs: []string{rec.ID}})
@@ -304,6 +292,34 @@ func (s *Service) CreateRecord(ctx context.Context, ownerID, workbookID, tableID
 		return Record{}, wrap("create record", err)
 	}
 	return rec, nil
+}
+
+// createRecordTx creates a record in t, whose table the transaction of q has
+// locked, with its audit entry. The caller sends the event.
+func createRecordTx(ctx context.Context, q *db.Queries, t Table, actorID string, fields map[string]any) (Record, error) {
+	changes, err := resolveFields(t.Columns, fields, true)
+	if err != nil {
+		return Record{}, err
+	}
+	stored := storedFields{}
+	if _, err := stored.apply(changes); err != nil {
+		return Record{}, err
+	}
+	b, err := json.Marshal(stored)
+	if err != nil {
+		return Record{}, err
+	}
+	row, err := q.CreateRecord(ctx, db.CreateRecordParams{
+		WorkbookID: t.WorkbookID, TableID: t.ID, Fields: b, EditedFields: dirtyKeys(t.Columns, keysOf(stored)),
+	})
+	if err != nil {
+		return Record{}, err
+	}
+	rec, err := recordFromRow(row)
+	if err != nil {
+		return Record{}, err
+	}
+	return rec, auditChanges(ctx, q, t.WorkbookID, t.ID, rec.ID, actorID, "create", []fieldChange{{After: b}})
 }
 
 func keysOf[V any](m map[string]V) []string {
@@ -323,7 +339,7 @@ func keysOf[V any](m map[string]V) []string {
 // Errors: Invalid, NotFound, StaleVersion (the record changed since it was
 // read; nothing is written), Conflict (the record is deleted).
 func (s *Service) UpdateRecord(ctx context.Context, ownerID, workbookID, tableID, recordID string, fields map[string]any, version int) (Record, error) {
-	if !looksLikeUUID(recordID) {
+	if !ids.ValidUUID(recordID) {
 		return Record{}, errRecordNotFound
 	}
 	var rec Record
@@ -333,50 +349,9 @@ func (s *Service) UpdateRecord(ctx context.Context, ownerID, workbookID, tableID
 		if err != nil {
 			return err
 		}
-		row, err := lockRecord(ctx, q, workbookID, tableID, recordID)
-		if err != nil {
-			return err
-		}
-		if int(row.Version) != version {
-			return staleVersion(ctx, q, row, version)
-		}
-		if row.State == string(StateDeleted) {
-			return apperr.New(apperr.Conflict, "This record is deleted; restore it before editing it.")
-		}
-		changes, err := resolveFields(t.Columns, fields, false)
-		if err != nil {
-			return err
-		}
-		stored, err := decodeStoredFields(row.Fields)
-		if err != nil {
-			return err
-		}
-		applied, err := stored.apply(changes)
-		if err != nil {
-			return err
-		}
-		if len(applied) == 0 {
-			rec, err = s.withSuggestions(ctx, q, row)
-			return err
-		}
-		b, err := json.Marshal(stored)
-		if err != nil {
-			return err
-		}
-		ids := make([]string, len(applied))
-		for i, c := range applied {
-			ids[i] = c.Field
-		}
-		row, err = q.UpdateRecordFields(ctx, db.UpdateRecordFieldsParams{
-			WorkbookID: workbookID, TableID: tableID, ID: recordID, Fields: b, Changed: dirtyKeys(t.Columns, ids),
-		})
-		if err != nil {
-			return err
-		}
-		if err := auditChanges(ctx, q, workbookID, tableID, recordID, ownerID, "edit", applied); err != nil {
-			return err
-		}
-		if rec, err = s.withSuggestions(ctx, q, row); err != nil {
+		var changed bool
+		rec, changed, err = updateRecordTx(ctx, q, t, ownerID, BatchUpdate{RecordID: recordID, Fields: fields, Version: version})
+		if err != nil || !changed {
 			return err
 		}
 		return notify(ctx, tx, workbookID, change{Kind: "record.updated", TableID: tableID, RecordIDs: []string{recordID}})
@@ -387,8 +362,60 @@ func (s *Service) UpdateRecord(ctx context.Context, ownerID, workbookID, tableID
 	return rec, nil
 }
 
+// updateRecordTx applies an edit to a record of t, whose table the
+// transaction of q has locked, with its audit entry, and reports whether any
+// value changed (an edit to the values the record already holds writes
+// nothing). The caller sends the event.
+func updateRecordTx(ctx context.Context, q *db.Queries, t Table, actorID string, u BatchUpdate) (Record, bool, error) {
+	row, err := lockRecord(ctx, q, t.WorkbookID, t.ID, u.RecordID)
+	if err != nil {
+		return Record{}, false, err
+	}
+	if int(row.Version) != u.Version {
+		return Record{}, false, staleVersion(ctx, q, row, u.Version)
+	}
+	if row.State == string(StateDeleted) {
+		return Record{}, false, apperr.New(apperr.Conflict, "This record is deleted; restore it before editing it.")
+	}
+	changes, err := resolveFields(t.Columns, u.Fields, false)
+	if err != nil {
+		return Record{}, false, err
+	}
+	stored, err := decodeStoredFields(row.Fields)
+	if err != nil {
+		return Record{}, false, err
+	}
+	applied, err := stored.apply(changes)
+	if err != nil {
+		return Record{}, false, err
+	}
+	if len(applied) == 0 {
+		rec, err := withSuggestions(ctx, q, row)
+		return rec, false, err
+	}
+	b, err := json.Marshal(stored)
+	if err != nil {
+		return Record{}, false, err
+	}
+	changed := make([]string, len(applied))
+	for i, c := range applied {
+		changed[i] = c.Field
+	}
+	row, err = q.UpdateRecordFields(ctx, db.UpdateRecordFieldsParams{
+		WorkbookID: t.WorkbookID, TableID: t.ID, ID: u.RecordID, Fields: b, Changed: dirtyKeys(t.Columns, changed),
+	})
+	if err != nil {
+		return Record{}, false, err
+	}
+	if err := auditChanges(ctx, q, t.WorkbookID, t.ID, u.RecordID, actorID, "edit", applied); err != nil {
+		return Record{}, false, err
+	}
+	rec, err := withSuggestions(ctx, q, row)
+	return rec, true, err
+}
+
 func lockRecord(ctx context.Context, q *db.Queries, workbookID, tableID, recordID string) (db.Record, error) {
-	if !looksLikeUUID(recordID) {
+	if !ids.ValidUUID(recordID) {
 		return db.Record{}, errRecordNotFound
 	}
 	row, err := q.LockRecord(ctx, db.LockRecordParams{WorkbookID: workbookID, TableID: tableID, ID: recordID})
@@ -424,31 +451,17 @@ func staleVersion(ctx context.Context, q *db.Queries, row db.Record, version int
 // deletes it at the source. Deleting a deleted record does nothing.
 // Errors: NotFound.
 func (s *Service) DeleteRecord(ctx context.Context, ownerID, workbookID, tableID, recordID string) error {
-	if !looksLikeUUID(recordID) {
+	if !ids.ValidUUID(recordID) {
 		return errRecordNotFound
 	}
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
-		if _, err := lockTable(ctx, q, ownerID, workbookID, tableID, lockShare); err != nil {
-			return err
-		}
-		row, err := lockRecord(ctx, q, workbookID, tableID, recordID)
+		t, err := lockTable(ctx, q, ownerID, workbookID, tableID, lockShare)
 		if err != nil {
 			return err
 		}
-		switch RecordState(row.State) {
-		case StateDeleted:
-			return nil
-		case StateCreated:
-			err = q.RemoveRecord(ctx, db.RemoveRecordParams{WorkbookID: workbookID, TableID: tableID, ID: recordID})
-		default:
-			_, err = q.MarkRecordDeleted(ctx, db.MarkRecordDeletedParams{WorkbookID: workbookID, TableID: tableID, ID: recordID})
-		}
-		if err != nil {
-			return err
-		}
-		if err := auditChanges(ctx, q, workbookID, tableID, recordID, ownerID, "delete",
-			[]fieldChange{{Before: row.Fields}}); err != nil {
+		deleted, err := deleteRecordTx(ctx, q, t, ownerID, recordID)
+		if err != nil || !deleted {
 			return err
 		}
 		return notify(ctx, tx, workbookID, change{Kind: "record.deleted", TableID: tableID, RecordIDs: []string{recordID}})
@@ -456,11 +469,33 @@ func (s *Service) DeleteRecord(ctx context.Context, ownerID, workbookID, tableID
 	return wrap("delete record", err)
 }
 
+// deleteRecordTx deletes a record of t, whose table the transaction of q has
+// locked, with its audit entry, and reports whether it did (a deleted record
+// is left as it is). The caller sends the event.
+func deleteRecordTx(ctx context.Context, q *db.Queries, t Table, actorID, recordID string) (bool, error) {
+	row, err := lockRecord(ctx, q, t.WorkbookID, t.ID, recordID)
+	if err != nil {
+		return false, err
+	}
+	switch RecordState(row.State) {
+	case StateDeleted:
+		return false, nil
+	case StateCreated:
+		err = q.RemoveRecord(ctx, db.RemoveRecordParams{WorkbookID: t.WorkbookID, TableID: t.ID, ID: recordID})
+	default:
+		_, err = q.MarkRecordDeleted(ctx, db.MarkRecordDeletedParams{WorkbookID: t.WorkbookID, TableID: t.ID, ID: recordID})
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, auditChanges(ctx, q, t.WorkbookID, t.ID, recordID, actorID, "delete", []fieldChange{{Before: row.Fields}})
+}
+
 // RestoreRecord undoes the deletion of a record not yet published: it is
 // clean again, or updated when it has edited fields. Restoring a record that
 // is not deleted does nothing. Errors: NotFound.
 func (s *Service) RestoreRecord(ctx context.Context, ownerID, workbookID, tableID, recordID string) (Record, error) {
-	if !looksLikeUUID(recordID) {
+	if !ids.ValidUUID(recordID) {
 		return Record{}, errRecordNotFound
 	}
 	var rec Record
@@ -474,7 +509,7 @@ func (s *Service) RestoreRecord(ctx context.Context, ownerID, workbookID, tableI
 			return err
 		}
 		if row.State != string(StateDeleted) {
-			rec, err = s.withSuggestions(ctx, q, row)
+			rec, err = withSuggestions(ctx, q, row)
 			return err
 		}
 		if row, err = q.RestoreRecord(ctx, db.RestoreRecordParams{WorkbookID: workbookID, TableID: tableID, ID: recordID}); err != nil {
@@ -484,7 +519,7 @@ func (s *Service) RestoreRecord(ctx context.Context, ownerID, workbookID, tableI
 			[]fieldChange{{After: row.Fields}}); err != nil {
 			return err
 		}
-		if rec, err = s.withSuggestions(ctx, q, row); err != nil {
+		if rec, err = withSuggestions(ctx, q, row); err != nil {
 			return err
 		}
 		return notify(ctx, tx, workbookID, change{Kind: "record.restored", TableID: tableID, RecordIDs: []string{recordID}})
@@ -501,7 +536,7 @@ func (s *Service) FindRecord(ctx context.Context, ownerID, workbookID, tableID, 
 	if _, err := s.findTable(ctx, s.q, ownerID, workbookID, tableID); err != nil {
 		return Record{}, err
 	}
-	if !looksLikeUUID(recordID) {
+	if !ids.ValidUUID(recordID) {
 		return Record{}, errRecordNotFound
 	}
 	row, err := s.q.GetRecord(ctx, db.GetRecordParams{WorkbookID: workbookID, TableID: tableID, ID: recordID})
@@ -511,11 +546,11 @@ func (s *Service) FindRecord(ctx context.Context, ownerID, workbookID, tableID, 
 	if err != nil {
 		return Record{}, fmt.Errorf("workbooks: find record: %w", err)
 	}
-	return s.withSuggestions(ctx, s.q, row)
+	return withSuggestions(ctx, s.q, row)
 }
 
 // withSuggestions converts one row and loads its pending suggestions.
-func (s *Service) withSuggestions(ctx context.Context, q *db.Queries, row db.Record) (Record, error) {
+func withSuggestions(ctx context.Context, q *db.Queries, row db.Record) (Record, error) {
 	recs, err := recordsWithSuggestions(ctx, q, row.WorkbookID, row.TableID, []db.Record{row})
 	if err != nil {
 		return Record{}, err

@@ -33,7 +33,7 @@ func TestCreateRecordValidates(t *testing.T) {
 	}
 
 	rec := f.MustRecord(t, map[string]any{"title": "Mug", f.col(t, "Price"): "12.5", "In stock": "yes"})
-	if rec.State != workbooks.StateCreated || rec.Version != 1 || rec.Original != nil {
+	if rec.State != workbooks.StateCreated || rec.Version != 1 || MustOriginal(t, rec) != nil {
 		t.Errorf("created record = %+v", rec)
 	}
 	if rec.Fields[f.col(t, "Price")] != json.Number("12.5") || rec.Fields[f.col(t, "In stock")] != true {
@@ -61,7 +61,7 @@ func TestUpdateRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	if rec.State != workbooks.StateUpdated || rec.Version != 2 || !slices.Equal(rec.EditedFields, []string{title}) ||
-		rec.Fields[title] != "Big mug" || rec.Original[title] != "Mug" {
+		rec.Fields[title] != "Big mug" || MustOriginal(t, rec)[title] != "Mug" {
 		t.Fatalf("after edit = %+v", rec)
 	}
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/db"
+	"github.com/scratchpad/scratchpad/internal/ids"
 )
 
 // The sources of suggestions.
@@ -90,7 +91,7 @@ func (s *Service) ProposeSuggestions(ctx context.Context, ownerID, workbookID, t
 		}
 		prov := provenance{source: p.Source, createdBy: &ownerID}
 		if p.AgentSessionID != "" {
-			if !looksLikeUUID(p.AgentSessionID) {
+			if !ids.ValidUUID(p.AgentSessionID) {
 				return apperr.InvalidFields("Invalid agent session.", apperr.FieldError{Field: "agent_session_id", Message: "is not an id"})
 			}
 			prov.sessionID = &p.AgentSessionID
@@ -146,7 +147,7 @@ func proposeUpdates(ctx context.Context, q *db.Queries, t Table, updates []Recor
 	var items []updateItem
 	var recordIDs []string
 	for _, u := range updates {
-		if !looksLikeUUID(u.RecordID) {
+		if !ids.ValidUUID(u.RecordID) {
 			return nil, errRecordNotFound
 		}
 		changes, err := resolveFields(t.Columns, u.Fields, false)
@@ -234,20 +235,20 @@ func proposeCreates(ctx context.Context, q *db.Queries, t Table, creates []Recor
 	})
 }
 
-func proposeDeletes(ctx context.Context, q *db.Queries, t Table, ids []string, prov provenance) ([]string, error) {
-	if len(ids) == 0 {
+func proposeDeletes(ctx context.Context, q *db.Queries, t Table, recordIDs []string, prov provenance) ([]string, error) {
+	if len(recordIDs) == 0 {
 		return nil, nil
 	}
-	for _, id := range ids {
-		if !looksLikeUUID(id) {
+	for _, id := range recordIDs {
+		if !ids.ValidUUID(id) {
 			return nil, errRecordNotFound
 		}
 	}
-	if err := checkRecordsExist(ctx, q, t, slices.Clone(ids)); err != nil {
+	if err := checkRecordsExist(ctx, q, t, slices.Clone(recordIDs)); err != nil {
 		return nil, err
 	}
 	return q.InsertDeleteSuggestions(ctx, db.InsertDeleteSuggestionsParams{
-		WorkbookID: t.WorkbookID, TableID: t.ID, RecordIds: ids, Source: prov.source,
+		WorkbookID: t.WorkbookID, TableID: t.ID, RecordIds: recordIDs, Source: prov.source,
 		CreatedBy: prov.createdBy, AgentSessionID: prov.sessionID, AgentMessageID: prov.messageID,
 	})
 }
@@ -277,24 +278,29 @@ type resolvedSelector struct {
 	cellKeys  []string
 }
 
+// resolveSelector checks sel against t. Errors: Invalid (nothing chosen, an
+// unknown column), NotFound (a malformed record id, which can name no
+// record; a well-formed id of no record of t simply chooses nothing).
 func resolveSelector(t Table, sel Selector) (resolvedSelector, error) {
 	r := resolvedSelector{all: sel.All, recordIDs: []string{}, fields: []string{}, cellKeys: []string{}}
 	if !sel.All && len(sel.RecordIDs) == 0 && len(sel.Cells) == 0 && sel.Field == "" {
 		return r, apperr.New(apperr.Invalid, "Choose which suggestions: all, records, cells or a column.")
 	}
 	for _, id := range sel.RecordIDs {
-		if looksLikeUUID(id) {
-			r.recordIDs = append(r.recordIDs, id)
+		if !ids.ValidUUID(id) {
+			return r, errRecordNotFound
 		}
+		r.recordIDs = append(r.recordIDs, id)
 	}
 	for _, c := range sel.Cells {
 		col, ok := t.Columns.Lookup(c.Field)
 		if !ok {
 			return r, apperr.InvalidFields("Unknown column.", apperr.FieldError{Field: c.Field, Message: "is not a column of this table"})
 		}
-		if looksLikeUUID(c.RecordID) {
-			r.cellKeys = append(r.cellKeys, c.RecordID+"/"+col.ID)
+		if !ids.ValidUUID(c.RecordID) {
+			return r, errRecordNotFound
 		}
+		r.cellKeys = append(r.cellKeys, c.RecordID+"/"+col.ID)
 	}
 	if sel.Field != "" {
 		col, ok := t.Columns.Lookup(sel.Field)
@@ -312,7 +318,7 @@ func resolveSelector(t Table, sel Selector) (resolvedSelector, error) {
 // normal created records, and suggested deletes delete their records. Cell
 // and column selectors choose value suggestions only. It returns how many of
 // each kind were accepted. Errors: Invalid (empty selector, unknown column),
-// NotFound.
+// NotFound (the table, or a malformed record id in the selector).
 func (s *Service) AcceptSuggestions(ctx context.Context, ownerID, workbookID, tableID string, sel Selector) (SuggestionCounts, error) {
 	var counts SuggestionCounts
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
@@ -364,7 +370,8 @@ func (s *Service) AcceptSuggestions(ctx context.Context, ownerID, workbookID, ta
 // RejectSuggestions deletes the selected suggestions, leaving values as they
 // are; rejecting a suggested create removes its draft record. Cell and column
 // selectors choose value suggestions only. It returns how many of each kind
-// were rejected. Errors: Invalid (empty selector, unknown column), NotFound.
+// were rejected. Errors: Invalid (empty selector, unknown column), NotFound
+// (the table, or a malformed record id in the selector).
 func (s *Service) RejectSuggestions(ctx context.Context, ownerID, workbookID, tableID string, sel Selector) (SuggestionCounts, error) {
 	var counts SuggestionCounts
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {

@@ -263,3 +263,32 @@ func TestRejectSuggestions(t *testing.T) {
 		wantKind(t, err, apperr.Invalid)
 	})
 }
+
+// A malformed record id in a selector names no record: accepting or
+// rejecting with it is NotFound, as every other method answers such an id,
+// and nothing is decided, not even the selector's well-formed part.
+func TestSelectorsWithMalformedRecordIDsAreNotFound(t *testing.T) {
+	t.Parallel()
+	f := MustSuggestions(t)
+	ctx := context.Background()
+	selectors := map[string]workbooks.Selector{
+		"record":        {RecordIDs: []string{f.a.ID, "not-a-uuid"}},
+		"cell":          {Cells: []workbooks.Cell{{RecordID: f.a.ID, Field: "Title"}, {RecordID: "1; DROP TABLE records", Field: "Title"}}},
+		"record of all": {All: true, RecordIDs: []string{"' OR '1'='1"}},
+	}
+	for name, sel := range selectors {
+		_, err := f.svc.AcceptSuggestions(ctx, f.owner, f.wb.ID, f.table.ID, sel)
+		wantKind(t, err, apperr.NotFound)
+		_, err = f.svc.RejectSuggestions(ctx, f.owner, f.wb.ID, f.table.ID, sel)
+		wantKind(t, err, apperr.NotFound)
+		if n := f.counters(t).PendingSuggestions; n != 5 {
+			t.Errorf("%s: pending = %d after refused decisions, want 5", name, n)
+		}
+	}
+	// A well-formed id of no record chooses nothing.
+	counts, err := f.svc.AcceptSuggestions(ctx, f.owner, f.wb.ID, f.table.ID,
+		workbooks.Selector{RecordIDs: []string{"00000000-0000-0000-0000-000000000000"}})
+	if err != nil || counts.Total() != 0 {
+		t.Errorf("accept for an unknown record = %+v, %v; want nothing, no error", counts, err)
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/db"
+	"github.com/scratchpad/scratchpad/internal/ids"
 )
 
 // Table is one table of a workbook with its column specs.
@@ -56,6 +57,74 @@ var errTableNotFound = apperr.New(apperr.NotFound, "Table not found.")
 // CreateTable adds a table with the given columns at the end of one of the
 // owner's workbooks. Errors: Invalid, NotFound.
 func (s *Service) CreateTable(ctx context.Context, ownerID, workbookID string, in TableInput) (Table, error) {
+	var t Table
+	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		t, err = createTable(ctx, tx, ownerID, workbookID, in)
+		return err
+	})
+	if err != nil {
+		return Table{}, wrap("create table", err)
+	}
+	return t, nil
+}
+
+// CreateTableTx is CreateTable inside the caller's transaction, for a domain
+// that creates a table together with changes of its own (an import creates
+// the table, enqueues the job that fills it and marks its upload started in
+// one commit). The table.created event is sent inside tx, so viewers hear of
+// the table only if tx commits. Errors: Invalid, NotFound.
+func (s *Service) CreateTableTx(ctx context.Context, tx pgx.Tx, ownerID, workbookID string, in TableInput) (Table, error) {
+	t, err := createTable(ctx, tx, ownerID, workbookID, in)
+	if err != nil {
+		return Table{}, wrap("create table", err)
+	}
+	return t, nil
+}
+
+func createTable(ctx context.Context, tx pgx.Tx, ownerID, workbookID string, in TableInput) (Table, error) {
+	name, cols, err := tableSpec(in)
+	if err != nil {
+		return Table{}, err
+	}
+	if in.Source == "" {
+		in.Source = "csv"
+	}
+	if !ids.ValidUUID(ownerID) || !ids.ValidUUID(workbookID) {
+		return Table{}, errWorkbookNotFound
+	}
+	colsJSON, err := json.Marshal(cols)
+	if err != nil {
+		return Table{}, fmt.Errorf("encode columns: %w", err)
+	}
+	q := db.New(tx)
+	// Locking the workbook serializes table creation, so positions stay distinct.
+	if _, err := q.LockWorkbook(ctx, db.LockWorkbookParams{ID: workbookID, OwnerID: ownerID}); err != nil {
+		if db.IsNoRows(err) {
+			return Table{}, errWorkbookNotFound
+		}
+		return Table{}, err
+	}
+	row, err := q.CreateTable(ctx, db.CreateTableParams{WorkbookID: workbookID, Name: name, Columns: colsJSON, Source: in.Source})
+	if err != nil {
+		return Table{}, err
+	}
+	t, err := tableFromRow(row)
+	if err != nil {
+		return Table{}, err
+	}
+	if err := q.TouchWorkbook(ctx, workbookID); err != nil {
+		return Table{}, err
+	}
+	if err := notify(ctx, tx, workbookID, change{Kind: "table.created", TableID: t.ID}); err != nil {
+		return Table{}, err
+	}
+	return t, nil
+}
+
+// tableSpec checks a table to create and returns its trimmed name and its
+// columns with their new ids. Errors: Invalid, naming every problem.
+func tableSpec(in TableInput) (string, Columns, error) {
 	name := strings.TrimSpace(in.Name)
 	var problems []apperr.FieldError
 	if msg := validateName(name); msg != "" {
@@ -75,44 +144,9 @@ func (s *Service) CreateTable(ctx context.Context, ownerID, workbookID string, i
 		cols = append(cols, c)
 	}
 	if len(problems) > 0 {
-		return Table{}, apperr.InvalidFields("Please correct the table.", problems...)
+		return "", nil, apperr.InvalidFields("Please correct the table.", problems...)
 	}
-	if in.Source == "" {
-		in.Source = "csv"
-	}
-	if !looksLikeUUID(ownerID) || !looksLikeUUID(workbookID) {
-		return Table{}, errWorkbookNotFound
-	}
-	colsJSON, err := json.Marshal(cols)
-	if err != nil {
-		return Table{}, fmt.Errorf("workbooks: encode columns: %w", err)
-	}
-	var t Table
-	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := db.New(tx)
-		// Locking the workbook serializes table creation, so positions stay distinct.
-		if _, err := q.LockWorkbook(ctx, db.LockWorkbookParams{ID: workbookID, OwnerID: ownerID}); err != nil {
-			if db.IsNoRows(err) {
-				return errWorkbookNotFound
-			}
-			return err
-		}
-		row, err := q.CreateTable(ctx, db.CreateTableParams{WorkbookID: workbookID, Name: name, Columns: colsJSON, Source: in.Source})
-		if err != nil {
-			return err
-		}
-		if t, err = tableFromRow(row); err != nil {
-			return err
-		}
-		if err := q.TouchWorkbook(ctx, workbookID); err != nil {
-			return err
-		}
-		return notify(ctx, tx, workbookID, change{Kind: "table.created", TableID: t.ID})
-	})
-	if err != nil {
-		return Table{}, wrap("create table", err)
-	}
-	return t, nil
+	return name, cols, nil
 }
 
 func columnLabel(name string, i int) string {
@@ -128,7 +162,7 @@ func (s *Service) FindTable(ctx context.Context, ownerID, workbookID, tableID st
 }
 
 func (s *Service) findTable(ctx context.Context, q *db.Queries, ownerID, workbookID, tableID string) (Table, error) {
-	if !looksLikeUUID(ownerID) || !looksLikeUUID(workbookID) || !looksLikeUUID(tableID) {
+	if !ids.ValidUUID(ownerID) || !ids.ValidUUID(workbookID) || !ids.ValidUUID(tableID) {
 		return Table{}, errTableNotFound
 	}
 	row, err := q.GetTable(ctx, db.GetTableParams{WorkbookID: workbookID, ID: tableID, OwnerID: ownerID})
@@ -153,7 +187,7 @@ const (
 
 // lockTable loads and locks the owner's table inside tx. Errors: NotFound.
 func lockTable(ctx context.Context, q *db.Queries, ownerID, workbookID, tableID string, mode lockMode) (Table, error) {
-	if !looksLikeUUID(ownerID) || !looksLikeUUID(workbookID) || !looksLikeUUID(tableID) {
+	if !ids.ValidUUID(ownerID) || !ids.ValidUUID(workbookID) || !ids.ValidUUID(tableID) {
 		return Table{}, errTableNotFound
 	}
 	p := db.LockTableParams{WorkbookID: workbookID, ID: tableID, OwnerID: ownerID}
@@ -228,7 +262,7 @@ func (s *Service) MoveTable(ctx context.Context, ownerID, workbookID, tableID st
 	if position < 0 {
 		return Workbook{}, apperr.InvalidFields("Please choose a position.", apperr.FieldError{Field: "position", Message: "must not be negative"})
 	}
-	if !looksLikeUUID(ownerID) || !looksLikeUUID(workbookID) || !looksLikeUUID(tableID) {
+	if !ids.ValidUUID(ownerID) || !ids.ValidUUID(workbookID) || !ids.ValidUUID(tableID) {
 		return Workbook{}, errTableNotFound
 	}
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {

@@ -1,6 +1,7 @@
 package workbooks
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/db"
+	"github.com/scratchpad/scratchpad/internal/ids"
 )
 
 // Service is the record store over one database.
@@ -60,7 +62,7 @@ func (s *Service) CreateWorkbook(ctx context.Context, ownerID, name string) (Wor
 	if msg := validateName(name); msg != "" {
 		return Workbook{}, apperr.InvalidFields("Please correct the workbook name.", apperr.FieldError{Field: "name", Message: msg})
 	}
-	if !looksLikeUUID(ownerID) {
+	if !ids.ValidUUID(ownerID) {
 		return Workbook{}, apperr.New(apperr.NotFound, "User not found.")
 	}
 	var wb Workbook
@@ -81,7 +83,7 @@ func (s *Service) CreateWorkbook(ctx context.Context, ownerID, name string) (Wor
 // FindWorkbooks returns the owner's workbooks in the order sort names
 // (by name when it is empty or unknown), without their tables.
 func (s *Service) FindWorkbooks(ctx context.Context, ownerID string, sort WorkbookSort) ([]Workbook, error) {
-	if !looksLikeUUID(ownerID) {
+	if !ids.ValidUUID(ownerID) {
 		return []Workbook{}, nil
 	}
 	switch sort {
@@ -103,7 +105,7 @@ func (s *Service) FindWorkbooks(ctx context.Context, ownerID string, sort Workbo
 // FindWorkbook returns one of the owner's workbooks with its tables.
 // Errors: NotFound.
 func (s *Service) FindWorkbook(ctx context.Context, ownerID, id string) (Workbook, error) {
-	if !looksLikeUUID(ownerID) || !looksLikeUUID(id) {
+	if !ids.ValidUUID(ownerID) || !ids.ValidUUID(id) {
 		return Workbook{}, errWorkbookNotFound
 	}
 	row, err := s.q.GetWorkbook(ctx, db.GetWorkbookParams{ID: id, OwnerID: ownerID})
@@ -135,7 +137,7 @@ func (s *Service) RenameWorkbook(ctx context.Context, ownerID, id, name string) 
 	if msg := validateName(name); msg != "" {
 		return Workbook{}, apperr.InvalidFields("Please correct the workbook name.", apperr.FieldError{Field: "name", Message: msg})
 	}
-	if !looksLikeUUID(ownerID) || !looksLikeUUID(id) {
+	if !ids.ValidUUID(ownerID) || !ids.ValidUUID(id) {
 		return Workbook{}, errWorkbookNotFound
 	}
 	var wb Workbook
@@ -159,7 +161,7 @@ func (s *Service) RenameWorkbook(ctx context.Context, ownerID, id, name string) 
 // DeleteWorkbook deletes one of the owner's workbooks with all its tables,
 // records and suggestions. Errors: NotFound.
 func (s *Service) DeleteWorkbook(ctx context.Context, ownerID, id string) error {
-	if !looksLikeUUID(ownerID) || !looksLikeUUID(id) {
+	if !ids.ValidUUID(ownerID) || !ids.ValidUUID(id) {
 		return errWorkbookNotFound
 	}
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
@@ -186,33 +188,13 @@ func wrap(action string, err error) error {
 	return fmt.Errorf("workbooks: %s: %w", action, err)
 }
 
-// looksLikeUUID reports whether s has the textual form of a UUID, so that
-// malformed ids are not found without asking the database.
-func looksLikeUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i, c := range s {
-		switch {
-		case i == 8 || i == 13 || i == 18 || i == 23:
-			if c != '-' {
-				return false
-			}
-		case ('0' <= c && c <= '9') || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F'):
-		default:
-			return false
-		}
-	}
-	return true
-}
-
 // decodeJSONObject decodes a stored JSON object, numbers as json.Number.
 func decodeJSONObject(b []byte) (map[string]any, error) {
 	out := map[string]any{}
 	if len(b) == 0 || string(b) == "null" {
 		return out, nil
 	}
-	d := json.NewDecoder(strings.NewReader(string(b)))
+	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
 	if err := d.Decode(&out); err != nil {
 		return nil, fmt.Errorf("workbooks: decode stored JSON: %w", err)

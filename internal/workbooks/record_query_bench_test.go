@@ -1,0 +1,50 @@
+package workbooks_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/scratchpad/scratchpad/internal/seed"
+	"github.com/scratchpad/scratchpad/internal/testdb"
+	"github.com/scratchpad/scratchpad/internal/workbooks"
+)
+
+// BenchmarkFindRecords lists the first page of 100 records (the grid's page)
+// of a seeded table of 10,000 records × 20 fields whose records store their
+// original values, as pulled records do. The listing decodes only the
+// current values; the baseline "with_original" also decodes every record's
+// original values, which listings used to do for every record.
+func BenchmarkFindRecords(b *testing.B) {
+	if testing.Short() {
+		b.Skip("seeds a table of 10,000 records: run without -short")
+	}
+	ctx := context.Background()
+	pool := testdb.New(b)
+	res, err := seed.Run(ctx, pool, seed.Options{Email: "bench@example.com", Records: 10_000, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	svc := workbooks.NewService(pool)
+	q := workbooks.RecordQuery{Limit: 100}
+	list := func(b *testing.B, decodeOriginal bool) {
+		for b.Loop() {
+			page, err := svc.FindRecords(ctx, res.OwnerID, res.WorkbookID, res.TableID, q)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(page.Records) != q.Limit {
+				b.Fatalf("listed %d records, want %d", len(page.Records), q.Limit)
+			}
+			if !decodeOriginal {
+				continue
+			}
+			for _, r := range page.Records {
+				if _, err := r.Original(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	b.Run("with_original", func(b *testing.B) { list(b, true) })
+	b.Run("fields_only", func(b *testing.B) { list(b, false) })
+}
