@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"errors"
 	"net/http"
 	"net/url"
@@ -8,7 +9,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
@@ -34,6 +37,10 @@ func gridRecordQuery(q views.GridQuery, cursor string) workbooks.RecordQuery {
 // gridPage shows a table as a grid: the first page of rows for the filter,
 // sort and quick filter in the URL. A query the store refuses shows the
 // reason (for a filter, with a caret under the position) and no rows.
+//
+// The workbook comes first (its tabs, and the table itself, so the table is
+// not looked up again here); the counters are counted while the records
+// are read.
 func (s *Server) gridPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := mustUser(c)
@@ -47,9 +54,21 @@ func (s *Server) gridPage(c echo.Context) error {
 	}
 	t := wb.Tables[i]
 	q := gridQuery(c)
+
+	type countersResult struct {
+		counters workbooks.TableCounters
+		err      error
+	}
+	counted := make(chan countersResult, 1)
+	go func() {
+		counters, err := s.Workbooks.Counters(ctx, u.ID, wb.ID, t.ID)
+		counted <- countersResult{counters, err}
+	}()
+
 	v := views.GridView{Workbook: wb, Table: t, Ctx: views.NewGridContext(t), Query: q, CSRFToken: csrfToken(c)}
 	status := http.StatusOK
 	page, err := s.Workbooks.FindRecords(ctx, u.ID, wb.ID, t.ID, gridRecordQuery(q, ""))
+	cr := <-counted
 	switch {
 	case apperr.Is(err, apperr.Invalid):
 		status = http.StatusUnprocessableEntity
@@ -59,12 +78,37 @@ func (s *Server) gridPage(c echo.Context) error {
 	default:
 		v.Records, v.NextCursor, v.Total, v.TotalIsEstimate = page.Records, page.NextCursor, page.EstimatedTotal, page.TotalIsEstimate
 	}
-	if v.Counters, err = s.Workbooks.Counters(ctx, u.ID, wb.ID, t.ID); err != nil {
-		return err
+	if cr.err != nil {
+		return cr.err
 	}
+	v.Counters = cr.counters
 	p := s.page(c, t.Name+" · "+wb.Name, "workbooks")
 	p.Wide = true
-	return render(c, status, views.GridPage(p, v))
+	return renderGrid(c, status, views.GridPage(p, v))
+}
+
+// gridBuffers are the buffers grid pages and row pages render into. A grid
+// page is a few hundred kilobytes; growing a fresh buffer to that size for
+// every request cost more CPU than any single cell.
+var gridBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledGridBuffer keeps an unusually big page's buffer out of the pool.
+const maxPooledGridBuffer = 4 << 20
+
+// renderGrid is render with a pooled buffer, for the grid's big responses.
+// Like render, it writes nothing until the whole component has rendered.
+func renderGrid(c echo.Context, status int, comp templ.Component) error {
+	buf := gridBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= maxPooledGridBuffer {
+			gridBuffers.Put(buf)
+		}
+	}()
+	if err := comp.Render(c.Request().Context(), buf); err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, buf.Bytes())
 }
 
 // filterPosition reads the position from the store's filter message
@@ -107,7 +151,7 @@ func (s *Server) gridRows(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.GridRows(views.NewGridContext(t), q, page.Records, page.NextCursor))
+	return renderGrid(c, http.StatusOK, views.GridRows(views.NewGridContext(t), q, page.Records, page.NextCursor))
 }
 
 // gridCounters are the table's counters, fetched again after every change.
