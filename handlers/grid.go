@@ -38,9 +38,9 @@ func gridRecordQuery(q views.GridQuery, cursor string) workbooks.RecordQuery {
 // sort and quick filter in the URL. A query the store refuses shows the
 // reason (for a filter, with a caret under the position) and no rows.
 //
-// The workbook comes first (its tabs, and the table itself, so the table is
-// not looked up again here); the counters are counted while the records
-// are read.
+// The workbook comes first (its tabs, and the table itself, which the
+// records and the counters are then read from without looking it up
+// again); the counters are counted while the records are read.
 func (s *Server) gridPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := mustUser(c)
@@ -61,13 +61,13 @@ func (s *Server) gridPage(c echo.Context) error {
 	}
 	counted := make(chan countersResult, 1)
 	go func() {
-		counters, err := s.Workbooks.Counters(ctx, u.ID, wb.ID, t.ID)
+		counters, err := s.Workbooks.CountersIn(ctx, u.ID, t)
 		counted <- countersResult{counters, err}
 	}()
 
 	v := views.GridView{Workbook: wb, Table: t, Ctx: views.NewGridContext(t), Query: q, CSRFToken: csrfToken(c)}
 	status := http.StatusOK
-	page, err := s.Workbooks.FindRecords(ctx, u.ID, wb.ID, t.ID, gridRecordQuery(q, ""))
+	page, err := s.Workbooks.FindRecordsIn(ctx, u.ID, t, gridRecordQuery(q, ""))
 	cr := <-counted
 	switch {
 	case apperr.Is(err, apperr.Invalid):
@@ -147,7 +147,9 @@ func (s *Server) gridRows(c echo.Context) error {
 		return err
 	}
 	q := gridQuery(c)
-	page, err := s.Workbooks.FindRecords(ctx, u.ID, t.WorkbookID, t.ID, gridRecordQuery(q, c.QueryParam("cursor")))
+	rq := gridRecordQuery(q, c.QueryParam("cursor"))
+	rq.WithoutTotal = true // the rows come without the count above the grid
+	page, err := s.Workbooks.FindRecordsIn(ctx, u.ID, t, rq)
 	if err != nil {
 		return err
 	}

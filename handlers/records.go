@@ -52,7 +52,7 @@ func (s *Server) gridRow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rec, err := s.Workbooks.FindRecord(ctx, u.ID, t.WorkbookID, t.ID, c.Param("r"))
+	rec, err := s.Workbooks.FindRecordIn(ctx, u.ID, t, c.Param("r"))
 	if err != nil {
 		return err
 	}
@@ -67,7 +67,7 @@ func (s *Server) cellEditor(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rec, err := s.Workbooks.FindRecord(c.Request().Context(), mustUser(c).ID, ct.table.WorkbookID, ct.table.ID, c.Param("r"))
+	rec, err := s.Workbooks.FindRecordIn(c.Request().Context(), mustUser(c).ID, ct.table, c.Param("r"))
 	if err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func (s *Server) saveCell(c echo.Context) error {
 		countersChanged(c)
 		return renderRow(c, http.StatusOK, ct.ctx, rec, views.CellState{})
 	case apperr.Is(err, apperr.Invalid):
-		current, ferr := s.Workbooks.FindRecord(ctx, u.ID, ct.table.WorkbookID, ct.table.ID, c.Param("r"))
+		current, ferr := s.Workbooks.FindRecordIn(ctx, u.ID, ct.table, c.Param("r"))
 		if ferr != nil {
 			return ferr
 		}
@@ -130,7 +130,7 @@ func (s *Server) saveCell(c echo.Context) error {
 			Error: cellMessage(err, ct.column)}
 		return renderRow(c, http.StatusUnprocessableEntity, ct.ctx, current, st)
 	case apperr.Is(err, apperr.StaleVersion), apperr.Is(err, apperr.Conflict):
-		current, ferr := s.Workbooks.FindRecord(ctx, u.ID, ct.table.WorkbookID, ct.table.ID, c.Param("r"))
+		current, ferr := s.Workbooks.FindRecordIn(ctx, u.ID, ct.table, c.Param("r"))
 		if ferr != nil {
 			return ferr
 		}
@@ -178,7 +178,7 @@ func (s *Server) decideCell(c echo.Context, decide decideFunc) error {
 	if _, err := decide(ctx, u.ID, ct.table.WorkbookID, ct.table.ID, sel); err != nil {
 		return err
 	}
-	rec, err := s.Workbooks.FindRecord(ctx, u.ID, ct.table.WorkbookID, ct.table.ID, c.Param("r"))
+	rec, err := s.Workbooks.FindRecordIn(ctx, u.ID, ct.table, c.Param("r"))
 	if err != nil {
 		return err
 	}
@@ -238,7 +238,7 @@ func (s *Server) deleteRecord(c echo.Context) error {
 		return err
 	}
 	countersChanged(c)
-	rec, err := s.Workbooks.FindRecord(ctx, u.ID, t.WorkbookID, t.ID, c.Param("r"))
+	rec, err := s.Workbooks.FindRecordIn(ctx, u.ID, t, c.Param("r"))
 	if apperr.Is(err, apperr.NotFound) {
 		return c.HTML(http.StatusOK, "")
 	}

@@ -78,17 +78,6 @@ WHERE c.workbook_id = @workbook_id AND c.table_id = @table_id AND c.record_id = 
 ORDER BY c.id DESC
 LIMIT 1;
 
--- name: CountUnpublishedChanges :one
--- Records waiting to be published; drafts still proposed for creation are
--- suggestions, not changes.
-SELECT count(*) FROM records r
-WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.state <> 'clean'
-  AND NOT EXISTS (
-      SELECT 1 FROM suggestions s
-      WHERE s.workbook_id = r.workbook_id AND s.table_id = r.table_id AND s.record_id = r.id
-        AND s.action = 'create'
-  );
-
 -- name: CountRecordsWithIDs :one
 SELECT count(*) FROM records
 WHERE workbook_id = @workbook_id AND table_id = @table_id AND id = ANY(@record_ids::uuid[]);

@@ -207,8 +207,22 @@ SELECT record_id, action, field, value FROM suggestions
 WHERE workbook_id = @workbook_id AND table_id = @table_id AND record_id = ANY(@record_ids::uuid[])
 ORDER BY id;
 
--- name: CountPendingSuggestions :one
-SELECT count(*) FROM suggestions WHERE workbook_id = @workbook_id AND table_id = @table_id;
+-- name: CountTableBadges :one
+-- Both counters of a table in one round trip: the records waiting to be
+-- published (drafts still proposed for creation are suggestions, not
+-- changes), read from records_dirty_idx with suggestions_record_key for the
+-- drafts, and the pending suggestions, an index-only scan of
+-- suggestions_record_idx. Neither reads the table's clean records.
+SELECT
+    (SELECT count(*) FROM records r
+     WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.state <> 'clean'
+       AND NOT EXISTS (
+           SELECT 1 FROM suggestions s
+           WHERE s.workbook_id = r.workbook_id AND s.table_id = r.table_id AND s.record_id = r.id
+             AND s.action = 'create'
+       ))::bigint AS unpublished_changes,
+    (SELECT count(*) FROM suggestions s
+     WHERE s.workbook_id = @workbook_id AND s.table_id = @table_id)::bigint AS pending_suggestions;
 
 -- name: DeleteFieldSuggestions :exec
 DELETE FROM suggestions

@@ -49,30 +49,6 @@ func (q *Queries) CountTableRecordsUpTo(ctx context.Context, arg CountTableRecor
 	return count, err
 }
 
-const countUnpublishedChanges = `-- name: CountUnpublishedChanges :one
-SELECT count(*) FROM records r
-WHERE r.workbook_id = $1 AND r.table_id = $2 AND r.state <> 'clean'
-  AND NOT EXISTS (
-      SELECT 1 FROM suggestions s
-      WHERE s.workbook_id = r.workbook_id AND s.table_id = r.table_id AND s.record_id = r.id
-        AND s.action = 'create'
-  )
-`
-
-type CountUnpublishedChangesParams struct {
-	WorkbookID string
-	TableID    string
-}
-
-// Records waiting to be published; drafts still proposed for creation are
-// suggestions, not changes.
-func (q *Queries) CountUnpublishedChanges(ctx context.Context, arg CountUnpublishedChangesParams) (int64, error) {
-	row := q.db.QueryRow(ctx, countUnpublishedChanges, arg.WorkbookID, arg.TableID)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
-
 const createRecord = `-- name: CreateRecord :one
 INSERT INTO records (workbook_id, table_id, fields, state, edited_fields)
 VALUES ($1, $2, $3, 'created', $4::text[])

@@ -230,20 +230,39 @@ func (q *Queries) AcceptUpdateSuggestions(ctx context.Context, arg AcceptUpdateS
 	return items, nil
 }
 
-const countPendingSuggestions = `-- name: CountPendingSuggestions :one
-SELECT count(*) FROM suggestions WHERE workbook_id = $1 AND table_id = $2
+const countTableBadges = `-- name: CountTableBadges :one
+SELECT
+    (SELECT count(*) FROM records r
+     WHERE r.workbook_id = $1 AND r.table_id = $2 AND r.state <> 'clean'
+       AND NOT EXISTS (
+           SELECT 1 FROM suggestions s
+           WHERE s.workbook_id = r.workbook_id AND s.table_id = r.table_id AND s.record_id = r.id
+             AND s.action = 'create'
+       ))::bigint AS unpublished_changes,
+    (SELECT count(*) FROM suggestions s
+     WHERE s.workbook_id = $1 AND s.table_id = $2)::bigint AS pending_suggestions
 `
 
-type CountPendingSuggestionsParams struct {
+type CountTableBadgesParams struct {
 	WorkbookID string
 	TableID    string
 }
 
-func (q *Queries) CountPendingSuggestions(ctx context.Context, arg CountPendingSuggestionsParams) (int64, error) {
-	row := q.db.QueryRow(ctx, countPendingSuggestions, arg.WorkbookID, arg.TableID)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
+type CountTableBadgesRow struct {
+	UnpublishedChanges int64
+	PendingSuggestions int64
+}
+
+// Both counters of a table in one round trip: the records waiting to be
+// published (drafts still proposed for creation are suggestions, not
+// changes), read from records_dirty_idx with suggestions_record_key for the
+// drafts, and the pending suggestions, an index-only scan of
+// suggestions_record_idx. Neither reads the table's clean records.
+func (q *Queries) CountTableBadges(ctx context.Context, arg CountTableBadgesParams) (CountTableBadgesRow, error) {
+	row := q.db.QueryRow(ctx, countTableBadges, arg.WorkbookID, arg.TableID)
+	var i CountTableBadgesRow
+	err := row.Scan(&i.UnpublishedChanges, &i.PendingSuggestions)
+	return i, err
 }
 
 const deleteFieldSuggestions = `-- name: DeleteFieldSuggestions :exec

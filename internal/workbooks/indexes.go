@@ -274,27 +274,59 @@ func resolveFilterColumn(cols Columns, name string) (Column, bool) {
 	return Column{}, false
 }
 
+// registeredTTL is how long requestIndexes trusts that an index it saw
+// registered still is. Registrations only go away with their table or
+// column, whose ids are never reused, so this only bounds how long a
+// process can be wrong about an index row someone removed by hand.
+const registeredTTL = 5 * time.Minute
+
+// registeredKey names an index registration in Service.registered.
+func registeredKey(tableID, columnID, kind string) string {
+	return tableID + "/" + columnID + "/" + kind
+}
+
+// knownRegistered reports whether w is among the indexes this process saw
+// registered for t within registeredTTL.
+func (s *Service) knownRegistered(t Table, w indexWant) bool {
+	kinds := []string{w.kind}
+	if w.anyBtree {
+		kinds = append(kinds, indexDesc)
+	}
+	for _, k := range kinds {
+		if v, ok := s.registered.Load(registeredKey(t.ID, w.col.ID, k)); ok && time.Since(v.(time.Time)) < registeredTTL {
+			return true
+		}
+	}
+	return false
+}
+
 // requestIndexes registers and enqueues the wanted indexes of a big table
 // that are not registered yet. A registered index is never requested again,
-// whatever its state: a failed build is River's to retry.
+// whatever its state: a failed build is River's to retry. Registrations seen
+// are remembered (see registeredTTL), so a listing whose indexes are all
+// known to be registered costs no query here.
 func (s *Service) requestIndexes(ctx context.Context, t Table, wants []indexWant) error {
-	if len(wants) == 0 {
+	unknown := false
+	for _, w := range wants {
+		if !s.knownRegistered(t, w) {
+			unknown = true
+			break
+		}
+	}
+	if !unknown {
 		return nil
 	}
 	have, err := s.q.ListTableRecordIndexes(ctx, db.ListTableRecordIndexesParams{WorkbookID: t.WorkbookID, TableID: t.ID})
 	if err != nil {
 		return fmt.Errorf("workbooks: list indexes: %w", err)
 	}
+	now := time.Now()
+	for _, h := range have {
+		s.registered.Store(registeredKey(t.ID, h.ColumnID, h.Kind), now)
+	}
 	var missing []indexWant
 	for _, w := range wants {
-		found := false
-		for _, h := range have {
-			if h.ColumnID == w.col.ID && (h.Kind == w.kind || w.anyBtree && h.Kind == indexDesc) {
-				found = true
-				break
-			}
-		}
-		if !found {
+		if !s.knownRegistered(t, w) {
 			missing = append(missing, w)
 		}
 	}
@@ -327,6 +359,10 @@ func (s *Service) requestIndexes(ctx context.Context, t Table, wants []indexWant
 	})
 	if err != nil {
 		return fmt.Errorf("workbooks: request indexes: %w", err)
+	}
+	// Remembered only once committed: a rolled-back request is asked again.
+	for _, w := range missing {
+		s.registered.Store(registeredKey(t.ID, w.col.ID, w.kind), time.Now())
 	}
 	return nil
 }

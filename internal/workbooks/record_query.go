@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -36,6 +37,9 @@ type RecordQuery struct {
 	Cursor string
 	// Limit is the page size: DefaultPageSize when zero, at most MaxPageSize.
 	Limit int
+	// WithoutTotal leaves RecordPage.EstimatedTotal zero and skips counting
+	// (or estimating) it, for pages that do not show it.
+	WithoutTotal bool
 }
 
 // Page sizes of FindRecords.
@@ -165,6 +169,9 @@ type recordsPlan struct {
 	// reaches the index threshold.
 	size int64
 	big  bool
+	// unfiltered says q selects every record of the table, so size is
+	// also the number of matching records.
+	unfiltered bool
 	// b holds the page query's arguments; the first baseArgs belong to
 	// baseWhere, the conditions without the cursor.
 	b         recordSQL
@@ -173,13 +180,9 @@ type recordsPlan struct {
 	sql       string
 }
 
-// planRecords checks q against the table and builds the page query.
-// Errors: NotFound, Invalid.
-func (s *Service) planRecords(ctx context.Context, ownerID, workbookID, tableID string, q RecordQuery) (recordsPlan, error) {
-	t, err := s.findTable(ctx, s.q, ownerID, workbookID, tableID)
-	if err != nil {
-		return recordsPlan{}, err
-	}
+// planRecords checks q against the table t, loaded by the caller, and builds
+// the page query. Errors: Invalid.
+func (s *Service) planRecords(ctx context.Context, t Table, q RecordQuery) (recordsPlan, error) {
 	limit := q.Limit
 	switch {
 	case limit <= 0:
@@ -201,7 +204,8 @@ func (s *Service) planRecords(ctx context.Context, ownerID, workbookID, tableID 
 	if err := scopeConditions(&b, t, q, big); err != nil {
 		return recordsPlan{}, err
 	}
-	p := recordsPlan{table: t, sort: sort, limit: limit, size: size, big: big}
+	p := recordsPlan{table: t, sort: sort, limit: limit, size: size, big: big,
+		unfiltered: strings.TrimSpace(q.Filter) == "" && q.Has == ""}
 	p.baseWhere = strings.Join(b.where, " AND ")
 	p.baseArgs = len(b.args)
 
@@ -222,7 +226,11 @@ func (s *Service) planRecords(ctx context.Context, ownerID, workbookID, tableID 
 // runs for q, as EXPLAIN's text, for tests and diagnostics. It asks for no
 // index. Errors: as FindRecords.
 func (s *Service) ExplainFindRecords(ctx context.Context, ownerID, workbookID, tableID string, q RecordQuery) (string, error) {
-	p, err := s.planRecords(ctx, ownerID, workbookID, tableID, q)
+	t, err := s.findTable(ctx, s.q, ownerID, workbookID, tableID)
+	if err != nil {
+		return "", err
+	}
+	p, err := s.planRecords(ctx, t, q)
 	if err != nil {
 		return "", err
 	}
@@ -251,7 +259,23 @@ func (s *Service) ExplainFindRecords(ctx context.Context, ownerID, workbookID, t
 // Errors: NotFound, Invalid (a bad filter, sort, quick filter or cursor;
 // filter errors carry the position in the message).
 func (s *Service) FindRecords(ctx context.Context, ownerID, workbookID, tableID string, q RecordQuery) (RecordPage, error) {
-	p, err := s.planRecords(ctx, ownerID, workbookID, tableID, q)
+	t, err := s.findTable(ctx, s.q, ownerID, workbookID, tableID)
+	if err != nil {
+		return RecordPage{}, err
+	}
+	return s.FindRecordsIn(ctx, ownerID, t, q)
+}
+
+// FindRecordsIn is FindRecords on a table the caller has already loaded for
+// ownerID (with FindTable or FindWorkbook), so a page that shows the table
+// does not look it up again. The records are those of the table as it is
+// now; t supplies the column specs the filter and sort are checked against.
+// Errors: as FindRecords; NotFound when t was not loaded for ownerID.
+func (s *Service) FindRecordsIn(ctx context.Context, ownerID string, t Table, q RecordQuery) (RecordPage, error) {
+	if !t.ownedBy(ownerID) {
+		return RecordPage{}, errTableNotFound
+	}
+	p, err := s.planRecords(ctx, t, q)
 	if err != nil {
 		return RecordPage{}, err
 	}
@@ -260,8 +284,31 @@ func (s *Service) FindRecords(ctx context.Context, ownerID, workbookID, tableID 
 			return RecordPage{}, err
 		}
 	}
-	limit, sort, b, sql := p.limit, p.sort, p.b, p.sql
-	rows, err := s.pool.Query(ctx, sql, b.args...)
+	page, err := s.readPage(ctx, p)
+	switch {
+	case err != nil:
+		return RecordPage{}, err
+	case q.WithoutTotal:
+	case p.unfiltered:
+		// The size is the total: no second estimate of the same thing.
+		page.EstimatedTotal, page.TotalIsEstimate = p.size, p.size >= exactCountLimit
+	default:
+		// Estimating the total while the page is read (on another pooled
+		// connection) measured no faster at 8 concurrent grid pages on 2
+		// cores, so the two queries run one after the other.
+		page.EstimatedTotal, page.TotalIsEstimate, err = s.countRecords(ctx, p.size, p.baseWhere, p.b.args[:p.baseArgs])
+		if err != nil {
+			return RecordPage{}, err
+		}
+	}
+	return page, nil
+}
+
+// readPage runs the page query of p and loads the pending suggestions of the
+// records it returns. The page's total is left to the caller.
+func (s *Service) readPage(ctx context.Context, p recordsPlan) (RecordPage, error) {
+	t, limit, sort := p.table, p.limit, p.sort
+	rows, err := s.pool.Query(ctx, p.sql, p.b.args...)
 	if err != nil {
 		return RecordPage{}, fmt.Errorf("workbooks: find records: %w", err)
 	}
@@ -289,11 +336,7 @@ func (s *Service) FindRecords(ctx context.Context, ownerID, workbookID, tableID 
 		last := recs[limit-1]
 		page.NextCursor = encodeCursor(cursor{Sort: sort.key(), Value: sortVals[limit-1], Seq: *last.Seq})
 	}
-	if page.Records, err = recordsWithSuggestions(ctx, s.q, workbookID, tableID, recs); err != nil {
-		return RecordPage{}, err
-	}
-	page.EstimatedTotal, page.TotalIsEstimate, err = s.countRecords(ctx, p.size, p.baseWhere, b.args[:p.baseArgs])
-	if err != nil {
+	if page.Records, err = recordsWithSuggestions(ctx, s.q, t.WorkbookID, t.ID, recs); err != nil {
 		return RecordPage{}, err
 	}
 	return page, nil
@@ -370,15 +413,37 @@ func keysetCondition(b *recordSQL, sort sortSpec, sortExpr string, c cursor) str
 		" OR " + sortExpr + " IS NULL)"
 }
 
+// tableSizeTTL is how long the size of a big table (exactCountLimit records
+// or more) is reused before it is estimated again. Sizing costs two queries
+// (a count of exactCountLimit index entries and the planner's estimate),
+// which every page of a big table would otherwise pay for a figure that is
+// an estimate anyway. A table that grows past the index threshold, or
+// shrinks below exactCountLimit, switches plans within one TTL. Small tables
+// are counted on every call: their totals are shown as exact.
+const tableSizeTTL = 30 * time.Second
+
+// sizedTable is a big table's size as tableSize last found it.
+type sizedTable struct {
+	size int64
+	at   time.Time
+}
+
 // tableSize counts a table's records up to exactCountLimit and, for a
 // bigger table, returns the planner's estimate of its size (never below
-// exactCountLimit), so sizing a million-record table costs no scan.
+// exactCountLimit), so sizing a million-record table costs no scan. A big
+// table's size is remembered for tableSizeTTL.
 func (s *Service) tableSize(ctx context.Context, t Table) (int64, error) {
+	if v, ok := s.sizes.Load(t.ID); ok {
+		if st := v.(sizedTable); time.Since(st.at) < tableSizeTTL {
+			return st.size, nil
+		}
+	}
 	n, err := s.q.CountTableRecordsUpTo(ctx, db.CountTableRecordsUpToParams{WorkbookID: t.WorkbookID, TableID: t.ID, MaxCount: exactCountLimit})
 	if err != nil {
 		return 0, fmt.Errorf("workbooks: count records: %w", err)
 	}
 	if n < exactCountLimit {
+		s.sizes.Delete(t.ID)
 		return n, nil
 	}
 	pred, err := tablePredicate("r", t.WorkbookID, t.ID)
@@ -389,7 +454,9 @@ func (s *Service) tableSize(ctx context.Context, t Table) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return max(n, est), nil
+	size := max(n, est)
+	s.sizes.Store(t.ID, sizedTable{size: size, at: time.Now()})
+	return size, nil
 }
 
 // countRecords counts the records matching where exactly when the table

@@ -533,13 +533,24 @@ func (s *Service) RestoreRecord(ctx context.Context, ownerID, workbookID, tableI
 // FindRecord returns one record of a table with its pending suggestions.
 // Errors: NotFound.
 func (s *Service) FindRecord(ctx context.Context, ownerID, workbookID, tableID, recordID string) (Record, error) {
-	if _, err := s.findTable(ctx, s.q, ownerID, workbookID, tableID); err != nil {
+	t, err := s.findTable(ctx, s.q, ownerID, workbookID, tableID)
+	if err != nil {
 		return Record{}, err
+	}
+	return s.FindRecordIn(ctx, ownerID, t, recordID)
+}
+
+// FindRecordIn is FindRecord on a table the caller has already loaded for
+// ownerID (with FindTable or FindWorkbook). Errors: NotFound (the record,
+// or t was not loaded for ownerID).
+func (s *Service) FindRecordIn(ctx context.Context, ownerID string, t Table, recordID string) (Record, error) {
+	if !t.ownedBy(ownerID) {
+		return Record{}, errTableNotFound
 	}
 	if !ids.ValidUUID(recordID) {
 		return Record{}, errRecordNotFound
 	}
-	row, err := s.q.GetRecord(ctx, db.GetRecordParams{WorkbookID: workbookID, TableID: tableID, ID: recordID})
+	row, err := s.q.GetRecord(ctx, db.GetRecordParams{WorkbookID: t.WorkbookID, TableID: t.ID, ID: recordID})
 	if db.IsNoRows(err) {
 		return Record{}, errRecordNotFound
 	}

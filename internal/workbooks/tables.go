@@ -28,6 +28,30 @@ type Table struct {
 	Source    string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// loadedFor is the owner and ids the service checked when it loaded the
+	// table; see ownedBy.
+	loadedFor tableScope
+}
+
+// tableScope names a table as loaded for an owner.
+type tableScope struct {
+	ownerID, workbookID, tableID string
+}
+
+// ownedBy reports whether the service loaded t for ownerID, scoped to that
+// owner, and t still names the table it was loaded as. The *In methods
+// (FindRecordsIn, CountersIn, FindRecordIn) take a Table the caller already
+// has instead of loading it again; a Table built or altered outside this
+// package fails this check, so they cannot be pointed at another owner's
+// table.
+func (t Table) ownedBy(ownerID string) bool {
+	return ownerID != "" && t.loadedFor == tableScope{ownerID: ownerID, workbookID: t.WorkbookID, tableID: t.ID}
+}
+
+// scopedTo marks t as loaded for ownerID (see ownedBy).
+func (t Table) scopedTo(ownerID string) Table {
+	t.loadedFor = tableScope{ownerID: ownerID, workbookID: t.WorkbookID, tableID: t.ID}
+	return t
 }
 
 func tableFromRow(r db.WorkbookTable) (Table, error) {
@@ -119,7 +143,7 @@ func createTable(ctx context.Context, tx pgx.Tx, ownerID, workbookID string, in 
 	if err := notify(ctx, tx, workbookID, change{Kind: "table.created", TableID: t.ID}); err != nil {
 		return Table{}, err
 	}
-	return t, nil
+	return t.scopedTo(ownerID), nil
 }
 
 // tableSpec checks a table to create and returns its trimmed name and its
@@ -156,7 +180,9 @@ func columnLabel(name string, i int) string {
 	return fmt.Sprintf("column %d", i+1)
 }
 
-// FindTable returns one table of the owner's workbook. Errors: NotFound.
+// FindTable returns one table of the owner's workbook, which the *In
+// methods (FindRecordsIn, CountersIn, FindRecordIn) accept for that owner.
+// Errors: NotFound.
 func (s *Service) FindTable(ctx context.Context, ownerID, workbookID, tableID string) (Table, error) {
 	return s.findTable(ctx, s.q, ownerID, workbookID, tableID)
 }
@@ -172,7 +198,11 @@ func (s *Service) findTable(ctx context.Context, q *db.Queries, ownerID, workboo
 	if err != nil {
 		return Table{}, fmt.Errorf("workbooks: find table: %w", err)
 	}
-	return tableFromRow(row)
+	t, err := tableFromRow(row)
+	if err != nil {
+		return Table{}, err
+	}
+	return t.scopedTo(ownerID), nil
 }
 
 // lockMode says how a transaction locks the table it works on.
@@ -206,7 +236,11 @@ func lockTable(ctx context.Context, q *db.Queries, ownerID, workbookID, tableID 
 	if err != nil {
 		return Table{}, err
 	}
-	return tableFromRow(row)
+	t, err := tableFromRow(row)
+	if err != nil {
+		return Table{}, err
+	}
+	return t.scopedTo(ownerID), nil
 }
 
 // changeTable runs fn on the locked table inside a transaction, saves the
@@ -227,6 +261,7 @@ func (s *Service) changeTable(ctx context.Context, ownerID, workbookID, tableID,
 		if out, err = tableFromRow(row); err != nil {
 			return err
 		}
+		out = out.scopedTo(ownerID)
 		if err := q.TouchWorkbook(ctx, workbookID); err != nil {
 			return err
 		}

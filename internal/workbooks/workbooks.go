@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -22,6 +23,11 @@ type Service struct {
 	q    *db.Queries
 	// idx requests on-demand indexes (indexes.go).
 	idx indexer
+	// sizes holds the sizes of big tables by table id (see tableSize).
+	sizes sync.Map
+	// registered holds the on-demand index registrations this process has
+	// seen, by table, column and kind (see requestIndexes).
+	registered sync.Map
 }
 
 // NewService returns the record store service over pool.
@@ -36,7 +42,8 @@ type Workbook struct {
 	Name      string
 	CreatedAt time.Time
 	UpdatedAt time.Time
-	// Tables is filled by FindWorkbook, in display order.
+	// Tables is filled by FindWorkbook, in display order; the *In methods
+	// (FindRecordsIn, CountersIn, FindRecordIn) accept them for the owner.
 	Tables []Table
 }
 
@@ -126,7 +133,7 @@ func (s *Service) FindWorkbook(ctx context.Context, ownerID, id string) (Workboo
 		if err != nil {
 			return Workbook{}, err
 		}
-		wb.Tables = append(wb.Tables, tbl)
+		wb.Tables = append(wb.Tables, tbl.scopedTo(ownerID))
 	}
 	return wb, nil
 }

@@ -211,3 +211,68 @@ func TestOtherUsersIDsAreNotFound(t *testing.T) {
 		t.Errorf("other user sees %d workbooks", len(list))
 	}
 }
+
+// The *In methods take a table the caller loaded, and only for the owner it
+// was loaded for: another owner, a table built by hand and a loaded table
+// pointed at another table are all not found.
+func TestInMethodsTakeOnlyTablesLoadedForTheOwner(t *testing.T) {
+	t.Parallel()
+	f := MustFixture(t)
+	ctx := context.Background()
+	rec := f.MustRecord(t, map[string]any{"Title": "Mug"})
+	other := MustUser(t, f.pool)
+	otherWB, err := f.svc.CreateWorkbook(ctx, other, "Theirs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherTable, err := f.svc.CreateTable(ctx, other, otherWB.ID, workbooks.TableInput{Name: "T", Columns: productColumns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found, err := f.svc.FindTable(ctx, f.owner, f.wb.ID, f.table.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wb, err := f.svc.FindWorkbook(ctx, f.owner, f.wb.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repointed := found
+	repointed.WorkbookID, repointed.ID = otherWB.ID, otherTable.ID
+
+	calls := map[string]func(owner string, tbl workbooks.Table) error{
+		"FindRecordsIn": func(o string, tbl workbooks.Table) error {
+			_, err := f.svc.FindRecordsIn(ctx, o, tbl, workbooks.RecordQuery{})
+			return err
+		},
+		"CountersIn": func(o string, tbl workbooks.Table) error { _, err := f.svc.CountersIn(ctx, o, tbl); return err },
+		"FindRecordIn": func(o string, tbl workbooks.Table) error {
+			_, err := f.svc.FindRecordIn(ctx, o, tbl, rec.ID)
+			return err
+		},
+	}
+	for name, call := range calls {
+		t.Run(name, func(t *testing.T) {
+			for label, tbl := range map[string]workbooks.Table{"FindTable": found, "FindWorkbook": wb.Tables[0], "CreateTable": f.table} {
+				if err := call(f.owner, tbl); err != nil {
+					t.Errorf("table from %s: %v", label, err)
+				}
+			}
+			refused := map[string]struct {
+				owner string
+				tbl   workbooks.Table
+			}{
+				"other owner":            {other, found},
+				"empty owner":            {"", found},
+				"built by hand":          {f.owner, workbooks.Table{ID: f.table.ID, WorkbookID: f.wb.ID, Columns: f.table.Columns}},
+				"repointed":              {f.owner, repointed},
+				"repointed, other owner": {other, repointed},
+			}
+			for label, c := range refused {
+				if err := call(c.owner, c.tbl); !apperr.Is(err, apperr.NotFound) {
+					t.Errorf("%s: error = %v, want NotFound", label, err)
+				}
+			}
+		})
+	}
+}
