@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -95,11 +96,20 @@ var gridBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // maxPooledGridBuffer keeps an unusually big page's buffer out of the pool.
 const maxPooledGridBuffer = 4 << 20
 
+// lastGridResponse is the size of the last grid response, which a buffer new
+// from the pool grows to at once: the pool loses its buffers at every
+// other garbage collection, and growing a fresh buffer by doubling to a
+// page's few hundred kilobytes allocated and copied twice that per page.
+var lastGridResponse atomic.Int64
+
 // renderGrid is render with a pooled buffer, for the grid's big responses.
 // Like render, it writes nothing until the whole component has rendered.
 func renderGrid(c echo.Context, status int, comp templ.Component) error {
 	buf := gridBuffers.Get().(*bytes.Buffer)
 	buf.Reset()
+	if hint := int(lastGridResponse.Load()); buf.Cap() < hint {
+		buf.Grow(min(hint+hint/8, maxPooledGridBuffer))
+	}
 	defer func() {
 		if buf.Cap() <= maxPooledGridBuffer {
 			gridBuffers.Put(buf)
@@ -108,6 +118,7 @@ func renderGrid(c echo.Context, status int, comp templ.Component) error {
 	if err := comp.Render(c.Request().Context(), buf); err != nil {
 		return err
 	}
+	lastGridResponse.Store(int64(buf.Len()))
 	return c.HTMLBlob(status, buf.Bytes())
 }
 

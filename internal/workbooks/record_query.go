@@ -315,16 +315,28 @@ func (s *Service) readPage(ctx context.Context, p recordsPlan) (RecordPage, erro
 	var (
 		recs     []db.Record
 		sortVals []*string
+		texts    []string
 	)
 	for rows.Next() {
 		var r db.Record
 		var v *string
-		if err := rows.Scan(&r.WorkbookID, &r.TableID, &r.ID, &r.Seq, &r.RemoteID, &r.Fields, &r.Original, &r.State,
-			&r.EditedFields, &r.Errors, &r.Version, &r.CreatedAt, &r.UpdatedAt, &v); err != nil {
+		// The JSON columns are not scanned into json.RawMessage, which
+		// runs them through json.Unmarshal, checking and copying every
+		// record's few kilobytes once more before they are decoded: the
+		// fields come as a string (one copy, which the decoded values
+		// share), the errors as bytes.
+		var fields string
+		var errs []byte
+		if err := rows.Scan(&r.WorkbookID, &r.TableID, &r.ID, &r.Seq, &r.RemoteID, &fields, &r.Original, &r.State,
+			&r.EditedFields, &errs, &r.Version, &r.CreatedAt, &r.UpdatedAt, &v); err != nil {
 			rows.Close()
 			return RecordPage{}, fmt.Errorf("workbooks: scan record: %w", err)
 		}
-		recs, sortVals = append(recs, r), append(sortVals, v)
+		if fields == "" {
+			fields = "{}"
+		}
+		r.Errors = errs
+		recs, sortVals, texts = append(recs, r), append(sortVals, v), append(texts, fields)
 	}
 	if err := rows.Err(); err != nil {
 		return RecordPage{}, fmt.Errorf("workbooks: find records: %w", err)
@@ -332,11 +344,11 @@ func (s *Service) readPage(ctx context.Context, p recordsPlan) (RecordPage, erro
 
 	var page RecordPage
 	if len(recs) > limit {
-		recs = recs[:limit]
+		recs, texts = recs[:limit], texts[:limit]
 		last := recs[limit-1]
 		page.NextCursor = encodeCursor(cursor{Sort: sort.key(), Value: sortVals[limit-1], Seq: *last.Seq})
 	}
-	if page.Records, err = recordsWithSuggestions(ctx, s.q, t.WorkbookID, t.ID, recs); err != nil {
+	if page.Records, err = recordsWithSuggestionsText(ctx, s.q, t.WorkbookID, t.ID, recs, texts); err != nil {
 		return RecordPage{}, err
 	}
 	return page, nil

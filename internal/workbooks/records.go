@@ -64,6 +64,14 @@ type Record struct {
 func (r Record) Dirty() bool { return r.State != StateClean }
 
 func recordFromRow(r db.Record) (Record, error) {
+	return recordFromRowText(r, "")
+}
+
+// recordFromRowText is recordFromRow with the record's fields as the JSON
+// text fieldsText instead of r.Fields, when fieldsText is not empty:
+// listings scan the fields into a string, one copy of each record's few
+// kilobytes that the decoded values then share.
+func recordFromRowText(r db.Record, fieldsText string) (Record, error) {
 	rec := Record{
 		ID: r.ID, Version: int(r.Version), State: RecordState(r.State), EditedFields: r.EditedFields,
 		Suggestions: map[string]any{}, Errors: map[string]string{}, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
@@ -75,10 +83,16 @@ func recordFromRow(r db.Record) (Record, error) {
 		rec.original = r.Original
 	}
 	var err error
-	if rec.Fields, err = decodeJSONObject(r.Fields); err != nil {
+	if fieldsText != "" {
+		if m, ok := fastDecodeObjectText(fieldsText); ok {
+			rec.Fields = m
+		} else if rec.Fields, err = decodeJSONObject([]byte(fieldsText)); err != nil {
+			return Record{}, err
+		}
+	} else if rec.Fields, err = decodeJSONObject(r.Fields); err != nil {
 		return Record{}, err
 	}
-	if len(r.Errors) > 0 {
+	if len(r.Errors) > 0 && string(r.Errors) != "{}" {
 		if err := json.Unmarshal(r.Errors, &rec.Errors); err != nil {
 			return Record{}, fmt.Errorf("workbooks: decode record errors: %w", err)
 		}
@@ -572,11 +586,22 @@ func withSuggestions(ctx context.Context, q *db.Queries, row db.Record) (Record,
 // recordsWithSuggestions converts rows and loads all their pending
 // suggestions in one query.
 func recordsWithSuggestions(ctx context.Context, q *db.Queries, workbookID, tableID string, rows []db.Record) ([]Record, error) {
+	return recordsWithSuggestionsText(ctx, q, workbookID, tableID, rows, nil)
+}
+
+// recordsWithSuggestionsText is recordsWithSuggestions with the rows'
+// fields as JSON texts (see recordFromRowText), one per row, when
+// fieldsTexts is not nil.
+func recordsWithSuggestionsText(ctx context.Context, q *db.Queries, workbookID, tableID string, rows []db.Record, fieldsTexts []string) ([]Record, error) {
 	out := make([]Record, len(rows))
 	index := make(map[string]int, len(rows))
 	ids := make([]string, len(rows))
 	for i, r := range rows {
-		rec, err := recordFromRow(r)
+		var text string
+		if fieldsTexts != nil {
+			text = fieldsTexts[i]
+		}
+		rec, err := recordFromRowText(r, text)
 		if err != nil {
 			return nil, err
 		}

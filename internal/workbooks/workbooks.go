@@ -201,6 +201,9 @@ func decodeJSONObject(b []byte) (map[string]any, error) {
 	if len(b) == 0 || string(b) == "null" {
 		return out, nil
 	}
+	if m, ok := fastDecodeObject(b); ok {
+		return m, nil
+	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
 	if err := d.Decode(&out); err != nil {
