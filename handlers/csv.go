@@ -83,7 +83,7 @@ func (f uploadFile) Read(p []byte) (int, error) {
 	n, err := f.r.Read(p)
 	var mbe *http.MaxBytesError
 	if err != nil && errors.As(err, &mbe) {
-		return n, apperr.Wrap(apperr.TooLarge, err, "The file is larger than the limit of %s.", byteSizeText(f.limit))
+		return n, apperr.Wrap(apperr.TooLarge, err, "The file is larger than the limit of %s.", imports.ByteSize(f.limit))
 	}
 	return n, err
 }
@@ -102,7 +102,7 @@ func (s *Server) uploadPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := views.ImportUploadView{WorkbookID: wb.ID, WorkbookName: wb.Name, MaxSize: byteSizeText(s.Config.MaxUploadBytes)}
+	v := views.ImportUploadView{WorkbookID: wb.ID, WorkbookName: wb.Name, MaxSize: imports.ByteSize(s.Config.MaxUploadBytes)}
 	return render(c, http.StatusOK, views.ImportUploadPage(s.page(c, "Import a CSV file", "workbooks"), v))
 }
 
@@ -163,7 +163,7 @@ func (s *Server) importPreview(c echo.Context) error {
 func (s *Server) renderPreview(c echo.Context, status int, wb workbooks.Workbook, p imports.Preview, form *imports.ImportInput, err error) error {
 	v := views.ImportPreviewView{
 		WorkbookID: wb.ID, WorkbookName: wb.Name, UploadID: p.Upload.ID, Filename: p.Upload.Filename,
-		Size: byteSizeText(p.Upload.SizeBytes), FileError: p.FileError, Delimiter: delimiterName(p.Delimiter),
+		Size: imports.ByteSize(p.Upload.SizeBytes), FileError: p.FileError, Delimiter: delimiterName(p.Delimiter),
 		BOM: p.BOM, Rows: p.Rows, SampledRows: p.SampledRows, TableName: imports.TableNameFromFilename(p.Upload.Filename),
 		Problems: problemTexts(p.Problems),
 	}
@@ -351,7 +351,7 @@ func progressView(p imports.Progress, csrf string) views.ImportProgressView {
 	if p.Status == imports.StatusDone {
 		v.Percent = 100
 	}
-	v.Progress = byteSizeText(p.Bytes) + " of " + byteSizeText(p.Total)
+	v.Progress = imports.ByteSize(p.Bytes) + " of " + imports.ByteSize(p.Total)
 	return v
 }
 
@@ -393,16 +393,3 @@ func parseTypeOption(v string) (workbooks.ColumnType, string) {
 	return t, format
 }
 
-// byteSizeText formats a size: "2 GiB", "1.5 MiB", "300 bytes".
-func byteSizeText(n int64) string {
-	units := []string{"bytes", "KiB", "MiB", "GiB", "TiB"}
-	f, i := float64(n), 0
-	for f >= 1024 && i < len(units)-1 {
-		f /= 1024
-		i++
-	}
-	if i == 0 {
-		return strconv.FormatInt(n, 10) + " bytes"
-	}
-	return strings.TrimSuffix(strconv.FormatFloat(f, 'f', 1, 64), ".0") + " " + units[i]
-}

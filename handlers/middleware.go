@@ -18,6 +18,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/accounts"
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/clerkauth"
+	"github.com/scratchpad/scratchpad/internal/imports"
 	"github.com/scratchpad/scratchpad/internal/reqlog"
 )
 
@@ -175,7 +176,7 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		req := c.Request()
 		if req.ContentLength > limit {
-			return apperr.New(apperr.TooLarge, "The request body is too large (at most %s).", byteSizeText(limit))
+			return apperr.New(apperr.TooLarge, "The request body is too large (at most %s).", imports.ByteSize(limit))
 		}
 		req.Body = http.MaxBytesReader(c.Response(), req.Body, limit)
 		return next(c)

@@ -190,7 +190,7 @@ func (s *Service) storeChunks(ctx context.Context, uploadID string, r io.Reader,
 		if n > 0 {
 			size += int64(n)
 			if maxBytes > 0 && size > maxBytes {
-				return 0, 0, apperr.New(apperr.TooLarge, "The file is larger than the limit of %s.", byteSize(maxBytes))
+				return 0, 0, apperr.New(apperr.TooLarge, "The file is larger than the limit of %s.", ByteSize(maxBytes))
 			}
 			if err := s.q.AddUploadChunk(ctx, db.AddUploadChunkParams{UploadID: uploadID, Seq: int32(chunks), Data: buf[:n]}); err != nil {
 				return 0, 0, fmt.Errorf("imports: store chunk: %w", err)

@@ -40,8 +40,8 @@ func TableNameFromFilename(name string) string {
 	return base
 }
 
-// byteSize formats a size for messages: "2 GiB", "1.5 MiB", "300 bytes".
-func byteSize(n int64) string {
+// ByteSize formats a size for messages and pages: "2 GiB", "1.5 MiB", "300 bytes".
+func ByteSize(n int64) string {
 	units := []string{"bytes", "KiB", "MiB", "GiB", "TiB"}
 	f, i := float64(n), 0
 	for f >= 1024 && i < len(units)-1 {
