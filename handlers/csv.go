@@ -392,4 +392,3 @@ func parseTypeOption(v string) (workbooks.ColumnType, string) {
 	}
 	return t, format
 }
-
