@@ -92,7 +92,7 @@ func mustGridFixture(t testing.TB) gridFixture {
 		f.recs = append(f.recs, rec)
 	}
 	// The records stand for pulled ones: clean, their values as pulled.
-	if _, err := inst.Pool.Exec(ctx, `UPDATE records SET state = 'clean', original = fields, edited_fields = '{}'
+	if _, err := inst.Pool.Exec(ctx, `UPDATE records SET state = 'clean', original = NULL, edited_fields = '{}'
 		WHERE workbook_id = $1`, wb.ID); err != nil {
 		t.Fatal(err)
 	}

@@ -15,33 +15,8 @@ import (
 // TestUpDownUp proves the whole history applies to an empty database, rolls
 // back completely, and applies again: the schema has one way in and out.
 func TestUpDownUp(t *testing.T) {
-	url := os.Getenv("TEST_DATABASE_URL")
-	if url == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("TEST_DATABASE_URL is not set: run the tests with `make test`")
-		}
-		t.Skip("TEST_DATABASE_URL is not set: run the tests with `make test`")
-	}
 	ctx := context.Background()
-	admin, err := sql.Open("pgx", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	name := "migrations_updown_test"
-	_, _ = admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name)
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, _ = admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-	})
-
-	db, err := sql.Open("pgx", replaceDB(t, url, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := newDB(t, "migrations_updown_test")
 
 	if err := migrations.Up(ctx, db); err != nil {
 		t.Fatalf("up: %v", err)
@@ -74,6 +49,133 @@ func TestUpDownUp(t *testing.T) {
 	if err := migrations.Up(ctx, db); err != nil {
 		t.Fatalf("up again: %v", err)
 	}
+}
+
+// newDB creates an empty database called name for one test and opens it.
+func newDB(t *testing.T, name string) *sql.DB {
+	t.Helper()
+	url := os.Getenv("TEST_DATABASE_URL")
+	if url == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("TEST_DATABASE_URL is not set: run the tests with `make test`")
+		}
+		t.Skip("TEST_DATABASE_URL is not set: run the tests with `make test`")
+	}
+	ctx := context.Background()
+	admin, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	_, _ = admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("pgx", replaceDB(t, url, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		db.Close()
+		if admin, err := sql.Open("pgx", url); err == nil {
+			_, _ = admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			admin.Close()
+		}
+	})
+	return db
+}
+
+// TestSparseOriginalMigration upgrades records stored under 00008's
+// convention (a full copy of the values as pulled) to sparse originals
+// (only the fields that differ) and back, losing no value as pulled.
+func TestSparseOriginalMigration(t *testing.T) {
+	ctx := context.Background()
+	db := newDB(t, "migrations_sparse_original_test")
+	p, err := migrations.NewProvider(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 9); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `
+		INSERT INTO users (id, email) VALUES ('00000000-0000-4000-8000-000000000001', 'a@example.com');
+		INSERT INTO workbooks (id, owner_id, name) VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', 'W');
+		INSERT INTO workbook_tables (workbook_id, id, name, position) VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000003', 'T', 0);
+		INSERT INTO records (workbook_id, table_id, id, fields, original, state, edited_fields) VALUES
+		  -- as pulled: a full copy
+		  ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000003', '00000000-0000-4000-8000-00000000000a',
+		   '{"t": "Mug", "p": 5}', '{"t": "Mug", "p": 5}', 'clean', '{}'),
+		  -- edited: t changed, n set where the pull had none, p emptied
+		  ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000003', '00000000-0000-4000-8000-00000000000b',
+		   '{"t": "Big lamp", "n": "new"}', '{"t": "Lamp", "p": 9, "n": null}', 'updated', '{n,p,t}'),
+		  -- lazy (00008): no original
+		  ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000003', '00000000-0000-4000-8000-00000000000c',
+		   '{"t": "Desk"}', NULL, 'clean', '{}'),
+		  -- created here
+		  ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000003', '00000000-0000-4000-8000-00000000000d',
+		   '{"t": "Chair"}', NULL, 'created', '{t}')`); err != nil {
+		t.Fatal(err)
+	}
+	originals := func() map[string]*string {
+		t.Helper()
+		rows, err := db.QueryContext(ctx, `SELECT right(id::text, 1), original::text, sp_original(state, fields, original)::text FROM records ORDER BY id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := map[string]*string{}
+		for rows.Next() {
+			var id string
+			var stored, full *string
+			if err := rows.Scan(&id, &stored, &full); err != nil {
+				t.Fatal(err)
+			}
+			out[id], out[id+" pulled"] = stored, full
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	str := func(s string) *string { return &s }
+	check := func(got map[string]*string, want map[string]*string) {
+		t.Helper()
+		for k, w := range want {
+			g := got[k]
+			if (g == nil) != (w == nil) || (g != nil && *g != *w) {
+				t.Errorf("%s: got %v, want %v", k, deref(g), deref(w))
+			}
+		}
+	}
+
+	if _, err := p.UpTo(ctx, 10); err != nil {
+		t.Fatal(err)
+	}
+	check(originals(), map[string]*string{
+		"a": nil, "a pulled": str(`{"p": 5, "t": "Mug"}`),
+		"b": str(`{"n": null, "p": 9, "t": "Lamp"}`), "b pulled": str(`{"n": null, "p": 9, "t": "Lamp"}`),
+		"c": nil, "c pulled": str(`{"t": "Desk"}`),
+		"d": nil, "d pulled": nil,
+	})
+
+	if _, err := p.DownTo(ctx, 9); err != nil {
+		t.Fatal(err)
+	}
+	var full string
+	if err := db.QueryRowContext(ctx, `SELECT original::text FROM records WHERE id = '00000000-0000-4000-8000-00000000000b'`).Scan(&full); err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"n": null, "p": 9, "t": "Lamp"}`; full != want {
+		t.Errorf("after down: original %s, want %s", full, want)
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return "NULL"
+	}
+	return *s
 }
 
 func replaceDB(t testing.TB, raw, name string) string {

@@ -83,7 +83,3 @@ WHERE workbook_id = @workbook_id AND table_id = @table_id AND state <> 'deleted'
 -- name: ListTableRemoteIDs :many
 SELECT remote_id FROM records
 WHERE workbook_id = @workbook_id AND table_id = @table_id AND remote_id IS NOT NULL;
-
--- name: ToastLZ4Available :one
--- Whether the server was built with lz4, which imports compress long rows with.
-SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals))::bool;

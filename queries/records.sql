@@ -15,14 +15,16 @@ FOR UPDATE;
 -- name: UpdateRecordFields :one
 -- Applies an edit: the new fields, edited fields re-derived over the old
 -- edited fields plus the changed (non-scratch) keys, the state derived from
--- them, and the version bumped. A lazy original (see sp_original) is
--- materialized from the old fields first: the right-hand sides all read the
--- row as it was.
+-- them, and the version bumped. The values the changed keys had are recorded
+-- in the original first (sp_touch_original, a sparse original): the
+-- right-hand sides all read the row as it was.
 UPDATE records SET
-    original = sp_original(state, fields, original),
+    original = sp_touch_original(state, fields, original, @changed::text[]),
     fields = @fields,
-    edited_fields = sp_edited_fields(@fields, sp_original(state, fields, original), edited_fields || @changed::text[]),
-    state = sp_record_state(state, sp_edited_fields(@fields, sp_original(state, fields, original), edited_fields || @changed::text[])),
+    edited_fields = sp_edited_fields(state, @fields, sp_touch_original(state, fields, original, @changed::text[]),
+        edited_fields || @changed::text[]),
+    state = sp_record_state(state, sp_edited_fields(state, @fields, sp_touch_original(state, fields, original, @changed::text[]),
+        edited_fields || @changed::text[])),
     version = version + 1,
     updated_at = now()
 WHERE workbook_id = @workbook_id AND table_id = @table_id AND id = @id
@@ -45,13 +47,12 @@ RETURNING *;
 DELETE FROM records WHERE workbook_id = @workbook_id AND table_id = @table_id AND id = @id;
 
 -- name: RemoveFieldFromRecords :execrows
--- Drops a (scratch) column's value from every record of a table at once.
--- Versions stay: no one's pending edit of another field becomes stale. A
--- lazy original is left lazy: it loses the removed column's value too, which
--- nothing reads once the column is gone (and scratch values are never
--- published), so materializing originals here would only cost writes.
+-- Drops a (scratch) column's value from every record of a table at once,
+-- with any value as pulled recorded for it. Versions stay: no one's pending
+-- edit of another field becomes stale.
 UPDATE records SET
     fields = fields - @field::text,
+    original = original - @field::text,
     edited_fields = array_remove(edited_fields, @field::text)
 WHERE workbook_id = @workbook_id AND table_id = @table_id AND fields ? @field::text;
 

@@ -571,15 +571,3 @@ func (q *Queries) StartUploadImport(ctx context.Context, arg StartUploadImportPa
 	)
 	return i, err
 }
-
-const toastLZ4Available = `-- name: ToastLZ4Available :one
-SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals))::bool
-`
-
-// Whether the server was built with lz4, which imports compress long rows with.
-func (q *Queries) ToastLZ4Available(ctx context.Context) (bool, error) {
-	row := q.db.QueryRow(ctx, toastLZ4Available)
-	var column_1 bool
-	err := row.Scan(&column_1)
-	return column_1, err
-}

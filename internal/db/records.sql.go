@@ -295,6 +295,7 @@ func (q *Queries) MarkRecordDeleted(ctx context.Context, arg MarkRecordDeletedPa
 const removeFieldFromRecords = `-- name: RemoveFieldFromRecords :execrows
 UPDATE records SET
     fields = fields - $1::text,
+    original = original - $1::text,
     edited_fields = array_remove(edited_fields, $1::text)
 WHERE workbook_id = $2 AND table_id = $3 AND fields ? $1::text
 `
@@ -305,11 +306,9 @@ type RemoveFieldFromRecordsParams struct {
 	TableID    string
 }
 
-// Drops a (scratch) column's value from every record of a table at once.
-// Versions stay: no one's pending edit of another field becomes stale. A
-// lazy original is left lazy: it loses the removed column's value too, which
-// nothing reads once the column is gone (and scratch values are never
-// published), so materializing originals here would only cost writes.
+// Drops a (scratch) column's value from every record of a table at once,
+// with any value as pulled recorded for it. Versions stay: no one's pending
+// edit of another field becomes stale.
 func (q *Queries) RemoveFieldFromRecords(ctx context.Context, arg RemoveFieldFromRecordsParams) (int64, error) {
 	result, err := q.db.Exec(ctx, removeFieldFromRecords, arg.Field, arg.WorkbookID, arg.TableID)
 	if err != nil {
@@ -371,10 +370,12 @@ func (q *Queries) RestoreRecord(ctx context.Context, arg RestoreRecordParams) (R
 
 const updateRecordFields = `-- name: UpdateRecordFields :one
 UPDATE records SET
-    original = sp_original(state, fields, original),
-    fields = $1,
-    edited_fields = sp_edited_fields($1, sp_original(state, fields, original), edited_fields || $2::text[]),
-    state = sp_record_state(state, sp_edited_fields($1, sp_original(state, fields, original), edited_fields || $2::text[])),
+    original = sp_touch_original(state, fields, original, $1::text[]),
+    fields = $2,
+    edited_fields = sp_edited_fields(state, $2, sp_touch_original(state, fields, original, $1::text[]),
+        edited_fields || $1::text[]),
+    state = sp_record_state(state, sp_edited_fields(state, $2, sp_touch_original(state, fields, original, $1::text[]),
+        edited_fields || $1::text[])),
     version = version + 1,
     updated_at = now()
 WHERE workbook_id = $3 AND table_id = $4 AND id = $5
@@ -382,8 +383,8 @@ RETURNING workbook_id, table_id, id, seq, remote_id, fields, original, state, ed
 `
 
 type UpdateRecordFieldsParams struct {
-	Fields     json.RawMessage
 	Changed    []string
+	Fields     json.RawMessage
 	WorkbookID string
 	TableID    string
 	ID         string
@@ -391,13 +392,13 @@ type UpdateRecordFieldsParams struct {
 
 // Applies an edit: the new fields, edited fields re-derived over the old
 // edited fields plus the changed (non-scratch) keys, the state derived from
-// them, and the version bumped. A lazy original (see sp_original) is
-// materialized from the old fields first: the right-hand sides all read the
-// row as it was.
+// them, and the version bumped. The values the changed keys had are recorded
+// in the original first (sp_touch_original, a sparse original): the
+// right-hand sides all read the row as it was.
 func (q *Queries) UpdateRecordFields(ctx context.Context, arg UpdateRecordFieldsParams) (Record, error) {
 	row := q.db.QueryRow(ctx, updateRecordFields,
-		arg.Fields,
 		arg.Changed,
+		arg.Fields,
 		arg.WorkbookID,
 		arg.TableID,
 		arg.ID,

@@ -78,7 +78,6 @@ type importState struct {
 	workbookID pgtype.UUID
 	tableID    pgtype.UUID
 	ids        *recordIDs
-	lz4        bool
 	file       *fileRows
 	blocks     <-chan *block
 	free       chan *block
@@ -165,9 +164,6 @@ func (s *Service) openImport(ctx context.Context, u Upload, args ImportCSVArgs) 
 		}
 	}
 
-	if st.lz4, err = s.q.ToastLZ4Available(ctx); err != nil {
-		return nil, fmt.Errorf("imports: check lz4: %w", err)
-	}
 	sniffed, replay, err := csvimport.Sniff(s.openFile(ctx, u.ID))
 	if err != nil {
 		return nil, fileError(err)
@@ -311,15 +307,11 @@ func (r *batchRows) Err() error { return r.err }
 func (s *Service) commitBatch(ctx context.Context, st *importState) (more bool, err error) {
 	next := st.u
 	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		// Rows of long text pass the TOAST threshold; lz4 compresses them
-		// several times faster than the default pglz. A batch need not wait
-		// for its commit to reach the disk: its checkpoint is in the same
-		// transaction, so a crash loses both and the retry redoes the batch.
-		settings := "SET LOCAL synchronous_commit = off"
-		if st.lz4 {
-			settings += "; SET LOCAL default_toast_compression = 'lz4'"
-		}
-		if _, err := tx.Exec(ctx, settings); err != nil {
+		// A batch need not wait for its commit to reach the disk: its
+		// checkpoint is in the same transaction, so a crash loses both and
+		// the retry redoes the batch. (Records compress their values with
+		// LZ4 where the server has it: migration 00009.)
+		if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
 			return err
 		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"records"}, recordColumns, &batchRows{st: st}); err != nil {

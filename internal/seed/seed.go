@@ -3,10 +3,9 @@
 // bodies of a few hundred words, prices, dates and selects, generated
 // deterministically from a seed so every run measures the same data.
 //
-// Records are written with COPY in batches, as a pull would leave them:
-// clean, with their values also as the original values, in the canonical
-// form workbooks.NormalizeValue produces. With Options.LazyOriginal they are
-// written as a CSV import leaves them, with no original (see sp_original).
+// Records are written with COPY in batches, as a pull or a CSV import leaves
+// them: clean, in the canonical form workbooks.NormalizeValue produces, and
+// with no original, since nothing changed since the pull (see sp_original).
 package seed
 
 import (
@@ -53,10 +52,6 @@ type Options struct {
 	// Progress, when set, is called after each batch with the records
 	// written so far.
 	Progress func(done int)
-	// LazyOriginal stores no original values, as imports do since migration
-	// 00008 (a NULL original on a clean record means "as pulled"), instead
-	// of a copy of the values as a pull writes them.
-	LazyOriginal bool
 }
 
 // Result is what was seeded.
@@ -337,7 +332,7 @@ func copyRecords(ctx context.Context, pool *pgxpool.Pool, g generator, workbookI
 	if opts.Parallel <= 0 {
 		opts.Parallel = 2
 	}
-	cols := []string{"workbook_id", "table_id", "fields", "original"}
+	cols := []string{"workbook_id", "table_id", "fields"}
 	var (
 		mu   sync.Mutex
 		next int // the first record of the next batch to hand out
@@ -360,12 +355,7 @@ func copyRecords(ctx context.Context, pool *pgxpool.Pool, g generator, workbookI
 				}
 				rows := make([][]any, n)
 				for k := range rows {
-					f := g.fields(offset + from + k)
-					var original any = f
-					if opts.LazyOriginal {
-						original = nil
-					}
-					rows[k] = []any{workbookID, tableID, f, original}
+					rows[k] = []any{workbookID, tableID, g.fields(offset + from + k)}
 				}
 				if _, err := pool.CopyFrom(ctx, pgx.Identifier{"records"}, cols, pgx.CopyFromRows(rows)); err != nil {
 					cancel()

@@ -445,20 +445,23 @@ func (s *Service) FillColumn(ctx context.Context, ownerID, workbookID, tableID, 
 		sql := `WITH target AS (
 				SELECT r.id, r.fields -> ` + field + `::text AS before,
 					CASE WHEN ` + val + `::jsonb IS NULL THEN r.fields - ` + field + `::text
-					     ELSE r.fields || jsonb_build_object(` + field + `::text, ` + val + `::jsonb) END AS new_fields
+					     ELSE r.fields || jsonb_build_object(` + field + `::text, ` + val + `::jsonb) END AS new_fields,
+					CASE WHEN cardinality(` + changedArg + `::text[]) = 0 THEN '{}'::jsonb
+					     ELSE jsonb_build_object(` + field + `::text, coalesce(r.fields -> ` + field + `::text, 'null')) END AS befores
 				FROM records r
 				WHERE ` + strings.Join(b.where, " AND ") + ` AND r.state <> 'deleted'
 				  AND nullif(r.fields -> ` + field + `::text, 'null') IS DISTINCT FROM ` + val + `::jsonb
 				FOR UPDATE OF r
 			), applied AS (
-				-- A lazy original (see sp_original) is materialized from the
-				-- old fields first: the right-hand sides read the row as it was.
+				-- The value the cell had is recorded in the sparse original
+				-- (sp_add_original) first: the right-hand sides read the row
+				-- as it was.
 				UPDATE records r SET
-					original = sp_original(r.state, r.fields, r.original),
+					original = sp_add_original(r.state, r.original, t.befores),
 					fields = t.new_fields,
-					edited_fields = sp_edited_fields(t.new_fields, sp_original(r.state, r.fields, r.original),
+					edited_fields = sp_edited_fields(r.state, t.new_fields, sp_add_original(r.state, r.original, t.befores),
 						r.edited_fields || ` + changedArg + `::text[]),
-					state = sp_record_state(r.state, sp_edited_fields(t.new_fields, sp_original(r.state, r.fields, r.original),
+					state = sp_record_state(r.state, sp_edited_fields(r.state, t.new_fields, sp_add_original(r.state, r.original, t.befores),
 						r.edited_fields || ` + changedArg + `::text[])),
 					version = r.version + 1,
 					updated_at = now()

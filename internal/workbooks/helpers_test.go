@@ -84,8 +84,8 @@ func (f *fixture) MustRecord(tb testing.TB, fields map[string]any) workbooks.Rec
 	return r
 }
 
-// MustPulled inserts a clean record as a pull would, with fields by column
-// name, and returns it.
+// MustPulled inserts a clean record as a pull would (no original: nothing
+// changed since the pull), with fields by column name, and returns it.
 func (f *fixture) MustPulled(tb testing.TB, remoteID string, fields map[string]any) workbooks.Record {
 	tb.Helper()
 	byID := map[string]any{}
@@ -94,8 +94,8 @@ func (f *fixture) MustPulled(tb testing.TB, remoteID string, fields map[string]a
 	}
 	var id string
 	err := f.pool.QueryRow(context.Background(),
-		`INSERT INTO records (workbook_id, table_id, remote_id, fields, original)
-		 VALUES ($1, $2, $3, $4, $4) RETURNING id`, f.wb.ID, f.table.ID, remoteID, byID).Scan(&id)
+		`INSERT INTO records (workbook_id, table_id, remote_id, fields)
+		 VALUES ($1, $2, $3, $4) RETURNING id`, f.wb.ID, f.table.ID, remoteID, byID).Scan(&id)
 	if err != nil {
 		tb.Fatalf("insert pulled record: %v", err)
 	}

@@ -10,10 +10,10 @@ import (
 )
 
 // BenchmarkFindRecords lists the first page of 100 records (the grid's page)
-// of a seeded table of 10,000 records × 20 fields whose records store their
-// original values, as pulled records do. The listing decodes only the
-// current values; the baseline "with_original" also decodes every record's
-// original values, which listings used to do for every record.
+// of a seeded table of 10,000 records × 20 fields, stored as a pull leaves
+// them. The listing decodes only the current values; "with_original" also
+// reads every record's values as pulled (Record.Original), which listings
+// never need.
 func BenchmarkFindRecords(b *testing.B) {
 	if testing.Short() {
 		b.Skip("seeds a table of 10,000 records: run without -short")

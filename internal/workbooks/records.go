@@ -43,9 +43,10 @@ type Record struct {
 	// Fields are the current values by column id, in canonical form; numbers
 	// are json.Number.
 	Fields map[string]any
-	// original is the stored JSON of the values as last pulled, nil when
-	// the record stores none; Original decodes it on demand, so listings,
-	// which never show it, do not pay for decoding it.
+	// original is the stored JSON of the values as last pulled of the
+	// fields changed since, nil when the record stores none; Original
+	// decodes it on demand, so listings, which never show it, do not pay
+	// for decoding it.
 	original     json.RawMessage
 	EditedFields []string
 	// Suggestions are the pending suggested values by column id (nil for a
@@ -101,18 +102,34 @@ func recordFromRowText(r db.Record, fieldsText string) (Record, error) {
 }
 
 // Original returns the values as last pulled, by column id: nil for a
-// record created here, and a copy of Fields for a record that stores no
-// original because it was not edited since it was pulled (see sp_original in
-// the migrations). It decodes the stored values on every call; the result is
-// the caller's to change.
+// record created here. A record stores only the pulled values of the fields
+// changed since (a sparse original, see sp_original in the migrations), so
+// the others are read from Fields; a field that had no value is absent. It
+// decodes the stored values on every call; the result is the caller's to
+// change.
 func (r Record) Original() (map[string]any, error) {
-	switch {
-	case r.original != nil:
-		return decodeJSONObject(r.original)
-	case r.State == StateCreated:
+	if r.State == StateCreated {
 		return nil, nil
 	}
-	return maps.Clone(r.Fields), nil
+	orig := maps.Clone(r.Fields)
+	if orig == nil {
+		orig = map[string]any{}
+	}
+	if r.original == nil {
+		return orig, nil
+	}
+	pulled, err := decodeJSONObject(r.original)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range pulled {
+		if v == nil {
+			delete(orig, k)
+		} else {
+			orig[k] = v
+		}
+	}
+	return orig, nil
 }
 
 // addSuggestion records one pending suggestion on rec.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -119,6 +120,99 @@ func TestUpdateRecord(t *testing.T) {
 	}
 	if changes != 4 {
 		t.Errorf("audit entries = %d, want 4 (one per changed cell)", changes)
+	}
+}
+
+// storedOriginal reads a record's original column as stored (nil: NULL).
+func storedOriginal(tb testing.TB, f *fixture, id string) map[string]any {
+	tb.Helper()
+	var out map[string]any
+	if err := f.pool.QueryRow(context.Background(), `SELECT original FROM records WHERE id = $1`, id).Scan(&out); err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
+
+// A record stores the values as pulled of the fields changed since the pull
+// only (a sparse original): a field recorded once keeps its value as pulled,
+// and a field the pull left empty is recorded as null.
+func TestEditsRecordOnlyTheValuesTheyReplace(t *testing.T) {
+	t.Parallel()
+	f := MustFixture(t)
+	ctx := context.Background()
+	title, price, status := f.col(t, "Title"), f.col(t, "Price"), f.col(t, "Status")
+	rec := f.MustPulled(t, "r1", map[string]any{"Title": "Mug", "Price": 10})
+	edit := func(fields map[string]any) {
+		t.Helper()
+		var err error
+		if rec, err = f.svc.UpdateRecord(ctx, f.owner, f.wb.ID, f.table.ID, rec.ID, fields, rec.Version); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := storedOriginal(t, f, rec.ID); got != nil {
+		t.Fatalf("pulled record stores original %v", got)
+	}
+
+	edit(map[string]any{"Status": "Draft"})
+	if got, want := storedOriginal(t, f, rec.ID), map[string]any{status: nil}; !reflect.DeepEqual(got, want) {
+		t.Errorf("after setting an empty field: stored %v, want %v", got, want)
+	}
+	edit(map[string]any{"Title": "Big mug"})
+	edit(map[string]any{"Title": "Huge mug"})
+	if got, want := storedOriginal(t, f, rec.ID), map[string]any{status: nil, title: "Mug"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("after two title edits: stored %v, want %v", got, want)
+	}
+	orig := MustOriginal(t, rec)
+	if want := map[string]any{title: "Mug", price: json.Number("10")}; !reflect.DeepEqual(orig, want) {
+		t.Errorf("Original() = %v, want %v", orig, want)
+	}
+	if !slices.Equal(rec.EditedFields, slices.Sorted(slices.Values([]string{title, status}))) || rec.State != workbooks.StateUpdated {
+		t.Errorf("edited %v, state %s", rec.EditedFields, rec.State)
+	}
+	// Emptying the field the pull left empty, and restoring the title, is clean.
+	edit(map[string]any{"Status": nil, "Title": "Mug"})
+	if rec.State != workbooks.StateClean || len(rec.EditedFields) != 0 {
+		t.Errorf("after editing back: edited %v, state %s", rec.EditedFields, rec.State)
+	}
+}
+
+// The audit trail goes with its table, and outlives a deleted actor as
+// an entry without one.
+func TestRecordChangesFollowTheirTableAndActor(t *testing.T) {
+	t.Parallel()
+	f := MustFixture(t)
+	ctx := context.Background()
+	rec := f.MustPulled(t, "r1", map[string]any{"Title": "Mug"})
+	if _, err := f.svc.UpdateRecord(ctx, f.owner, f.wb.ID, f.table.ID, rec.ID, map[string]any{"Title": "Big mug"}, 1); err != nil {
+		t.Fatal(err)
+	}
+	other := MustUser(t, f.pool)
+	if _, err := f.pool.Exec(ctx, `INSERT INTO record_changes (workbook_id, table_id, record_id, actor_id, action)
+		VALUES ($1, $2, $3, $4, 'edit')`, f.wb.ID, f.table.ID, rec.ID, other); err != nil {
+		t.Fatal(err)
+	}
+	count := func(where string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := f.pool.QueryRow(ctx, `SELECT count(*) FROM record_changes WHERE `+where, args...).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if _, err := f.pool.Exec(ctx, `DELETE FROM users WHERE id = $1`, other); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(`table_id = $1 AND actor_id IS NULL`, f.table.ID); n != 1 {
+		t.Errorf("entries without an actor after deleting the actor: %d, want 1", n)
+	}
+	if n := count(`table_id = $1 AND actor_id = $2`, f.table.ID, f.owner); n != 1 {
+		t.Errorf("the owner's entries: %d, want 1", n)
+	}
+	if err := f.svc.DeleteTable(ctx, f.owner, f.wb.ID, f.table.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(`table_id = $1`, f.table.ID); n != 0 {
+		t.Errorf("entries of a deleted table: %d, want 0", n)
 	}
 }
 

@@ -331,6 +331,14 @@ func (s *Service) AcceptSuggestions(ctx context.Context, ownerID, workbookID, ta
 		if err != nil {
 			return err
 		}
+		if r.all || len(r.fields) > 0 {
+			// A whole table's or column's suggestions are aggregated and
+			// sorted by record in memory; the default 4 MB spills a
+			// 100,000-suggestion accept to disk.
+			if _, err := tx.Exec(ctx, "SET LOCAL work_mem = '64MB'"); err != nil {
+				return err
+			}
+		}
 		actor := &ownerID
 		updated, err := q.AcceptUpdateSuggestions(ctx, db.AcceptUpdateSuggestionsParams{
 			WorkbookID: workbookID, TableID: tableID, SelectAll: r.all, RecordIds: r.recordIDs,
