@@ -171,6 +171,46 @@ func TestImportResumesFromCheckpointWithoutDuplicates(t *testing.T) {
 	}
 }
 
+// Records have no foreign key to their table: each batch holds the table's
+// row instead, so a table deleted between batches ends the import, and
+// leaves no records behind.
+func TestImportStopsWhenItsTableIsDeleted(t *testing.T) {
+	t.Parallel()
+	f := MustFixture(t, Options{BatchRows: 2})
+	ctx := context.Background()
+	var b strings.Builder
+	b.WriteString("n\n")
+	for i := 1; i <= 7; i++ {
+		fmt.Fprintf(&b, "%d\n", i)
+	}
+	up := f.MustUpload(t, "n.csv", b.String())
+	p, err := f.svc.Preview(ctx, f.owner, f.wbID, up.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, table := f.MustStart(t, up.ID, ImportInput{TableName: "Numbers", Columns: DefaultChoices(p)})
+	f.svc.afterBatch = func(n int) error {
+		if n == 1 {
+			return f.wb.DeleteTable(ctx, f.owner, f.wbID, table.ID)
+		}
+		return nil
+	}
+	if err := f.svc.RunImport(ctx, f.jobArgs(t, u), false); err != nil {
+		t.Fatalf("run: %v, want the import ended as failed", err)
+	}
+	got, err := f.svc.FindUpload(ctx, f.owner, f.wbID, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != StatusFailed || !strings.Contains(got.Error, "deleted") || got.RowsImported != 2 {
+		t.Errorf("upload after its table was deleted: %+v", got)
+	}
+	var left int
+	if err := f.pool.QueryRow(ctx, "SELECT count(*) FROM records WHERE table_id = $1", table.ID).Scan(&left); err != nil || left != 0 {
+		t.Errorf("%d records of the deleted table left (%v)", left, err)
+	}
+}
+
 func TestHostileFilesAreExplained(t *testing.T) {
 	t.Parallel()
 	f := MustFixture(t, Options{})

@@ -16,8 +16,7 @@ import (
 
 // The file is read, converted and encoded by its own goroutine, a little
 // ahead of the COPY that writes the rows: the two then run on separate cores,
-// and reading goes on while the database ends a batch (its foreign key
-// checks and commit), where a COPY pulling rows itself would leave both
+// and reading goes on while the database ends a batch (its commit), where a COPY pulling rows itself would leave both
 // sides waiting for each other in turn.
 const (
 	// blockRows is how many rows a block carries from the reader to COPY.

@@ -124,12 +124,15 @@ func (s *Service) importRows(ctx context.Context, u Upload, args ImportCSVArgs) 
 	}
 }
 
+// errTableDeleted ends an import whose table was deleted meanwhile.
+var errTableDeleted = fmt.Errorf("%w: %w", errPermanent, apperr.New(apperr.NotFound, "The table was deleted during the import."))
+
 // openImport prepares the import of u: the columns to fill, the keys already
 // taken and the file's reader.
 func (s *Service) openImport(ctx context.Context, u Upload, args ImportCSVArgs) (*importState, error) {
 	t, err := s.workbooks.FindTable(ctx, u.OwnerID, u.WorkbookID, args.TableID)
 	if apperr.Is(err, apperr.NotFound) {
-		return nil, fmt.Errorf("%w: %w", errPermanent, apperr.New(apperr.NotFound, "The table was deleted during the import."))
+		return nil, errTableDeleted
 	}
 	if err != nil {
 		return nil, err
@@ -314,6 +317,12 @@ func (s *Service) commitBatch(ctx context.Context, st *importState) (more bool, 
 		if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
 			return err
 		}
+		q := db.New(tx)
+		if _, err := q.LockImportTable(ctx, db.LockImportTableParams{WorkbookID: st.u.WorkbookID, TableID: st.u.TableID}); db.IsNoRows(err) {
+			return errTableDeleted
+		} else if err != nil {
+			return fmt.Errorf("lock table: %w", err)
+		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"records"}, recordColumns, &batchRows{st: st}); err != nil {
 			return fmt.Errorf("copy records: %w", err)
 		}
@@ -336,7 +345,6 @@ func (s *Service) commitBatch(ctx context.Context, st *importState) (more bool, 
 		next.RowsRejected += st.rejected
 		next.CellErrors += st.cellErrors
 		next.Problems = append(next.Problems, st.problems...)
-		q := db.New(tx)
 		if err := q.CheckpointUpload(ctx, db.CheckpointUploadParams{
 			ID: st.u.ID, LastRow: next.LastRow, BytesDone: next.BytesDone, RowsAdded: int64(st.rows),
 			RejectedAdded: st.rejected, CellErrorsAdded: st.cellErrors, NewProblems: problems,
