@@ -9,7 +9,8 @@ import (
 )
 
 // chunksPerFetch is how many chunks one query fetches: 4 MiB, so reading a
-// file costs a query per 4 MiB and holds at most that much.
+// file costs a query per 4 MiB and holds at most that much (twice that when
+// reading ahead).
 const chunksPerFetch = 4
 
 // chunkReader reads an upload's file from its chunks, in order.
@@ -17,14 +18,34 @@ type chunkReader struct {
 	ctx      context.Context
 	q        *db.Queries
 	uploadID string
-	next     int32 // the next chunk to fetch
+	next     int32 // the next chunk to read
 	pending  [][]byte
 	cur      []byte
 	done     bool
+	// readAhead fetches the next chunks while the caller works through
+	// the current ones; ahead then holds the fetch under way.
+	readAhead bool
+	ahead     chan fetched
 }
 
+// fetched is the result of one query for chunks.
+type fetched struct {
+	rows []db.ListUploadChunksRow
+	err  error
+}
+
+// openFile reads an upload's file, fetching chunks as the reader needs them:
+// for reading a little of it (a preview).
 func (s *Service) openFile(ctx context.Context, uploadID string) *chunkReader {
 	return &chunkReader{ctx: ctx, q: s.q, uploadID: uploadID}
+}
+
+// openFileAhead reads an upload's whole file, each query for chunks running
+// while the reader parses the chunks before them: an import's reader
+// otherwise stood still for each query, a sixth of its time on a 100 MB
+// file. A fetch under way when the reader stops ends with ctx.
+func (s *Service) openFileAhead(ctx context.Context, uploadID string) *chunkReader {
+	return &chunkReader{ctx: ctx, q: s.q, uploadID: uploadID, readAhead: true}
 }
 
 func (r *chunkReader) Read(p []byte) (int, error) {
@@ -45,20 +66,43 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// fetch makes the next chunks pending: those of the fetch under way, or of
+// a query run now; when reading ahead, it starts fetching the ones after.
 func (r *chunkReader) fetch() error {
-	rows, err := r.q.ListUploadChunks(r.ctx, db.ListUploadChunksParams{UploadID: r.uploadID, FromSeq: r.next, MaxChunks: chunksPerFetch})
-	if err != nil {
-		return fmt.Errorf("imports: read chunks: %w", err)
+	var f fetched
+	if r.ahead != nil {
+		f = <-r.ahead
+		r.ahead = nil
+	} else {
+		f = r.query(r.next)
 	}
-	if len(rows) < chunksPerFetch {
+	if f.err != nil {
+		return f.err
+	}
+	if len(f.rows) < chunksPerFetch {
 		r.done = true
 	}
-	for _, row := range rows {
+	for _, row := range f.rows {
 		if row.Seq != r.next {
 			return fmt.Errorf("imports: upload %s is missing chunk %d", r.uploadID, r.next)
 		}
 		r.pending = append(r.pending, row.Data)
 		r.next++
 	}
+	if r.readAhead && !r.done {
+		// Buffered: the query's goroutine ends once it has run, read or not.
+		ahead, from := make(chan fetched, 1), r.next
+		go func() { ahead <- r.query(from) }()
+		r.ahead = ahead
+	}
 	return nil
+}
+
+// query fetches up to chunksPerFetch chunks from the chunk numbered from.
+func (r *chunkReader) query(from int32) fetched {
+	rows, err := r.q.ListUploadChunks(r.ctx, db.ListUploadChunksParams{UploadID: r.uploadID, FromSeq: from, MaxChunks: chunksPerFetch})
+	if err != nil {
+		return fetched{err: fmt.Errorf("imports: read chunks: %w", err)}
+	}
+	return fetched{rows: rows}
 }

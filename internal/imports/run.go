@@ -167,7 +167,7 @@ func (s *Service) openImport(ctx context.Context, u Upload, args ImportCSVArgs) 
 		}
 	}
 
-	sniffed, replay, err := csvimport.Sniff(s.openFile(ctx, u.ID))
+	sniffed, replay, err := csvimport.Sniff(s.openFileAhead(ctx, u.ID))
 	if err != nil {
 		return nil, fileError(err)
 	}
