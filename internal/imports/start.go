@@ -93,6 +93,9 @@ func (s *Service) StartImport(ctx context.Context, ownerID, workbookID, uploadID
 	// transaction, so the upload is never locked while chunks are read.
 	sniffed, _, err := s.openCSV(ctx, uploadID)
 	if err != nil {
+		if _, ferr := s.FindUpload(ctx, ownerID, workbookID, uploadID); ferr != nil {
+			return Upload{}, workbooks.Table{}, ferr // deleted (with its chunks) meanwhile
+		}
 		return Upload{}, workbooks.Table{}, errFileUnreadable(err)
 	}
 	cols, picked, keyIndex, err := resolveChoices(sniffed.Header, in)
@@ -106,6 +109,13 @@ func (s *Service) StartImport(ctx context.Context, ownerID, workbookID, uploadID
 	var t workbooks.Table
 	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
+		// The workbook first, as deleting it locks it and then, by cascade,
+		// its uploads: the other order deadlocks with a deletion.
+		if _, err := q.LockWorkbook(ctx, db.LockWorkbookParams{ID: workbookID, OwnerID: ownerID}); db.IsNoRows(err) {
+			return errUploadNotFound // deleted with its workbook meanwhile
+		} else if err != nil {
+			return err
+		}
 		row, err := q.LockUpload(ctx, db.LockUploadParams{ID: uploadID, WorkbookID: workbookID, OwnerID: ownerID})
 		if db.IsNoRows(err) {
 			return errUploadNotFound // purged, or deleted with its workbook, meanwhile
