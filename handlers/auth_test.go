@@ -1,10 +1,12 @@
 package handlers_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/scratchpad/scratchpad/internal/apptest"
 )
@@ -160,5 +162,56 @@ func TestSecurityHeadersAndProbes(t *testing.T) {
 		if !strings.Contains(m, name) {
 			t.Errorf("metrics lack %s", name)
 		}
+	}
+}
+
+// A signed-in browser's requests do not rewrite its session: it records
+// when it was last seen at most once per interval (five minutes with an
+// idle timeout of an hour).
+func TestSessionIsNotRewrittenOnEveryRequest(t *testing.T) {
+	t.Parallel()
+	inst := apptest.MustStart(t, apptest.Options{Env: map[string]string{"SESSION_IDLE_TIMEOUT": "1h"}})
+	b := inst.NewBrowser(t)
+	b.MustSignUp("steady@example.com", "correct horse battery")
+	snapshot := func() string {
+		t.Helper()
+		var s string
+		if err := inst.Pool.QueryRow(context.Background(),
+			`SELECT string_agg(token || md5(data) || expiry::text, ',' ORDER BY token) FROM sessions`).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	b.Get("/") // takes the sign-up's flash message, if any
+	before := snapshot()
+	for range 3 {
+		if r := b.Get("/"); r.Status != http.StatusOK {
+			t.Fatalf("home: %d", r.Status)
+		}
+	}
+	if after := snapshot(); after != before {
+		t.Errorf("sessions rewritten by reads:\n before %s\n after  %s", before, after)
+	}
+}
+
+// A session unused for longer than SESSION_IDLE_TIMEOUT ends; one in use
+// goes on.
+func TestIdleSessionsEnd(t *testing.T) {
+	t.Parallel()
+	inst := apptest.MustStart(t, apptest.Options{Env: map[string]string{"SESSION_IDLE_TIMEOUT": "2s"}})
+	b := inst.NewBrowser(t)
+	b.MustSignUp("idle@example.com", "correct horse battery")
+	for range 2 {
+		if r := b.Get("/"); r.Status != http.StatusOK {
+			t.Fatalf("home while in use: %d", r.Status)
+		}
+		time.Sleep(1200 * time.Millisecond) // less than the timeout since the last request
+	}
+	if r := b.Get("/"); r.Status != http.StatusOK {
+		t.Fatalf("home while in use: %d", r.Status)
+	}
+	time.Sleep(2500 * time.Millisecond)
+	if r := b.Get("/"); r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/signin") {
+		t.Fatalf("home after idling: %d %s, want a redirect to sign in", r.Status, r.Header.Get("Location"))
 	}
 }

@@ -102,7 +102,8 @@ func New(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts Option
 	a.sessions = scs.New()
 	a.sessions.Store = pgxstore.NewWithCleanupInterval(pool, 0) // the purge job cleans up
 	a.sessions.Lifetime = cfg.SessionLifetime
-	a.sessions.IdleTimeout = cfg.SessionIdleTimeout
+	// The idle timeout is the handlers' (handlers.seenInterval): scs's
+	// would rewrite the session on every request.
 	a.sessions.Cookie.Name = "sp_session"
 	a.sessions.Cookie.HttpOnly = true
 	a.sessions.Cookie.SameSite = http.SameSiteStrictMode
