@@ -54,7 +54,8 @@ UPDATE records SET
     fields = fields - @field::text,
     original = original - @field::text,
     edited_fields = array_remove(edited_fields, @field::text)
-WHERE workbook_id = @workbook_id AND table_id = @table_id AND fields ? @field::text;
+WHERE workbook_id = @workbook_id AND table_id = @table_id
+  AND (fields ? @field::text OR original ? @field::text);
 
 -- name: CountTableRecordsUpTo :one
 -- Counts a table's records, stopping at max_count: cheap however big it is.

@@ -297,7 +297,8 @@ UPDATE records SET
     fields = fields - $1::text,
     original = original - $1::text,
     edited_fields = array_remove(edited_fields, $1::text)
-WHERE workbook_id = $2 AND table_id = $3 AND fields ? $1::text
+WHERE workbook_id = $2 AND table_id = $3
+  AND (fields ? $1::text OR original ? $1::text)
 `
 
 type RemoveFieldFromRecordsParams struct {
