@@ -3,6 +3,7 @@ package handlers
 import (
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -16,7 +17,7 @@ type apiImport struct {
 	ID           string       `json:"id"`
 	Status       string       `json:"status"`
 	TableID      string       `json:"table_id"`
-	JobID        int64        `json:"job_id"`
+	JobID        string       `json:"job_id"`
 	Filename     string       `json:"filename"`
 	SizeBytes    int64        `json:"size_bytes"`
 	RowsImported int64        `json:"rows_imported"`
@@ -43,7 +44,7 @@ func newAPIProblems(ps []imports.Problem) []apiProblem {
 
 func newAPIImport(u imports.Upload) apiImport {
 	return apiImport{
-		ID: u.ID, Status: u.Status, TableID: u.TableID, JobID: u.JobID, Filename: u.Filename, SizeBytes: u.SizeBytes,
+		ID: u.ID, Status: u.Status, TableID: u.TableID, JobID: strconv.FormatInt(u.JobID, 10), Filename: u.Filename, SizeBytes: u.SizeBytes,
 		RowsImported: u.RowsImported, RowsRejected: u.RowsRejected, CellErrors: u.CellErrors, Problems: newAPIProblems(u.Problems),
 	}
 }
@@ -58,10 +59,10 @@ type apiCreateTableResponse struct {
 	Job    apiImportJob `json:"job"`
 }
 
-// apiImportJob names the job filling the table, for reference (admins see
-// it among the jobs); the API has no endpoint of its own for jobs.
+// apiImportJob names the job filling the table, which GET /api/v1/jobs/{job}
+// shows with its progress and result.
 type apiImportJob struct {
-	ID   int64  `json:"id"`
+	ID   string `json:"id"`
 	Kind string `json:"kind"`
 }
 
@@ -94,7 +95,7 @@ func (s *Server) apiCreateTable(c echo.Context) error {
 			return err
 		}
 		out = apiCreateTableResponse{Table: newAPITable(t), Import: newAPIImport(up),
-			Job: apiImportJob{ID: up.JobID, Kind: imports.ImportCSVArgs{}.Kind()}}
+			Job: apiImportJob{ID: strconv.FormatInt(up.JobID, 10), Kind: imports.ImportCSVArgs{}.Kind()}}
 		return nil
 	})
 	if err != nil {

@@ -375,10 +375,10 @@ func TestCSVAPI(t *testing.T) {
 			ID     string `json:"id"`
 			Status string `json:"status"`
 		} `json:"import"`
-		Job struct{ ID int64 } `json:"job"`
+		Job struct{ ID string } `json:"job"`
 	}
 	MustDecode(t, s.api.Do(t, apiCall{method: http.MethodPost, path: tablesPath, token: token, body: body, contentType: ct}), http.StatusAccepted, &created)
-	if created.Table.Name != "People" || created.Import.Status != "importing" || created.Job.ID == 0 {
+	if created.Table.Name != "People" || created.Import.Status != "importing" || created.Job.ID == "" {
 		t.Fatalf("created %+v", created)
 	}
 	f := csvFixture{inst: inst, user: u, wb: workbooks.Workbook{ID: wb.ID}}

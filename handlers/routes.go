@@ -138,6 +138,11 @@ func (s *Server) apiRoutes(api *echo.Group) {
 	at.GET("/export.csv", s.apiExportCSV, s.scope("read"))
 	at.POST("/import-suggestions", s.apiImportSuggestions, s.scope("write"))
 
+	// The caller's own background jobs (api_jobs.go).
+	authed.GET("/jobs", s.apiListJobs, s.scope("read"))
+	authed.GET("/jobs/:job", s.apiGetJob, s.scope("read"))
+	authed.POST("/jobs/:job/cancel", s.apiCancelJob, s.scope("write"))
+
 	admin := authed.Group("/admin", s.scope("admin"))
 	admin.GET("/users", s.apiAdminUsers)
 	admin.GET("/users/:id", s.apiAdminUser)

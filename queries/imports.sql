@@ -91,3 +91,12 @@ WHERE workbook_id = @workbook_id AND table_id = @table_id AND remote_id IS NOT N
 SELECT true FROM workbook_tables
 WHERE workbook_id = @workbook_id AND id = @table_id
 FOR KEY SHARE;
+
+-- name: ListOwnerUploadsByJobs :many
+-- The owner's uploads filled by the given import jobs, for the jobs API:
+-- another user's upload is not found, whatever its job.
+SELECT * FROM uploads WHERE owner_id = @owner_id AND job_id = ANY (@job_ids::bigint[]);
+
+-- name: GetUploadByJobID :one
+-- The upload an import job fills, whoever owns it (admin cancels).
+SELECT * FROM uploads WHERE job_id = @job_id;

@@ -83,7 +83,7 @@ func New(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts Option
 		return nil, err
 	}
 	a.River = river
-	a.Jobs = jobs.NewService(river, pool)
+	a.Jobs = jobs.NewService(river, pool, a.Imports)
 
 	a.Broker = events.NewBroker(events.BrokerOptions{Renderer: handlers.EventRenderer(handlers.EventRendererDeps{Logger: logger, Workbooks: a.Workbooks, Extra: []func(context.Context, events.Event) ([]events.Message, bool){handlers.RenderImportEvent}}), Logger: logger})
 	a.listener = events.NewListener(pool, a.Broker, logger)

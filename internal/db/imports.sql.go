@@ -335,6 +335,91 @@ func (q *Queries) GetUploadByID(ctx context.Context, id string) (Upload, error) 
 	return i, err
 }
 
+const getUploadByJobID = `-- name: GetUploadByJobID :one
+SELECT id, owner_id, workbook_id, filename, size_bytes, chunk_count, status, table_id, job_id, mapping, last_row, bytes_done, rows_imported, rows_rejected, cell_errors, problems, error, created_at, updated_at, finished_at FROM uploads WHERE job_id = $1
+`
+
+// The upload an import job fills, whoever owns it (admin cancels).
+func (q *Queries) GetUploadByJobID(ctx context.Context, jobID *int64) (Upload, error) {
+	row := q.db.QueryRow(ctx, getUploadByJobID, jobID)
+	var i Upload
+	err := row.Scan(
+		&i.ID,
+		&i.OwnerID,
+		&i.WorkbookID,
+		&i.Filename,
+		&i.SizeBytes,
+		&i.ChunkCount,
+		&i.Status,
+		&i.TableID,
+		&i.JobID,
+		&i.Mapping,
+		&i.LastRow,
+		&i.BytesDone,
+		&i.RowsImported,
+		&i.RowsRejected,
+		&i.CellErrors,
+		&i.Problems,
+		&i.Error,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.FinishedAt,
+	)
+	return i, err
+}
+
+const listOwnerUploadsByJobs = `-- name: ListOwnerUploadsByJobs :many
+SELECT id, owner_id, workbook_id, filename, size_bytes, chunk_count, status, table_id, job_id, mapping, last_row, bytes_done, rows_imported, rows_rejected, cell_errors, problems, error, created_at, updated_at, finished_at FROM uploads WHERE owner_id = $1 AND job_id = ANY ($2::bigint[])
+`
+
+type ListOwnerUploadsByJobsParams struct {
+	OwnerID string
+	JobIds  []int64
+}
+
+// The owner's uploads filled by the given import jobs, for the jobs API:
+// another user's upload is not found, whatever its job.
+func (q *Queries) ListOwnerUploadsByJobs(ctx context.Context, arg ListOwnerUploadsByJobsParams) ([]Upload, error) {
+	rows, err := q.db.Query(ctx, listOwnerUploadsByJobs, arg.OwnerID, arg.JobIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Upload{}
+	for rows.Next() {
+		var i Upload
+		if err := rows.Scan(
+			&i.ID,
+			&i.OwnerID,
+			&i.WorkbookID,
+			&i.Filename,
+			&i.SizeBytes,
+			&i.ChunkCount,
+			&i.Status,
+			&i.TableID,
+			&i.JobID,
+			&i.Mapping,
+			&i.LastRow,
+			&i.BytesDone,
+			&i.RowsImported,
+			&i.RowsRejected,
+			&i.CellErrors,
+			&i.Problems,
+			&i.Error,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.FinishedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listTableRemoteIDs = `-- name: ListTableRemoteIDs :many
 SELECT remote_id FROM records
 WHERE workbook_id = $1 AND table_id = $2 AND remote_id IS NOT NULL

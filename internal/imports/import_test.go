@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/riverqueue/river/rivertype"
+
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/csvimport"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
@@ -168,6 +170,27 @@ func TestImportResumesFromCheckpointWithoutDuplicates(t *testing.T) {
 	}
 	if n := len(f.records(t, table.ID)); n != 8 {
 		t.Fatalf("%d records after a late retry", n)
+	}
+}
+
+// A job cancelled as its attempt starts (River cancels the attempt's
+// context at once) still records the cancellation on its upload, which
+// would otherwise stay "importing" for good.
+func TestImportCancelledAsItStartsIsRecorded(t *testing.T) {
+	t.Parallel()
+	f := MustFixture(t, Options{})
+	up := f.MustUpload(t, "n.csv", "n\n1\n2\n")
+	p, err := f.svc.Preview(context.Background(), f.owner, f.wbID, up.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := f.MustStart(t, up.ID, ImportInput{TableName: "Numbers", Columns: DefaultChoices(p)})
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(rivertype.ErrJobCancelledRemotely)
+	_ = f.svc.RunImport(ctx, f.jobArgs(t, u), false) // returns the cause, which River expects
+	got, err := f.svc.FindUpload(context.Background(), f.owner, f.wbID, u.ID)
+	if err != nil || got.Status != StatusCancelled {
+		t.Fatalf("upload of a job cancelled at its start: %+v %v", got, err)
 	}
 }
 

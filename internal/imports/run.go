@@ -29,7 +29,10 @@ var errPermanent = errors.New("permanent")
 // River will retry a failure; the upload is marked failed only when it will
 // not. A cancelled job records the cancellation and returns its cause.
 func (s *Service) RunImport(ctx context.Context, args ImportCSVArgs, lastAttempt bool) error {
-	row, err := s.q.GetUploadByID(ctx, args.UploadID)
+	// Read without the job's cancellation: a cancel landing as the attempt
+	// starts must still be recorded on the upload (below), not end the job
+	// before it has looked.
+	row, err := s.q.GetUploadByID(context.WithoutCancel(ctx), args.UploadID)
 	if db.IsNoRows(err) {
 		return nil // deleted with its workbook: nothing to do
 	}

@@ -134,7 +134,7 @@ func (s *Service) StartImport(ctx context.Context, ownerID, workbookID, uploadID
 		for i, idx := range picked {
 			m.Columns = append(m.Columns, MappedColumn{Index: idx, ColumnID: t.Columns[i].ID})
 		}
-		u, err = s.enqueueImportTx(ctx, tx, ImportCSVArgs{UploadID: uploadID, WorkbookID: workbookID, TableID: t.ID, Mapping: m})
+		u, err = s.enqueueImportTx(ctx, tx, ownerID, ImportCSVArgs{UploadID: uploadID, WorkbookID: workbookID, TableID: t.ID, Mapping: m})
 		return err
 	})
 	if err != nil {
@@ -146,13 +146,23 @@ func (s *Service) StartImport(ctx context.Context, ownerID, workbookID, uploadID
 var errAlreadyImported = apperr.New(apperr.Conflict, "This file has already been imported.")
 
 // enqueueImportTx inserts the job that fills the table and marks the
-// locked upload started, inside tx.
-func (s *Service) enqueueImportTx(ctx context.Context, tx pgx.Tx, args ImportCSVArgs) (Upload, error) {
+// locked upload started, inside tx. The job's metadata names its owner, which
+// is how the jobs API (internal/jobs, FindOwnedJobs) finds a user's jobs.
+func (s *Service) enqueueImportTx(ctx context.Context, tx pgx.Tx, ownerID string, args ImportCSVArgs) (Upload, error) {
 	mapping, err := json.Marshal(args.Mapping)
 	if err != nil {
 		return Upload{}, fmt.Errorf("encode mapping: %w", err)
 	}
-	res, err := s.river.InsertTx(ctx, tx, args, s.insertOpts)
+	// The metadata goes into whatever options apply; the queue and attempts
+	// still come from ImportCSVArgs.InsertOpts, which River merges in.
+	var opts river.InsertOpts
+	if s.insertOpts != nil {
+		opts = *s.insertOpts
+	}
+	if opts.Metadata, err = json.Marshal(map[string]string{"owner_id": ownerID}); err != nil {
+		return Upload{}, fmt.Errorf("encode job metadata: %w", err)
+	}
+	res, err := s.river.InsertTx(ctx, tx, args, &opts)
 	if err != nil {
 		return Upload{}, fmt.Errorf("enqueue: %w", err)
 	}

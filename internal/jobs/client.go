@@ -15,6 +15,7 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/accounts"
 	"github.com/scratchpad/scratchpad/internal/apperr"
+	"github.com/scratchpad/scratchpad/internal/db"
 	"github.com/scratchpad/scratchpad/internal/idempotency"
 	"github.com/scratchpad/scratchpad/internal/imports"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
@@ -131,15 +132,20 @@ func jobFromRow(r *rivertype.JobRow) Job {
 	return j
 }
 
-// Service lists and cancels jobs for admins.
+// Service lists and cancels jobs: any job for admins, and their own jobs
+// for the users who started them (owned.go).
 type Service struct {
 	client *Client
 	pool   *pgxpool.Pool
+	// imports cancels import jobs the way the import pages do, so that the
+	// upload records the end.
+	imports *imports.Service
 }
 
-// NewService returns the jobs service over client.
-func NewService(client *Client, pool *pgxpool.Pool) *Service {
-	return &Service{client: client, pool: pool}
+// NewService returns the jobs service over client; imp is the imports
+// service, which cancels the import jobs users started.
+func NewService(client *Client, pool *pgxpool.Pool, imp *imports.Service) *Service {
+	return &Service{client: client, pool: pool, imports: imp}
 }
 
 // JobFilter selects jobs for the admin list.
@@ -175,8 +181,24 @@ func (s *Service) FindJobs(ctx context.Context, f JobFilter) ([]Job, error) {
 }
 
 // CancelJob cancels a job that has not finished; a running job is told to
-// stop. Errors: NotFound.
+// stop. An import job is cancelled through imports.Service.CancelImport, so
+// that its upload records the end even when no worker will run again.
+// Errors: NotFound.
 func (s *Service) CancelJob(ctx context.Context, id int64) (Job, error) {
+	if s.imports != nil {
+		u, err := db.New(s.pool).GetUploadByJobID(ctx, &id)
+		switch {
+		case db.IsNoRows(err):
+		case err != nil:
+			return Job{}, fmt.Errorf("jobs: find the job's upload: %w", err)
+		default:
+			// A finished import (Conflict) falls through to River, which
+			// answers for the job as it is.
+			if _, err := s.imports.CancelImport(ctx, u.OwnerID, u.WorkbookID, u.ID); err != nil && !apperr.Is(err, apperr.Conflict) {
+				return Job{}, err
+			}
+		}
+	}
 	row, err := s.client.JobCancel(ctx, id)
 	if errors.Is(err, river.ErrNotFound) {
 		return Job{}, apperr.New(apperr.NotFound, "Job not found.")

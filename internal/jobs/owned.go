@@ -1,0 +1,299 @@
+package jobs
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/scratchpad/scratchpad/internal/apperr"
+	"github.com/scratchpad/scratchpad/internal/db"
+	"github.com/scratchpad/scratchpad/internal/imports"
+)
+
+// A job a user starts carries River metadata {"owner_id": "<user id>"},
+// set when it is inserted (imports.Service.enqueueImportTx for imports).
+// System jobs (index builds, purges) have no owner, so no user can list or
+// reach them; jobs inserted before owners were recorded have none either.
+const metadataOwnerKey = "owner_id"
+
+// DefaultOwnedPageSize and MaxOwnedPageSize bound a page of a user's jobs.
+const (
+	DefaultOwnedPageSize = 50
+	MaxOwnedPageSize     = 500
+)
+
+// OwnedJob is a job as the user who started it sees it.
+type OwnedJob struct {
+	// Job is the River job. Its Errors are safe to show the owner: which
+	// attempt failed and when, never the internal error text, which only
+	// admins see.
+	Job
+	// Import is where an import job's file stands; nil for other kinds, and
+	// for an import whose workbook has been deleted since.
+	Import *ImportState
+}
+
+// Finished reports whether the job has ended one way or another.
+func (j OwnedJob) Finished() bool { return !j.Cancellable() }
+
+// Progress is how far a job has got: Done of Total Units.
+type Progress struct {
+	Done  int64
+	Total int64
+	Unit  string
+}
+
+// Progress returns how far the job has got, and false when its kind does not
+// report progress.
+func (j OwnedJob) Progress() (Progress, bool) {
+	if j.Import == nil {
+		return Progress{}, false
+	}
+	return Progress{Done: j.Import.BytesDone, Total: j.Import.SizeBytes, Unit: "bytes"}, true
+}
+
+// ImportState is the state of an import job's upload: how much of the file
+// has been read and what became of its rows.
+type ImportState struct {
+	UploadID   string
+	WorkbookID string
+	TableID    string
+	// Status is the upload's: imports.StatusImporting while the job runs,
+	// then StatusDone, StatusFailed or StatusCancelled.
+	Status       string
+	BytesDone    int64
+	SizeBytes    int64
+	RowsImported int64
+	RowsRejected int64
+	CellErrors   int64
+	// Problems are the first rejected rows and failed cells, in file order.
+	Problems []imports.Problem
+	// Error says why a failed import failed, in words fit for the user.
+	Error string
+}
+
+// Finished reports whether the import has ended, whatever its job's state.
+func (s ImportState) Finished() bool {
+	return s.Status == imports.StatusDone || s.Status == imports.StatusFailed || s.Status == imports.StatusCancelled
+}
+
+func importStateFromRow(r db.Upload) *ImportState {
+	st := &ImportState{
+		UploadID: r.ID, WorkbookID: r.WorkbookID, Status: r.Status, BytesDone: r.BytesDone, SizeBytes: r.SizeBytes,
+		RowsImported: r.RowsImported, RowsRejected: r.RowsRejected, CellErrors: r.CellErrors,
+	}
+	if r.TableID != nil {
+		st.TableID = *r.TableID
+	}
+	if r.Error != nil {
+		st.Error = *r.Error
+	}
+	_ = json.Unmarshal(r.Problems, &st.Problems) //nolint:errcheck // written by imports; a bad list shows no problems
+	return st
+}
+
+// OwnedJobFilter selects a page of a user's jobs.
+type OwnedJobFilter struct {
+	// Cursor continues after the last job of a previous page.
+	Cursor string
+	// Limit is the page size: DefaultOwnedPageSize when zero, at most
+	// MaxOwnedPageSize.
+	Limit int
+}
+
+// OwnedJobPage is one page of a user's jobs, newest first.
+type OwnedJobPage struct {
+	Jobs []OwnedJob
+	// NextCursor continues the list; empty on the last page.
+	NextCursor string
+}
+
+var (
+	errJobNotFound   = apperr.New(apperr.NotFound, "Job not found.")
+	errJobFinished   = apperr.New(apperr.Conflict, "This job has already finished.")
+	errBadJobsCursor = apperr.InvalidFields("This page link is no longer valid; start from the first page.",
+		apperr.FieldError{Field: "cursor", Message: "is invalid"})
+)
+
+// FindOwnedJobs returns a page of the jobs ownerID started, newest first.
+// Pages are keyset pages on the job id, so jobs started between two pages
+// neither shift nor repeat the others. Errors: Invalid (a bad cursor or
+// limit).
+func (s *Service) FindOwnedJobs(ctx context.Context, ownerID string, f OwnedJobFilter) (OwnedJobPage, error) {
+	limit := f.Limit
+	switch {
+	case limit == 0:
+		limit = DefaultOwnedPageSize
+	case limit < 0 || limit > MaxOwnedPageSize:
+		return OwnedJobPage{}, apperr.InvalidFields("The page size is not valid.",
+			apperr.FieldError{Field: "limit", Message: fmt.Sprintf("must be a whole number from 1 to %d", MaxOwnedPageSize)})
+	}
+	owner, err := ownerMetadata(ownerID)
+	if err != nil {
+		return OwnedJobPage{}, err
+	}
+	// One more than the page tells whether another page follows.
+	params := river.NewJobListParams().Metadata(owner).OrderBy(river.JobListOrderByID, river.SortOrderDesc).First(limit + 1)
+	if f.Cursor != "" {
+		before, ok := decodeJobsCursor(f.Cursor)
+		if !ok {
+			return OwnedJobPage{}, errBadJobsCursor
+		}
+		params = params.After(river.JobListCursorFromJob(&rivertype.JobRow{ID: before}))
+	}
+	res, err := s.client.JobList(ctx, params)
+	if err != nil {
+		return OwnedJobPage{}, fmt.Errorf("jobs: list owned: %w", err)
+	}
+	rows := res.Jobs
+	var page OwnedJobPage
+	if len(rows) > limit {
+		rows = rows[:limit]
+		page.NextCursor = encodeJobsCursor(rows[limit-1].ID)
+	}
+	if page.Jobs, err = s.ownedJobs(ctx, ownerID, rows); err != nil {
+		return OwnedJobPage{}, err
+	}
+	return page, nil
+}
+
+// FindOwnedJob returns one job ownerID started. Another user's job, a system
+// job, and an id that is malformed or unknown are all not found.
+// Errors: NotFound.
+func (s *Service) FindOwnedJob(ctx context.Context, ownerID, jobID string) (OwnedJob, error) {
+	row, err := s.ownedRow(ctx, ownerID, jobID)
+	if err != nil {
+		return OwnedJob{}, err
+	}
+	jobs, err := s.ownedJobs(ctx, ownerID, []*rivertype.JobRow{row})
+	if err != nil {
+		return OwnedJob{}, err
+	}
+	return jobs[0], nil
+}
+
+// CancelOwnedJob cancels a job ownerID started and returns it as it is
+// then. A job still queued is cancelled at once; a running one is told to
+// stop and stays running until it does (an import stops after its current
+// batch, keeping the rows already imported). An import is cancelled through
+// imports.Service.CancelImport, which also records the end on its upload.
+// Errors: NotFound (as FindOwnedJob), Conflict (the job has finished).
+func (s *Service) CancelOwnedJob(ctx context.Context, ownerID, jobID string) (OwnedJob, error) {
+	j, err := s.FindOwnedJob(ctx, ownerID, jobID)
+	if err != nil {
+		return OwnedJob{}, err
+	}
+	if j.Finished() {
+		return OwnedJob{}, errJobFinished
+	}
+	if j.Import != nil {
+		_, err = s.imports.CancelImport(ctx, ownerID, j.Import.WorkbookID, j.Import.UploadID)
+	} else {
+		_, err = s.client.JobCancel(ctx, j.ID)
+	}
+	switch {
+	case apperr.Is(err, apperr.Conflict):
+		// The import ended between the look and the cancel.
+		return OwnedJob{}, errJobFinished
+	case errors.Is(err, river.ErrNotFound):
+		// Deleted since (River removes old finished jobs).
+		return OwnedJob{}, errJobNotFound
+	case err != nil:
+		return OwnedJob{}, fmt.Errorf("jobs: cancel owned: %w", err)
+	}
+	return s.FindOwnedJob(ctx, ownerID, jobID)
+}
+
+// ownedRow loads a job and checks that ownerID started it.
+func (s *Service) ownedRow(ctx context.Context, ownerID, jobID string) (*rivertype.JobRow, error) {
+	id, err := strconv.ParseInt(jobID, 10, 64)
+	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != jobID {
+		return nil, errJobNotFound
+	}
+	row, err := s.client.JobGet(ctx, id)
+	if errors.Is(err, river.ErrNotFound) {
+		return nil, errJobNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("jobs: get owned: %w", err)
+	}
+	var meta map[string]any
+	if err := json.Unmarshal(row.Metadata, &meta); err != nil || meta[metadataOwnerKey] != ownerID {
+		return nil, errJobNotFound
+	}
+	return row, nil
+}
+
+// ownedJobs turns rows of ownerID's jobs into OwnedJobs, with the uploads
+// of the imports among them read in one query.
+func (s *Service) ownedJobs(ctx context.Context, ownerID string, rows []*rivertype.JobRow) ([]OwnedJob, error) {
+	var importJobs []int64
+	for _, r := range rows {
+		if r.Kind == (imports.ImportCSVArgs{}).Kind() {
+			importJobs = append(importJobs, r.ID)
+		}
+	}
+	uploads := map[int64]*ImportState{}
+	if len(importJobs) > 0 {
+		found, err := db.New(s.pool).ListOwnerUploadsByJobs(ctx, db.ListOwnerUploadsByJobsParams{OwnerID: ownerID, JobIds: importJobs})
+		if err != nil {
+			return nil, fmt.Errorf("jobs: find import uploads: %w", err)
+		}
+		for _, u := range found {
+			uploads[*u.JobID] = importStateFromRow(u)
+		}
+	}
+	out := make([]OwnedJob, 0, len(rows))
+	for _, r := range rows {
+		j := OwnedJob{Job: jobFromRow(r), Import: uploads[r.ID]}
+		j.Errors = safeAttemptErrors(r.Errors)
+		out = append(out, j)
+	}
+	return out, nil
+}
+
+// safeAttemptErrors describes failed attempts without their error text,
+// which may hold internal detail (SQL, addresses, stack traces); what an
+// owner needs to know of an import's failure is on its upload.
+func safeAttemptErrors(errs []rivertype.AttemptError) []string {
+	out := make([]string, 0, len(errs))
+	for _, e := range errs {
+		at := e.At.UTC().Format(time.RFC3339)
+		if e.Error == rivertype.ErrJobCancelledRemotely.Error() {
+			out = append(out, fmt.Sprintf("Attempt %d was cancelled at %s.", e.Attempt, at))
+			continue
+		}
+		out = append(out, fmt.Sprintf("Attempt %d failed at %s.", e.Attempt, at))
+	}
+	return out
+}
+
+func ownerMetadata(ownerID string) (string, error) {
+	b, err := json.Marshal(map[string]string{metadataOwnerKey: ownerID})
+	if err != nil {
+		return "", fmt.Errorf("jobs: encode owner: %w", err)
+	}
+	return string(b), nil
+}
+
+// A jobs cursor is the id of the last job of a page, encoded so that
+// clients treat it as opaque.
+func encodeJobsCursor(id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("j" + strconv.FormatInt(id, 10)))
+}
+
+func decodeJobsCursor(c string) (int64, bool) {
+	raw, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || len(raw) < 2 || raw[0] != 'j' {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(string(raw[1:]), 10, 64)
+	return id, err == nil && id > 0
+}
