@@ -1,12 +1,14 @@
 package imports
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
@@ -67,9 +69,12 @@ var emptyErrors = json.RawMessage(`{}`)
 // fileRows reads the rows of a file past the checkpoint and turns them into
 // blocks of records' values.
 type fileRows struct {
-	rd        *csvimport.Reader
-	bom       int64
-	header    []string
+	rd     *csvimport.Reader
+	bom    int64
+	header []string
+	// cols are the columns to fill, in the order PostgreSQL keeps a JSON
+	// object's keys (jsonbKeyOrder), so each row's object is written in
+	// that order and jsonb need not sort it.
 	cols      []column
 	skip      int64 // rows up to this file row are committed already
 	batchRows int
@@ -83,6 +88,9 @@ type fileRows struct {
 
 	inBatch int // rows in the current batch so far
 	errs    map[string]string
+	// cellProblems are the current row's conversion problems, filed in
+	// the file's column order once the row is read.
+	cellProblems []Problem
 }
 
 // run sends blocks to out until the file ends, reading fails or ctx is
@@ -149,14 +157,24 @@ func (r *fileRows) problem(b *block, p Problem) {
 	}
 }
 
-// cellError files a cell's problem on the row's errors and the upload's.
-func (r *fileRows) cellError(b *block, row csvimport.Row, index int, columnID, msg string) {
+// cellError files a cell's problem on the row's errors and returns it for
+// the upload's.
+func (r *fileRows) cellError(b *block, row csvimport.Row, index int, columnID, msg string) Problem {
 	if r.errs == nil {
 		r.errs = map[string]string{}
 	}
 	r.errs[columnID] = msg
 	b.cellErrors++
-	r.problem(b, Problem{Row: row.Number, Column: index + 1, Name: r.header[index], Message: msg})
+	return Problem{Row: row.Number, Column: index + 1, Name: r.header[index], Message: msg}
+}
+
+// jsonbKeyOrder sorts keys as PostgreSQL's jsonb stores an object's keys:
+// shorter first, then bytewise.
+func jsonbKeyOrder(a, b string) int {
+	if n := cmp.Compare(len(a), len(b)); n != 0 {
+		return n
+	}
+	return strings.Compare(a, b)
 }
 
 // add converts one row into a record's values and appends them to b.
@@ -168,7 +186,7 @@ func (r *fileRows) add(b *block, row csvimport.Row) {
 	for _, c := range r.cols {
 		v, msg := convert(c, row.Cells[c.index])
 		if msg != "" {
-			r.cellError(b, row, c.index, c.col.ID, msg)
+			r.cellProblems = append(r.cellProblems, r.cellError(b, row, c.index, c.col.ID, msg))
 			continue
 		}
 		if v == nil {
@@ -185,13 +203,20 @@ func (r *fileRows) add(b *block, row csvimport.Row) {
 	}
 	b.data = append(d, '}')
 	b.ends = append(b.ends, len(b.data))
+	if len(r.cellProblems) > 0 {
+		slices.SortFunc(r.cellProblems, func(a, b Problem) int { return cmp.Compare(a.Column, b.Column) })
+		for _, p := range r.cellProblems {
+			r.problem(b, p)
+		}
+		r.cellProblems = r.cellProblems[:0]
+	}
 
 	var remoteID *string
 	if r.keyIndex >= 0 {
 		if key := strings.TrimSpace(row.Cells[r.keyIndex]); key != "" {
 			h := maphash.String(r.seed, key)
 			if _, dup := r.keys[h]; dup {
-				r.cellError(b, row, r.keyIndex, r.keyColumn, "the key is used by an earlier row")
+				r.problem(b, r.cellError(b, row, r.keyIndex, r.keyColumn, "the key is used by an earlier row"))
 			} else {
 				r.keys[h] = struct{}{}
 				remoteID = &key

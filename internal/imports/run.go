@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"slices"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
@@ -161,6 +162,7 @@ func (s *Service) openImport(ctx context.Context, u Upload, args ImportCSVArgs) 
 			f.keyColumn = c.ID
 		}
 	}
+	slices.SortFunc(f.cols, func(a, b column) int { return jsonbKeyOrder(a.col.ID, b.col.ID) })
 	if f.keyIndex >= 0 {
 		if f.keyColumn == "" {
 			f.keyColumn = "remote_id"
