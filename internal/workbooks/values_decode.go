@@ -215,8 +215,17 @@ func (d *fastDecoder) escaped(start int) (string, bool) {
 			j += size
 			continue
 		case c != '\\':
-			b.WriteByte(c)
-			j++
+			// A run of plain ASCII goes in at once: bodies of prose are
+			// mostly that, between a few escaped line breaks and quotes.
+			k := j + 1
+			for k < len(d.s) {
+				if c := d.s[k]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+					break
+				}
+				k++
+			}
+			b.WriteString(d.s[j:k])
+			j = k
 			continue
 		}
 		if j+1 >= len(d.s) {

@@ -15,6 +15,28 @@ func stdDecodeObject(b []byte) (map[string]any, error) {
 	return out, err
 }
 
+// FuzzFastDecodeObject checks that whatever the fast decoder accepts,
+// encoding/json decodes to the same values: go test -fuzz FuzzFastDecodeObject
+// ./internal/workbooks.
+func FuzzFastDecodeObject(f *testing.F) {
+	for _, in := range []string{`{}`, `{"a":"x\ny \"z\" \u00e9 é","b":[1,-2.5e3,null,true,{"c":{}}]}`, "{\"a\":\"r\\nr\xff\"}"} {
+		f.Add([]byte(in))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		got, ok := fastDecodeObject(in)
+		if !ok {
+			return
+		}
+		want, err := stdDecodeObject(in)
+		if err != nil {
+			t.Fatalf("%q: fast decoded %v, encoding/json fails: %v", in, got, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: fast %#v, encoding/json %#v", in, got, want)
+		}
+	})
+}
+
 func TestFastDecodeObjectMatchesEncodingJSON(t *testing.T) {
 	for _, in := range []string{
 		`{}`, ` { } `, `{"a":1}`, `{"a":"x","b":-0.5e+10,"c":[1,"2",null,true,false,{"d":[]}],"e":{}}`,
@@ -24,6 +46,8 @@ func TestFastDecodeObjectMatchesEncodingJSON(t *testing.T) {
 		`{"a":01}`, `{"a":1.}`, `{"a":-}`, `{"a":.5}`, `{"a":1e}`, `{"a":tru}`, `{"a" 1}`, `{"a":1,}`,
 		`{"a":[1,]}`, `{"a":1} x`, `{"a":1}{}`, `[1]`, `"s"`, `{"a":"x`, "{\"a\":\"\t\"}", `{"a":"\x"}`,
 		`{"a":"\u12"}`, `{"a":[1 2]}`, `{1:2}`,
+		`{"a":"long run of prose\nthen more prose, \"quoted\", and é at the end"}`,
+		"{\"a\":\"run\\nrun\x01\"}", "{\"a\":\"run\\nrun\xffrun\"}", `{"a":"x\\"}`,
 	} {
 		got, ok := fastDecodeObject([]byte(in))
 		want, err := stdDecodeObject([]byte(in))
