@@ -300,4 +300,3 @@ func vmHWM(b *testing.B) int64 {
 	b.Fatal("no VmHWM")
 	return 0
 }
-
