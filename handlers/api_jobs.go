@@ -22,7 +22,9 @@ type apiJob struct {
 	Errors      []string `json:"errors"`
 	// Progress is null for kinds that do not report it.
 	Progress *apiJobProgress `json:"progress"`
-	// Result is null until the job has finished, and for kinds without one.
+	// Result is null until the job's work has ended (an import's upload is
+	// done, failed or cancelled, which can precede the River state by a
+	// moment), and for kinds without one.
 	Result *apiImportResult `json:"result"`
 }
 

@@ -17,9 +17,9 @@
 // goroutine reads, converts and encodes the rows a few blocks ahead of a
 // binary COPY straight into records, so parsing the file and writing rows
 // run side by side. An import is a pull from the file: its records are clean
-// and store no original, which for a record not created here means "the
-// original is the current fields" (sp_original; the first edit fills it in),
-// so each row's JSON is written once. The import names its records with
+// and store no original, which for a record not created here means "nothing
+// changed since the pull" (sp_original; each edit records only the values it
+// replaces), so each row's JSON is written once. The import names its records with
 // time-ordered UUIDs, which lets COPY insert a page of rows at a time.
 // Each batch commits with a checkpoint (the file row of its last row) on the
 // upload row, so a job that crashes or is retried skips the rows already

@@ -8,10 +8,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/csvimport"
+	"github.com/scratchpad/scratchpad/internal/db"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -231,6 +233,50 @@ func TestImportStopsWhenItsTableIsDeleted(t *testing.T) {
 	var left int
 	if err := f.pool.QueryRow(ctx, "SELECT count(*) FROM records WHERE table_id = $1", table.ID).Scan(&left); err != nil || left != 0 {
 		t.Errorf("%d records of the deleted table left (%v)", left, err)
+	}
+}
+
+// The row lock each batch takes before its COPY (LockImportTable) holds off
+// a deletion of the table until the batch commits, so no batch adds records
+// to a table deleted under it.
+func TestImportBatchLockHoldsOffTableDeletion(t *testing.T) {
+	t.Parallel()
+	f := MustFixture(t, Options{})
+	ctx := context.Background()
+	tbl, err := f.wb.CreateTable(ctx, f.owner, f.wbID, workbooks.TableInput{Name: "Locked", Columns: []workbooks.ColumnInput{{Name: "n", Type: workbooks.TypeText}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := f.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer batch.Rollback(ctx) //nolint:errcheck // ended below
+	if _, err := db.New(batch).LockImportTable(ctx, db.LockImportTableParams{WorkbookID: f.wbID, TableID: tbl.ID}); err != nil {
+		t.Fatal(err)
+	}
+	deleteTable := func() error {
+		conn, err := f.pool.Acquire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Release()
+		if _, err := conn.Exec(ctx, "SET lock_timeout = '200ms'"); err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Exec(ctx, "RESET lock_timeout") //nolint:errcheck // back to the pool either way
+		_, err = conn.Exec(ctx, "DELETE FROM workbook_tables WHERE workbook_id = $1 AND id = $2", f.wbID, tbl.ID)
+		return err
+	}
+	var pgErr *pgconn.PgError
+	if err := deleteTable(); !errors.As(err, &pgErr) || pgErr.Code != "55P03" {
+		t.Fatalf("deleting the table during a batch: %v, want it to wait for the batch (lock_not_available)", err)
+	}
+	if err := batch.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := deleteTable(); err != nil {
+		t.Fatalf("deleting the table after the batch: %v", err)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"hash/maphash"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -30,10 +31,12 @@ var errPermanent = errors.New("permanent")
 // River will retry a failure; the upload is marked failed only when it will
 // not. A cancelled job records the cancellation and returns its cause.
 func (s *Service) RunImport(ctx context.Context, args ImportCSVArgs, lastAttempt bool) error {
-	// Read without the job's cancellation: a cancel landing as the attempt
-	// starts must still be recorded on the upload (below), not end the job
-	// before it has looked.
-	row, err := s.q.GetUploadByID(context.WithoutCancel(ctx), args.UploadID)
+	// Read without the job's cancellation (but with a deadline of its own):
+	// a cancel landing as the attempt starts must still be recorded on the
+	// upload (below), not end the job before it has looked.
+	loadCtx, cancelLoad := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	row, err := s.q.GetUploadByID(loadCtx, args.UploadID)
+	cancelLoad()
 	if db.IsNoRows(err) {
 		return nil // deleted with its workbook: nothing to do
 	}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/accounts"
 	"github.com/scratchpad/scratchpad/internal/apperr"
+	"github.com/scratchpad/scratchpad/internal/db"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -326,6 +327,26 @@ func Run(ctx context.Context, pool *pgxpool.Pool, opts Options) (Result, error) 
 	return Result{OwnerID: owner, WorkbookID: wb.ID, TableID: t.ID, Table: t, Records: opts.Records, Elapsed: time.Since(start)}, nil
 }
 
+// copyBatch copies one batch of rows into records while it holds the
+// table's row, as every writer of records does (records have no foreign
+// key to their table, migration 00012): a table deleted meanwhile stops the
+// seed instead of leaving records without a table.
+func copyBatch(ctx context.Context, pool *pgxpool.Pool, workbookID, tableID string, cols []string, rows [][]any) error {
+	return db.InTx(ctx, pool, func(tx pgx.Tx) error {
+		_, err := db.New(tx).LockImportTable(ctx, db.LockImportTableParams{WorkbookID: workbookID, TableID: tableID})
+		if db.IsNoRows(err) {
+			return errors.New("seed: the table was deleted while seeding")
+		}
+		if err != nil {
+			return fmt.Errorf("seed: lock table: %w", err)
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"records"}, cols, pgx.CopyFromRows(rows)); err != nil {
+			return fmt.Errorf("seed: copy records: %w", err)
+		}
+		return nil
+	})
+}
+
 // copyRecords writes opts.Records records numbered from offset in batches,
 // opts.Parallel batches at a time.
 func copyRecords(ctx context.Context, pool *pgxpool.Pool, g generator, workbookID, tableID string, offset int, opts Options) error {
@@ -357,9 +378,9 @@ func copyRecords(ctx context.Context, pool *pgxpool.Pool, g generator, workbookI
 				for k := range rows {
 					rows[k] = []any{workbookID, tableID, g.fields(offset + from + k)}
 				}
-				if _, err := pool.CopyFrom(ctx, pgx.Identifier{"records"}, cols, pgx.CopyFromRows(rows)); err != nil {
+				if err := copyBatch(ctx, pool, workbookID, tableID, cols, rows); err != nil {
 					cancel()
-					errs <- fmt.Errorf("seed: copy records: %w", err)
+					errs <- err
 					return
 				}
 				mu.Lock()
