@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -80,7 +79,6 @@ func (s *Server) startSession(c echo.Context, u accounts.User) error {
 	}
 	s.Sessions.Put(ctx, sessionUserKey, u.ID)
 	s.Sessions.Put(ctx, sessionRoleKey, string(u.Role))
-	s.Sessions.Put(ctx, sessionSeenKey, time.Now().UnixMilli())
 	return nil
 }
 

@@ -27,17 +27,7 @@ const (
 	requestIDContextKey = "request_id"
 	sessionUserKey      = "user_id"
 	sessionRoleKey      = "role"
-	sessionSeenKey      = "seen"
 )
-
-// The idle timeout (SESSION_IDLE_TIMEOUT) is kept here rather than by scs,
-// whose IdleTimeout rewrites the session row on every request to move its
-// expiry: a database write for every page, fragment and poll. A signed-in
-// session instead records when it was last seen, at most once per
-// seenInterval, and ends when that is older than the timeout; the row's
-// own expiry is the absolute SESSION_LIFETIME, after which the purge job
-// removes it.
-func seenInterval(idle time.Duration) time.Duration { return min(5*time.Minute, idle/10) }
 
 // requestID gives every request an id, echoed in X-Request-Id and attached to
 // every log line written with the request's context.
@@ -228,17 +218,6 @@ func (s *Server) sessionUser(c echo.Context) (accounts.User, bool, error) {
 	id := s.Sessions.GetString(ctx, sessionUserKey)
 	if id == "" {
 		return accounts.User{}, false, nil
-	}
-	if idle := s.Config.SessionIdleTimeout; idle > 0 {
-		// In Unix milliseconds: scs's gob codec stores an int64 as it is.
-		now := time.Now().UnixMilli()
-		seen := s.Sessions.GetInt64(ctx, sessionSeenKey)
-		if seen != 0 && now-seen > idle.Milliseconds() {
-			return accounts.User{}, false, s.Sessions.Destroy(ctx)
-		}
-		if seen == 0 || now-seen >= seenInterval(idle).Milliseconds() {
-			s.Sessions.Put(ctx, sessionSeenKey, now)
-		}
 	}
 	u, err := s.Accounts.FindUserByID(ctx, id)
 	if apperr.Is(err, apperr.NotFound) || err == nil && u.Disabled() {

@@ -29,6 +29,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/idempotency"
 	"github.com/scratchpad/scratchpad/internal/imports"
 	"github.com/scratchpad/scratchpad/internal/jobs"
+	"github.com/scratchpad/scratchpad/internal/sessionstore"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 	"github.com/scratchpad/scratchpad/migrations"
 )
@@ -100,10 +101,12 @@ func New(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts Option
 	}
 
 	a.sessions = scs.New()
-	a.sessions.Store = pgxstore.NewWithCleanupInterval(pool, 0) // the purge job cleans up
+	// The purge job cleans up expired sessions. A request that changes
+	// nothing but a session's idle expiry writes it at most once per
+	// slack (sessionstore), not on every page and fragment.
+	a.sessions.Store = sessionstore.New(pgxstore.NewWithCleanupInterval(pool, 0), sessionstore.SlackFor(cfg.SessionIdleTimeout))
 	a.sessions.Lifetime = cfg.SessionLifetime
-	// The idle timeout is the handlers' (handlers.seenInterval): scs's
-	// would rewrite the session on every request.
+	a.sessions.IdleTimeout = cfg.SessionIdleTimeout
 	a.sessions.Cookie.Name = "sp_session"
 	a.sessions.Cookie.HttpOnly = true
 	a.sessions.Cookie.SameSite = http.SameSiteStrictMode
