@@ -187,3 +187,38 @@ func replaceDB(t testing.TB, raw, name string) string {
 	u.Path = "/" + name
 	return u.String()
 }
+
+// TestTrigramIndexesOnLowerMigration drops the trigram indexes built on the
+// bare value, which no compiled filter uses any more, with their rows.
+func TestTrigramIndexesOnLowerMigration(t *testing.T) {
+	ctx := context.Background()
+	db := newDB(t, "migrations_trigram_lower_test")
+	p, err := migrations.NewProvider(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 12); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `
+		CREATE INDEX ri_00000000000000000000000a ON records USING gin ((fields->>'c') gin_trgm_ops);
+		CREATE INDEX ri_00000000000000000000000b ON records ((fields->>'c'), seq);
+		INSERT INTO record_indexes (workbook_id, table_id, column_id, kind, column_type, name, status) VALUES
+		  ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000003', 'c', 'trgm', 'text', 'ri_00000000000000000000000a', 'ready'),
+		  ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000003', 'c', 'asc', 'text', 'ri_00000000000000000000000b', 'ready')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 13); err != nil {
+		t.Fatal(err)
+	}
+	var indexes, rows string
+	if err := db.QueryRowContext(ctx, `SELECT coalesce(string_agg(indexname, ',' ORDER BY indexname), '') FROM pg_indexes WHERE left(indexname, 3) = 'ri_'`).Scan(&indexes); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRowContext(ctx, `SELECT coalesce(string_agg(kind, ',' ORDER BY kind), '') FROM record_indexes`).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if indexes != "ri_00000000000000000000000b" || rows != "asc" {
+		t.Errorf("after the migration: indexes %q, rows %q; want only the ascending one", indexes, rows)
+	}
+}

@@ -102,7 +102,7 @@ func (c *compiler) contains(e *Call) (typed, error) {
 	}
 	switch x.kind {
 	case kText:
-		return condition("(" + x.sql + " ILIKE " + c.param("%"+escapeLike(s)+"%", "text") + ")"), nil
+		return c.ilike(x.sql, false, "%"+escapeLike(s)+"%"), nil
 	case kMulti:
 		return condition("(" + x.sql + " @> jsonb_build_array(" + c.param(s, "text") + "))"), nil
 	}
@@ -122,7 +122,7 @@ func (c *compiler) startsWith(e *Call) (typed, error) {
 	if x.kind != kText {
 		return typed{}, errCannot(e.Args[0], e.Name, x)
 	}
-	return condition("(" + x.sql + " ILIKE " + c.param(escapeLike(s)+"%", "text") + ")"), nil
+	return c.ilike(x.sql, false, escapeLike(s)+"%"), nil
 }
 
 // isEmpty is true for NULL and for the empty value of the kind: ” for

@@ -67,7 +67,10 @@ const (
 	// indexDesc serves descending sorts: ties stay in ascending seq order, so
 	// a backward scan of the ascending index would not do.
 	indexDesc = "desc"
-	// indexTrigram serves LIKE, ILIKE, contains and starts_with on text.
+	// indexTrigram is a trigram index on lower(value): it serves ILIKE,
+	// contains and starts_with on text, which the filter compiles to
+	// lower(value) LIKE lower(pattern) (filter.Compile). A case-sensitive
+	// LIKE reads the sort's index or the table instead.
 	indexTrigram = "trgm"
 )
 
@@ -181,7 +184,7 @@ type indexWant struct {
 
 // wantedIndexes returns the indexes that serve q's sort and filter on t:
 // the sort column in its direction, columns compared by equality or range,
-// and text columns searched with LIKE, ILIKE, contains or starts_with.
+// and text columns searched with ILIKE, contains or starts_with.
 func wantedIndexes(t Table, q RecordQuery, sort sortSpec) []indexWant {
 	var out []indexWant
 	add := func(col Column, kind string) {
@@ -246,7 +249,7 @@ func walkFilter(e filter.Expr, cols Columns, add func(Column, string)) {
 			ordered(e.X)
 		}
 	case *filter.Like:
-		if !e.Not {
+		if !e.Not && e.Insensitive {
 			text(e.X)
 		}
 	case *filter.Call:
@@ -441,7 +444,7 @@ func indexDDL(ri db.RecordIndex) (string, error) {
 	case indexDesc:
 		def = "((" + expr + ") DESC NULLS LAST, seq)"
 	case indexTrigram:
-		def = "USING gin ((" + expr + ") gin_trgm_ops)"
+		def = "USING gin (lower(" + expr + ") gin_trgm_ops)"
 	default:
 		return "", fmt.Errorf("workbooks: index %s has unknown kind %q", ri.Name, ri.Kind)
 	}
