@@ -19,8 +19,9 @@ $$;
 -- +goose StatementEnd
 
 -- +goose Down
--- The same the other way: trigram indexes on lower(value) serve nothing
--- the older compiler writes.
+-- The same the other way: trigram indexes on lower(value), and the
+-- statistics on lower(value) that come with them (rl_…), serve nothing the
+-- older compiler writes.
 -- +goose StatementBegin
 DO $$
 DECLARE
@@ -30,6 +31,9 @@ BEGIN
         EXECUTE format('DROP INDEX IF EXISTS %I', idx.name);
     END LOOP;
     DELETE FROM record_indexes WHERE kind = 'trgm';
+    FOR idx IN SELECT stxname AS name FROM pg_statistic_ext WHERE stxname ~ '^rl_[0-9a-f]{24}$' LOOP
+        EXECUTE format('DROP STATISTICS IF EXISTS %I', idx.name);
+    END LOOP;
 END
 $$;
 -- +goose StatementEnd

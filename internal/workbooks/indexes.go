@@ -396,10 +396,15 @@ func (s *Service) FindRecordIndexes(ctx context.Context, workbookID, tableID str
 }
 
 // statisticsName derives the name of a column's statistics object, shared
-// by its indexes of every kind.
-func statisticsName(workbookID, tableID, columnID string) string {
+// by its ordered indexes (rs_…), or with lowered, the name of the one on
+// lower(value) that its trigram index comes with (rl_…).
+func statisticsName(workbookID, tableID, columnID string, lowered bool) string {
 	sum := sha256.Sum256([]byte(workbookID + "/" + tableID + "/" + columnID))
-	return "rs_" + hex.EncodeToString(sum[:12])
+	prefix := "rs_"
+	if lowered {
+		prefix = "rl_"
+	}
+	return prefix + hex.EncodeToString(sum[:12])
 }
 
 // indexExpr returns the value expression of a registered index's column.
@@ -417,13 +422,22 @@ func indexExpr(ri db.RecordIndex) (string, error) {
 // wrong index: a trigram search matching 3% of a table, estimated at 0.03%,
 // reads and sorts 30,000 records instead of walking the sort index.
 // Statistics on the expression cover all of records, where other tables'
-// records read as NULL, so they stay estimates, but close ones.
+// records read as NULL, so they stay estimates, but close ones. A trigram
+// index gets statistics on lower(value), the expression the filters it
+// serves are written in (filter.Compile): with only the value's, the planner
+// guessed a word in 4% of a million titles at 320 records, read all 39,000
+// through the trigram index and sorted them (190 ms) instead of walking the
+// sort index for 2 ms.
 func statisticsDDL(ri db.RecordIndex) (string, error) {
 	expr, err := indexExpr(ri)
 	if err != nil {
 		return "", err
 	}
-	return "CREATE STATISTICS IF NOT EXISTS " + statisticsName(ri.WorkbookID, ri.TableID, ri.ColumnID) +
+	lowered := ri.Kind == indexTrigram
+	if lowered {
+		expr = "lower(" + expr + ")"
+	}
+	return "CREATE STATISTICS IF NOT EXISTS " + statisticsName(ri.WorkbookID, ri.TableID, ri.ColumnID, lowered) +
 		" ON (" + expr + ") FROM records", nil
 }
 
@@ -558,9 +572,11 @@ func (s *Service) DropStaleRecordIndexes(ctx context.Context) (int, error) {
 			return i, fmt.Errorf("workbooks: count column indexes: %w", err)
 		}
 		if left == 0 {
-			name := statisticsName(ri.WorkbookID, ri.TableID, ri.ColumnID)
-			if err := s.execDDL(ctx, "DROP STATISTICS IF EXISTS "+name); err != nil {
-				return i, fmt.Errorf("workbooks: drop statistics %s: %w", name, err)
+			for _, lowered := range []bool{false, true} {
+				name := statisticsName(ri.WorkbookID, ri.TableID, ri.ColumnID, lowered)
+				if err := s.execDDL(ctx, "DROP STATISTICS IF EXISTS "+name); err != nil {
+					return i, fmt.Errorf("workbooks: drop statistics %s: %w", name, err)
+				}
 			}
 		}
 	}
