@@ -104,7 +104,7 @@ func New(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts Option
 	// The purge job cleans up expired sessions. A request that changes
 	// nothing but a session's idle expiry writes it at most once per
 	// slack (sessionstore), not on every page and fragment.
-	a.sessions.Store = sessionstore.New(pgxstore.NewWithCleanupInterval(pool, 0), sessionstore.SlackFor(cfg.SessionIdleTimeout))
+	a.sessions.Store = sessionstore.New(pgxstore.NewWithCleanupInterval(pool, 0), a.sessions.Codec, sessionstore.SlackFor(cfg.SessionIdleTimeout))
 	a.sessions.Lifetime = cfg.SessionLifetime
 	a.sessions.IdleTimeout = cfg.SessionIdleTimeout
 	a.sessions.Cookie.Name = "sp_session"

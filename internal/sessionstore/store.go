@@ -6,13 +6,16 @@
 // poll that changed nothing in the session still cost a database write.
 // Store wraps the real store (pgxstore) and skips such a write while the
 // expiry to write is less than Slack past the one this process last wrote
-// for the same bytes. The stored expiry then lags the idle timeout by
-// under Slack, so an idle session can end up to Slack early; every change
-// to a session's data is written, whichever process made the last one.
+// for the same data. The stored expiry then lags the idle timeout by under
+// Slack, so an idle session can end up to Slack early; every change to a
+// session's data is written, whichever process made the last one. Data is
+// compared decoded: scs's gob codec writes a map's entries in Go's random
+// iteration order, so the same session encodes to different bytes.
 package sessionstore
 
 import (
 	"bytes"
+	"reflect"
 	"slices"
 	"sync"
 	"time"
@@ -28,6 +31,7 @@ const maxKnown = 100_000
 // its expiry moved by Slack or more.
 type Store struct {
 	inner scs.Store
+	codec scs.Codec
 	slack time.Duration
 
 	mu    sync.Mutex
@@ -45,9 +49,26 @@ type known struct {
 // minutes.
 func SlackFor(idle time.Duration) time.Duration { return min(5*time.Minute, idle/10) }
 
-// New wraps inner; slack is how far a stored expiry may lag.
-func New(inner scs.Store, slack time.Duration) *Store {
-	return &Store{inner: inner, slack: slack, known: map[string]known{}}
+// New wraps inner, whose sessions codec encodes (the SessionManager's);
+// slack is how far a stored expiry may lag.
+func New(inner scs.Store, codec scs.Codec, slack time.Duration) *Store {
+	return &Store{inner: inner, codec: codec, slack: slack, known: map[string]known{}}
+}
+
+// same reports whether a and b encode the same session.
+func (s *Store) same(a, b []byte) bool {
+	if bytes.Equal(a, b) {
+		return true
+	}
+	da, va, err := s.codec.Decode(a)
+	if err != nil {
+		return false
+	}
+	db, vb, err := s.codec.Decode(b)
+	if err != nil {
+		return false
+	}
+	return da.Equal(db) && reflect.DeepEqual(va, vb)
 }
 
 // Find reads a session and remembers its data. Data that differs from what
@@ -62,7 +83,7 @@ func (s *Store) Find(token string) ([]byte, bool, error) {
 	defer s.mu.Unlock()
 	if k, ok := s.known[token]; !found {
 		delete(s.known, token)
-	} else if !ok || !bytes.Equal(k.data, b) {
+	} else if !ok || !s.same(k.data, b) {
 		s.remember(token, known{data: slices.Clone(b)})
 	}
 	return b, found, nil
@@ -74,7 +95,7 @@ func (s *Store) Commit(token string, b []byte, expiry time.Time) error {
 	s.mu.Lock()
 	k, ok := s.known[token]
 	s.mu.Unlock()
-	if ok && !k.expiry.IsZero() && bytes.Equal(k.data, b) &&
+	if ok && !k.expiry.IsZero() && s.same(k.data, b) &&
 		!expiry.Before(k.expiry) && expiry.Sub(k.expiry) < s.slack {
 		return nil
 	}
