@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
@@ -290,5 +291,73 @@ func TestSelectorsWithMalformedRecordIDsAreNotFound(t *testing.T) {
 		workbooks.Selector{RecordIDs: []string{"00000000-0000-0000-0000-000000000000"}})
 	if err != nil || counts.Total() != 0 {
 		t.Errorf("accept for an unknown record = %+v, %v; want nothing, no error", counts, err)
+	}
+}
+
+// An edit committed while an accept-all waits for its record's row lock is
+// kept: the accept's UPDATE recomputes the record from the edited version
+// (PostgreSQL's re-check of a concurrently updated row), so both changes
+// land, the values as pulled of both fields are recorded, and both fields
+// count as edited.
+func TestAcceptAllKeepsAnEditCommittedMeanwhile(t *testing.T) {
+	t.Parallel()
+	f := MustFixture(t)
+	ctx := context.Background()
+	title, price := f.col(t, "Title"), f.col(t, "Price")
+	rec := f.MustPulled(t, "r1", map[string]any{"Title": "Mug", "Price": 10})
+	if _, err := f.svc.ProposeSuggestions(ctx, f.owner, f.wb.ID, f.table.ID, workbooks.Proposal{
+		Source: workbooks.SourceAgent, Updates: []workbooks.RecordUpdate{{RecordID: rec.ID, Fields: map[string]any{"Title": "Big mug"}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The edit, as UpdateRecordFields writes it, holds the row uncommitted.
+	edit, err := f.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer edit.Rollback(ctx) //nolint:errcheck // committed below
+	if _, err := edit.Exec(ctx, `UPDATE records SET
+			original = sp_touch_original(state, fields, original, ARRAY[$2]),
+			fields = fields || jsonb_build_object($2, 12),
+			edited_fields = ARRAY[$2], state = 'updated', version = version + 1
+		WHERE id = $1`, rec.ID, price); err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan error, 1)
+	go func() {
+		_, err := f.svc.AcceptSuggestions(ctx, f.owner, f.wb.ID, f.table.ID, workbooks.Selector{All: true})
+		accepted <- err
+	}()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var waiting int
+		if err := f.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the accept never waited for the edited row")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := edit.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-accepted; err != nil {
+		t.Fatal(err)
+	}
+
+	got := f.MustFind(t, rec.ID)
+	if got.Fields[title] != "Big mug" || got.Fields[price] != json.Number("12") {
+		t.Errorf("fields %v, want the accepted title and the edited price", got.Fields)
+	}
+	if got.Version != 3 || got.State != workbooks.StateUpdated || !slices.Equal(got.EditedFields, slices.Sorted(slices.Values([]string{title, price}))) {
+		t.Errorf("version %d, state %s, edited %v", got.Version, got.State, got.EditedFields)
+	}
+	if orig := MustOriginal(t, got); orig[title] != "Mug" || orig[price] != json.Number("10") {
+		t.Errorf("values as pulled %v, want Mug and 10", orig)
 	}
 }
