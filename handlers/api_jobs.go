@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/scratchpad/scratchpad/internal/imports"
 	"github.com/scratchpad/scratchpad/internal/jobs"
 )
 
@@ -72,9 +73,9 @@ func newAPIJob(j jobs.OwnedJob) apiJob {
 	return out
 }
 
-func newAPIImportResult(imp jobs.ImportState) *apiImportResult {
+func newAPIImportResult(imp imports.Upload) *apiImportResult {
 	out := &apiImportResult{
-		Status: imp.Status, UploadID: imp.UploadID, WorkbookID: imp.WorkbookID, TableID: imp.TableID,
+		Status: imp.Status, UploadID: imp.ID, WorkbookID: imp.WorkbookID, TableID: imp.TableID,
 		RowsImported: imp.RowsImported, RowsRejected: imp.RowsRejected, CellErrors: imp.CellErrors,
 		Problems: newAPIProblems(imp.Problems),
 	}

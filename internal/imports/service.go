@@ -210,6 +210,37 @@ func (s *Service) storeChunks(ctx context.Context, uploadID string, r io.Reader,
 	}
 }
 
+// FindUploadsByJobs returns ownerID's uploads that the given import jobs
+// fill, by job id; another user's upload is not found, whatever its job.
+func (s *Service) FindUploadsByJobs(ctx context.Context, ownerID string, jobIDs []int64) (map[int64]Upload, error) {
+	out := map[int64]Upload{}
+	if len(jobIDs) == 0 || !ids.ValidUUID(ownerID) {
+		return out, nil
+	}
+	rows, err := s.q.ListOwnerUploadsByJobs(ctx, db.ListOwnerUploadsByJobsParams{OwnerID: ownerID, JobIds: jobIDs})
+	if err != nil {
+		return nil, fmt.Errorf("imports: find uploads by job: %w", err)
+	}
+	for _, r := range rows {
+		u := uploadFromRow(r)
+		out[u.JobID] = u
+	}
+	return out, nil
+}
+
+// FindUploadByJob returns the upload an import job fills, whoever owns it,
+// for an admin's cancel. Errors: NotFound.
+func (s *Service) FindUploadByJob(ctx context.Context, jobID int64) (Upload, error) {
+	row, err := s.q.GetUploadByJobID(ctx, &jobID)
+	if db.IsNoRows(err) {
+		return Upload{}, errUploadNotFound
+	}
+	if err != nil {
+		return Upload{}, fmt.Errorf("imports: find upload by job: %w", err)
+	}
+	return uploadFromRow(row), nil
+}
+
 // FindUpload returns one of the owner's uploads to a workbook.
 // Errors: NotFound.
 func (s *Service) FindUpload(ctx context.Context, ownerID, workbookID, uploadID string) (Upload, error) {

@@ -15,7 +15,6 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/accounts"
 	"github.com/scratchpad/scratchpad/internal/apperr"
-	"github.com/scratchpad/scratchpad/internal/db"
 	"github.com/scratchpad/scratchpad/internal/idempotency"
 	"github.com/scratchpad/scratchpad/internal/imports"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
@@ -186,9 +185,9 @@ func (s *Service) FindJobs(ctx context.Context, f JobFilter) ([]Job, error) {
 // Errors: NotFound.
 func (s *Service) CancelJob(ctx context.Context, id int64) (Job, error) {
 	if s.imports != nil {
-		u, err := db.New(s.pool).GetUploadByJobID(ctx, &id)
+		u, err := s.imports.FindUploadByJob(ctx, id)
 		switch {
-		case db.IsNoRows(err):
+		case apperr.Is(err, apperr.NotFound):
 		case err != nil:
 			return Job{}, fmt.Errorf("jobs: find the job's upload: %w", err)
 		default:

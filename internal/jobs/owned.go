@@ -13,7 +13,6 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
-	"github.com/scratchpad/scratchpad/internal/db"
 	"github.com/scratchpad/scratchpad/internal/imports"
 )
 
@@ -35,9 +34,10 @@ type OwnedJob struct {
 	// attempt failed and when, never the internal error text, which only
 	// admins see.
 	Job
-	// Import is where an import job's file stands; nil for other kinds, and
-	// for an import whose workbook has been deleted since.
-	Import *ImportState
+	// Import is the upload an import job fills: where its file stands and
+	// what became of its rows. Nil for other kinds, and for an import whose
+	// workbook has been deleted since.
+	Import *imports.Upload
 }
 
 // Finished reports whether the job has ended one way or another.
@@ -57,46 +57,6 @@ func (j OwnedJob) Progress() (Progress, bool) {
 		return Progress{}, false
 	}
 	return Progress{Done: j.Import.BytesDone, Total: j.Import.SizeBytes, Unit: "bytes"}, true
-}
-
-// ImportState is the state of an import job's upload: how much of the file
-// has been read and what became of its rows.
-type ImportState struct {
-	UploadID   string
-	WorkbookID string
-	TableID    string
-	// Status is the upload's: imports.StatusImporting while the job runs,
-	// then StatusDone, StatusFailed or StatusCancelled.
-	Status       string
-	BytesDone    int64
-	SizeBytes    int64
-	RowsImported int64
-	RowsRejected int64
-	CellErrors   int64
-	// Problems are the first rejected rows and failed cells, in file order.
-	Problems []imports.Problem
-	// Error says why a failed import failed, in words fit for the user.
-	Error string
-}
-
-// Finished reports whether the import has ended, whatever its job's state.
-func (s ImportState) Finished() bool {
-	return s.Status == imports.StatusDone || s.Status == imports.StatusFailed || s.Status == imports.StatusCancelled
-}
-
-func importStateFromRow(r db.Upload) *ImportState {
-	st := &ImportState{
-		UploadID: r.ID, WorkbookID: r.WorkbookID, Status: r.Status, BytesDone: r.BytesDone, SizeBytes: r.SizeBytes,
-		RowsImported: r.RowsImported, RowsRejected: r.RowsRejected, CellErrors: r.CellErrors,
-	}
-	if r.TableID != nil {
-		st.TableID = *r.TableID
-	}
-	if r.Error != nil {
-		st.Error = *r.Error
-	}
-	_ = json.Unmarshal(r.Problems, &st.Problems) //nolint:errcheck // written by imports; a bad list shows no problems
-	return st
 }
 
 // OwnedJobFilter selects a page of a user's jobs.
@@ -194,7 +154,7 @@ func (s *Service) CancelOwnedJob(ctx context.Context, ownerID, jobID string) (Ow
 		return OwnedJob{}, errJobFinished
 	}
 	if j.Import != nil {
-		_, err = s.imports.CancelImport(ctx, ownerID, j.Import.WorkbookID, j.Import.UploadID)
+		_, err = s.imports.CancelImport(ctx, ownerID, j.Import.WorkbookID, j.Import.ID)
 	} else {
 		_, err = s.client.JobCancel(ctx, j.ID)
 	}
@@ -240,19 +200,16 @@ func (s *Service) ownedJobs(ctx context.Context, ownerID string, rows []*riverty
 			importJobs = append(importJobs, r.ID)
 		}
 	}
-	uploads := map[int64]*ImportState{}
-	if len(importJobs) > 0 {
-		found, err := db.New(s.pool).ListOwnerUploadsByJobs(ctx, db.ListOwnerUploadsByJobsParams{OwnerID: ownerID, JobIds: importJobs})
-		if err != nil {
-			return nil, fmt.Errorf("jobs: find import uploads: %w", err)
-		}
-		for _, u := range found {
-			uploads[*u.JobID] = importStateFromRow(u)
-		}
+	uploads, err := s.imports.FindUploadsByJobs(ctx, ownerID, importJobs)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: find import uploads: %w", err)
 	}
 	out := make([]OwnedJob, 0, len(rows))
 	for _, r := range rows {
-		j := OwnedJob{Job: jobFromRow(r), Import: uploads[r.ID]}
+		j := OwnedJob{Job: jobFromRow(r)}
+		if u, ok := uploads[r.ID]; ok {
+			j.Import = &u
+		}
 		j.Errors = safeAttemptErrors(r.Errors)
 		out = append(out, j)
 	}

@@ -140,18 +140,19 @@ func TestOwnedJobsAreOnlyTheOwnersImports(t *testing.T) {
 	if j.Kind != "import_csv" || j.State != "available" || j.Import == nil || len(j.Errors) != 0 {
 		t.Fatalf("ada's job %+v", j)
 	}
-	want := jobs.ImportState{
-		UploadID: adaUp.ID, WorkbookID: adaWB.ID, TableID: adaUp.TableID, Status: imports.StatusImporting,
-		SizeBytes: adaUp.SizeBytes, Problems: []imports.Problem{},
+	want, err := f.imp.FindUpload(ctx, ada.ID, adaWB.ID, adaUp.ID)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(*j.Import, want) || j.Import.Finished() {
-		t.Fatalf("ada's import %+v, want %+v", *j.Import, want)
+	if !reflect.DeepEqual(*j.Import, want) || j.Import.Finished() || want.Status != imports.StatusImporting ||
+		want.TableID != adaUp.TableID || want.SizeBytes != adaUp.SizeBytes || want.BytesDone != 0 {
+		t.Fatalf("ada's import %+v, want %+v (importing, nothing read yet)", *j.Import, want)
 	}
 	if p, ok := j.Progress(); !ok || p != (jobs.Progress{Done: 0, Total: adaUp.SizeBytes, Unit: "bytes"}) {
 		t.Fatalf("progress %+v %v", p, ok)
 	}
 
-	if got, err := f.svc.FindOwnedJob(ctx, bob.ID, jobID(bobUp.JobID)); err != nil || got.ID != bobUp.JobID || got.Import == nil || got.Import.UploadID != bobUp.ID {
+	if got, err := f.svc.FindOwnedJob(ctx, bob.ID, jobID(bobUp.JobID)); err != nil || got.ID != bobUp.JobID || got.Import == nil || got.Import.ID != bobUp.ID {
 		t.Fatalf("bob's own job: %+v %v", got, err)
 	}
 	notFound := []struct{ name, id string }{
