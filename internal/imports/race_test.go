@@ -3,9 +3,9 @@ package imports
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
+	"github.com/scratchpad/scratchpad/internal/testdb"
 )
 
 // Starting an import takes its workbook's row before its upload's, as
@@ -33,21 +33,7 @@ func TestStartImportTakesTheWorkbookBeforeTheUpload(t *testing.T) {
 		_, _, err := f.svc.StartImport(ctx, f.owner, f.wbID, up.ID, ImportInput{Columns: []ColumnChoice{{Index: 0, Name: "a", Type: "text"}}})
 		started <- err
 	}()
-	// Wait until StartImport waits for a lock.
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		var waiting int
-		if err := f.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-		if waiting > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("StartImport never waited for the workbook")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testdb.WaitForLockWaiter(t, f.pool)
 	if _, err := deleting.Exec(ctx, "SELECT 1 FROM uploads WHERE id = $1 FOR UPDATE NOWAIT", up.ID); err != nil {
 		t.Fatalf("the upload is locked while StartImport waits for the workbook: %v", err)
 	}

@@ -270,12 +270,7 @@ func TestCancelOwnedRunningImport(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.MustStartClient(t)
-	mustEventually(t, "the import waits on the table", func() bool {
-		var waiting int
-		err := f.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting)
-		return err == nil && waiting == 1
-	})
+	testdb.WaitForLockWaiter(t, f.pool) // the import's first batch waits on the table
 
 	j, err := f.svc.CancelOwnedJob(ctx, ada.ID, jobID(up.JobID))
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	// Registers the "pgx" database/sql driver that pgtestdb and goose use.
@@ -143,3 +144,24 @@ func (migrator) Migrate(ctx context.Context, db *sql.DB, _ pgtestdb.Config) erro
 
 // Compile-time proof that migrator is what pgtestdb expects.
 var _ pgtestdb.Migrator = migrator{}
+
+// WaitForLockWaiter waits, up to ten seconds, until a session of pool's
+// database waits for a lock: how a test knows that the statement it started
+// in another goroutine has reached the row or table the test holds.
+func WaitForLockWaiter(t testing.TB, pool *pgxpool.Pool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var waiting int
+		if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no session came to wait for a lock")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

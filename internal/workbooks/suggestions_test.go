@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
+	"github.com/scratchpad/scratchpad/internal/testdb"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -329,20 +329,7 @@ func TestAcceptAllKeepsAnEditCommittedMeanwhile(t *testing.T) {
 		_, err := f.svc.AcceptSuggestions(ctx, f.owner, f.wb.ID, f.table.ID, workbooks.Selector{All: true})
 		accepted <- err
 	}()
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		var waiting int
-		if err := f.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-		if waiting > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the accept never waited for the edited row")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testdb.WaitForLockWaiter(t, f.pool)
 	if err := edit.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
