@@ -94,8 +94,9 @@ func (s *Server) apiCreateTable(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		out = apiCreateTableResponse{Table: newAPITable(t), Import: newAPIImport(up),
-			Job: apiImportJob{ID: strconv.FormatInt(up.JobID, 10), Kind: imports.ImportCSVArgs{}.Kind()}}
+		imp := newAPIImport(up)
+		out = apiCreateTableResponse{Table: newAPITable(t), Import: imp,
+			Job: apiImportJob{ID: imp.JobID, Kind: imports.ImportCSVArgs{}.Kind()}}
 		return nil
 	})
 	if err != nil {

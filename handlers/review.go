@@ -59,7 +59,7 @@ func (s *Server) recordPanel(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rec, err := s.Workbooks.FindRecord(ctx, u.ID, t.WorkbookID, t.ID, c.Param("r"))
+	rec, err := s.Workbooks.FindRecordIn(ctx, u.ID, t, c.Param("r"))
 	if err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func (s *Server) saveRecordPanel(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rec, err := s.Workbooks.FindRecord(ctx, u.ID, t.WorkbookID, t.ID, c.Param("r"))
+	rec, err := s.Workbooks.FindRecordIn(ctx, u.ID, t, c.Param("r"))
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func (s *Server) saveRecordPanel(c echo.Context) error {
 	case apperr.StaleVersion, apperr.Conflict:
 		// Show what the record holds now, never overwriting it, and keep
 		// what the person typed so they can enter it again.
-		current, ferr := s.Workbooks.FindRecord(ctx, u.ID, t.WorkbookID, t.ID, rec.ID)
+		current, ferr := s.Workbooks.FindRecordIn(ctx, u.ID, t, rec.ID)
 		if ferr != nil {
 			return ferr
 		}
@@ -419,7 +419,7 @@ func (s *Server) refreshPanel(c echo.Context, workbookID, tableID, recordID, not
 	if err != nil {
 		return err
 	}
-	rec, err := s.Workbooks.FindRecord(ctx, u.ID, workbookID, tableID, recordID)
+	rec, err := s.Workbooks.FindRecordIn(ctx, u.ID, t, recordID)
 	if apperr.Is(err, apperr.NotFound) {
 		return render(c, http.StatusOK, views.ClosedRecordPanel())
 	}

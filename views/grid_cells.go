@@ -43,11 +43,8 @@ func gridCells(g GridContext, recURL string, rec workbooks.Record, st CellState)
 				}
 			}()
 		}
-		for _, col := range g.cellColumns() {
-			suggested := false
-			if len(rec.Suggestions) > 0 {
-				_, suggested = rec.Suggestions[col.ID]
-			}
+		for _, col := range g.cells {
+			_, suggested := rec.Suggestions[col.ID]
 			switch {
 			case st.Editing && st.ColumnID == col.ID:
 				err = cellEditor(g, rec, col.Column, st, col.Pin).Render(ctx, buf)
@@ -68,10 +65,7 @@ func gridCells(g GridContext, recURL string, rec workbooks.Record, st CellState)
 // without a suggestion or a conflict.
 func writeGridCell(buf *templruntime.Buffer, rec workbooks.Record, col cellColumn) error {
 	v := rec.Fields[col.ID]
-	var publishErr string
-	if len(rec.Errors) > 0 {
-		publishErr = rec.Errors[col.ID]
-	}
+	publishErr := rec.Errors[col.ID]
 	buf.WriteString(`<td class="`)
 	buf.WriteString(col.Class)
 	if slices.Contains(rec.EditedFields, col.ID) {
@@ -80,11 +74,7 @@ func writeGridCell(buf *templruntime.Buffer, rec workbooks.Record, col cellColum
 	if publishErr != "" {
 		buf.WriteString(" error")
 	}
-	attrs := col.attrs
-	if attrs == "" {
-		attrs = cellAttrs(col.Column)
-	}
-	buf.WriteString(attrs)
+	buf.WriteString(col.attrs)
 	var hash [16]byte
 	buf.Write(appendBase36(hash[:0], hashValue(v)))
 	buf.WriteString(`" tabindex="-1"`)
@@ -176,8 +166,9 @@ func cellString(col workbooks.Column, v any) string {
 	return CellText(col, v)
 }
 
-// firstLine is displayLine in two parts, the line and what follows it
-// (" …" when the text goes on), so neither is joined into a new string.
+// firstLine returns the first non-blank line of s, trimmed, and what
+// follows it in the display (" …" when the text goes on), in two parts so a
+// cell can write them without joining them into a new string.
 func firstLine(s string) (line, more string) {
 	if firstBreak(s) < 0 {
 		return s, ""

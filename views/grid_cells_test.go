@@ -67,7 +67,7 @@ func TestGridCellsAsTemplates(t *testing.T) {
 		for _, st := range cellStates {
 			recURL := RecordURL(g, rec.ID)
 			var want, got bytes.Buffer
-			for _, col := range g.cellColumns() {
+			for _, col := range g.cells {
 				var err error
 				if st.Editing && st.ColumnID == col.ID {
 					err = cellEditor(g, rec, col.Column, st, col.Pin).Render(ctx, &want)
