@@ -443,26 +443,33 @@ func (s *Service) FillColumn(ctx context.Context, ownerID, workbookID, tableID, 
 		wb, tb := b.arg(workbookID), b.arg(tableID)
 		field, val, changedArg, actor := b.arg(col.ID), b.arg(stored), b.arg(dirty), b.arg(ownerID)
 		sql := `WITH target AS (
-				SELECT r.id, r.fields -> ` + field + `::text AS before,
-					CASE WHEN ` + val + `::jsonb IS NULL THEN r.fields - ` + field + `::text
-					     ELSE r.fields || jsonb_build_object(` + field + `::text, ` + val + `::jsonb) END AS new_fields,
-					CASE WHEN cardinality(` + changedArg + `::text[]) = 0 THEN '{}'::jsonb
-					     ELSE jsonb_build_object(` + field + `::text, coalesce(r.fields -> ` + field + `::text, 'null')) END AS befores
-				FROM records r
-				WHERE ` + strings.Join(b.where, " AND ") + ` AND r.state <> 'deleted'
-				  AND nullif(r.fields -> ` + field + `::text, 'null') IS DISTINCT FROM ` + val + `::jsonb
-				FOR UPDATE OF r
+				-- Each record's new values, worked out once from the row
+				-- as it was (locked, so it cannot change before the UPDATE):
+				-- the value the cell had is recorded in the sparse original
+				-- (sp_add_original), and the edited fields are derived from
+				-- that. OFFSET 0 keeps the inner select from being merged
+				-- into this one, which would repeat its expressions.
+				SELECT s.id, s.before, s.new_fields, s.new_original,
+					sp_edited_fields(s.state, s.new_fields, s.new_original, s.edited_fields || ` + changedArg + `::text[]) AS new_edited
+				FROM (
+					SELECT r.id, r.state, r.edited_fields, r.fields -> ` + field + `::text AS before,
+						CASE WHEN ` + val + `::jsonb IS NULL THEN r.fields - ` + field + `::text
+						     ELSE r.fields || jsonb_build_object(` + field + `::text, ` + val + `::jsonb) END AS new_fields,
+						sp_add_original(r.state, r.original,
+							CASE WHEN cardinality(` + changedArg + `::text[]) = 0 THEN '{}'::jsonb
+							     ELSE jsonb_build_object(` + field + `::text, coalesce(r.fields -> ` + field + `::text, 'null')) END) AS new_original
+					FROM records r
+					WHERE ` + strings.Join(b.where, " AND ") + ` AND r.state <> 'deleted'
+					  AND nullif(r.fields -> ` + field + `::text, 'null') IS DISTINCT FROM ` + val + `::jsonb
+					FOR UPDATE OF r
+					OFFSET 0
+				) s
 			), applied AS (
-				-- The value the cell had is recorded in the sparse original
-				-- (sp_add_original) first: the right-hand sides read the row
-				-- as it was.
 				UPDATE records r SET
-					original = sp_add_original(r.state, r.original, t.befores),
+					original = t.new_original,
 					fields = t.new_fields,
-					edited_fields = sp_edited_fields(r.state, t.new_fields, sp_add_original(r.state, r.original, t.befores),
-						r.edited_fields || ` + changedArg + `::text[]),
-					state = sp_record_state(r.state, sp_edited_fields(r.state, t.new_fields, sp_add_original(r.state, r.original, t.befores),
-						r.edited_fields || ` + changedArg + `::text[])),
+					edited_fields = t.new_edited,
+					state = sp_record_state(r.state, t.new_edited),
 					version = r.version + 1,
 					updated_at = now()
 				FROM target t
