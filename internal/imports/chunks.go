@@ -8,9 +8,10 @@ import (
 	"github.com/scratchpad/scratchpad/internal/db"
 )
 
-// chunksPerFetch is how many chunks one query fetches: 4 MiB, so reading a
-// file costs a query per 4 MiB and holds at most that much (twice that when
-// reading ahead).
+// chunksPerFetch is how many chunks one query of a whole-file read fetches:
+// 4 MiB, so reading a file costs a query per 4 MiB and holds at most twice
+// that (one fetch read ahead). A preview, which reads the file's first
+// rows, fetches one chunk at a time.
 const chunksPerFetch = 4
 
 // chunkReader reads an upload's file from its chunks, in order.
@@ -22,6 +23,8 @@ type chunkReader struct {
 	pending  [][]byte
 	cur      []byte
 	done     bool
+	// perFetch is how many chunks a query fetches.
+	perFetch int32
 	// readAhead fetches the next chunks while the caller works through
 	// the current ones; ahead then holds the fetch under way.
 	readAhead bool
@@ -34,10 +37,11 @@ type fetched struct {
 	err  error
 }
 
-// openFile reads an upload's file, fetching chunks as the reader needs them:
-// for reading a little of it (a preview).
+// openFile reads an upload's file a chunk at a time as the reader needs
+// it: for reading a little of it (a preview, the header when an import
+// starts).
 func (s *Service) openFile(ctx context.Context, uploadID string) *chunkReader {
-	return &chunkReader{ctx: ctx, q: s.q, uploadID: uploadID}
+	return &chunkReader{ctx: ctx, q: s.q, uploadID: uploadID, perFetch: 1}
 }
 
 // openFileAhead reads an upload's whole file, each query for chunks running
@@ -45,7 +49,7 @@ func (s *Service) openFile(ctx context.Context, uploadID string) *chunkReader {
 // otherwise stood still for each query, a sixth of its time on a 100 MB
 // file. A fetch under way when the reader stops ends with ctx.
 func (s *Service) openFileAhead(ctx context.Context, uploadID string) *chunkReader {
-	return &chunkReader{ctx: ctx, q: s.q, uploadID: uploadID, readAhead: true}
+	return &chunkReader{ctx: ctx, q: s.q, uploadID: uploadID, perFetch: chunksPerFetch, readAhead: true}
 }
 
 func (r *chunkReader) Read(p []byte) (int, error) {
@@ -79,7 +83,7 @@ func (r *chunkReader) fetch() error {
 	if f.err != nil {
 		return f.err
 	}
-	if len(f.rows) < chunksPerFetch {
+	if len(f.rows) < int(r.perFetch) {
 		r.done = true
 	}
 	for _, row := range f.rows {
@@ -98,9 +102,9 @@ func (r *chunkReader) fetch() error {
 	return nil
 }
 
-// query fetches up to chunksPerFetch chunks from the chunk numbered from.
+// query fetches up to perFetch chunks from the chunk numbered from.
 func (r *chunkReader) query(from int32) fetched {
-	rows, err := r.q.ListUploadChunks(r.ctx, db.ListUploadChunksParams{UploadID: r.uploadID, FromSeq: from, MaxChunks: chunksPerFetch})
+	rows, err := r.q.ListUploadChunks(r.ctx, db.ListUploadChunksParams{UploadID: r.uploadID, FromSeq: from, MaxChunks: r.perFetch})
 	if err != nil {
 		return fetched{err: fmt.Errorf("imports: read chunks: %w", err)}
 	}

@@ -85,12 +85,11 @@ func recordFromRowText(r db.Record, fieldsText string) (Record, error) {
 	}
 	var err error
 	if fieldsText != "" {
-		if m, ok := fastDecodeObjectText(fieldsText); ok {
-			rec.Fields = m
-		} else if rec.Fields, err = decodeJSONObject([]byte(fieldsText)); err != nil {
-			return Record{}, err
-		}
-	} else if rec.Fields, err = decodeJSONObject(r.Fields); err != nil {
+		rec.Fields, err = decodeJSONObjectText(fieldsText)
+	} else {
+		rec.Fields, err = decodeJSONObject(r.Fields)
+	}
+	if err != nil {
 		return Record{}, err
 	}
 	if len(r.Errors) > 0 && string(r.Errors) != "{}" {

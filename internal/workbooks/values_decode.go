@@ -7,21 +7,15 @@ import (
 	"unicode/utf8"
 )
 
-// fastDecodeObject decodes a JSON object as encoding/json's Decoder with
-// UseNumber decodes it into a map[string]any (objects as map[string]any,
-// arrays as []any, numbers as json.Number), in one pass over one copy of
-// the input: string values without escapes are substrings of that copy
-// rather than strings of their own. Records' fields come from PostgreSQL's
-// jsonb output, so this covers every stored record; it reports ok=false for
+// fastDecodeObjectText decodes a JSON object, held as a string, as
+// encoding/json's Decoder with UseNumber decodes it into a map[string]any
+// (objects as map[string]any, arrays as []any, numbers as json.Number), in
+// one pass: string values without escapes are substrings of s rather than
+// strings of their own. Records' fields come from PostgreSQL's jsonb
+// output, so this covers every stored record; it reports ok=false for
 // anything it does not handle exactly like encoding/json (invalid JSON,
 // invalid UTF-8, lone surrogates, text after the object), and the caller
 // then decodes with encoding/json, errors included.
-func fastDecodeObject(b []byte) (map[string]any, bool) {
-	return fastDecodeObjectText(string(b))
-}
-
-// fastDecodeObjectText is fastDecodeObject of a JSON text already held as
-// a string, whose substrings the values can then be without a copy.
 func fastDecodeObjectText(s string) (map[string]any, bool) {
 	d := fastDecoder{s: s}
 	d.skipSpace()

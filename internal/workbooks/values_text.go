@@ -36,23 +36,10 @@ func (c Column) Text(v any) string {
 			return strings.Join(items, ", ")
 		}
 	}
-	if s, ok := scalarValueText(v); ok {
+	if s, ok := scalarText(v); ok {
 		return s
 	}
 	return compactJSON(v)
-}
-
-// scalarValueText is the text of a string, number or boolean as stored.
-func scalarValueText(v any) (string, bool) {
-	switch x := v.(type) {
-	case string:
-		return x, true
-	case json.Number:
-		return x.String(), true
-	case bool:
-		return strconv.FormatBool(x), true
-	}
-	return "", false
 }
 
 // listItems returns the items of a list value as text.
@@ -63,7 +50,7 @@ func listItems(v any) ([]string, bool) {
 	case []any:
 		out := make([]string, len(x))
 		for i, e := range x {
-			if s, ok := scalarValueText(e); ok {
+			if s, ok := scalarText(e); ok {
 				out[i] = s
 			} else {
 				out[i] = compactJSON(e)

@@ -1,7 +1,6 @@
 package workbooks
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -197,14 +196,20 @@ func wrap(action string, err error) error {
 
 // decodeJSONObject decodes a stored JSON object, numbers as json.Number.
 func decodeJSONObject(b []byte) (map[string]any, error) {
+	return decodeJSONObjectText(string(b))
+}
+
+// decodeJSONObjectText is decodeJSONObject of JSON text held as a string,
+// which the decoded text values then share (fastDecodeObjectText).
+func decodeJSONObjectText(s string) (map[string]any, error) {
 	out := map[string]any{}
-	if len(b) == 0 || string(b) == "null" {
+	if s == "" || s == "null" {
 		return out, nil
 	}
-	if m, ok := fastDecodeObject(b); ok {
+	if m, ok := fastDecodeObjectText(s); ok {
 		return m, nil
 	}
-	d := json.NewDecoder(bytes.NewReader(b))
+	d := json.NewDecoder(strings.NewReader(s))
 	d.UseNumber()
 	if err := d.Decode(&out); err != nil {
 		return nil, fmt.Errorf("workbooks: decode stored JSON: %w", err)
