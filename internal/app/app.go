@@ -28,6 +28,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/events"
 	"github.com/scratchpad/scratchpad/internal/idempotency"
 	"github.com/scratchpad/scratchpad/internal/imports"
+	"github.com/scratchpad/scratchpad/internal/joblease"
 	"github.com/scratchpad/scratchpad/internal/jobs"
 	"github.com/scratchpad/scratchpad/internal/sessionstore"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
@@ -50,6 +51,9 @@ type App struct {
 	Handler http.Handler
 
 	listener *events.Listener
+	// rescuer hands back long jobs whose process died; every instance runs
+	// one.
+	rescuer  *jobs.Rescuer
 	migrated atomic.Bool
 	sessions *scs.SessionManager
 	cancel   context.CancelFunc
@@ -69,22 +73,25 @@ func New(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts Option
 	a := &App{Config: cfg, Logger: logger, Pool: pool}
 	a.Accounts = accounts.NewService(pool)
 	a.Workbooks = workbooks.NewService(pool)
-	imp, err := imports.NewService(pool, a.Workbooks, imports.Options{Logger: logger})
+	lease := joblease.Timing{Lease: cfg.JobLease}
+	imp, err := imports.NewService(pool, a.Workbooks, imports.Options{Logger: logger, Lease: lease})
 	if err != nil {
 		return nil, err
 	}
 	a.Imports = imp
 
 	idem := idempotency.NewStore(pool)
-	river, err := jobs.NewClient(pool, jobs.Options{
+	jobOpts := jobs.Options{
 		Queues: cfg.JobQueues, Logger: logger, Accounts: a.Accounts, Imports: a.Imports, Workbooks: a.Workbooks, Idempotency: idem,
-		NoPeriodic: opts.NoPeriodicJobs,
-	})
+		NoPeriodic: opts.NoPeriodicJobs, Lease: lease,
+	}
+	river, err := jobs.NewClient(pool, jobOpts)
 	if err != nil {
 		return nil, err
 	}
 	a.River = river
-	a.Jobs = jobs.NewService(river, pool, a.Imports)
+	a.rescuer = jobs.NewRescuer(pool, jobOpts)
+	a.Jobs = jobs.NewService(river, pool, a.Imports, a.rescuer)
 
 	a.Broker = events.NewBroker(events.BrokerOptions{Renderer: handlers.EventRenderer(handlers.EventRendererDeps{Logger: logger, Workbooks: a.Workbooks, Extra: []func(context.Context, events.Event) ([]events.Message, bool){handlers.RenderImportEvent}}), Logger: logger})
 	a.listener = events.NewListener(pool, a.Broker, logger)
@@ -167,6 +174,7 @@ func (a *App) Start(ctx context.Context) error {
 		a.cancel()
 		return fmt.Errorf("app: start river: %w", err)
 	}
+	a.wg.Go(func() { a.rescuer.Run(ctx) })
 	return nil
 }
 

@@ -49,6 +49,12 @@ type Config struct {
 	// default "default:4,imports:2").
 	JobQueues map[string]int
 
+	// JobLease is how long a long job (an import, an index build) may go
+	// without a heartbeat before any instance hands it back to run again
+	// (JOB_LEASE, default 30s): the bound on how long a job whose process
+	// died stays stuck.
+	JobLease time.Duration
+
 	// APIRateLimit is requests per minute per API token (API_RATE_LIMIT,
 	// default 600); APIRateBurst is the bucket size (API_RATE_BURST, default 60).
 	APIRateLimit int
@@ -86,6 +92,7 @@ func Load(getenv func(string) string) (Config, error) {
 		ClerkPublishableKey: l.str("CLERK_PUBLISHABLE_KEY", ""),
 		ClerkAPIURL:         l.str("CLERK_API_URL", ""),
 		JobQueues:           l.queues("JOB_QUEUES", "default:4,imports:2"),
+		JobLease:            l.duration("JOB_LEASE", 30*time.Second),
 		APIRateLimit:        l.int("API_RATE_LIMIT", 600),
 		APIRateBurst:        l.int("API_RATE_BURST", 60),
 		MaxBodyBytes:        int64(l.int("MAX_BODY_BYTES", 1<<20)),

@@ -17,6 +17,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/csvimport"
 	"github.com/scratchpad/scratchpad/internal/db"
+	"github.com/scratchpad/scratchpad/internal/joblease"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -318,48 +319,13 @@ func (r *batchRows) Err() error { return r.err }
 func (s *Service) commitBatch(ctx context.Context, st *importState) (more bool, err error) {
 	next := st.u
 	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		// A batch need not wait for its commit to reach the disk: its
-		// checkpoint is in the same transaction, so a crash loses both and
-		// the retry redoes the batch. (Records compress their values with
-		// LZ4 where the server has it: migration 00009.)
-		if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+		if err := s.writeBatch(ctx, tx, st, &next); err != nil {
 			return err
 		}
-		q := db.New(tx)
-		if _, err := q.LockImportTable(ctx, db.LockImportTableParams{WorkbookID: st.u.WorkbookID, TableID: st.u.TableID}); db.IsNoRows(err) {
-			return errTableDeleted
-		} else if err != nil {
-			return fmt.Errorf("lock table: %w", err)
-		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"records"}, recordColumns, &batchRows{st: st}); err != nil {
-			return fmt.Errorf("copy records: %w", err)
-		}
-		if st.rows == 0 && st.lastRow == st.u.LastRow {
-			return nil
-		}
-		problems := []byte("[]")
-		if len(st.problems) > 0 {
-			var err error
-			if problems, err = json.Marshal(st.problems); err != nil {
-				return err
-			}
-		}
-		next.LastRow = st.lastRow
-		next.BytesDone = min(st.bytesRead, st.u.SizeBytes)
-		if st.eof {
-			next.BytesDone = st.u.SizeBytes
-		}
-		next.RowsImported += int64(st.rows)
-		next.RowsRejected += st.rejected
-		next.CellErrors += st.cellErrors
-		next.Problems = append(next.Problems, st.problems...)
-		if err := q.CheckpointUpload(ctx, db.CheckpointUploadParams{
-			ID: st.u.ID, LastRow: next.LastRow, BytesDone: next.BytesDone, RowsAdded: int64(st.rows),
-			RejectedAdded: st.rejected, CellErrorsAdded: st.cellErrors, NewProblems: problems,
-		}); err != nil {
-			return err
-		}
-		return s.notifyProgress(ctx, tx, next)
+		// The job must still be this attempt's: a batch never commits
+		// after the job was rescued and handed to another attempt. Held
+		// last, so the job's row is locked for the commit only.
+		return joblease.Hold(ctx, tx)
 	})
 	if err != nil {
 		return false, fmt.Errorf("imports: commit batch: %w", err)
@@ -369,37 +335,118 @@ func (s *Service) commitBatch(ctx context.Context, st *importState) (more bool, 
 	return !st.eof, nil
 }
 
+// writeBatch is the body of commitBatch's transaction: it copies the batch
+// and records its checkpoint into next.
+func (s *Service) writeBatch(ctx context.Context, tx pgx.Tx, st *importState, next *Upload) error {
+	// A batch need not wait for its commit to reach the disk: its
+	// checkpoint is in the same transaction, so a crash loses both and the
+	// retry redoes the batch. (Records compress their values with LZ4 where
+	// the server has it: migration 00009.)
+	if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+		return err
+	}
+	q := db.New(tx)
+	if _, err := q.LockImportTable(ctx, db.LockImportTableParams{WorkbookID: st.u.WorkbookID, TableID: st.u.TableID}); db.IsNoRows(err) {
+		return errTableDeleted
+	} else if err != nil {
+		return fmt.Errorf("lock table: %w", err)
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"records"}, recordColumns, &batchRows{st: st}); err != nil {
+		return fmt.Errorf("copy records: %w", err)
+	}
+	if st.rows == 0 && st.lastRow == st.u.LastRow {
+		return nil
+	}
+	problems := []byte("[]")
+	if len(st.problems) > 0 {
+		var err error
+		if problems, err = json.Marshal(st.problems); err != nil {
+			return err
+		}
+	}
+	next.LastRow = st.lastRow
+	next.BytesDone = min(st.bytesRead, st.u.SizeBytes)
+	if st.eof {
+		next.BytesDone = st.u.SizeBytes
+	}
+	next.RowsImported += int64(st.rows)
+	next.RowsRejected += st.rejected
+	next.CellErrors += st.cellErrors
+	next.Problems = append(next.Problems, st.problems...)
+	if err := q.CheckpointUpload(ctx, db.CheckpointUploadParams{
+		ID: st.u.ID, LastRow: next.LastRow, BytesDone: next.BytesDone, RowsAdded: int64(st.rows),
+		RejectedAdded: st.rejected, CellErrorsAdded: st.cellErrors, NewProblems: problems,
+	}); err != nil {
+		return err
+	}
+	return s.notifyProgress(ctx, tx, *next)
+}
+
 // finish records the end of an import, deletes the file's chunks and tells
 // the workbook's viewers and the owner. An import that has already finished
-// is left as it is.
+// is left as it is. Inside a job it first checks that the attempt still
+// holds the job (joblease.Hold), so a rescued attempt cannot end an import
+// that another attempt carries on.
 func (s *Service) finish(ctx context.Context, u Upload, status, message string) (Upload, error) {
 	var out Upload
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := db.New(tx)
-		var msg *string
-		if message != "" {
-			msg = &message
-		}
-		row, err := q.FinishUpload(ctx, db.FinishUploadParams{ID: u.ID, Status: status, Error: msg})
-		if db.IsNoRows(err) {
-			row, err = q.GetUploadByID(ctx, u.ID)
-			out = uploadFromRow(row)
+		var err error
+		if out, err = s.finishTx(ctx, tx, u.ID, status, message); err != nil {
 			return err
 		}
-		if err != nil {
-			return err
-		}
-		out = uploadFromRow(row)
-		if err := q.DeleteUploadChunks(ctx, u.ID); err != nil {
-			return err
-		}
-		if err := s.notifyProgress(ctx, tx, out); err != nil {
-			return err
-		}
-		return notifyToast(ctx, tx, out)
+		return joblease.Hold(ctx, tx)
 	})
 	if err != nil {
 		return Upload{}, fmt.Errorf("imports: finish import: %w", err)
 	}
 	return out, nil
+}
+
+// finishTx is finish inside tx, for upload id.
+func (s *Service) finishTx(ctx context.Context, tx pgx.Tx, id, status, message string) (Upload, error) {
+	q := db.New(tx)
+	var msg *string
+	if message != "" {
+		msg = &message
+	}
+	row, err := q.FinishUpload(ctx, db.FinishUploadParams{ID: id, Status: status, Error: msg})
+	if db.IsNoRows(err) {
+		row, err = q.GetUploadByID(ctx, id)
+		return uploadFromRow(row), err
+	}
+	if err != nil {
+		return Upload{}, err
+	}
+	out := uploadFromRow(row)
+	if err := q.DeleteUploadChunks(ctx, id); err != nil {
+		return Upload{}, err
+	}
+	if err := s.notifyProgress(ctx, tx, out); err != nil {
+		return Upload{}, err
+	}
+	return out, notifyToast(ctx, tx, out)
+}
+
+// abandonedMessage is what a failed import says when its job was given up
+// after its last attempt's process died.
+const abandonedMessage = "The import stopped because the server running it went away, and no retry was left; the rows imported so far are in the table."
+
+// EndAbandonedImport records the end of an import whose job the rescuer
+// cancelled (a cancel was asked for while its process was dead) or
+// discarded (its last attempt's process died), in the rescue's transaction
+// tx. args is the job's ImportCSVArgs. An import already finished is left
+// as it is.
+func (s *Service) EndAbandonedImport(ctx context.Context, tx pgx.Tx, args []byte, cancelled bool) error {
+	var a ImportCSVArgs
+	if err := json.Unmarshal(args, &a); err != nil {
+		return fmt.Errorf("imports: decode job args: %w", err)
+	}
+	status, msg := StatusFailed, abandonedMessage
+	if cancelled {
+		status, msg = StatusCancelled, ""
+	}
+	if _, err := s.finishTx(ctx, tx, a.UploadID, status, msg); err != nil && !db.IsNoRows(err) {
+		return fmt.Errorf("imports: end abandoned import: %w", err)
+	}
+	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/db"
 	"github.com/scratchpad/scratchpad/internal/ids"
+	"github.com/scratchpad/scratchpad/internal/joblease"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -40,6 +41,9 @@ type Service struct {
 	// insertOpts, when set (by tests), overrides the import job's insert
 	// options, so that a test can make River refuse the job.
 	insertOpts *river.InsertOpts
+	// lease is the timing of import jobs' leases: a cancel ends at once an
+	// import whose worker has been silent for lease.Silent().
+	lease joblease.Timing
 }
 
 // Options tunes NewService.
@@ -48,6 +52,9 @@ type Options struct {
 	// DefaultBatchRows when zero.
 	BatchRows int
 	Logger    *slog.Logger
+	// Lease is the timing of job leases (internal/joblease); zero means
+	// joblease.DefaultLease.
+	Lease joblease.Timing
 }
 
 // DefaultBatchRows is the number of rows an import commits at a time: big
@@ -67,7 +74,10 @@ func NewService(pool *pgxpool.Pool, wb *workbooks.Service, opts Options) (*Servi
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{pool: pool, q: db.New(pool), workbooks: wb, river: rc, logger: opts.Logger, batchRows: opts.BatchRows}, nil
+	if opts.Lease.Lease <= 0 {
+		opts.Lease.Lease = joblease.DefaultLease
+	}
+	return &Service{pool: pool, q: db.New(pool), workbooks: wb, river: rc, logger: opts.Logger, batchRows: opts.BatchRows, lease: opts.Lease}, nil
 }
 
 // Upload statuses.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/db"
+	"github.com/scratchpad/scratchpad/internal/joblease"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -245,7 +246,32 @@ func (s *Service) CancelImport(ctx context.Context, ownerID, workbookID, uploadI
 		// worker will record the end.
 		return s.finish(ctx, u, StatusCancelled, "")
 	}
+	// A running job stops after its current batch and records the end
+	// itself, unless its process is gone: then the cancel ends it now.
+	if err := s.endIfSilent(ctx, u.JobID); err != nil {
+		return Upload{}, err
+	}
 	return s.FindUpload(ctx, ownerID, workbookID, uploadID)
+}
+
+// endIfSilent cancels import job id at once, with its upload, if its
+// worker has missed its last heartbeats (its process died): no worker would
+// otherwise see the cancel until the rescuer's lease runs out.
+func (s *Service) endIfSilent(ctx context.Context, jobID int64) error {
+	return db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		rescued, err := joblease.Rescue(ctx, tx, joblease.RescueParams{
+			Kinds: []string{ImportCSVArgs{}.Kind()}, StaleAfter: s.lease.Silent(), JobID: jobID,
+		})
+		if err != nil {
+			return err
+		}
+		for _, j := range rescued {
+			if err := s.EndAbandonedImport(ctx, tx, j.Args, j.State == string(rivertype.JobStateCancelled)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // wrap adds context to an unclassified error and passes domain errors as is.

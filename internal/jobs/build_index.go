@@ -16,10 +16,12 @@ type BuildRecordIndexWorker struct {
 	Workbooks *workbooks.Service
 }
 
-// Timeout allows for big builds: a trigram index over a long text column of
-// a million records takes minutes on a small machine.
+// Timeout is off: a trigram index over a long text column of a million
+// records takes minutes on a small machine. The job is leased (lease.go),
+// so it is rescued when its process dies, and a build that died half-way
+// is dropped and redone.
 func (w *BuildRecordIndexWorker) Timeout(*river.Job[workbooks.BuildRecordIndexArgs]) time.Duration {
-	return time.Hour
+	return -1
 }
 
 // Work builds the index.
@@ -34,9 +36,10 @@ type DropRecordIndexesWorker struct {
 	Workbooks *workbooks.Service
 }
 
-// Timeout allows for DROP INDEX CONCURRENTLY waiting on long transactions.
+// Timeout is off: DROP INDEX CONCURRENTLY waits for long transactions. The
+// job is leased (lease.go), and dropping is idempotent.
 func (w *DropRecordIndexesWorker) Timeout(*river.Job[workbooks.DropRecordIndexesArgs]) time.Duration {
-	return 30 * time.Minute
+	return -1
 }
 
 // Work drops the stale indexes.

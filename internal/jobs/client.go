@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -17,6 +18,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/idempotency"
 	"github.com/scratchpad/scratchpad/internal/imports"
+	"github.com/scratchpad/scratchpad/internal/joblease"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -31,6 +33,10 @@ type Options struct {
 	// Workers lets other packages add their job kinds before the client
 	// starts; NewClient adds this package's own.
 	Workers *river.Workers
+	// LongKinds are the kinds among Workers that are long jobs: they run
+	// under a lease (lease.go) and their workers' Timeout is -1. This
+	// package's own long kinds need not be listed.
+	LongKinds []string
 	// Accounts and Idempotency are used by the purge job.
 	Accounts    *accounts.Service
 	Idempotency *idempotency.Store
@@ -41,6 +47,45 @@ type Options struct {
 	Workbooks *workbooks.Service
 	// NoPeriodic leaves periodic jobs out (tests that count jobs).
 	NoPeriodic bool
+	// Lease is the timing of long jobs' leases (internal/joblease); zero
+	// means joblease.DefaultLease.
+	Lease joblease.Timing
+}
+
+// timing returns the lease timing with its default filled in.
+func (o Options) timing() joblease.Timing {
+	if o.Lease.Lease <= 0 {
+		return joblease.Timing{Lease: joblease.DefaultLease}
+	}
+	return o.Lease
+}
+
+// leasedKinds lists the long job kinds: the ones that run under a lease and
+// that Rescuer hands back when their process dies.
+func (o Options) leasedKinds() []string {
+	kinds := slices.Clone(o.LongKinds)
+	if o.Imports != nil {
+		kinds = append(kinds, imports.ImportCSVArgs{}.Kind())
+	}
+	if o.Workbooks != nil {
+		kinds = append(kinds, workbooks.BuildRecordIndexArgs{}.Kind(), workbooks.DropRecordIndexesArgs{}.Kind())
+	}
+	return kinds
+}
+
+// NewRescuer returns the rescuer of the long jobs a client built with the
+// same options runs; the app runs it on every instance.
+func NewRescuer(pool *pgxpool.Pool, opts Options) *Rescuer {
+	r := &Rescuer{pool: pool, kinds: opts.leasedKinds(), timing: opts.timing(), logger: opts.Logger, hooks: map[string]RescueHook{}}
+	if r.logger == nil {
+		r.logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Imports != nil {
+		r.hooks[imports.ImportCSVArgs{}.Kind()] = func(ctx context.Context, tx pgx.Tx, j joblease.Rescued) error {
+			return opts.Imports.EndAbandonedImport(ctx, tx, j.Args, j.State == string(rivertype.JobStateCancelled))
+		}
+	}
+	return r
 }
 
 // NewClient builds the River client with every worker and periodic job.
@@ -69,10 +114,25 @@ func NewClient(pool *pgxpool.Pool, opts Options) (*Client, error) {
 		// Index builds on records wait for each other anyway.
 		queues[workbooks.QueueIndexes] = river.QueueConfig{MaxWorkers: 1}
 	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	leased := map[string]bool{}
+	for _, k := range opts.leasedKinds() {
+		leased[k] = true
+	}
 	cfg := &river.Config{
 		Queues:  queues,
 		Workers: workers,
 		Logger:  opts.Logger,
+		Middleware: []rivertype.Middleware{
+			&leaseMiddleware{pool: pool, kinds: leased, timing: opts.timing(), logger: logger},
+		},
+		// Short jobs (purges) run under River's default one-minute
+		// timeout; one whose process died is retried after this. Long
+		// jobs are leased and rescued by Rescuer instead.
+		RescueStuckJobsAfter: 5 * time.Minute,
 		// Finished jobs stay visible in /admin/jobs for a week.
 		CompletedJobRetentionPeriod: 7 * 24 * time.Hour,
 		CancelledJobRetentionPeriod: 7 * 24 * time.Hour,
@@ -139,12 +199,15 @@ type Service struct {
 	// imports cancels import jobs the way the import pages do, so that the
 	// upload records the end.
 	imports *imports.Service
+	// rescuer ends at once a cancelled long job whose process is gone.
+	rescuer *Rescuer
 }
 
 // NewService returns the jobs service over client; imp is the imports
-// service, which cancels the import jobs users started.
-func NewService(client *Client, pool *pgxpool.Pool, imp *imports.Service) *Service {
-	return &Service{client: client, pool: pool, imports: imp}
+// service, which cancels the import jobs users started, and rescuer the
+// rescuer of client's long jobs.
+func NewService(client *Client, pool *pgxpool.Pool, imp *imports.Service, rescuer *Rescuer) *Service {
+	return &Service{client: client, pool: pool, imports: imp, rescuer: rescuer}
 }
 
 // JobFilter selects jobs for the admin list.
@@ -198,7 +261,7 @@ func (s *Service) CancelJob(ctx context.Context, id int64) (Job, error) {
 			}
 		}
 	}
-	row, err := s.client.JobCancel(ctx, id)
+	row, err := s.cancel(ctx, id)
 	if errors.Is(err, river.ErrNotFound) {
 		return Job{}, apperr.New(apperr.NotFound, "Job not found.")
 	}
@@ -206,6 +269,20 @@ func (s *Service) CancelJob(ctx context.Context, id int64) (Job, error) {
 		return Job{}, fmt.Errorf("jobs: cancel: %w", err)
 	}
 	return jobFromRow(row), nil
+}
+
+// cancel asks River to cancel job id and, when it is a long job still
+// running whose worker has gone silent, ends it at once: no worker would
+// see the cancel. It returns the job as it is then.
+func (s *Service) cancel(ctx context.Context, id int64) (*rivertype.JobRow, error) {
+	row, err := s.client.JobCancel(ctx, id)
+	if err != nil || row.State != rivertype.JobStateRunning || s.rescuer == nil {
+		return row, err
+	}
+	if ended, err := s.rescuer.RescueSilent(ctx, id); err != nil || !ended {
+		return row, err
+	}
+	return s.client.JobGet(ctx, id)
 }
 
 // States lists every job state in the order the admin filter shows them.

@@ -18,7 +18,8 @@ type ImportCSVWorker struct {
 }
 
 // Timeout is off: a large import takes as long as it takes, checkpointing
-// as it goes, and stops between batches when cancelled.
+// as it goes, and stops between batches when cancelled. The job is leased
+// (lease.go), so it is rescued and resumed when its process dies.
 func (w *ImportCSVWorker) Timeout(*river.Job[imports.ImportCSVArgs]) time.Duration { return -1 }
 
 // Work imports the rows past the upload's checkpoint.

@@ -55,7 +55,7 @@ func TestPurgeRunsAndJobsAreListed(t *testing.T) {
 		t.Fatalf("expired session left: %d %v", sessions, err)
 	}
 
-	svc := jobs.NewService(client, pool, nil)
+	svc := jobs.NewService(client, pool, nil, nil)
 	later, err := client.Insert(ctx, jobs.PurgeExpiredArgs{}, &river.InsertOpts{ScheduledAt: time.Now().Add(time.Hour), UniqueOpts: river.UniqueOpts{}})
 	if err != nil {
 		t.Fatal(err)

@@ -156,7 +156,7 @@ func (s *Service) CancelOwnedJob(ctx context.Context, ownerID, jobID string) (Ow
 	if j.Import != nil {
 		_, err = s.imports.CancelImport(ctx, ownerID, j.Import.WorkbookID, j.Import.ID)
 	} else {
-		_, err = s.client.JobCancel(ctx, j.ID)
+		_, err = s.cancel(ctx, j.ID)
 	}
 	switch {
 	case apperr.Is(err, apperr.Conflict):

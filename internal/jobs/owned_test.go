@@ -53,7 +53,7 @@ func MustOwnedFixture(t testing.TB, workers *river.Workers) *ownedFixture {
 	if f.client, err = jobs.NewClient(pool, opts); err != nil {
 		t.Fatal(err)
 	}
-	f.svc = jobs.NewService(f.client, pool, f.imp)
+	f.svc = jobs.NewService(f.client, pool, f.imp, jobs.NewRescuer(pool, opts))
 	return f
 }
 
