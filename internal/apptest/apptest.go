@@ -117,6 +117,9 @@ type Browser struct {
 	base   string
 	Client *http.Client
 	csrf   string
+	// Header is added to every request, as a proxy in front of the app adds
+	// X-Forwarded-For.
+	Header http.Header
 }
 
 // NewBrowser returns a fresh browser (no cookies) for inst.
@@ -155,6 +158,9 @@ func (b *Browser) Get(path string) *Response {
 // Do sends req and reads the response.
 func (b *Browser) Do(req *http.Request) *Response {
 	b.t.Helper()
+	for name, values := range b.Header {
+		req.Header[name] = values
+	}
 	resp, err := b.Client.Do(req)
 	if err != nil {
 		b.t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
