@@ -47,7 +47,7 @@ func (s *Server) signInPage(c echo.Context) error {
 	if s.Clerk != nil {
 		return render(c, http.StatusOK, views.ClerkSignInPage(s.page(c, "Sign in", "")))
 	}
-	return render(c, http.StatusOK, views.SignInPage(s.page(c, "Sign in", ""), views.AuthForm{Next: c.QueryParam("next")}))
+	return render(c, http.StatusOK, views.SignInPage(s.page(c, "Sign in", ""), views.AuthForm{Next: safeNext(c.QueryParam("next"))}))
 }
 
 func (s *Server) signIn(c echo.Context) error {
@@ -70,13 +70,15 @@ func (s *Server) signIn(c echo.Context) error {
 	return redirect(c, next)
 }
 
-// startSession signs u in on this browser with a fresh session token, so a
-// token planted before sign-in is worthless afterwards.
+// startSession signs u in on this browser with a fresh session token and a
+// fresh CSRF token, so tokens planted before sign-in are worthless
+// afterwards.
 func (s *Server) startSession(c echo.Context, u accounts.User) error {
 	ctx := c.Request().Context()
 	if err := s.Sessions.RenewToken(ctx); err != nil {
 		return err
 	}
+	s.rotateCSRFToken(c)
 	s.Sessions.Put(ctx, sessionUserKey, u.ID)
 	s.Sessions.Put(ctx, sessionRoleKey, string(u.Role))
 	return nil

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 
@@ -170,12 +171,34 @@ func writeProblem(c echo.Context, status int, e *apperr.Error) error {
 
 func isAPI(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/api/") }
 
-// safeNext keeps post-sign-in redirects on this site.
+// maxNextLen bounds a post-sign-in target; no page of ours needs a longer
+// address.
+const maxNextLen = 4096
+
+// safeNext keeps post-sign-in redirects on this site: it returns next when
+// it is a path on this host and "/" otherwise. Browsers drop tabs and
+// newlines from a Location and read a backslash as a slash, so
+// "/\t/evil.example" or "/\\evil.example" would leave the site; control
+// characters and backslashes are refused whether raw or percent-encoded,
+// and so is anything that parses with a scheme or a host.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if len(next) > maxNextLen || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
 		return "/"
 	}
-	return next
+	decoded, err := url.PathUnescape(next)
+	if err != nil || hasControlOrBackslash(next) || hasControlOrBackslash(decoded) {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
+		return "/"
+	}
+	return u.String()
+}
+
+func hasControlOrBackslash(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r == '\\' || unicode.IsControl(r) })
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -140,15 +140,17 @@ func (s *Server) securityHeaders() echo.MiddlewareFunc {
 // in the form would make Echo parse the multipart body, spilling the file to
 // temporary files before anyone is signed in.
 func (s *Server) csrf() echo.MiddlewareFunc {
+	cookie := s.csrfCookie("")
 	config := func(lookup string, skip func(echo.Context) bool) middleware.CSRFConfig {
 		return middleware.CSRFConfig{
 			TokenLookup:    lookup,
 			ContextKey:     csrfContextKey,
-			CookieName:     "sp_csrf",
-			CookiePath:     "/",
-			CookieHTTPOnly: true,
-			CookieSecure:   s.Config.SecureCookies(),
-			CookieSameSite: http.SameSiteStrictMode,
+			CookieName:     cookie.Name,
+			CookiePath:     cookie.Path,
+			CookieMaxAge:   cookie.MaxAge,
+			CookieHTTPOnly: cookie.HttpOnly,
+			CookieSecure:   cookie.Secure,
+			CookieSameSite: cookie.SameSite,
 			Skipper:        skip,
 			ErrorHandler: func(err error, c echo.Context) error {
 				return apperr.Wrap(apperr.Forbidden, err, "This form expired or came from another site. Reload the page and try again.")
@@ -162,6 +164,38 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 		return hasBearer(c.Request()) || !uploadRoutes[c.Path()]
 	}))
 	return func(next echo.HandlerFunc) echo.HandlerFunc { return forms(uploads(next)) }
+}
+
+// csrfCookie is the double-submit CSRF cookie carrying token, with the
+// attributes the csrf middleware gives it.
+func (s *Server) csrfCookie(token string) *http.Cookie {
+	return &http.Cookie{
+		Name:     "sp_csrf",
+		Value:    token,
+		Path:     "/",
+		MaxAge:   int((24 * time.Hour).Seconds()),
+		HttpOnly: true,
+		Secure:   s.Config.SecureCookies(),
+		SameSite: http.SameSiteStrictMode,
+	}
+}
+
+// rotateCSRFToken gives this browser a new CSRF token when a session starts,
+// so a token planted in its cookie, or read from a page, before sign-in is
+// worthless afterwards. The cookie the csrf middleware set on this response
+// is replaced, not followed by a second one.
+func (s *Server) rotateCSRFToken(c echo.Context) {
+	cookie := s.csrfCookie(rand.Text())
+	h := c.Response().Header()
+	earlier := h.Values("Set-Cookie")
+	h.Del("Set-Cookie")
+	for _, v := range earlier {
+		if !strings.HasPrefix(v, cookie.Name+"=") {
+			h.Add("Set-Cookie", v)
+		}
+	}
+	c.SetCookie(cookie)
+	c.Set(csrfContextKey, cookie.Value)
 }
 
 // limitBody caps request bodies: MAX_BODY_BYTES for ordinary requests,

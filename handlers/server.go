@@ -7,6 +7,8 @@ package handlers
 import (
 	"context"
 	"log/slog"
+	"net"
+	"net/netip"
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
@@ -66,6 +68,26 @@ func New(d Deps) *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = clientIPExtractor(d.Config.TrustedProxies)
 	s.routes(e)
 	return e
+}
+
+// clientIPExtractor decides what c.RealIP() is. With no trusted proxy it is
+// the TCP peer, since any client can write X-Forwarded-For. With trusted
+// proxies it is the last address in X-Forwarded-For that none of them owns,
+// read from the right as each proxy appends; Echo's default trust of
+// loopback, link-local and private ranges is turned off, so only the
+// configured ranges count as proxies.
+func clientIPExtractor(trusted []netip.Prefix) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range trusted {
+		opts = append(opts, echo.TrustIPRange(&net.IPNet{
+			IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen()),
+		}))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }

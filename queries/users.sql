@@ -61,20 +61,36 @@ LIMIT @lim;
 SELECT count(*) FROM users
 WHERE (@query::text = '' OR email ILIKE '%' || @query || '%' OR name ILIKE '%' || @query || '%');
 
--- name: RecordLoginFailure :exec
-INSERT INTO login_failures (email, ip) VALUES (lower(@email), @ip);
+-- name: RecordLoginFailure :one
+-- A sign-in attempt is recorded as a failure before its password is
+-- checked, so concurrent attempts see each other; the row is deleted again
+-- when the attempt is refused or succeeds.
+INSERT INTO login_failures (email, ip, failed_at) VALUES (@email, @ip, @failed_at)
+RETURNING id;
 
--- name: CountRecentLoginFailures :one
--- Failures for this email or from this address since @since.
+-- name: LoginFailuresBefore :one
+-- The failures recorded before attempt @attempt_id that bear on it: for this
+-- email from this address since @pair_since, from this address since
+-- @ip_since, and for this email from anywhere since @email_since.
 SELECT
-    count(*) FILTER (WHERE email = lower(@email))::int AS by_email,
-    count(*) FILTER (WHERE ip = @ip)::int AS by_ip,
-    coalesce(min(failed_at) FILTER (WHERE email = lower(@email)), now())::timestamptz AS oldest_by_email
+    count(*) FILTER (WHERE email = @email AND ip = @ip AND failed_at > @pair_since)::int AS pair_count,
+    coalesce(max(failed_at) FILTER (WHERE email = @email AND ip = @ip AND failed_at > @pair_since), @pair_since)::timestamptz AS pair_latest,
+    count(*) FILTER (WHERE ip = @ip AND failed_at > @ip_since)::int AS ip_count,
+    coalesce(min(failed_at) FILTER (WHERE ip = @ip AND failed_at > @ip_since), @ip_since)::timestamptz AS ip_oldest,
+    count(*) FILTER (WHERE email = @email AND failed_at > @email_since)::int AS email_count,
+    coalesce(min(failed_at) FILTER (WHERE email = @email AND failed_at > @email_since), @email_since)::timestamptz AS email_oldest
 FROM login_failures
-WHERE failed_at > @since AND (email = lower(@email) OR ip = @ip);
+WHERE id < @attempt_id
+  AND (email = @email OR ip = @ip)
+  AND failed_at > least(@pair_since, @ip_since, @email_since);
+
+-- name: DeleteLoginFailure :exec
+DELETE FROM login_failures WHERE id = @id;
 
 -- name: ClearLoginFailures :exec
-DELETE FROM login_failures WHERE email = lower(@email);
+-- A successful sign-in forgives the failures for its email from its
+-- address, and no others: an attacker's failures elsewhere keep counting.
+DELETE FROM login_failures WHERE email = @email AND ip = @ip;
 
 -- name: PurgeLoginFailures :execrows
 DELETE FROM login_failures WHERE failed_at < @before;

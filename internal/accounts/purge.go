@@ -15,7 +15,7 @@ type PurgeResult struct {
 
 // PurgeExpired removes expired browser sessions, tokens that expired or were
 // revoked more than keep ago, and sign-in failures older than the throttle
-// window. A periodic job runs it.
+// windows. A periodic job runs it.
 func (s *Service) PurgeExpired(ctx context.Context, keep time.Duration) (PurgeResult, error) {
 	var r PurgeResult
 	var err error
@@ -25,7 +25,7 @@ func (s *Service) PurgeExpired(ctx context.Context, keep time.Duration) (PurgeRe
 	if r.Tokens, err = s.q.PurgeDeadAPITokens(ctx, s.now().Add(-keep)); err != nil {
 		return r, fmt.Errorf("accounts: purge tokens: %w", err)
 	}
-	if r.LoginFailures, err = s.q.PurgeLoginFailures(ctx, s.now().Add(-FailureWindow)); err != nil {
+	if r.LoginFailures, err = s.q.PurgeLoginFailures(ctx, s.now().Add(-failureRetention)); err != nil {
 		return r, fmt.Errorf("accounts: purge login failures: %w", err)
 	}
 	return r, nil

@@ -117,6 +117,9 @@ type Browser struct {
 	base   string
 	Client *http.Client
 	csrf   string
+	// Header is added to every request, as a proxy in front of the app adds
+	// X-Forwarded-For.
+	Header http.Header
 }
 
 // NewBrowser returns a fresh browser (no cookies) for inst.
@@ -155,6 +158,9 @@ func (b *Browser) Get(path string) *Response {
 // Do sends req and reads the response.
 func (b *Browser) Do(req *http.Request) *Response {
 	b.t.Helper()
+	for name, values := range b.Header {
+		req.Header[name] = values
+	}
 	resp, err := b.Client.Do(req)
 	if err != nil {
 		b.t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
@@ -211,7 +217,7 @@ func (b *Browser) Send(method, path string, form url.Values, htmx bool) *Respons
 }
 
 // MustSignUp creates an account through the sign-up form and leaves the
-// browser signed in.
+// browser signed in, on the page it was sent to.
 func (b *Browser) MustSignUp(email, password string) {
 	b.t.Helper()
 	b.Get("/signup")
@@ -219,9 +225,11 @@ func (b *Browser) MustSignUp(email, password string) {
 	if r.Status != http.StatusSeeOther {
 		b.t.Fatalf("sign up %s: status %d: %s", email, r.Status, r.TestID("form-error").Text())
 	}
+	b.Get(r.Header.Get("Location"))
 }
 
-// MustSignIn signs in through the sign-in form.
+// MustSignIn signs in through the sign-in form and, like a browser, loads
+// the page it is sent to, which carries the CSRF token of the new session.
 func (b *Browser) MustSignIn(email, password string) {
 	b.t.Helper()
 	b.Get("/signin")
@@ -229,4 +237,5 @@ func (b *Browser) MustSignIn(email, password string) {
 	if r.Status != http.StatusSeeOther {
 		b.t.Fatalf("sign in %s: status %d: %s", email, r.Status, r.TestID("form-error").Text())
 	}
+	b.Get(r.Header.Get("Location"))
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -67,6 +68,13 @@ type Config struct {
 
 	// ShutdownTimeout bounds the graceful drain on exit (SHUTDOWN_TIMEOUT, default 20s).
 	ShutdownTimeout time.Duration
+
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the
+	// client (TRUSTED_PROXIES, comma-separated addresses or CIDR ranges,
+	// default none). Sign-in throttling counts failures per client address;
+	// with none configured that address is the TCP peer, because any client
+	// can write the header.
+	TrustedProxies []netip.Prefix
 }
 
 // ClerkEnabled reports whether sign-in goes through Clerk.
@@ -98,6 +106,7 @@ func Load(getenv func(string) string) (Config, error) {
 		MaxBodyBytes:        int64(l.int("MAX_BODY_BYTES", 1<<20)),
 		MaxUploadBytes:      int64(l.int("MAX_UPLOAD_BYTES", 2<<30)),
 		ShutdownTimeout:     l.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
+		TrustedProxies:      l.prefixes("TRUSTED_PROXIES"),
 	}
 	c.BaseURL = strings.TrimRight(l.str("BASE_URL", fmt.Sprintf("http://localhost:%d", c.Port)), "/")
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -179,6 +188,42 @@ func (l *loader) oneOf(name, def string, allowed ...string) string {
 	}
 	l.fail(name, "must be one of "+strings.Join(allowed, ", "))
 	return def
+}
+
+// prefixes parses "10.0.0.0/8, 192.0.2.7, fd00::/8".
+func (l *loader) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, part := range strings.Split(l.str(name, ""), ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		p, err := parsePrefix(part)
+		if err != nil {
+			l.fail(name, fmt.Sprintf("%q is not an IP address or CIDR range such as 10.0.0.0/8", part))
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// parsePrefix reads a CIDR range, or a bare address standing for itself
+// alone.
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	addr, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	if addr.Zone() != "" {
+		return netip.Prefix{}, errors.New("zones are not supported")
+	}
+	addr = addr.Unmap()
+	return netip.PrefixFrom(addr, addr.BitLen()), nil
 }
 
 // queues parses "name:workers,name:workers".

@@ -60,3 +60,28 @@ func TestLoadReportsEveryError(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadTrustedProxies(t *testing.T) {
+	t.Parallel()
+	c, err := config.Load(env(nil))
+	if err != nil || len(c.TrustedProxies) != 0 {
+		t.Fatalf("no proxy is trusted by default: %v %v", c.TrustedProxies, err)
+	}
+	c, err = config.Load(env(map[string]string{"TRUSTED_PROXIES": " 10.0.0.0/8, 192.0.2.7 ,2001:db8::/32,::1,,10.1.2.3/16"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range c.TrustedProxies {
+		got = append(got, p.String())
+	}
+	if want := "10.0.0.0/8 192.0.2.7/32 2001:db8::/32 ::1/128 10.1.0.0/16"; strings.Join(got, " ") != want {
+		t.Fatalf("trusted proxies %v, want %s", got, want)
+	}
+	for _, bad := range []string{"10.0.0.300", "10.0.0.0/33", "proxy.internal", "fe80::1%eth0", "10.0.0.0/8;192.0.2.1"} {
+		_, err := config.Load(env(map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8," + bad}))
+		if err == nil || !strings.Contains(err.Error(), "TRUSTED_PROXIES") || !strings.Contains(err.Error(), bad) {
+			t.Errorf("TRUSTED_PROXIES=%q: err %v, want one naming the variable and the value", bad, err)
+		}
+	}
+}

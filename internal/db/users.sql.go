@@ -11,41 +11,19 @@ import (
 )
 
 const clearLoginFailures = `-- name: ClearLoginFailures :exec
-DELETE FROM login_failures WHERE email = lower($1)
+DELETE FROM login_failures WHERE email = $1 AND ip = $2
 `
 
-func (q *Queries) ClearLoginFailures(ctx context.Context, email string) error {
-	_, err := q.db.Exec(ctx, clearLoginFailures, email)
-	return err
-}
-
-const countRecentLoginFailures = `-- name: CountRecentLoginFailures :one
-SELECT
-    count(*) FILTER (WHERE email = lower($1))::int AS by_email,
-    count(*) FILTER (WHERE ip = $2)::int AS by_ip,
-    coalesce(min(failed_at) FILTER (WHERE email = lower($1)), now())::timestamptz AS oldest_by_email
-FROM login_failures
-WHERE failed_at > $3 AND (email = lower($1) OR ip = $2)
-`
-
-type CountRecentLoginFailuresParams struct {
+type ClearLoginFailuresParams struct {
 	Email string
 	Ip    string
-	Since time.Time
 }
 
-type CountRecentLoginFailuresRow struct {
-	ByEmail       int32
-	ByIp          int32
-	OldestByEmail time.Time
-}
-
-// Failures for this email or from this address since @since.
-func (q *Queries) CountRecentLoginFailures(ctx context.Context, arg CountRecentLoginFailuresParams) (CountRecentLoginFailuresRow, error) {
-	row := q.db.QueryRow(ctx, countRecentLoginFailures, arg.Email, arg.Ip, arg.Since)
-	var i CountRecentLoginFailuresRow
-	err := row.Scan(&i.ByEmail, &i.ByIp, &i.OldestByEmail)
-	return i, err
+// A successful sign-in forgives the failures for its email from its
+// address, and no others: an attacker's failures elsewhere keep counting.
+func (q *Queries) ClearLoginFailures(ctx context.Context, arg ClearLoginFailuresParams) error {
+	_, err := q.db.Exec(ctx, clearLoginFailures, arg.Email, arg.Ip)
+	return err
 }
 
 const countUsers = `-- name: CountUsers :one
@@ -100,6 +78,15 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, e
 		&i.UpdatedAt,
 	)
 	return i, err
+}
+
+const deleteLoginFailure = `-- name: DeleteLoginFailure :exec
+DELETE FROM login_failures WHERE id = $1
+`
+
+func (q *Queries) DeleteLoginFailure(ctx context.Context, id int64) error {
+	_, err := q.db.Exec(ctx, deleteLoginFailure, id)
+	return err
 }
 
 const getUserByClerkID = `-- name: GetUserByClerkID :one
@@ -238,6 +225,62 @@ func (q *Queries) LockUser(ctx context.Context, id string) (User, error) {
 	return i, err
 }
 
+const loginFailuresBefore = `-- name: LoginFailuresBefore :one
+SELECT
+    count(*) FILTER (WHERE email = $1 AND ip = $2 AND failed_at > $3)::int AS pair_count,
+    coalesce(max(failed_at) FILTER (WHERE email = $1 AND ip = $2 AND failed_at > $3), $3)::timestamptz AS pair_latest,
+    count(*) FILTER (WHERE ip = $2 AND failed_at > $4)::int AS ip_count,
+    coalesce(min(failed_at) FILTER (WHERE ip = $2 AND failed_at > $4), $4)::timestamptz AS ip_oldest,
+    count(*) FILTER (WHERE email = $1 AND failed_at > $5)::int AS email_count,
+    coalesce(min(failed_at) FILTER (WHERE email = $1 AND failed_at > $5), $5)::timestamptz AS email_oldest
+FROM login_failures
+WHERE id < $6
+  AND (email = $1 OR ip = $2)
+  AND failed_at > least($3, $4, $5)
+`
+
+type LoginFailuresBeforeParams struct {
+	Email      string
+	Ip         string
+	PairSince  time.Time
+	IpSince    time.Time
+	EmailSince time.Time
+	AttemptID  int64
+}
+
+type LoginFailuresBeforeRow struct {
+	PairCount   int32
+	PairLatest  time.Time
+	IpCount     int32
+	IpOldest    time.Time
+	EmailCount  int32
+	EmailOldest time.Time
+}
+
+// The failures recorded before attempt @attempt_id that bear on it: for this
+// email from this address since @pair_since, from this address since
+// @ip_since, and for this email from anywhere since @email_since.
+func (q *Queries) LoginFailuresBefore(ctx context.Context, arg LoginFailuresBeforeParams) (LoginFailuresBeforeRow, error) {
+	row := q.db.QueryRow(ctx, loginFailuresBefore,
+		arg.Email,
+		arg.Ip,
+		arg.PairSince,
+		arg.IpSince,
+		arg.EmailSince,
+		arg.AttemptID,
+	)
+	var i LoginFailuresBeforeRow
+	err := row.Scan(
+		&i.PairCount,
+		&i.PairLatest,
+		&i.IpCount,
+		&i.IpOldest,
+		&i.EmailCount,
+		&i.EmailOldest,
+	)
+	return i, err
+}
+
 const purgeLoginFailures = `-- name: PurgeLoginFailures :execrows
 DELETE FROM login_failures WHERE failed_at < $1
 `
@@ -250,18 +293,25 @@ func (q *Queries) PurgeLoginFailures(ctx context.Context, before time.Time) (int
 	return result.RowsAffected(), nil
 }
 
-const recordLoginFailure = `-- name: RecordLoginFailure :exec
-INSERT INTO login_failures (email, ip) VALUES (lower($1), $2)
+const recordLoginFailure = `-- name: RecordLoginFailure :one
+INSERT INTO login_failures (email, ip, failed_at) VALUES ($1, $2, $3)
+RETURNING id
 `
 
 type RecordLoginFailureParams struct {
-	Email string
-	Ip    string
+	Email    string
+	Ip       string
+	FailedAt time.Time
 }
 
-func (q *Queries) RecordLoginFailure(ctx context.Context, arg RecordLoginFailureParams) error {
-	_, err := q.db.Exec(ctx, recordLoginFailure, arg.Email, arg.Ip)
-	return err
+// A sign-in attempt is recorded as a failure before its password is
+// checked, so concurrent attempts see each other; the row is deleted again
+// when the attempt is refused or succeeds.
+func (q *Queries) RecordLoginFailure(ctx context.Context, arg RecordLoginFailureParams) (int64, error) {
+	row := q.db.QueryRow(ctx, recordLoginFailure, arg.Email, arg.Ip, arg.FailedAt)
+	var id int64
+	err := row.Scan(&id)
+	return id, err
 }
 
 const searchUsers = `-- name: SearchUsers :many
