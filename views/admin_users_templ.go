@@ -1261,6 +1261,8 @@ func actionLabel(action string) string {
 		return "created the account"
 	case "user.password_changed":
 		return "changed the password"
+	case "user.credentials_revoked":
+		return "revoked the credentials"
 	}
 	return action
 }

@@ -152,16 +152,6 @@ func TestTokens(t *testing.T) {
 		t.Fatalf("tampered token: %v", err)
 	}
 
-	// Disabling the user stops the token at once; enabling brings it back.
-	if _, err := s.SetDisabled(ctx, admin.ID, user.ID, true); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := s.AuthenticateToken(ctx, secret); !apperr.Is(err, apperr.Unauthorized) {
-		t.Fatalf("token of a disabled user: %v", err)
-	}
-	if _, err := s.SetDisabled(ctx, admin.ID, user.ID, false); err != nil {
-		t.Fatal(err)
-	}
 	if err := s.RevokeToken(ctx, admin.ID, tok.ID); !apperr.Is(err, apperr.NotFound) {
 		t.Fatalf("revoking someone else's token: %v", err)
 	}
@@ -170,6 +160,28 @@ func TestTokens(t *testing.T) {
 	}
 	if _, _, err := s.AuthenticateToken(ctx, secret); !apperr.Is(err, apperr.Unauthorized) {
 		t.Fatalf("revoked token: %v", err)
+	}
+
+	// Disabling the user revokes their tokens for good: enabling the
+	// account again brings none back.
+	kept, keptSecret, err := s.CreateToken(ctx, user, accounts.TokenInput{Name: "kept", Scopes: []accounts.Scope{accounts.ScopeRead}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetDisabled(ctx, admin.ID, user.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.AuthenticateToken(ctx, keptSecret); !apperr.Is(err, apperr.Unauthorized) {
+		t.Fatalf("token of a disabled user: %v", err)
+	}
+	if _, err := s.SetDisabled(ctx, admin.ID, user.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.AuthenticateToken(ctx, keptSecret); !apperr.Is(err, apperr.Unauthorized) {
+		t.Fatalf("token of a re-enabled user: %v, want it revoked", err)
+	}
+	if err := s.RevokeToken(ctx, user.ID, kept.ID); !apperr.Is(err, apperr.NotFound) {
+		t.Fatalf("revoking a token that disabling revoked: %v", err)
 	}
 
 	_, short, err := s.CreateToken(ctx, user, accounts.TokenInput{Name: "short", Scopes: []accounts.Scope{accounts.ScopeRead}, ExpiresIn: time.Millisecond})
