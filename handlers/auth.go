@@ -77,7 +77,7 @@ func (s *Server) startSession(c echo.Context, u accounts.User) error {
 	if err := s.Sessions.RenewToken(ctx); err != nil {
 		return err
 	}
-	s.Sessions.Put(ctx, sessionUserKey, u.ID)
+	s.Sessions.Put(ctx, SessionUserKey, u.ID)
 	s.Sessions.Put(ctx, sessionRoleKey, string(u.Role))
 	return nil
 }

@@ -1262,7 +1262,9 @@ func actionLabel(action string) string {
 	case "user.password_changed":
 		return "changed the password"
 	case "user.credentials_revoked":
-		return "revoked the credentials"
+		return "revoked the sessions and API tokens"
+	case "user.signed_out_elsewhere":
+		return "signed out the other sessions"
 	}
 	return action
 }

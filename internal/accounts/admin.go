@@ -87,11 +87,10 @@ func (s *Service) ChangeRole(ctx context.Context, actorID, targetID string, role
 }
 
 // SetDisabled disables or re-enables target on behalf of actor. Disabling
-// revokes the user's API tokens for good, in the same transaction and with
-// an audit entry of its own, so that re-enabling the account brings none of
-// them back; the user's sessions stop working on their next request.
-// Errors: NotFound, Conflict (it would leave no active admin, or an admin
-// disabling themselves).
+// ends the user's sessions and revokes their API tokens for good, in the
+// same transaction and with an audit entry of their own, so that
+// re-enabling the account brings none of them back. Errors: NotFound, Conflict (it would leave no
+// active admin, or an admin disabling themselves).
 func (s *Service) SetDisabled(ctx context.Context, actorID, targetID string, disabled bool) (User, error) {
 	return s.changeUser(ctx, actorID, targetID, func(ctx context.Context, tx pgx.Tx, q *db.Queries, before User, admins []string) (User, string, error) {
 		if before.Disabled() == disabled {
@@ -116,18 +115,26 @@ func (s *Service) SetDisabled(ctx context.Context, actorID, targetID string, dis
 	})
 }
 
-// revokeCredentials revokes every API token of userID inside tx, on behalf
-// of actorID, with an audit entry.
+// revokeCredentials ends every session and revokes every API token of
+// userID inside tx, on behalf of actorID, with an audit entry.
 func (s *Service) revokeCredentials(ctx context.Context, tx pgx.Tx, actorID, userID string) error {
-	tokens, err := db.New(tx).RevokeUserAPITokens(ctx, userID)
-	if err != nil || tokens == 0 {
+	q := db.New(tx)
+	tokens, err := q.RevokeUserAPITokens(ctx, userID)
+	if err != nil {
 		return err
+	}
+	sessions, err := q.EndUserSessions(ctx, db.EndUserSessionsParams{UserID: userID})
+	if err != nil {
+		return err
+	}
+	if tokens == 0 && sessions == 0 {
+		return nil
 	}
 	var actor *string
 	if actorID != "" {
 		actor = &actorID
 	}
-	return s.audit(ctx, tx, actor, userID, "user.credentials_revoked", nil, map[string]any{"api_tokens": tokens})
+	return s.audit(ctx, tx, actor, userID, "user.credentials_revoked", nil, map[string]any{"api_tokens": tokens, "sessions": sessions})
 }
 
 // GrantAdmin makes the user with email an admin (the recovery command).

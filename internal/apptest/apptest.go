@@ -117,6 +117,9 @@ type Browser struct {
 	base   string
 	Client *http.Client
 	csrf   string
+	// UserAgent, when set, is sent as the User-Agent of every request, so
+	// tests can tell one browser's session from another's.
+	UserAgent string
 }
 
 // NewBrowser returns a fresh browser (no cookies) for inst.
@@ -155,6 +158,9 @@ func (b *Browser) Get(path string) *Response {
 // Do sends req and reads the response.
 func (b *Browser) Do(req *http.Request) *Response {
 	b.t.Helper()
+	if b.UserAgent != "" {
+		req.Header.Set("User-Agent", b.UserAgent)
+	}
 	resp, err := b.Client.Do(req)
 	if err != nil {
 		b.t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
