@@ -2,17 +2,24 @@ package handlers_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/scratchpad/scratchpad/internal/accounts"
 	"github.com/scratchpad/scratchpad/internal/apptest"
 )
+
+// streamEndTimeout bounds how long a stream may outlive its credentials in
+// these tests. It is far below the broker's periodic re-check (a minute), so
+// only a prompt end passes.
+const streamEndTimeout = 5 * time.Second
 
 // memberPassword is the password of every account these tests create.
 const memberPassword = "correct horse battery"
@@ -23,6 +30,72 @@ const (
 	chromeOnWindows = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 	safariOnIPhone  = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
 )
+
+// mustOpenStream opens the event stream at path, authenticated by br's
+// cookies or, when br is nil, by the API token bearer, and reads it in the
+// background until it ends or the test does.
+func mustOpenStream(t *testing.T, base string, br *apptest.Browser, bearer, path string) *eventStream {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	client := &http.Client{}
+	if br != nil {
+		client.Jar = br.Client.Jar
+	} else {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		cancel()
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		cancel()
+		t.Fatalf("GET %s: %d %s", path, resp.StatusCode, body)
+	}
+	s := &eventStream{header: resp.Header, events: make(chan sseEvent, 16), done: make(chan error, 1)}
+	go s.read(ctx, resp.Body)
+	t.Cleanup(func() {
+		cancel()
+		resp.Body.Close()
+		<-s.done
+	})
+	return s
+}
+
+// mustEnd waits until the server ends the stream.
+func (s *eventStream) mustEnd(t *testing.T, within time.Duration) {
+	t.Helper()
+	timeout := time.After(within)
+	for {
+		select {
+		case <-s.events: // what arrived before the end does not matter here
+		case err := <-s.done:
+			s.done <- err // for the cleanup
+			return
+		case <-timeout:
+			t.Fatalf("the stream was still open %s after its credentials ended", within)
+		}
+	}
+}
+
+// mustBeOpen fails if the stream has ended.
+func (s *eventStream) mustBeOpen(t *testing.T) {
+	t.Helper()
+	select {
+	case err := <-s.done:
+		s.done <- err
+		t.Fatalf("a stream whose credentials are still good ended: %v", err)
+	default:
+	}
+}
 
 // mustMember creates a user with memberPassword and signs them in on a new
 // browser.
@@ -193,6 +266,119 @@ func mapKeys[V any](m map[string]V) func(func(string) bool) {
 			}
 		}
 	}
+}
+
+// Every kind of event stream ends, promptly, when what it was opened with
+// ends: its API token, its browser session, its user's account.
+func TestStreamsEndWithTheirCredentials(t *testing.T) {
+	t.Parallel()
+	inst := apptest.MustStart(t, apptest.Options{})
+	admin := inst.NewBrowser(t)
+	admin.MustSignUp("admin@example.com", memberPassword) // the first account: an admin
+	ctx := context.Background()
+
+	// workbookOf gives u a workbook to stream.
+	workbookOf := func(t *testing.T, u accounts.User) string {
+		t.Helper()
+		wb, err := inst.App.Workbooks.CreateWorkbook(ctx, u.ID, "Live")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return wb.ID
+	}
+	tokenOf := func(t *testing.T, u accounts.User, expiresIn time.Duration) (accounts.Token, string) {
+		t.Helper()
+		tok, secret, err := inst.App.Accounts.CreateToken(ctx, u, accounts.TokenInput{Name: "stream", Scopes: []accounts.Scope{accounts.ScopeRead}, ExpiresIn: expiresIn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok, secret
+	}
+	apiStream := func(wbID string) string { return "/api/v1/workbooks/" + wbID + "/events" }
+
+	t.Run("API token revoked", func(t *testing.T) {
+		t.Parallel()
+		u, b := mustMember(t, inst, "revoked@example.com")
+		tok, secret := tokenOf(t, u, 0)
+		_, other := tokenOf(t, u, 0)
+		wb := workbookOf(t, u)
+		stream := mustOpenStream(t, inst.URL, nil, secret, apiStream(wb))
+		otherStream := mustOpenStream(t, inst.URL, nil, other, apiStream(wb))
+		b.Get("/settings")
+		if r := b.Send(http.MethodDelete, "/settings/tokens/"+tok.ID, nil, true); r.Status != http.StatusOK {
+			t.Fatalf("revoke: %d", r.Status)
+		}
+		stream.mustEnd(t, streamEndTimeout)
+		otherStream.mustBeOpen(t)
+	})
+
+	t.Run("API token expired", func(t *testing.T) {
+		t.Parallel()
+		u, _ := mustMember(t, inst, "expiring@example.com")
+		const lifetime = 2 * time.Second
+		_, secret := tokenOf(t, u, lifetime)
+		stream := mustOpenStream(t, inst.URL, nil, secret, apiStream(workbookOf(t, u)))
+		stream.mustEnd(t, lifetime+streamEndTimeout)
+	})
+
+	t.Run("signed out", func(t *testing.T) {
+		t.Parallel()
+		u, here := mustMember(t, inst, "signout@example.com")
+		elsewhere := mustSignedIn(t, inst, "signout@example.com")
+		wb := workbookOf(t, u)
+		stream := mustOpenStream(t, inst.URL, here, "", "/events")
+		grid := mustOpenStream(t, inst.URL, here, "", "/workbooks/"+wb+"/events")
+		otherStream := mustOpenStream(t, inst.URL, elsewhere, "", "/events")
+		here.Get("/")
+		if r := here.PostForm("/signout", nil); r.Status != http.StatusSeeOther {
+			t.Fatalf("sign out: %d", r.Status)
+		}
+		stream.mustEnd(t, streamEndTimeout)
+		grid.mustEnd(t, streamEndTimeout)
+		otherStream.mustBeOpen(t)
+	})
+
+	t.Run("password changed elsewhere", func(t *testing.T) {
+		t.Parallel()
+		_, here := mustMember(t, inst, "password@example.com")
+		elsewhere := mustSignedIn(t, inst, "password@example.com")
+		stream := mustOpenStream(t, inst.URL, elsewhere, "", "/events")
+		here.Get("/settings")
+		r := here.Send(http.MethodPost, "/settings/password", url.Values{"current_password": {memberPassword}, "new_password": {"a much better passphrase"}}, true)
+		if r.Status != http.StatusOK {
+			t.Fatalf("change password: %d", r.Status)
+		}
+		stream.mustEnd(t, streamEndTimeout)
+	})
+
+	t.Run("signed out everywhere else", func(t *testing.T) {
+		t.Parallel()
+		_, here := mustMember(t, inst, "everywhere@example.com")
+		elsewhere := mustSignedIn(t, inst, "everywhere@example.com")
+		stream := mustOpenStream(t, inst.URL, elsewhere, "", "/events")
+		ownStream := mustOpenStream(t, inst.URL, here, "", "/events")
+		here.Get("/settings")
+		if r := here.Send(http.MethodPost, "/settings/sessions/sign-out-others", nil, true); r.Status != http.StatusOK {
+			t.Fatalf("sign out everywhere else: %d", r.Status)
+		}
+		stream.mustEnd(t, streamEndTimeout)
+		ownStream.mustBeOpen(t)
+	})
+
+	t.Run("user disabled", func(t *testing.T) {
+		t.Parallel()
+		u, b := mustMember(t, inst, "disabled@example.com")
+		_, secret := tokenOf(t, u, 0)
+		wb := workbookOf(t, u)
+		browserStream := mustOpenStream(t, inst.URL, b, "", "/workbooks/"+wb+"/events")
+		apiStream := mustOpenStream(t, inst.URL, nil, secret, apiStream(wb))
+		admin.Get("/admin/users")
+		if r := admin.Send(http.MethodPost, "/admin/users/"+u.ID+"/disabled", url.Values{"disabled": {"true"}}, true); r.Status != http.StatusOK {
+			t.Fatalf("disable: %d", r.Status)
+		}
+		browserStream.mustEnd(t, streamEndTimeout)
+		apiStream.mustEnd(t, streamEndTimeout)
+	})
 }
 
 func TestDisablingRevokesAPITokensForGood(t *testing.T) {

@@ -41,6 +41,13 @@ WHERE id = @id AND user_id = @user_id::uuid AND ended_at IS NULL;
 UPDATE sessions SET ended_at = now(), data = ''::bytea
 WHERE user_id = @user_id::uuid AND ended_at IS NULL AND token <> @keep_token;
 
+-- name: ActiveSessionUser :one
+-- The user of a session that still lets its browser in: not ended, not
+-- expired, its user not disabled.
+SELECT users.id FROM sessions JOIN users ON users.id = sessions.user_id
+WHERE sessions.token = @token AND sessions.ended_at IS NULL AND sessions.expiry > now()
+  AND users.disabled_at IS NULL;
+
 -- name: PurgeExpiredSessions :execrows
 -- An ended session's row only has to outlive the requests that were in
 -- flight when it ended.

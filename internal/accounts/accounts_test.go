@@ -161,12 +161,18 @@ func TestTokens(t *testing.T) {
 	if _, _, err := s.AuthenticateToken(ctx, secret); !apperr.Is(err, apperr.Unauthorized) {
 		t.Fatalf("revoked token: %v", err)
 	}
+	if err := s.CheckToken(ctx, tok.ID); !apperr.Is(err, apperr.Unauthorized) {
+		t.Fatalf("check of a revoked token: %v", err)
+	}
 
 	// Disabling the user revokes their tokens for good: enabling the
 	// account again brings none back.
 	kept, keptSecret, err := s.CreateToken(ctx, user, accounts.TokenInput{Name: "kept", Scopes: []accounts.Scope{accounts.ScopeRead}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if err := s.CheckToken(ctx, kept.ID); err != nil {
+		t.Fatalf("check of a working token: %v", err)
 	}
 	if _, err := s.SetDisabled(ctx, admin.ID, user.ID, true); err != nil {
 		t.Fatal(err)

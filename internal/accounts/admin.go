@@ -89,7 +89,8 @@ func (s *Service) ChangeRole(ctx context.Context, actorID, targetID string, role
 // SetDisabled disables or re-enables target on behalf of actor. Disabling
 // ends the user's sessions and revokes their API tokens for good, in the
 // same transaction and with an audit entry of their own, so that
-// re-enabling the account brings none of them back. Errors: NotFound, Conflict (it would leave no
+// re-enabling the account brings none of them back; open event streams of
+// the user end at once. Errors: NotFound, Conflict (it would leave no
 // active admin, or an admin disabling themselves).
 func (s *Service) SetDisabled(ctx context.Context, actorID, targetID string, disabled bool) (User, error) {
 	return s.changeUser(ctx, actorID, targetID, func(ctx context.Context, tx pgx.Tx, q *db.Queries, before User, admins []string) (User, string, error) {
@@ -116,7 +117,9 @@ func (s *Service) SetDisabled(ctx context.Context, actorID, targetID string, dis
 }
 
 // revokeCredentials ends every session and revokes every API token of
-// userID inside tx, on behalf of actorID, with an audit entry.
+// userID inside tx, on behalf of actorID, with an audit entry, and tells the
+// user's event streams (those opened through Clerk included, which hold
+// neither).
 func (s *Service) revokeCredentials(ctx context.Context, tx pgx.Tx, actorID, userID string) error {
 	q := db.New(tx)
 	tokens, err := q.RevokeUserAPITokens(ctx, userID)
@@ -127,14 +130,16 @@ func (s *Service) revokeCredentials(ctx context.Context, tx pgx.Tx, actorID, use
 	if err != nil {
 		return err
 	}
-	if tokens == 0 && sessions == 0 {
-		return nil
+	if tokens > 0 || sessions > 0 {
+		var actor *string
+		if actorID != "" {
+			actor = &actorID
+		}
+		if err := s.audit(ctx, tx, actor, userID, "user.credentials_revoked", nil, map[string]any{"api_tokens": tokens, "sessions": sessions}); err != nil {
+			return err
+		}
 	}
-	var actor *string
-	if actorID != "" {
-		actor = &actorID
-	}
-	return s.audit(ctx, tx, actor, userID, "user.credentials_revoked", nil, map[string]any{"api_tokens": tokens, "sessions": sessions})
+	return notifyAuthChanged(ctx, tx, userID, "user_disabled")
 }
 
 // GrantAdmin makes the user with email an admin (the recovery command).

@@ -6,6 +6,9 @@
 //
 // Every change that matters to a signed-in person (a role change, a disabled
 // account) commits together with its audit entry and a live event. A
-// password change ends every session of the user; disabling an account ends
-// its sessions and revokes its API tokens for good.
+// credential that ends (a revoked token, ended sessions after a password
+// change or "sign out everywhere else", a disabled account, whose sessions
+// and tokens end for good) also sends events.TypeAuthChanged in the same
+// transaction, so the person's open event streams end at once; the Check
+// methods answer whether a stream's credential still holds.
 package accounts

@@ -9,6 +9,7 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/db"
+	"github.com/scratchpad/scratchpad/internal/events"
 	"github.com/scratchpad/scratchpad/internal/ids"
 )
 
@@ -48,19 +49,26 @@ func (s *Service) FindSessions(ctx context.Context, userID, currentToken string)
 }
 
 // EndSession signs one of the user's sessions out; its browser's next
-// request is signed out. Errors: NotFound (no such session of this user).
+// request is signed out and its event streams end. Errors: NotFound (no
+// such session of this user).
 func (s *Service) EndSession(ctx context.Context, userID, sessionID string) error {
 	if !ids.ValidUUID(sessionID) || !ids.ValidUUID(userID) {
 		return apperr.New(apperr.NotFound, "Session not found.")
 	}
-	n, err := s.q.EndUserSession(ctx, db.EndUserSessionParams{ID: sessionID, UserID: userID})
-	if err != nil {
+	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		n, err := db.New(tx).EndUserSession(ctx, db.EndUserSessionParams{ID: sessionID, UserID: userID})
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return apperr.New(apperr.NotFound, "Session not found.")
+		}
+		return notifyAuthChanged(ctx, tx, userID, "session_ended")
+	})
+	if err != nil && apperr.KindOf(err) == apperr.Internal {
 		return fmt.Errorf("accounts: end session: %w", err)
 	}
-	if n == 0 {
-		return apperr.New(apperr.NotFound, "Session not found.")
-	}
-	return nil
+	return err
 }
 
 // EndOtherSessions signs out every session of the user but the one whose
@@ -84,8 +92,59 @@ func (s *Service) EndOtherSessions(ctx context.Context, userID, keepToken string
 	return int(n), nil
 }
 
+// CheckSession reports whether the browser session with token still lets
+// its browser in: it exists, has not ended or expired, and its user is
+// enabled. Event streams call it again while they run. Errors:
+// Unauthorized.
+func (s *Service) CheckSession(ctx context.Context, token string) error {
+	_, err := s.q.ActiveSessionUser(ctx, token)
+	return credentialCheck(err, "session")
+}
+
+// CheckToken reports whether the API token with tokenID still works: not
+// revoked or expired, its user enabled. Errors: Unauthorized.
+func (s *Service) CheckToken(ctx context.Context, tokenID string) error {
+	if !ids.ValidUUID(tokenID) {
+		return apperr.New(apperr.Unauthorized, "The API token is not valid.")
+	}
+	_, err := s.q.ActiveAPITokenUser(ctx, tokenID)
+	return credentialCheck(err, "token")
+}
+
+// CheckUser reports whether the user still exists and is enabled, for
+// credentials held elsewhere (a Clerk session). Errors: Unauthorized.
+func (s *Service) CheckUser(ctx context.Context, userID string) error {
+	u, err := s.FindUserByID(ctx, userID)
+	if apperr.Is(err, apperr.NotFound) || err == nil && u.Disabled() {
+		return apperr.New(apperr.Unauthorized, "This account is disabled or gone.")
+	}
+	return err
+}
+
+// credentialCheck maps a lookup of a credential to the answer of a Check
+// method.
+func credentialCheck(err error, what string) error {
+	if db.IsNoRows(err) {
+		return apperr.New(apperr.Unauthorized, "This %s has ended.", what)
+	}
+	if err != nil {
+		return fmt.Errorf("accounts: check %s: %w", what, err)
+	}
+	return nil
+}
+
 // endSessions ends the user's sessions, all but keepToken's (an empty
-// keepToken keeps none), inside tx.
+// keepToken keeps none), inside tx and tells their event streams.
 func endSessions(ctx context.Context, tx pgx.Tx, userID, keepToken string) (int64, error) {
-	return db.New(tx).EndUserSessions(ctx, db.EndUserSessionsParams{UserID: userID, KeepToken: keepToken})
+	n, err := db.New(tx).EndUserSessions(ctx, db.EndUserSessionsParams{UserID: userID, KeepToken: keepToken})
+	if err != nil || n == 0 {
+		return n, err
+	}
+	return n, notifyAuthChanged(ctx, tx, userID, "sessions_ended")
+}
+
+// notifyAuthChanged tells every instance, once tx commits, that a
+// credential of userID ended, so the user's event streams re-check theirs.
+func notifyAuthChanged(ctx context.Context, tx pgx.Tx, userID, reason string) error {
+	return notifyUser(ctx, tx, userID, events.TypeAuthChanged, map[string]string{"reason": reason})
 }

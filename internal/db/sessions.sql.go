@@ -10,6 +10,21 @@ import (
 	"time"
 )
 
+const activeSessionUser = `-- name: ActiveSessionUser :one
+SELECT users.id FROM sessions JOIN users ON users.id = sessions.user_id
+WHERE sessions.token = $1 AND sessions.ended_at IS NULL AND sessions.expiry > now()
+  AND users.disabled_at IS NULL
+`
+
+// The user of a session that still lets its browser in: not ended, not
+// expired, its user not disabled.
+func (q *Queries) ActiveSessionUser(ctx context.Context, token string) (string, error) {
+	row := q.db.QueryRow(ctx, activeSessionUser, token)
+	var id string
+	err := row.Scan(&id)
+	return id, err
+}
+
 const endSessionByToken = `-- name: EndSessionByToken :one
 UPDATE sessions SET ended_at = now(), data = ''::bytea
 WHERE token = $1 AND ended_at IS NULL

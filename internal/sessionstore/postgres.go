@@ -2,14 +2,17 @@ package sessionstore
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/scratchpad/scratchpad/internal/db"
+	"github.com/scratchpad/scratchpad/internal/events"
 	"github.com/scratchpad/scratchpad/internal/ids"
 )
 
@@ -86,9 +89,23 @@ func (p *Postgres) CommitCtx(ctx context.Context, token string, b []byte, expiry
 	return nil
 }
 
-// DeleteCtx ends a session (scs's Destroy and RenewToken call it).
+// DeleteCtx ends a session (scs's Destroy and RenewToken call it) and, when
+// it was someone's, tells that user's open event streams in the same
+// transaction, so the streams opened with it end.
 func (p *Postgres) DeleteCtx(ctx context.Context, token string) error {
-	if _, err := db.New(p.pool).EndSessionByToken(ctx, token); err != nil && !db.IsNoRows(err) {
+	err := db.InTx(ctx, p.pool, func(tx pgx.Tx) error {
+		userID, err := db.New(tx).EndSessionByToken(ctx, token)
+		if db.IsNoRows(err) || err == nil && userID == nil {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return events.Notify(ctx, tx, events.Event{
+			Topic: events.UserTopic(*userID), Type: events.TypeAuthChanged, Data: json.RawMessage(`{"reason":"session_ended"}`),
+		})
+	})
+	if err != nil {
 		return fmt.Errorf("sessionstore: end session: %w", err)
 	}
 	return nil

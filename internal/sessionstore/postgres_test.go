@@ -2,6 +2,7 @@ package sessionstore_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/scratchpad/scratchpad/internal/events"
 	"github.com/scratchpad/scratchpad/internal/sessionstore"
 	"github.com/scratchpad/scratchpad/internal/testdb"
 )
@@ -103,19 +105,48 @@ func TestPostgresRecordsWhoseEachSessionIsAndTheBrowser(t *testing.T) {
 	}
 }
 
-func TestEndedSessionIsNeverWrittenBack(t *testing.T) {
+func TestEndedSessionTellsItsUserAndIsNeverWrittenBack(t *testing.T) {
 	t.Parallel()
 	pool := testdb.New(t)
 	store := sessionstore.NewPostgres(pool, scs.GobCodec{}, userKey)
 	ada := mustUserID(t, pool, "ada@example.com")
+	ctx := context.Background()
 	data := mustEncode(t, map[string]any{userKey: ada})
 	expiry := time.Now().Add(time.Hour)
-	if err := store.Commit("ada", data, expiry); err != nil {
+	for _, token := range []string{"ada", "anonymous"} {
+		if err := store.Commit(token, data, expiry); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := store.Commit("anonymous", mustEncode(t, map[string]any{}), expiry); err != nil {
+		t.Fatal(err)
+	}
+
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "LISTEN "+events.Channel); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Delete("anonymous"); err != nil {
 		t.Fatal(err)
 	}
 	if err := store.Delete("ada"); err != nil {
 		t.Fatal(err)
 	}
+	waitCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	n, err := conn.Conn().WaitForNotification(waitCtx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.Event
+	if err := json.Unmarshal([]byte(n.Payload), &ev); err != nil || ev.Topic != events.UserTopic(ada) || ev.Type != events.TypeAuthChanged {
+		t.Errorf("first notification %s (%v), want auth.changed for ada only", n.Payload, err)
+	}
+
 	// A request that loaded the session just before it ended commits it
 	// afterwards: it stays ended.
 	if err := store.Commit("ada", data, expiry.Add(time.Minute)); err != nil {
@@ -124,7 +155,13 @@ func TestEndedSessionIsNeverWrittenBack(t *testing.T) {
 	if r := mustRow(t, pool, store, "ada"); !r.ended || r.findable {
 		t.Errorf("an ended session after a late commit: %+v", r)
 	}
+	// Deleting what is already ended tells no one again.
 	if err := store.Delete("ada"); err != nil {
-		t.Fatalf("deleting an ended session again: %v", err)
+		t.Fatal(err)
+	}
+	quiet, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	if n, err := conn.Conn().WaitForNotification(quiet); err == nil {
+		t.Errorf("unexpected notification %s", n.Payload)
 	}
 }

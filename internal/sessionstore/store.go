@@ -16,8 +16,10 @@
 // says. The browser's user agent and address come with the context scs
 // passes to the store (WithClient).
 //
-// Ending: Delete, which scs's Destroy and RenewToken call, ends a session.
-// internal/accounts ends a user's sessions the same way when the
+// Ending: Delete, which scs's Destroy and RenewToken call, ends a session
+// and tells its user's open event streams (events.TypeAuthChanged) in the
+// same transaction, so a stream opened with a session ends when the session
+// does. internal/accounts ends a user's sessions the same way when the
 // password changes, the person signs out everywhere else or an admin
 // disables the account. An ended session keeps its row, emptied, until the
 // purge job removes it, and is never written again: a request that loaded
