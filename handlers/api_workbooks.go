@@ -285,7 +285,7 @@ func (s *Server) apiWorkbookEvents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.Broker.ServeHTTP(c.Response(), c.Request(), events.WorkbookTopic(wb.ID), events.FormatJSON)
+	s.Broker.ServeHTTP(c.Response(), c.Request(), events.WorkbookTopic(wb.ID), events.FormatJSON, s.streamCredentials(c))
 	return nil
 }
 

@@ -79,7 +79,7 @@ func (s *Server) startSession(c echo.Context, u accounts.User) error {
 		return err
 	}
 	s.rotateCSRFToken(c)
-	s.Sessions.Put(ctx, sessionUserKey, u.ID)
+	s.Sessions.Put(ctx, SessionUserKey, u.ID)
 	s.Sessions.Put(ctx, sessionRoleKey, string(u.Role))
 	return nil
 }

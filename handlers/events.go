@@ -11,6 +11,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"github.com/scratchpad/scratchpad/internal/accounts"
 	"github.com/scratchpad/scratchpad/internal/events"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 	"github.com/scratchpad/scratchpad/views"
@@ -20,8 +21,33 @@ import (
 // toasts and job progress for this person.
 func (s *Server) userEvents(c echo.Context) error {
 	u := mustUser(c)
-	s.Broker.ServeHTTP(c.Response(), c.Request(), events.UserTopic(u.ID), events.FormatHTML)
+	s.Broker.ServeHTTP(c.Response(), c.Request(), events.UserTopic(u.ID), events.FormatHTML, s.streamCredentials(c))
 	return nil
+}
+
+// streamCredentials are what the request's event stream runs on, so that
+// the broker ends the stream when they end: its API token, its browser
+// session, or, for a Clerk sign-in, the account itself (Clerk's short-lived
+// token is renewed in the browser, out of an open stream's sight).
+func (s *Server) streamCredentials(c echo.Context) events.Credentials {
+	u := mustUser(c)
+	creds := events.Credentials{UserID: u.ID}
+	ctx := c.Request().Context()
+	// API requests have no browser session: look at the token first.
+	if tok, ok := c.Get(tokenContextKey).(accounts.Token); ok {
+		creds.Check = func(ctx context.Context) error { return s.Accounts.CheckToken(ctx, tok.ID) }
+		if tok.ExpiresAt != nil {
+			creds.ExpiresAt = *tok.ExpiresAt
+		}
+		return creds
+	}
+	if s.Sessions.GetString(ctx, SessionUserKey) == u.ID {
+		token := s.Sessions.Token(ctx)
+		creds.Check = func(ctx context.Context) error { return s.Accounts.CheckSession(ctx, token) }
+		return creds
+	}
+	creds.Check = func(ctx context.Context) error { return s.Accounts.CheckUser(ctx, u.ID) }
+	return creds
 }
 
 // renderTimeout bounds the rendering of one live event.

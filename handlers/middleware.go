@@ -20,14 +20,19 @@ import (
 	"github.com/scratchpad/scratchpad/internal/clerkauth"
 	"github.com/scratchpad/scratchpad/internal/imports"
 	"github.com/scratchpad/scratchpad/internal/reqlog"
+	"github.com/scratchpad/scratchpad/internal/sessionstore"
 )
 
 const (
 	csrfContextKey      = "csrf"
 	requestIDContextKey = "request_id"
-	sessionUserKey      = "user_id"
 	sessionRoleKey      = "role"
 )
+
+// SessionUserKey is the session key that holds the signed-in user's id. The
+// session store reads it too, to know whose each session is
+// (internal/sessionstore).
+const SessionUserKey = "user_id"
 
 // requestID gives every request an id, echoed in X-Request-Id and attached to
 // every log line written with the request's context.
@@ -221,6 +226,18 @@ func hasBearer(r *http.Request) bool {
 	return strings.HasPrefix(strings.ToLower(r.Header.Get("Authorization")), "bearer ")
 }
 
+// sessionClient tells the session store which browser is behind the
+// request, for the list of a user's sessions in settings. It runs before
+// scs's LoadAndSave, which passes the request's context to the store.
+func sessionClient(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		client := sessionstore.Client{UserAgent: r.UserAgent(), IP: c.RealIP()}
+		c.SetRequest(r.WithContext(sessionstore.WithClient(r.Context(), client)))
+		return next(c)
+	}
+}
+
 // loadUser resolves the browser's session (or Clerk session token) to a
 // user on every request, so a disabled account or a changed role takes
 // effect at once. The session token is renewed when the role changed.
@@ -249,7 +266,7 @@ func (s *Server) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
 
 func (s *Server) sessionUser(c echo.Context) (accounts.User, bool, error) {
 	ctx := c.Request().Context()
-	id := s.Sessions.GetString(ctx, sessionUserKey)
+	id := s.Sessions.GetString(ctx, SessionUserKey)
 	if id == "" {
 		return accounts.User{}, false, nil
 	}

@@ -29,7 +29,7 @@ func (s *Server) routes(e *echo.Echo) {
 	s.apiRoutes(api)
 
 	// Browser routes: sessions, CSRF, the current user.
-	web := e.Group("", s.limitBody,
+	web := e.Group("", s.limitBody, sessionClient,
 		echo.WrapMiddleware(s.Sessions.LoadAndSave), inSession, s.csrf(), s.loadUser, noStore)
 
 	web.GET("/signup", s.signUpPage)
@@ -90,6 +90,8 @@ func (s *Server) routes(e *echo.Echo) {
 	app.POST("/settings/password", s.changePassword)
 	app.POST("/settings/tokens", s.createToken)
 	app.DELETE("/settings/tokens/:id", s.revokeToken)
+	app.POST("/settings/sessions/sign-out-others", s.endOtherSessions)
+	app.DELETE("/settings/sessions/:id", s.endSession)
 
 	admin := web.Group("/admin", requireAdmin)
 	admin.GET("/users", s.adminUsers)

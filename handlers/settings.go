@@ -73,7 +73,8 @@ func (s *Server) changePassword(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// A credential change starts a fresh session token, as sign-in does.
+	// The change ended every session of the user, this one too: this
+	// browser goes on with a fresh session token, as after a sign-in.
 	if err := s.Sessions.RenewToken(ctx); err != nil {
 		return err
 	}
@@ -145,6 +146,44 @@ func (s *Server) revokeToken(c echo.Context) error {
 	return render(c, http.StatusOK, views.TokenTable(list))
 }
 
+// endSession signs one of the user's other browsers out from the list.
+func (s *Server) endSession(c echo.Context) error {
+	u := mustUser(c)
+	if err := s.Accounts.EndSession(c.Request().Context(), u.ID, c.Param("id")); err != nil {
+		return err
+	}
+	if !isHTMX(c) {
+		s.flash(c, "success", "Signed out that browser.")
+		return redirect(c, "/settings")
+	}
+	card, err := s.sessionsCard(c, u)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.SessionsSection(card))
+}
+
+// endOtherSessions signs out every browser of the user but this one.
+func (s *Server) endOtherSessions(c echo.Context) error {
+	u := mustUser(c)
+	ctx := c.Request().Context()
+	n, err := s.Accounts.EndOtherSessions(ctx, u.ID, s.Sessions.Token(ctx))
+	if err != nil {
+		return err
+	}
+	notice := "Signed out " + itoa(n) + " other " + pluralWord(n, "session", "sessions") + "."
+	if !isHTMX(c) {
+		s.flash(c, "success", notice)
+		return redirect(c, "/settings")
+	}
+	card, err := s.sessionsCard(c, u)
+	if err != nil {
+		return err
+	}
+	card.Notice = notice
+	return render(c, http.StatusOK, views.SessionsSection(card))
+}
+
 // renderSettingsCard answers an htmx request with just the card, and a plain
 // form post with the whole settings page, with the card's state set by set.
 func (s *Server) renderSettingsCard(c echo.Context, status int, card templ.Component, set func(*views.SettingsPage)) error {
@@ -165,11 +204,39 @@ func (s *Server) settingsView(c echo.Context, u accounts.User) (views.SettingsPa
 	if err != nil {
 		return views.SettingsPage{}, err
 	}
+	sessions, err := s.sessionsCard(c, u)
+	if err != nil {
+		return views.SettingsPage{}, err
+	}
 	return views.SettingsPage{
 		Profile:  views.ProfileForm{CSRFToken: csrfToken(c), Email: u.Email, Name: u.Name},
 		Password: views.PasswordForm{CSRFToken: csrfToken(c), HasPassword: u.HasPassword},
+		Sessions: sessions,
 		Tokens:   tokensCard(c, u, list),
 	}, nil
+}
+
+// sessionsCard lists the browsers signed in as u. People who sign in
+// through Clerk have no sessions here: Clerk keeps them.
+func (s *Server) sessionsCard(c echo.Context, u accounts.User) (views.SessionsCard, error) {
+	ctx := c.Request().Context()
+	card := views.SessionsCard{CSRFToken: csrfToken(c)}
+	if s.Sessions.GetString(ctx, SessionUserKey) != u.ID {
+		card.ManagedByClerk = true
+		return card, nil
+	}
+	sessions, err := s.Accounts.FindSessions(ctx, u.ID, s.Sessions.Token(ctx))
+	if err != nil {
+		return views.SessionsCard{}, err
+	}
+	card.Rows = make([]views.SessionRow, 0, len(sessions))
+	for _, sess := range sessions {
+		card.Rows = append(card.Rows, views.SessionRow{
+			ID: sess.ID, Device: describeUserAgent(sess.UserAgent), IP: sess.IP,
+			CreatedAt: sess.CreatedAt, LastSeenAt: sess.LastSeenAt, Current: sess.Current,
+		})
+	}
+	return card, nil
 }
 
 // tokensCard is the token card with an empty form and list.

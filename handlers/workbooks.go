@@ -89,7 +89,7 @@ func (s *Server) workbookEvents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.Broker.ServeHTTP(c.Response(), c.Request(), events.WorkbookTopic(wb.ID), events.FormatHTML)
+	s.Broker.ServeHTTP(c.Response(), c.Request(), events.WorkbookTopic(wb.ID), events.FormatHTML, s.streamCredentials(c))
 	return nil
 }
 

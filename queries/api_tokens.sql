@@ -30,3 +30,15 @@ WHERE id = @id AND (last_used_at IS NULL OR last_used_at < now() - interval '1 m
 -- Expired or revoked tokens are kept a while for the settings page, then removed.
 DELETE FROM api_tokens
 WHERE (expires_at IS NOT NULL AND expires_at < @before::timestamptz) OR (revoked_at IS NOT NULL AND revoked_at < @before::timestamptz);
+
+-- name: RevokeUserAPITokens :execrows
+UPDATE api_tokens SET revoked_at = now() WHERE user_id = @user_id AND revoked_at IS NULL;
+
+-- name: ActiveAPITokenUser :one
+-- The user of a token that still works: unrevoked, unexpired, its user
+-- enabled (as AuthenticateAPIToken, by id).
+SELECT api_tokens.user_id FROM api_tokens JOIN users ON users.id = api_tokens.user_id
+WHERE api_tokens.id = @id
+  AND api_tokens.revoked_at IS NULL
+  AND (api_tokens.expires_at IS NULL OR api_tokens.expires_at > now())
+  AND users.disabled_at IS NULL;

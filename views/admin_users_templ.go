@@ -1261,6 +1261,10 @@ func actionLabel(action string) string {
 		return "created the account"
 	case "user.password_changed":
 		return "changed the password"
+	case "user.credentials_revoked":
+		return "revoked the sessions and API tokens"
+	case "user.signed_out_elsewhere":
+		return "signed out the other sessions"
 	}
 	return action
 }

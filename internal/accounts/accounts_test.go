@@ -152,16 +152,6 @@ func TestTokens(t *testing.T) {
 		t.Fatalf("tampered token: %v", err)
 	}
 
-	// Disabling the user stops the token at once; enabling brings it back.
-	if _, err := s.SetDisabled(ctx, admin.ID, user.ID, true); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := s.AuthenticateToken(ctx, secret); !apperr.Is(err, apperr.Unauthorized) {
-		t.Fatalf("token of a disabled user: %v", err)
-	}
-	if _, err := s.SetDisabled(ctx, admin.ID, user.ID, false); err != nil {
-		t.Fatal(err)
-	}
 	if err := s.RevokeToken(ctx, admin.ID, tok.ID); !apperr.Is(err, apperr.NotFound) {
 		t.Fatalf("revoking someone else's token: %v", err)
 	}
@@ -170,6 +160,34 @@ func TestTokens(t *testing.T) {
 	}
 	if _, _, err := s.AuthenticateToken(ctx, secret); !apperr.Is(err, apperr.Unauthorized) {
 		t.Fatalf("revoked token: %v", err)
+	}
+	if err := s.CheckToken(ctx, tok.ID); !apperr.Is(err, apperr.Unauthorized) {
+		t.Fatalf("check of a revoked token: %v", err)
+	}
+
+	// Disabling the user revokes their tokens for good: enabling the
+	// account again brings none back.
+	kept, keptSecret, err := s.CreateToken(ctx, user, accounts.TokenInput{Name: "kept", Scopes: []accounts.Scope{accounts.ScopeRead}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CheckToken(ctx, kept.ID); err != nil {
+		t.Fatalf("check of a working token: %v", err)
+	}
+	if _, err := s.SetDisabled(ctx, admin.ID, user.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.AuthenticateToken(ctx, keptSecret); !apperr.Is(err, apperr.Unauthorized) {
+		t.Fatalf("token of a disabled user: %v", err)
+	}
+	if _, err := s.SetDisabled(ctx, admin.ID, user.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.AuthenticateToken(ctx, keptSecret); !apperr.Is(err, apperr.Unauthorized) {
+		t.Fatalf("token of a re-enabled user: %v, want it revoked", err)
+	}
+	if err := s.RevokeToken(ctx, user.ID, kept.ID); !apperr.Is(err, apperr.NotFound) {
+		t.Fatalf("revoking a token that disabling revoked: %v", err)
 	}
 
 	_, short, err := s.CreateToken(ctx, user, accounts.TokenInput{Name: "short", Scopes: []accounts.Scope{accounts.ScopeRead}, ExpiresIn: time.Millisecond})
@@ -188,7 +206,11 @@ func TestPurgeExpired(t *testing.T) {
 	s := accounts.NewService(pool)
 	ctx := context.Background()
 	u := MustUser(t, s, "purge@example.com")
-	if _, err := pool.Exec(ctx, `INSERT INTO sessions (token, data, expiry) VALUES ('old', '\x00', now() - interval '1 hour'), ('live', '\x00', now() + interval '1 hour')`); err != nil {
+	if _, err := pool.Exec(ctx, `INSERT INTO sessions (token, data, expiry, ended_at) VALUES
+		('old', '\x00', now() - interval '1 hour', NULL),
+		('live', '\x00', now() + interval '1 hour', NULL),
+		('ended long ago', '', now() + interval '1 hour', now() - interval '2 hours'),
+		('just ended', '', now() + interval '1 hour', now())`); err != nil {
 		t.Fatal(err)
 	}
 	tok, _, err := s.CreateToken(ctx, u, accounts.TokenInput{Name: "gone", Scopes: []accounts.Scope{accounts.ScopeRead}})
@@ -202,11 +224,13 @@ func TestPurgeExpired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Sessions != 1 || r.Tokens != 1 {
-		t.Fatalf("purged %+v, want one session and one token", r)
+	if r.Sessions != 2 || r.Tokens != 1 {
+		t.Fatalf("purged %+v, want two sessions and one token", r)
 	}
-	var left int
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM sessions`).Scan(&left); err != nil || left != 1 {
-		t.Fatalf("live session must stay: %d %v", left, err)
+	// A session that just ended stays a while, so that a request still in
+	// flight on it cannot write it back.
+	var left string
+	if err := pool.QueryRow(ctx, `SELECT string_agg(token, ',' ORDER BY token) FROM sessions`).Scan(&left); err != nil || left != "just ended,live" {
+		t.Fatalf("sessions left %q %v, want the live one and the one that just ended", left, err)
 	}
 }

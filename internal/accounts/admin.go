@@ -72,7 +72,7 @@ func (s *Service) ChangeRole(ctx context.Context, actorID, targetID string, role
 	if !role.Valid() {
 		return User{}, apperr.InvalidFields("Unknown role.", apperr.FieldError{Field: "role", Message: "must be user or admin"})
 	}
-	return s.changeUser(ctx, actorID, targetID, func(ctx context.Context, q *db.Queries, before User, admins []string) (User, string, error) {
+	return s.changeUser(ctx, actorID, targetID, func(ctx context.Context, tx pgx.Tx, q *db.Queries, before User, admins []string) (User, string, error) {
 		if before.Role == role {
 			return before, "", nil
 		}
@@ -86,12 +86,14 @@ func (s *Service) ChangeRole(ctx context.Context, actorID, targetID string, role
 	})
 }
 
-// SetDisabled disables or re-enables target on behalf of actor. A disabled
-// user's sessions and API tokens stop working on their next request.
-// Errors: NotFound, Conflict (it would leave no active admin, or an admin
-// disabling themselves).
+// SetDisabled disables or re-enables target on behalf of actor. Disabling
+// ends the user's sessions and revokes their API tokens for good, in the
+// same transaction and with an audit entry of their own, so that
+// re-enabling the account brings none of them back; open event streams of
+// the user end at once. Errors: NotFound, Conflict (it would leave no
+// active admin, or an admin disabling themselves).
 func (s *Service) SetDisabled(ctx context.Context, actorID, targetID string, disabled bool) (User, error) {
-	return s.changeUser(ctx, actorID, targetID, func(ctx context.Context, q *db.Queries, before User, admins []string) (User, string, error) {
+	return s.changeUser(ctx, actorID, targetID, func(ctx context.Context, tx pgx.Tx, q *db.Queries, before User, admins []string) (User, string, error) {
 		if before.Disabled() == disabled {
 			return before, "", nil
 		}
@@ -104,12 +106,40 @@ func (s *Service) SetDisabled(ctx context.Context, actorID, targetID string, dis
 			}
 		}
 		row, err := q.SetUserDisabled(ctx, db.SetUserDisabledParams{ID: before.ID, Disabled: disabled})
-		action := "user.enabled"
-		if disabled {
-			action = "user.disabled"
+		if err != nil {
+			return User{}, "", err
 		}
-		return userFromRow(row), action, err
+		if !disabled {
+			return userFromRow(row), "user.enabled", nil
+		}
+		return userFromRow(row), "user.disabled", s.revokeCredentials(ctx, tx, actorID, before.ID)
 	})
+}
+
+// revokeCredentials ends every session and revokes every API token of
+// userID inside tx, on behalf of actorID, with an audit entry, and tells the
+// user's event streams (those opened through Clerk included, which hold
+// neither).
+func (s *Service) revokeCredentials(ctx context.Context, tx pgx.Tx, actorID, userID string) error {
+	q := db.New(tx)
+	tokens, err := q.RevokeUserAPITokens(ctx, userID)
+	if err != nil {
+		return err
+	}
+	sessions, err := q.EndUserSessions(ctx, db.EndUserSessionsParams{UserID: userID})
+	if err != nil {
+		return err
+	}
+	if tokens > 0 || sessions > 0 {
+		var actor *string
+		if actorID != "" {
+			actor = &actorID
+		}
+		if err := s.audit(ctx, tx, actor, userID, "user.credentials_revoked", nil, map[string]any{"api_tokens": tokens, "sessions": sessions}); err != nil {
+			return err
+		}
+	}
+	return notifyAuthChanged(ctx, tx, userID, "user_disabled")
 }
 
 // GrantAdmin makes the user with email an admin (the recovery command).
@@ -119,7 +149,7 @@ func (s *Service) GrantAdmin(ctx context.Context, email string) (User, error) {
 	if err != nil {
 		return User{}, err
 	}
-	return s.changeUser(ctx, "", u.ID, func(ctx context.Context, q *db.Queries, before User, admins []string) (User, string, error) {
+	return s.changeUser(ctx, "", u.ID, func(ctx context.Context, tx pgx.Tx, q *db.Queries, before User, admins []string) (User, string, error) {
 		if before.Role == RoleAdmin {
 			return before, "", nil
 		}
@@ -131,7 +161,7 @@ func (s *Service) GrantAdmin(ctx context.Context, email string) (User, error) {
 // changeUser locks the target, applies change, and when it reports an action
 // writes the audit entry and a live event in the same transaction.
 func (s *Service) changeUser(ctx context.Context, actorID, targetID string,
-	change func(ctx context.Context, q *db.Queries, before User, activeAdmins []string) (User, string, error)) (User, error) {
+	change func(ctx context.Context, tx pgx.Tx, q *db.Queries, before User, activeAdmins []string) (User, string, error)) (User, error) {
 	if !ids.ValidUUID(targetID) {
 		return User{}, apperr.New(apperr.NotFound, "User not found.")
 	}
@@ -158,7 +188,7 @@ func (s *Service) changeUser(ctx context.Context, actorID, targetID string,
 		}
 		before := userFromRow(row)
 		var action string
-		after, action, err = change(ctx, q, before, admins)
+		after, action, err = change(ctx, tx, q, before, admins)
 		if err != nil || action == "" {
 			return err
 		}

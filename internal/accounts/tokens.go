@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/db"
 	"github.com/scratchpad/scratchpad/internal/ids"
@@ -145,20 +147,27 @@ func (s *Service) ListTokens(ctx context.Context, userID string) ([]Token, error
 	return out, nil
 }
 
-// RevokeToken revokes one of the user's tokens; it stops working at once.
-// Errors: NotFound (no such token of this user).
+// RevokeToken revokes one of the user's tokens; it stops working at once,
+// event streams opened with it included. Errors: NotFound (no such token of
+// this user).
 func (s *Service) RevokeToken(ctx context.Context, userID, tokenID string) error {
 	if !ids.ValidUUID(tokenID) {
 		return apperr.New(apperr.NotFound, "Token not found.")
 	}
-	n, err := s.q.RevokeAPIToken(ctx, db.RevokeAPITokenParams{ID: tokenID, UserID: userID})
-	if err != nil {
+	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		n, err := db.New(tx).RevokeAPIToken(ctx, db.RevokeAPITokenParams{ID: tokenID, UserID: userID})
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return apperr.New(apperr.NotFound, "Token not found.")
+		}
+		return notifyAuthChanged(ctx, tx, userID, "api_token_revoked")
+	})
+	if err != nil && apperr.KindOf(err) == apperr.Internal {
 		return fmt.Errorf("accounts: revoke token: %w", err)
 	}
-	if n == 0 {
-		return apperr.New(apperr.NotFound, "Token not found.")
-	}
-	return nil
+	return err
 }
 
 // AuthenticateToken resolves a bearer token to its user and token. Revoked,

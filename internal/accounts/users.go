@@ -188,9 +188,12 @@ func (s *Service) UpdateProfile(ctx context.Context, userID, name string) (User,
 	return userFromRow(row), nil
 }
 
-// ChangePassword replaces the password after checking the current one.
-// Errors: Invalid (wrong current password or weak new one), Forbidden
-// (a Clerk account without a password), NotFound.
+// ChangePassword replaces the password after checking the current one and
+// ends every session of the user, in one transaction: whoever signed in
+// with the old password is signed out, and their event streams end. The
+// caller gives the browser that made the change a fresh session. Errors:
+// Invalid (wrong current password or weak new one), Forbidden (a Clerk
+// account without a password), NotFound.
 func (s *Service) ChangePassword(ctx context.Context, userID, current, next string) error {
 	row, err := s.q.GetUserByID(ctx, userID)
 	if db.IsNoRows(err) {
@@ -223,7 +226,11 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, next stri
 		if err := db.New(tx).UpdateUserPassword(ctx, db.UpdateUserPasswordParams{ID: userID, PasswordHash: &hash}); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, &userID, userID, "user.password_changed", nil, nil)
+		ended, err := endSessions(ctx, tx, userID, "")
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, &userID, userID, "user.password_changed", nil, map[string]any{"sessions_ended": ended})
 	})
 }
 

@@ -14,7 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/alexedwards/scs/pgxstore"
 	"github.com/alexedwards/scs/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -108,10 +107,12 @@ func New(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts Option
 	}
 
 	a.sessions = scs.New()
-	// The purge job cleans up expired sessions. A request that changes
-	// nothing but a session's idle expiry writes it at most once per
-	// slack (sessionstore), not on every page and fragment.
-	a.sessions.Store = sessionstore.New(pgxstore.NewWithCleanupInterval(pool, 0), a.sessions.Codec, sessionstore.SlackFor(cfg.SessionIdleTimeout))
+	// The purge job cleans up expired and ended sessions. A request that
+	// changes nothing but a session's idle expiry writes it at most once
+	// per slack (sessionstore), not on every page and fragment.
+	a.sessions.Store = sessionstore.New(
+		sessionstore.NewPostgres(pool, a.sessions.Codec, handlers.SessionUserKey),
+		a.sessions.Codec, sessionstore.SlackFor(cfg.SessionIdleTimeout))
 	a.sessions.Lifetime = cfg.SessionLifetime
 	a.sessions.IdleTimeout = cfg.SessionIdleTimeout
 	a.sessions.Cookie.Name = "sp_session"

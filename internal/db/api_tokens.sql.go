@@ -10,6 +10,23 @@ import (
 	"time"
 )
 
+const activeAPITokenUser = `-- name: ActiveAPITokenUser :one
+SELECT api_tokens.user_id FROM api_tokens JOIN users ON users.id = api_tokens.user_id
+WHERE api_tokens.id = $1
+  AND api_tokens.revoked_at IS NULL
+  AND (api_tokens.expires_at IS NULL OR api_tokens.expires_at > now())
+  AND users.disabled_at IS NULL
+`
+
+// The user of a token that still works: unrevoked, unexpired, its user
+// enabled (as AuthenticateAPIToken, by id).
+func (q *Queries) ActiveAPITokenUser(ctx context.Context, id string) (string, error) {
+	row := q.db.QueryRow(ctx, activeAPITokenUser, id)
+	var user_id string
+	err := row.Scan(&user_id)
+	return user_id, err
+}
+
 const authenticateAPIToken = `-- name: AuthenticateAPIToken :one
 SELECT api_tokens.id, api_tokens.user_id, api_tokens.name, api_tokens.token_hash, api_tokens.prefix, api_tokens.scopes, api_tokens.expires_at, api_tokens.last_used_at, api_tokens.revoked_at, api_tokens.created_at, users.id, users.email, users.name, users.password_hash, users.clerk_user_id, users.role, users.disabled_at, users.created_at, users.updated_at
 FROM api_tokens JOIN users ON users.id = api_tokens.user_id
@@ -179,6 +196,18 @@ type RevokeAPITokenParams struct {
 
 func (q *Queries) RevokeAPIToken(ctx context.Context, arg RevokeAPITokenParams) (int64, error) {
 	result, err := q.db.Exec(ctx, revokeAPIToken, arg.ID, arg.UserID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const revokeUserAPITokens = `-- name: RevokeUserAPITokens :execrows
+UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL
+`
+
+func (q *Queries) RevokeUserAPITokens(ctx context.Context, userID string) (int64, error) {
+	result, err := q.db.Exec(ctx, revokeUserAPITokens, userID)
 	if err != nil {
 		return 0, err
 	}

@@ -92,9 +92,16 @@ type RecordIndex struct {
 }
 
 type Session struct {
-	Token  string
-	Data   []byte
-	Expiry time.Time
+	Token      string
+	Data       []byte
+	Expiry     time.Time
+	ID         string
+	UserID     *string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	UserAgent  string
+	Ip         string
+	EndedAt    *time.Time
 }
 
 type Suggestion struct {

@@ -7,16 +7,180 @@ package db
 
 import (
 	"context"
+	"time"
 )
 
-const purgeExpiredSessions = `-- name: PurgeExpiredSessions :execrows
-DELETE FROM sessions WHERE expiry < now()
+const activeSessionUser = `-- name: ActiveSessionUser :one
+SELECT users.id FROM sessions JOIN users ON users.id = sessions.user_id
+WHERE sessions.token = $1 AND sessions.ended_at IS NULL AND sessions.expiry > now()
+  AND users.disabled_at IS NULL
 `
 
+// The user of a session that still lets its browser in: not ended, not
+// expired, its user not disabled.
+func (q *Queries) ActiveSessionUser(ctx context.Context, token string) (string, error) {
+	row := q.db.QueryRow(ctx, activeSessionUser, token)
+	var id string
+	err := row.Scan(&id)
+	return id, err
+}
+
+const endSessionByToken = `-- name: EndSessionByToken :one
+UPDATE sessions SET ended_at = now(), data = ''::bytea
+WHERE token = $1 AND ended_at IS NULL
+RETURNING user_id
+`
+
+// Ends one session, returning its user (NULL for a signed-out session).
+func (q *Queries) EndSessionByToken(ctx context.Context, token string) (*string, error) {
+	row := q.db.QueryRow(ctx, endSessionByToken, token)
+	var user_id *string
+	err := row.Scan(&user_id)
+	return user_id, err
+}
+
+const endUserSession = `-- name: EndUserSession :execrows
+UPDATE sessions SET ended_at = now(), data = ''::bytea
+WHERE id = $1 AND user_id = $2::uuid AND ended_at IS NULL
+`
+
+type EndUserSessionParams struct {
+	ID     string
+	UserID string
+}
+
+func (q *Queries) EndUserSession(ctx context.Context, arg EndUserSessionParams) (int64, error) {
+	result, err := q.db.Exec(ctx, endUserSession, arg.ID, arg.UserID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const endUserSessions = `-- name: EndUserSessions :execrows
+UPDATE sessions SET ended_at = now(), data = ''::bytea
+WHERE user_id = $1::uuid AND ended_at IS NULL AND token <> $2
+`
+
+type EndUserSessionsParams struct {
+	UserID    string
+	KeepToken string
+}
+
+// Ends every session of the user except the one with token @keep_token (an
+// empty @keep_token keeps none). Expired ones are ended too: it costs
+// nothing and leaves nothing to find.
+func (q *Queries) EndUserSessions(ctx context.Context, arg EndUserSessionsParams) (int64, error) {
+	result, err := q.db.Exec(ctx, endUserSessions, arg.UserID, arg.KeepToken)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const findSession = `-- name: FindSession :one
+
+SELECT data FROM sessions WHERE token = $1 AND ended_at IS NULL AND expiry > now()
+`
+
+// Browser sessions: internal/sessionstore reads and writes them for scs;
+// internal/accounts lists and ends a user's sessions.
+func (q *Queries) FindSession(ctx context.Context, token string) ([]byte, error) {
+	row := q.db.QueryRow(ctx, findSession, token)
+	var data []byte
+	err := row.Scan(&data)
+	return data, err
+}
+
+const listUserSessions = `-- name: ListUserSessions :many
+SELECT id, token, created_at, last_seen_at, user_agent, ip FROM sessions
+WHERE user_id = $1::uuid AND ended_at IS NULL AND expiry > now()
+ORDER BY last_seen_at DESC, id
+`
+
+type ListUserSessionsRow struct {
+	ID         string
+	Token      string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	UserAgent  string
+	Ip         string
+}
+
+func (q *Queries) ListUserSessions(ctx context.Context, userID string) ([]ListUserSessionsRow, error) {
+	rows, err := q.db.Query(ctx, listUserSessions, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListUserSessionsRow{}
+	for rows.Next() {
+		var i ListUserSessionsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Token,
+			&i.CreatedAt,
+			&i.LastSeenAt,
+			&i.UserAgent,
+			&i.Ip,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const purgeExpiredSessions = `-- name: PurgeExpiredSessions :execrows
+DELETE FROM sessions WHERE expiry < now() OR ended_at < now() - interval '1 hour'
+`
+
+// An ended session's row only has to outlive the requests that were in
+// flight when it ended.
 func (q *Queries) PurgeExpiredSessions(ctx context.Context) (int64, error) {
 	result, err := q.db.Exec(ctx, purgeExpiredSessions)
 	if err != nil {
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const saveSession = `-- name: SaveSession :exec
+INSERT INTO sessions (token, data, expiry, user_id, user_agent, ip)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (token) DO UPDATE
+SET data = EXCLUDED.data,
+    expiry = EXCLUDED.expiry,
+    user_id = EXCLUDED.user_id,
+    user_agent = coalesce(nullif(EXCLUDED.user_agent, ''), sessions.user_agent),
+    ip = coalesce(nullif(EXCLUDED.ip, ''), sessions.ip),
+    last_seen_at = now()
+WHERE sessions.ended_at IS NULL
+`
+
+type SaveSessionParams struct {
+	Token     string
+	Data      []byte
+	Expiry    time.Time
+	UserID    *string
+	UserAgent string
+	Ip        string
+}
+
+// An ended session is never written back: a request that loaded it before it
+// ended must not bring it back when it commits. Client details that are not
+// known (empty) keep what was stored.
+func (q *Queries) SaveSession(ctx context.Context, arg SaveSessionParams) error {
+	_, err := q.db.Exec(ctx, saveSession,
+		arg.Token,
+		arg.Data,
+		arg.Expiry,
+		arg.UserID,
+		arg.UserAgent,
+		arg.Ip,
+	)
+	return err
 }

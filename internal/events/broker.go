@@ -88,6 +88,11 @@ type BrokerOptions struct {
 	// Logger receives drops, render failures and malformed messages; nil
 	// discards them.
 	Logger *slog.Logger
+	// RecheckInterval is how often every stream's Credentials.Check runs,
+	// besides the re-checks that RecheckUser asks for; zero means
+	// DefaultRecheckInterval and a negative value disables the periodic
+	// re-check.
+	RecheckInterval time.Duration
 }
 
 // Broker fans events out to the Server-Sent Events streams of this process's
@@ -116,6 +121,7 @@ type Broker struct {
 	renderer  Renderer
 	logger    *slog.Logger
 	heartbeat time.Duration
+	recheck   time.Duration
 
 	// ctx is cancelled by Close; it stops the heartbeat and is given to the
 	// Renderer.
@@ -141,6 +147,9 @@ type subscriber struct {
 	streamID string
 	topic    string
 	format   Format
+	creds    Credentials
+	// recheck asks the subscriber's watch to check its credentials now.
+	recheck chan struct{}
 	// cancel ends the request context r3labs watches, which makes it
 	// unregister the subscriber and end the response.
 	cancel context.CancelFunc
@@ -165,11 +174,15 @@ func NewBroker(opts BrokerOptions) *Broker {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.RecheckInterval == 0 {
+		opts.RecheckInterval = DefaultRecheckInterval
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &Broker{
 		renderer:      opts.Renderer,
 		logger:        opts.Logger,
 		heartbeat:     opts.Heartbeat,
+		recheck:       opts.RecheckInterval,
 		ctx:           ctx,
 		cancel:        cancel,
 		heartbeatDone: make(chan struct{}),
@@ -195,15 +208,16 @@ func NewBroker(opts BrokerOptions) *Broker {
 }
 
 // ServeHTTP streams topic to one subscriber in format until the client goes
-// away, the subscriber is dropped as too slow, or the Broker closes. The
-// caller has already authorized the subscriber for topic. It clears any
+// away, the subscriber is dropped as too slow, its credentials end (see
+// Credentials), or the Broker closes. The caller has already authorized the
+// subscriber for topic with creds, whose Check is required. It clears any
 // write deadline the http.Server set, since a stream outlives it, and answers
 // 503 Service Unavailable once the Broker is closed. w must implement
 // http.Flusher itself (in Echo pass c.Response(), not c.Response().Writer,
 // which middleware such as scs may wrap); otherwise it answers 500.
-func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request, topic string, format Format) {
-	if topic == "" || (format != FormatHTML && format != FormatJSON) {
-		b.logger.Error("events: invalid subscription", "topic", topic, "format", format)
+func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request, topic string, format Format, creds Credentials) {
+	if topic == "" || (format != FormatHTML && format != FormatJSON) || creds.Check == nil {
+		b.logger.Error("events: invalid subscription", "topic", topic, "format", format, "check", creds.Check != nil)
 		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 		return
 	}
@@ -225,6 +239,8 @@ func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request, topic string,
 		streamID:     "s" + strconv.FormatUint(b.nextID.Add(1), 10),
 		topic:        topic,
 		format:       format,
+		creds:        creds,
+		recheck:      make(chan struct{}, 1),
 		cancel:       cancel,
 		unsubscribed: make(chan struct{}),
 		rc:           rc,
@@ -234,6 +250,7 @@ func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request, topic string,
 		return
 	}
 	defer b.finish(s)
+	defer b.startWatch(ctx, s)()
 
 	// r3labs reads the stream id from the query string and would reject a
 	// non-numeric Last-Event-ID; there is nothing to replay anyway.
@@ -249,8 +266,16 @@ func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request, topic string,
 // subscribers get the Renderer's messages, rendered once for all of them, and
 // JSON subscribers get the event itself. It never waits for a subscriber; see
 // Broker for what happens to one that is too slow. Events for topics without
-// subscribers cost a map lookup.
+// subscribers cost a map lookup. An event of type TypeAuthChanged is sent to
+// no one: it makes the streams of the user it names re-check their
+// credentials (RecheckUser).
 func (b *Broker) Publish(ev Event) {
+	if ev.Type == TypeAuthChanged {
+		if userID, ok := userOfTopic(ev.Topic); ok {
+			b.RecheckUser(userID)
+		}
+		return
+	}
 	htmlSubs, jsonSubs := b.subscribersOf(ev.Topic)
 	if len(htmlSubs) > 0 {
 		msgs := b.render(ev)

@@ -32,5 +32,10 @@
 // own, and pages should reload the state they show when they do.
 //
 // Authorization is the caller's job: [Broker.ServeHTTP] serves a topic to
-// whoever the handler in front of it lets through.
+// whoever the handler in front of it lets through, and takes the
+// [Credentials] it let them through with. A stream is one long request, so
+// the Broker keeps checking them: every [DefaultRecheckInterval] (see
+// BrokerOptions.RecheckInterval), at once when a [TypeAuthChanged] event
+// names the stream's user, and at their expiry; when they fail, the stream
+// ends.
 package events

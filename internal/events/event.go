@@ -40,6 +40,9 @@ type Event struct {
 // progress or agent output.
 func UserTopic(id string) string { return "user:" + id }
 
+// userOfTopic returns the user of a UserTopic.
+func userOfTopic(topic string) (id string, ok bool) { return strings.CutPrefix(topic, "user:") }
+
 // WorkbookTopic returns the topic for events about one workbook, which every
 // viewer of that workbook receives.
 func WorkbookTopic(id string) string { return "workbook:" + id }

@@ -11,7 +11,9 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -129,11 +131,44 @@ func MustStreamServer(tb testing.TB, opts events.BrokerOptions) *streamServer {
 		if r.URL.Query().Get("format") == "json" {
 			format = events.FormatJSON
 		}
-		broker.ServeHTTP(w, r, r.URL.Query().Get("topic"), format)
+		broker.ServeHTTP(w, r, r.URL.Query().Get("topic"), format, credentialsOf(r))
 	}))
 	tb.Cleanup(server.Close)
 	tb.Cleanup(broker.Close)
 	return &streamServer{broker: broker, Server: server}
+}
+
+// credentials is what test streams run on: the user in the query string
+// ("user"), whose credentials hold until revoke ends them.
+type credentials struct {
+	mu      sync.Mutex
+	revoked map[string]error
+}
+
+var testCredentials = &credentials{revoked: map[string]error{}}
+
+// revoke makes the credentials of user fail their next check.
+func (c *credentials) revoke(user string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.revoked[user] = fmt.Errorf("credentials of %s revoked", user)
+}
+
+func (c *credentials) check(user string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.revoked[user]
+}
+
+// credentialsOf returns the Credentials of a test stream request: its
+// "user", and "expires" as a Unix time in milliseconds.
+func credentialsOf(r *http.Request) events.Credentials {
+	user := r.URL.Query().Get("user")
+	creds := events.Credentials{UserID: user, Check: func(context.Context) error { return testCredentials.check(user) }}
+	if ms, err := strconv.ParseInt(r.URL.Query().Get("expires"), 10, 64); err == nil {
+		creds.ExpiresAt = time.UnixMilli(ms)
+	}
+	return creds
 }
 
 // instance is one process of the application: a pool, a Listener and a
@@ -190,7 +225,14 @@ type sseClient struct {
 // registered, so everything published from then on reaches it.
 func MustSubscribe(tb testing.TB, server *streamServer, topic, format string) *sseClient {
 	tb.Helper()
-	resp := mustOpenStream(tb, server, topic, format)
+	return MustSubscribeWith(tb, server, url.Values{"topic": {topic}, "format": {format}})
+}
+
+// MustSubscribeWith is MustSubscribe with the whole query: topic, format
+// and the stream's credentials (see credentialsOf).
+func MustSubscribeWith(tb testing.TB, server *streamServer, query url.Values) *sseClient {
+	tb.Helper()
+	resp := mustOpenStreamWith(tb, server, query)
 	c := &sseClient{
 		events:   make(chan sseEvent, 1000),
 		comments: make(chan string, 1000),
@@ -208,7 +250,11 @@ func MustSubscribe(tb testing.TB, server *streamServer, topic, format string) *s
 // mustOpenStream sends the subscription request and checks the answer.
 func mustOpenStream(tb testing.TB, server *streamServer, topic, format string) *http.Response {
 	tb.Helper()
-	query := url.Values{"topic": {topic}, "format": {format}}
+	return mustOpenStreamWith(tb, server, url.Values{"topic": {topic}, "format": {format}})
+}
+
+func mustOpenStreamWith(tb testing.TB, server *streamServer, query url.Values) *http.Response {
+	tb.Helper()
 	resp, err := server.Client().Get(server.URL + "/events?" + query.Encode())
 	if err != nil {
 		tb.Fatalf("subscribe: %v", err)
