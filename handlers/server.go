@@ -46,6 +46,10 @@ type Deps struct {
 	// Ready reports whether the instance can serve: database reachable and
 	// migrations current.
 	Ready func(ctx context.Context) error
+	// DatabaseUnavailable reports whether an error means the database
+	// cannot be reached right now (db.IsUnavailable, passed in because
+	// handlers do not import the database layer); such requests answer 503.
+	DatabaseUnavailable func(error) bool
 }
 
 // Server holds the dependencies every handler uses.

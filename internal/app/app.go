@@ -25,6 +25,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/accounts"
 	"github.com/scratchpad/scratchpad/internal/clerkauth"
 	"github.com/scratchpad/scratchpad/internal/config"
+	"github.com/scratchpad/scratchpad/internal/db"
 	"github.com/scratchpad/scratchpad/internal/events"
 	"github.com/scratchpad/scratchpad/internal/idempotency"
 	"github.com/scratchpad/scratchpad/internal/imports"
@@ -111,10 +112,6 @@ func New(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts Option
 	a.sessions.Cookie.HttpOnly = true
 	a.sessions.Cookie.SameSite = http.SameSiteStrictMode
 	a.sessions.Cookie.Secure = cfg.SecureCookies()
-	a.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
-		logger.ErrorContext(r.Context(), "session", "err", err)
-		http.Error(w, "Something went wrong on our side. Please try again.", http.StatusInternalServerError)
-	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -123,10 +120,17 @@ func New(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts Option
 	}, func() float64 { return float64(a.Broker.Subscribers()) }))
 	reg.MustRegister(&jobStateCollector{jobs: a.Jobs, logger: logger})
 
-	a.Handler = handlers.New(handlers.Deps{
+	e := handlers.New(handlers.Deps{
 		Config: cfg, Logger: logger, Accounts: a.Accounts, Jobs: a.Jobs, Workbooks: a.Workbooks, Imports: a.Imports, Idempotency: idem, Broker: a.Broker,
-		Clerk: clerk, Sessions: a.sessions, Registry: reg, Ready: a.ready,
+		Clerk: clerk, Sessions: a.sessions, Registry: reg, Ready: a.ready, DatabaseUnavailable: db.IsUnavailable,
 	})
+	// The session middleware cannot load or save sessions while the
+	// database is down: it answers like every other failed request (a
+	// 503 page or toast then), through the handlers' one error handler.
+	a.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		e.HTTPErrorHandler(err, e.NewContext(r, w))
+	}
+	a.Handler = e
 	return a, nil
 }
 
