@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -15,8 +16,12 @@ import (
 
 // Config is the whole configuration of one Scratchpad process.
 type Config struct {
-	// Port is the HTTP port (PORT, default 3010).
+	// Port is the HTTP port (PORT, default 3010, or the port LISTEN_ADDR
+	// names).
 	Port int
+	// ListenAddr is the host:port the HTTP server binds (LISTEN_ADDR: a host
+	// or host:port). Its default, ":PORT", is every interface.
+	ListenAddr string
 	// BaseURL is the public address of the app (BASE_URL), used for links and
 	// to decide whether cookies are Secure.
 	BaseURL string
@@ -92,6 +97,7 @@ func Load(getenv func(string) string) (Config, error) {
 		MaxUploadBytes:      int64(l.int("MAX_UPLOAD_BYTES", 2<<30)),
 		ShutdownTimeout:     l.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
 	}
+	c.ListenAddr, c.Port = l.listenAddr("LISTEN_ADDR", c.Port, l.str("PORT", "") != "")
 	c.BaseURL = strings.TrimRight(l.str("BASE_URL", fmt.Sprintf("http://localhost:%d", c.Port)), "/")
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		l.fail("BASE_URL", "must be an http(s) URL such as https://scratchpad.example.com")
@@ -172,6 +178,34 @@ func (l *loader) oneOf(name, def string, allowed ...string) string {
 	}
 	l.fail(name, "must be one of "+strings.Join(allowed, ", "))
 	return def
+}
+
+// listenAddr parses a host or host:port (IPv6 literals with or without
+// brackets) into the address to bind and its port: a bare host listens on
+// port, and a port given here replaces it, unless PORT was set to another.
+func (l *loader) listenAddr(name string, port int, portSet bool) (string, int) {
+	raw := l.str(name, "")
+	if raw == "" {
+		return net.JoinHostPort("", strconv.Itoa(port)), port
+	}
+	host, p, err := net.SplitHostPort(raw)
+	if err != nil {
+		// No port: a host name, an IPv4 or a bare IPv6 address.
+		host, p = strings.TrimSuffix(strings.TrimPrefix(raw, "["), "]"), strconv.Itoa(port)
+	}
+	if host != "" && strings.ContainsAny(host, "[]/@ ") {
+		l.fail(name, "must be a host or host:port such as 127.0.0.1, localhost:3010 or [::1]:3010")
+		return net.JoinHostPort("", strconv.Itoa(port)), port
+	}
+	n, err := strconv.Atoi(p)
+	switch {
+	case err != nil || n <= 0 || n > 65535:
+		l.fail(name, "the port must be a number between 1 and 65535")
+		return net.JoinHostPort("", strconv.Itoa(port)), port
+	case portSet && n != port:
+		l.fail(name, fmt.Sprintf("names port %d but PORT is %d: give only the host, or drop PORT", n, port))
+	}
+	return net.JoinHostPort(host, p), n
 }
 
 // queues parses "name:workers,name:workers".
