@@ -41,7 +41,8 @@ type Deps struct {
 	// Clerk is nil unless Clerk sign-in is configured.
 	Clerk    *clerkauth.Client
 	Sessions *scs.SessionManager
-	// Registry receives the HTTP metrics; /metrics serves it.
+	// Registry receives the HTTP metrics; /metrics serves it (see
+	// MetricsHandler and config.Config.MetricsOnMainPort).
 	Registry *prometheus.Registry
 	// Ready reports whether the instance can serve: database reachable and
 	// migrations current.

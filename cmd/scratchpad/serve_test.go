@@ -90,3 +90,37 @@ func TestServeBindsListenAddr(t *testing.T) {
 		t.Errorf("the server answers on 127.0.0.2:%s: it is not bound to 127.0.0.1 alone", port)
 	}
 }
+
+func TestServeMetricsOnTheirOwnAddress(t *testing.T) {
+	t.Parallel()
+	const token = "metrics-token-0123456789"
+	tests := []struct {
+		name        string
+		token       string
+		wantNoToken int
+	}{
+		{"open on its address", "", http.StatusOK},
+		{"behind the token on its address", token, http.StatusUnauthorized},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			port, metricsPort := strconv.Itoa(mustFreePort(t)), strconv.Itoa(mustFreePort(t))
+			mustServe(t, map[string]string{
+				"DATABASE_URL": testdb.NewURL(t), "LOG_LEVEL": "warn",
+				"LISTEN_ADDR": "127.0.0.1:" + port, "METRICS_ADDR": "127.0.0.1:" + metricsPort, "METRICS_TOKEN": tt.token,
+			})
+			metrics := "http://127.0.0.1:" + metricsPort + "/metrics"
+			if got := mustGet(t, metrics, nil); got != tt.wantNoToken {
+				t.Errorf("GET %s without a token: %d, want %d", metrics, got, tt.wantNoToken)
+			}
+			if got := mustGet(t, metrics, http.Header{"Authorization": {"Bearer " + token}}); got != http.StatusOK {
+				t.Errorf("GET %s with the token: %d", metrics, got)
+			}
+			// Given an address of their own, metrics leave the main port.
+			if got := mustGet(t, "http://127.0.0.1:"+port+"/metrics", http.Header{"Authorization": {"Bearer " + token}}); got != http.StatusNotFound {
+				t.Errorf("/metrics on the main port: %d, want 404", got)
+			}
+		})
+	}
+}

@@ -66,7 +66,24 @@ type Config struct {
 
 	// ShutdownTimeout bounds the graceful drain on exit (SHUTDOWN_TIMEOUT, default 20s).
 	ShutdownTimeout time.Duration
+
+	// MetricsAddr is a host:port of its own for /metrics (METRICS_ADDR),
+	// such as 127.0.0.1:9090; empty serves it on no separate address.
+	MetricsAddr string
+	// MetricsToken, when set (METRICS_TOKEN, at least 16 characters), is the
+	// bearer token every /metrics request must carry, wherever it is served.
+	MetricsToken string
 }
+
+// minMetricsToken is the shortest METRICS_TOKEN accepted: a token meant to
+// keep metrics private must not be guessable.
+const minMetricsToken = 16
+
+// MetricsOnMainPort reports whether /metrics is served on the main port:
+// only behind a token, and only when it has no address of its own. With
+// neither METRICS_ADDR nor METRICS_TOKEN it is served nowhere, so metrics
+// are never public by default.
+func (c Config) MetricsOnMainPort() bool { return c.MetricsAddr == "" && c.MetricsToken != "" }
 
 // ClerkEnabled reports whether sign-in goes through Clerk.
 func (c Config) ClerkEnabled() bool { return c.ClerkSecretKey != "" && c.ClerkPublishableKey != "" }
@@ -96,6 +113,8 @@ func Load(getenv func(string) string) (Config, error) {
 		MaxBodyBytes:        int64(l.int("MAX_BODY_BYTES", 1<<20)),
 		MaxUploadBytes:      int64(l.int("MAX_UPLOAD_BYTES", 2<<30)),
 		ShutdownTimeout:     l.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
+		MetricsAddr:         l.str("METRICS_ADDR", ""),
+		MetricsToken:        l.str("METRICS_TOKEN", ""),
 	}
 	c.ListenAddr, c.Port = l.listenAddr("LISTEN_ADDR", c.Port, l.str("PORT", "") != "")
 	c.BaseURL = strings.TrimRight(l.str("BASE_URL", fmt.Sprintf("http://localhost:%d", c.Port)), "/")
@@ -125,6 +144,14 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.DBMaxConns < 4 {
 		l.fail("DB_MAX_CONNS", "must be at least 4")
+	}
+	if c.MetricsAddr != "" {
+		if _, p, err := net.SplitHostPort(c.MetricsAddr); err != nil || !validPort(p) {
+			l.fail("METRICS_ADDR", "must be host:port such as 127.0.0.1:9090")
+		}
+	}
+	if c.MetricsToken != "" && (len(c.MetricsToken) < minMetricsToken || strings.ContainsAny(c.MetricsToken, " \t")) {
+		l.fail("METRICS_TOKEN", fmt.Sprintf("must be at least %d characters without spaces, such as the output of `openssl rand -hex 32`", minMetricsToken))
 	}
 	return c, errors.Join(l.errs...)
 }
@@ -197,15 +224,21 @@ func (l *loader) listenAddr(name string, port int, portSet bool) (string, int) {
 		l.fail(name, "must be a host or host:port such as 127.0.0.1, localhost:3010 or [::1]:3010")
 		return net.JoinHostPort("", strconv.Itoa(port)), port
 	}
-	n, err := strconv.Atoi(p)
-	switch {
-	case err != nil || n <= 0 || n > 65535:
+	if !validPort(p) {
 		l.fail(name, "the port must be a number between 1 and 65535")
 		return net.JoinHostPort("", strconv.Itoa(port)), port
-	case portSet && n != port:
+	}
+	n, _ := strconv.Atoi(p)
+	if portSet && n != port {
 		l.fail(name, fmt.Sprintf("names port %d but PORT is %d: give only the host, or drop PORT", n, port))
 	}
 	return net.JoinHostPort(host, p), n
+}
+
+// validPort reports whether p is a TCP port number one can listen on by name.
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n > 0 && n <= 65535
 }
 
 // queues parses "name:workers,name:workers".

@@ -114,3 +114,52 @@ func TestLoadRejectsBadListenAddr(t *testing.T) {
 		})
 	}
 }
+
+func TestLoadMetricsSettings(t *testing.T) {
+	t.Parallel()
+	const token = "0123456789abcdef0123"
+	tests := []struct {
+		name       string
+		env        map[string]string
+		onMainPort bool
+	}{
+		{"neither: served nowhere", nil, false},
+		{"token: on the main port behind it", map[string]string{"METRICS_TOKEN": token}, true},
+		{"address: there only", map[string]string{"METRICS_ADDR": "127.0.0.1:9090"}, false},
+		{"both: on the address, behind the token", map[string]string{"METRICS_ADDR": "127.0.0.1:9090", "METRICS_TOKEN": token}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := config.Load(env(tt.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.MetricsAddr != tt.env["METRICS_ADDR"] || c.MetricsToken != tt.env["METRICS_TOKEN"] {
+				t.Errorf("MetricsAddr %q, MetricsToken %q", c.MetricsAddr, c.MetricsToken)
+			}
+			if got := c.MetricsOnMainPort(); got != tt.onMainPort {
+				t.Errorf("MetricsOnMainPort() = %v, want %v", got, tt.onMainPort)
+			}
+		})
+	}
+}
+
+func TestLoadRejectsBadMetricsSettings(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ name, value string }{
+		{"METRICS_ADDR", "127.0.0.1"},
+		{"METRICS_ADDR", "localhost:metrics"},
+		{"METRICS_ADDR", "127.0.0.1:0"},
+		{"METRICS_TOKEN", "short"},
+		{"METRICS_TOKEN", "a token with spaces in it"},
+	} {
+		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
+			t.Parallel()
+			_, err := config.Load(env(map[string]string{tt.name: tt.value}))
+			if err == nil || !strings.Contains(err.Error(), tt.name) {
+				t.Errorf("Load = %v, want an error naming %s", err, tt.name)
+			}
+		})
+	}
+}
