@@ -70,7 +70,8 @@ func TestRequestsWhileTheDatabaseIsDownAnswer503(t *testing.T) {
 	}
 	for _, p := range pages {
 		r := p.get()
-		if r.Status != http.StatusServiceUnavailable || r.Header.Get("Retry-After") != "5" || r.TestID("error-page").Length() != 1 {
+		if r.Status != http.StatusServiceUnavailable || r.Header.Get("Retry-After") != "5" ||
+			r.TestID("error-page").Length() != 1 || r.TestID("error-retry").Length() != 1 {
 			t.Errorf("%s: %d, Retry-After %q: %s", p.name, r.Status, r.Header.Get("Retry-After"), r.Body)
 		}
 	}
