@@ -11,7 +11,10 @@ BENCH_PKGS ?= ./...
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}'
 
-run: ## Run the app on http://localhost:3010 (starts a private PostgreSQL under .data/ when DATABASE_URL is unset)
+# A development server answers this machine only: on a fresh .data/ the first
+# account to sign up becomes admin. LISTEN_ADDR=0.0.0.0 make run opens it up.
+run: export LISTEN_ADDR ?= localhost
+run: ## Run the app on http://localhost:3010, for this machine only (starts a private PostgreSQL under .data/ when DATABASE_URL is unset)
 	go run ./cmd/scratchpad serve
 
 build: ## Build the scratchpad binary into bin/

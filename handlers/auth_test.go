@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -142,7 +143,7 @@ func TestErrorPages(t *testing.T) {
 
 func TestSecurityHeadersAndProbes(t *testing.T) {
 	t.Parallel()
-	inst := apptest.MustStart(t, apptest.Options{})
+	inst := apptest.MustStart(t, apptest.Options{Env: map[string]string{"METRICS_TOKEN": testMetricsToken}})
 	b := inst.NewBrowser(t)
 	r := b.Get("/signin")
 	csp := r.Header.Get("Content-Security-Policy")
@@ -152,17 +153,79 @@ func TestSecurityHeadersAndProbes(t *testing.T) {
 	if r.Header.Get("X-Frame-Options") != "DENY" || r.Header.Get("X-Request-Id") == "" {
 		t.Fatalf("headers: %v", r.Header)
 	}
-	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 200} {
+	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200} {
 		if r := b.Get(path); r.Status != want {
 			t.Errorf("%s: %d", path, r.Status)
 		}
 	}
-	m := b.Get("/metrics").Body
+	m := mustMetrics(t, inst)
 	for _, name := range []string{"scratchpad_http_request_duration_seconds", "scratchpad_jobs", "scratchpad_sse_subscribers"} {
 		if !strings.Contains(m, name) {
 			t.Errorf("metrics lack %s", name)
 		}
 	}
+}
+
+// testMetricsToken is the METRICS_TOKEN of instances whose tests read
+// /metrics.
+const testMetricsToken = "test-metrics-token-0123456789"
+
+// mustMetrics reads inst's /metrics with testMetricsToken.
+func mustMetrics(t testing.TB, inst *apptest.Instance) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, inst.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+testMetricsToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/metrics with the token: %s: %s", resp.Status, body)
+	}
+	return string(body)
+}
+
+// Metrics are not public: by default the main port does not serve them, and
+// with METRICS_TOKEN it serves them to that token only.
+func TestMetricsAreNotPublic(t *testing.T) {
+	t.Parallel()
+	get := func(inst *apptest.Instance, authorization string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, inst.URL+"/metrics", nil)
+		if authorization != "" {
+			req.Header.Set("Authorization", authorization)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(body), "scratchpad_") {
+			t.Errorf("%s with %q shows metrics", resp.Status, authorization)
+		}
+		return resp
+	}
+
+	byDefault := apptest.MustStart(t, apptest.Options{})
+	if resp := get(byDefault, ""); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("/metrics by default: %s, want 404", resp.Status)
+	}
+
+	withToken := apptest.MustStart(t, apptest.Options{Env: map[string]string{"METRICS_TOKEN": testMetricsToken}})
+	for _, authorization := range []string{"", "Bearer wrong-token-0123456789", "Basic " + testMetricsToken, "Bearer " + testMetricsToken + "x"} {
+		resp := get(withToken, authorization)
+		if resp.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Bearer") {
+			t.Errorf("/metrics with %q: %s, WWW-Authenticate %q; want 401 asking for a bearer token",
+				authorization, resp.Status, resp.Header.Get("WWW-Authenticate"))
+		}
+	}
+	mustMetrics(t, withToken)
 }
 
 // A signed-in browser's requests do not rewrite its session just to move

@@ -34,6 +34,8 @@ func statusOf(kind apperr.Kind) int {
 		return http.StatusTooManyRequests
 	case apperr.TooLarge:
 		return http.StatusRequestEntityTooLarge
+	case apperr.Unavailable:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
@@ -56,6 +58,8 @@ func kindOfStatus(status int) apperr.Kind {
 		return apperr.Invalid
 	case http.StatusConflict:
 		return apperr.Conflict
+	case http.StatusServiceUnavailable:
+		return apperr.Unavailable
 	}
 	return apperr.Internal
 }
@@ -70,6 +74,7 @@ var titles = map[apperr.Kind]string{
 	apperr.Forbidden:    "Forbidden",
 	apperr.RateLimited:  "Too many requests",
 	apperr.TooLarge:     "Too large",
+	apperr.Unavailable:  "Temporarily unavailable",
 	apperr.Internal:     "Something went wrong",
 }
 
@@ -108,18 +113,32 @@ func defaultMessage(kind apperr.Kind) string {
 		return "Too many requests. Please slow down."
 	case apperr.Invalid:
 		return "The request is not valid."
+	case apperr.Unavailable:
+		return "Scratchpad cannot reach its database right now. Please try again in a few seconds."
 	}
 	return apperr.MessageOf(nil)
 }
 
+// retryAfterUnavailable is the Retry-After, in seconds, of a 503: about as
+// long as a database restart or failover takes.
+const retryAfterUnavailable = "5"
+
 // handleError is Echo's error handler: the one place errors become a full
 // error page, an htmx toast, or problem+json, each without internal detail.
+// Errors that mean the database cannot be reached (Deps.DatabaseUnavailable)
+// answer 503 with Retry-After instead of 500.
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
 	e := normalize(err)
+	if e.Kind == apperr.Internal && s.DatabaseUnavailable != nil && s.DatabaseUnavailable(err) {
+		e = apperr.Wrap(apperr.Unavailable, err, "%s", defaultMessage(apperr.Unavailable))
+	}
 	status := statusOf(e.Kind)
+	if e.Kind == apperr.Unavailable {
+		c.Response().Header().Set("Retry-After", retryAfterUnavailable)
+	}
 	if status >= 500 {
 		s.Logger.ErrorContext(c.Request().Context(), "request failed", "err", err, "path", c.Request().URL.Path)
 	}

@@ -2,7 +2,9 @@ package handlers
 
 import (
 	"context"
+	"crypto/subtle"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -28,8 +30,27 @@ func (s *Server) readyz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 }
 
-func (s *Server) metricsHandler() echo.HandlerFunc {
-	return echo.WrapHandler(promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{Registry: s.Registry}))
+// MetricsHandler serves reg in the Prometheus text format. With a token,
+// only requests that carry it (Authorization: Bearer <token>, what
+// Prometheus sends with `authorization: {credentials: …}`) are served and
+// others get 401; without one it serves everyone, which is only safe on an
+// address nobody else reaches (METRICS_ADDR). Its answers are for scrapers,
+// not people, so they do not go through the pages and problem documents of
+// handleError.
+func MetricsHandler(reg *prometheus.Registry, token string) http.Handler {
+	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+	if token == "" {
+		return metrics
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		scheme, sent, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !strings.EqualFold(scheme, "bearer") || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(sent)), []byte(token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "Send the metrics token: Authorization: Bearer <METRICS_TOKEN>.", http.StatusUnauthorized)
+			return
+		}
+		metrics.ServeHTTP(w, r)
+	})
 }
 
 // httpMetrics records request durations by route.

@@ -21,8 +21,9 @@ const liveTimeout = 10 * time.Second
 // admin makes on A reaches them through PostgreSQL NOTIFY and B's listener.
 func TestLiveEventsAcrossInstances(t *testing.T) {
 	t.Parallel()
-	a := apptest.MustStart(t, apptest.Options{})
-	b := apptest.MustStart(t, apptest.Options{DatabaseURL: a.DatabaseURL})
+	metrics := map[string]string{"METRICS_TOKEN": testMetricsToken}
+	a := apptest.MustStart(t, apptest.Options{Env: metrics})
+	b := apptest.MustStart(t, apptest.Options{DatabaseURL: a.DatabaseURL, Env: metrics})
 	ctx := context.Background()
 
 	onA := a.NewBrowser(t)
@@ -163,16 +164,8 @@ func (s *eventStream) next(t *testing.T, name string) sseEvent {
 // /metrics.
 func sseSubscribers(t *testing.T, inst *apptest.Instance) string {
 	t.Helper()
-	resp, err := http.Get(inst.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for line := range strings.Lines(string(body)) {
+	body := mustMetrics(t, inst)
+	for line := range strings.Lines(body) {
 		if value, ok := strings.CutPrefix(strings.TrimSpace(line), "scratchpad_sse_subscribers "); ok {
 			return value
 		}

@@ -18,10 +18,14 @@ func (s *Server) routes(e *echo.Echo) {
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
 	e.Use(requestID, s.accessLog, s.recoverPanics, s.securityHeaders())
 
-	// Probes and metrics: no session, no CSRF.
+	// Probes and metrics: no session, no CSRF. Metrics are served here only
+	// behind METRICS_TOKEN, and not when METRICS_ADDR gives them an address
+	// of their own (app.Serve).
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", s.metricsHandler())
+	if s.Config.MetricsOnMainPort() {
+		e.GET("/metrics", echo.WrapHandler(MetricsHandler(s.Registry, s.Config.MetricsToken)))
+	}
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", static.Handler())))
 
 	// The JSON API authenticates with bearer tokens only.

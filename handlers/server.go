@@ -43,11 +43,16 @@ type Deps struct {
 	// Clerk is nil unless Clerk sign-in is configured.
 	Clerk    *clerkauth.Client
 	Sessions *scs.SessionManager
-	// Registry receives the HTTP metrics; /metrics serves it.
+	// Registry receives the HTTP metrics; /metrics serves it (see
+	// MetricsHandler and config.Config.MetricsOnMainPort).
 	Registry *prometheus.Registry
 	// Ready reports whether the instance can serve: database reachable and
 	// migrations current.
 	Ready func(ctx context.Context) error
+	// DatabaseUnavailable reports whether an error means the database
+	// cannot be reached right now (db.IsUnavailable, passed in because
+	// handlers do not import the database layer); such requests answer 503.
+	DatabaseUnavailable func(error) bool
 }
 
 // Server holds the dependencies every handler uses.

@@ -152,6 +152,28 @@
     if (ev.persisted) { window.location.reload(); }
   });
 
+  // ---- Streams that had to reconnect --------------------------------------
+  // The server sends "resync" on every stream when live events may have been
+  // lost, and the elements that show live data reload on hx-trigger
+  // "sse:resync". A stream the browser had to reconnect (the server
+  // restarted, or dropped it as too slow) missed what happened meanwhile
+  // too, so every reopening after the first is the same news, given the
+  // same way: a resync message on that stream's source.
+  document.addEventListener("htmx:sseOpen", function (ev) {
+    var elt = ev.target;
+    var source = ev.detail && ev.detail.source;
+    if (!(elt instanceof Element) || !source) { return; }
+    if (!elt._sseOpened) {
+      elt._sseOpened = true;
+      return;
+    }
+    // When the extension replaced a closed source, it registers the page's
+    // listeners on the new one only after this event: send afterwards.
+    setTimeout(function () {
+      source.dispatchEvent(new MessageEvent("resync", { data: "reconnected" }));
+    }, 0);
+  });
+
   // ---- Start -------------------------------------------------------------
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", watchToasts);

@@ -24,6 +24,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/accounts"
 	"github.com/scratchpad/scratchpad/internal/clerkauth"
 	"github.com/scratchpad/scratchpad/internal/config"
+	"github.com/scratchpad/scratchpad/internal/db"
 	"github.com/scratchpad/scratchpad/internal/events"
 	"github.com/scratchpad/scratchpad/internal/idempotency"
 	"github.com/scratchpad/scratchpad/internal/imports"
@@ -52,7 +53,9 @@ type App struct {
 	listener *events.Listener
 	// rescuer hands back long jobs whose process died; every instance runs
 	// one.
-	rescuer  *jobs.Rescuer
+	rescuer *jobs.Rescuer
+	// metrics serves /metrics on METRICS_ADDR, when that is set.
+	metrics  http.Handler
 	migrated atomic.Bool
 	sessions *scs.SessionManager
 	cancel   context.CancelFunc
@@ -119,10 +122,6 @@ func New(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts Option
 	a.sessions.Cookie.HttpOnly = true
 	a.sessions.Cookie.SameSite = http.SameSiteStrictMode
 	a.sessions.Cookie.Secure = cfg.SecureCookies()
-	a.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
-		logger.ErrorContext(r.Context(), "session", "err", err)
-		http.Error(w, "Something went wrong on our side. Please try again.", http.StatusInternalServerError)
-	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -130,11 +129,19 @@ func New(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts Option
 		Name: "scratchpad_sse_subscribers", Help: "Open server-sent event streams on this instance.",
 	}, func() float64 { return float64(a.Broker.Subscribers()) }))
 	reg.MustRegister(&jobStateCollector{jobs: a.Jobs, logger: logger})
+	a.metrics = handlers.MetricsHandler(reg, cfg.MetricsToken)
 
-	a.Handler = handlers.New(handlers.Deps{
+	e := handlers.New(handlers.Deps{
 		Config: cfg, Logger: logger, Accounts: a.Accounts, Jobs: a.Jobs, Workbooks: a.Workbooks, Imports: a.Imports, Idempotency: idem, Broker: a.Broker,
-		Clerk: clerk, Sessions: a.sessions, Registry: reg, Ready: a.ready,
+		Clerk: clerk, Sessions: a.sessions, Registry: reg, Ready: a.ready, DatabaseUnavailable: db.IsUnavailable,
 	})
+	// The session middleware cannot load or save sessions while the
+	// database is down: it answers like every other failed request (a
+	// 503 page or toast then), through the handlers' one error handler.
+	a.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		e.HTTPErrorHandler(err, e.NewContext(r, w))
+	}
+	a.Handler = e
 	return a, nil
 }
 
@@ -206,22 +213,41 @@ func softStopShare(ctx context.Context) time.Duration {
 	return 10 * time.Second
 }
 
-// Serve runs the HTTP server on ln until ctx is done, then drains it: no new
+// Serve runs the HTTP server on ln, and the metrics server on METRICS_ADDR
+// when that is set, until ctx is done, then drains them: no new
 // connections, SSE streams closed, in-flight requests finished, background
 // parts stopped. The caller closes the pool afterwards.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	var metricsLn net.Listener
+	if a.Config.MetricsAddr != "" {
+		var err error
+		if metricsLn, err = net.Listen("tcp", a.Config.MetricsAddr); err != nil {
+			return fmt.Errorf("app: metrics: %w", err)
+		}
+	}
 	if err := a.Start(ctx); err != nil {
+		if metricsLn != nil {
+			metricsLn.Close()
+		}
 		return err
 	}
-	srv := &http.Server{
-		Handler:           a.Handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn),
-	}
-	errc := make(chan error, 1)
+	srv := a.httpServer(a.Handler)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	a.Logger.Info("serving", "addr", ln.Addr().String(), "url", a.Config.BaseURL)
+	var metricsSrv *http.Server
+	switch {
+	case metricsLn != nil:
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", a.metrics)
+		metricsSrv = a.httpServer(mux)
+		go func() { errc <- metricsSrv.Serve(metricsLn) }()
+		a.Logger.Info("serving metrics", "addr", metricsLn.Addr().String(), "token", a.Config.MetricsToken != "")
+	case a.Config.MetricsOnMainPort():
+		a.Logger.Info("serving metrics behind METRICS_TOKEN", "path", "/metrics")
+	default:
+		a.Logger.Info("not serving metrics: set METRICS_ADDR or METRICS_TOKEN")
+	}
 
 	var serveErr error
 	select {
@@ -235,11 +261,26 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		a.Logger.Warn("http shutdown", "err", err)
 	}
+	if metricsSrv != nil {
+		if err := metricsSrv.Shutdown(shutdownCtx); err != nil {
+			a.Logger.Warn("metrics shutdown", "err", err)
+		}
+	}
 	a.Stop(shutdownCtx)
 	if errors.Is(serveErr, http.ErrServerClosed) {
 		return nil
 	}
 	return serveErr
+}
+
+// httpServer returns a server for h with the app's timeouts and logger.
+func (a *App) httpServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn),
+	}
 }
 
 // jobStateCollector exports the number of jobs in each state at scrape time.

@@ -23,7 +23,10 @@ const (
 	Forbidden    Kind = "forbidden"
 	RateLimited  Kind = "rate_limited"
 	TooLarge     Kind = "too_large"
-	Internal     Kind = "internal"
+	// Unavailable means a part the app depends on, such as its database,
+	// cannot be reached right now: the same request may succeed shortly.
+	Unavailable Kind = "unavailable"
+	Internal    Kind = "internal"
 )
 
 // FieldError names one invalid input field and why.

@@ -33,6 +33,9 @@ type Instance struct {
 	Pool *pgxpool.Pool
 	// DatabaseURL is the test database, so a second instance can share it.
 	DatabaseURL string
+	// Server serves the app; CloseClientConnections cuts every open
+	// connection, event streams included, as a restart would.
+	Server *httptest.Server
 }
 
 // Options tweaks an instance.
@@ -90,7 +93,7 @@ func MustStart(t testing.TB, opts Options) *Instance {
 	case <-time.After(15 * time.Second):
 		t.Fatal("apptest: event listener not ready")
 	}
-	return &Instance{URL: srv.URL, App: a, Pool: pool, DatabaseURL: dbURL}
+	return &Instance{URL: srv.URL, App: a, Pool: pool, DatabaseURL: dbURL, Server: srv}
 }
 
 // Logger returns a logger that writes to the test log when -v is set and

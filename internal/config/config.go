@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -16,8 +17,12 @@ import (
 
 // Config is the whole configuration of one Scratchpad process.
 type Config struct {
-	// Port is the HTTP port (PORT, default 3010).
+	// Port is the HTTP port (PORT, default 3010, or the port LISTEN_ADDR
+	// names).
 	Port int
+	// ListenAddr is the host:port the HTTP server binds (LISTEN_ADDR: a host
+	// or host:port). Its default, ":PORT", is every interface.
+	ListenAddr string
 	// BaseURL is the public address of the app (BASE_URL), used for links and
 	// to decide whether cookies are Secure.
 	BaseURL string
@@ -75,7 +80,23 @@ type Config struct {
 	// with none configured that address is the TCP peer, because any client
 	// can write the header.
 	TrustedProxies []netip.Prefix
+	// MetricsAddr is a host:port of its own for /metrics (METRICS_ADDR),
+	// such as 127.0.0.1:9090; empty serves it on no separate address.
+	MetricsAddr string
+	// MetricsToken, when set (METRICS_TOKEN, at least 16 characters), is the
+	// bearer token every /metrics request must carry, wherever it is served.
+	MetricsToken string
 }
+
+// minMetricsToken is the shortest METRICS_TOKEN accepted: a token meant to
+// keep metrics private must not be guessable.
+const minMetricsToken = 16
+
+// MetricsOnMainPort reports whether /metrics is served on the main port:
+// only behind a token, and only when it has no address of its own. With
+// neither METRICS_ADDR nor METRICS_TOKEN it is served nowhere, so metrics
+// are never public by default.
+func (c Config) MetricsOnMainPort() bool { return c.MetricsAddr == "" && c.MetricsToken != "" }
 
 // ClerkEnabled reports whether sign-in goes through Clerk.
 func (c Config) ClerkEnabled() bool { return c.ClerkSecretKey != "" && c.ClerkPublishableKey != "" }
@@ -107,7 +128,10 @@ func Load(getenv func(string) string) (Config, error) {
 		MaxUploadBytes:      int64(l.int("MAX_UPLOAD_BYTES", 2<<30)),
 		ShutdownTimeout:     l.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
 		TrustedProxies:      l.prefixes("TRUSTED_PROXIES"),
+		MetricsAddr:         l.str("METRICS_ADDR", ""),
+		MetricsToken:        l.str("METRICS_TOKEN", ""),
 	}
+	c.ListenAddr, c.Port = l.listenAddr("LISTEN_ADDR", c.Port, l.str("PORT", "") != "")
 	c.BaseURL = strings.TrimRight(l.str("BASE_URL", fmt.Sprintf("http://localhost:%d", c.Port)), "/")
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		l.fail("BASE_URL", "must be an http(s) URL such as https://scratchpad.example.com")
@@ -135,6 +159,14 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.DBMaxConns < 4 {
 		l.fail("DB_MAX_CONNS", "must be at least 4")
+	}
+	if c.MetricsAddr != "" {
+		if _, p, err := net.SplitHostPort(c.MetricsAddr); err != nil || !validPort(p) {
+			l.fail("METRICS_ADDR", "must be host:port such as 127.0.0.1:9090")
+		}
+	}
+	if c.MetricsToken != "" && (len(c.MetricsToken) < minMetricsToken || strings.ContainsAny(c.MetricsToken, " \t")) {
+		l.fail("METRICS_TOKEN", fmt.Sprintf("must be at least %d characters without spaces, such as the output of `openssl rand -hex 32`", minMetricsToken))
 	}
 	return c, errors.Join(l.errs...)
 }
@@ -224,6 +256,40 @@ func parsePrefix(s string) (netip.Prefix, error) {
 	}
 	addr = addr.Unmap()
 	return netip.PrefixFrom(addr, addr.BitLen()), nil
+}
+
+// listenAddr parses a host or host:port (IPv6 literals with or without
+// brackets) into the address to bind and its port: a bare host listens on
+// port, and a port given here replaces it, unless PORT was set to another.
+func (l *loader) listenAddr(name string, port int, portSet bool) (string, int) {
+	raw := l.str(name, "")
+	if raw == "" {
+		return net.JoinHostPort("", strconv.Itoa(port)), port
+	}
+	host, p, err := net.SplitHostPort(raw)
+	if err != nil {
+		// No port: a host name, an IPv4 or a bare IPv6 address.
+		host, p = strings.TrimSuffix(strings.TrimPrefix(raw, "["), "]"), strconv.Itoa(port)
+	}
+	if host != "" && strings.ContainsAny(host, "[]/@ ") {
+		l.fail(name, "must be a host or host:port such as 127.0.0.1, localhost:3010 or [::1]:3010")
+		return net.JoinHostPort("", strconv.Itoa(port)), port
+	}
+	if !validPort(p) {
+		l.fail(name, "the port must be a number between 1 and 65535")
+		return net.JoinHostPort("", strconv.Itoa(port)), port
+	}
+	n, _ := strconv.Atoi(p)
+	if portSet && n != port {
+		l.fail(name, fmt.Sprintf("names port %d but PORT is %d: give only the host, or drop PORT", n, port))
+	}
+	return net.JoinHostPort(host, p), n
+}
+
+// validPort reports whether p is a TCP port number one can listen on by name.
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n > 0 && n <= 65535
 }
 
 // queues parses "name:workers,name:workers".

@@ -85,3 +85,106 @@ func TestLoadTrustedProxies(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadListenAddr(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name              string
+		env               map[string]string
+		wantAddr, wantURL string
+		wantPort          int
+	}{
+		{"default: every interface on PORT", nil, ":3010", "http://localhost:3010", 3010},
+		{"PORT alone", map[string]string{"PORT": "8080"}, ":8080", "http://localhost:8080", 8080},
+		{"host on the default port", map[string]string{"LISTEN_ADDR": "127.0.0.1"}, "127.0.0.1:3010", "http://localhost:3010", 3010},
+		{"host on PORT", map[string]string{"LISTEN_ADDR": "localhost", "PORT": "4000"}, "localhost:4000", "http://localhost:4000", 4000},
+		{"host and port", map[string]string{"LISTEN_ADDR": "127.0.0.1:8080"}, "127.0.0.1:8080", "http://localhost:8080", 8080},
+		{"host and the same port as PORT", map[string]string{"LISTEN_ADDR": "10.0.0.5:8080", "PORT": "8080"}, "10.0.0.5:8080", "http://localhost:8080", 8080},
+		{"port only", map[string]string{"LISTEN_ADDR": ":9000"}, ":9000", "http://localhost:9000", 9000},
+		{"IPv6", map[string]string{"LISTEN_ADDR": "::1"}, "[::1]:3010", "http://localhost:3010", 3010},
+		{"IPv6 in brackets", map[string]string{"LISTEN_ADDR": "[::1]"}, "[::1]:3010", "http://localhost:3010", 3010},
+		{"IPv6 and port", map[string]string{"LISTEN_ADDR": "[::]:8080"}, "[::]:8080", "http://localhost:8080", 8080},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := config.Load(env(tt.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.ListenAddr != tt.wantAddr || c.Port != tt.wantPort || c.BaseURL != tt.wantURL {
+				t.Errorf("ListenAddr %q, Port %d, BaseURL %q; want %q, %d, %q",
+					c.ListenAddr, c.Port, c.BaseURL, tt.wantAddr, tt.wantPort, tt.wantURL)
+			}
+		})
+	}
+}
+
+func TestLoadRejectsBadListenAddr(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []map[string]string{
+		{"LISTEN_ADDR": "http://localhost:3010"},
+		{"LISTEN_ADDR": "127.0.0.1:"},
+		{"LISTEN_ADDR": "127.0.0.1:http"},
+		{"LISTEN_ADDR": "127.0.0.1:70000"},
+		{"LISTEN_ADDR": "a b"},
+		{"LISTEN_ADDR": "127.0.0.1:8080", "PORT": "3000"},
+	} {
+		t.Run(tt["LISTEN_ADDR"]+" PORT="+tt["PORT"], func(t *testing.T) {
+			t.Parallel()
+			_, err := config.Load(env(tt))
+			if err == nil || !strings.Contains(err.Error(), "LISTEN_ADDR") {
+				t.Errorf("Load = %v, want an error naming LISTEN_ADDR", err)
+			}
+		})
+	}
+}
+
+func TestLoadMetricsSettings(t *testing.T) {
+	t.Parallel()
+	const token = "0123456789abcdef0123"
+	tests := []struct {
+		name       string
+		env        map[string]string
+		onMainPort bool
+	}{
+		{"neither: served nowhere", nil, false},
+		{"token: on the main port behind it", map[string]string{"METRICS_TOKEN": token}, true},
+		{"address: there only", map[string]string{"METRICS_ADDR": "127.0.0.1:9090"}, false},
+		{"both: on the address, behind the token", map[string]string{"METRICS_ADDR": "127.0.0.1:9090", "METRICS_TOKEN": token}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := config.Load(env(tt.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.MetricsAddr != tt.env["METRICS_ADDR"] || c.MetricsToken != tt.env["METRICS_TOKEN"] {
+				t.Errorf("MetricsAddr %q, MetricsToken %q", c.MetricsAddr, c.MetricsToken)
+			}
+			if got := c.MetricsOnMainPort(); got != tt.onMainPort {
+				t.Errorf("MetricsOnMainPort() = %v, want %v", got, tt.onMainPort)
+			}
+		})
+	}
+}
+
+func TestLoadRejectsBadMetricsSettings(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ name, value string }{
+		{"METRICS_ADDR", "127.0.0.1"},
+		{"METRICS_ADDR", "localhost:metrics"},
+		{"METRICS_ADDR", "127.0.0.1:0"},
+		{"METRICS_TOKEN", "short"},
+		{"METRICS_TOKEN", "a token with spaces in it"},
+	} {
+		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
+			t.Parallel()
+			_, err := config.Load(env(map[string]string{tt.name: tt.value}))
+			if err == nil || !strings.Contains(err.Error(), tt.name) {
+				t.Errorf("Load = %v, want an error naming %s", err, tt.name)
+			}
+		})
+	}
+}

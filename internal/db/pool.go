@@ -4,17 +4,25 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
+
+// DefaultConnectTimeout bounds each connection attempt unless the URL sets
+// connect_timeout: without it, a request arriving while the database host
+// does not answer at all would wait for the operating system to give up
+// (minutes) instead of failing fast as unavailable.
+const DefaultConnectTimeout = 5 * time.Second
 
 // Connect opens a pool to url and checks that the server answers. Its
 // sessions run without JIT compilation unless url sets jit itself: the
 // app's queries are short, and PostgreSQL compiles any query whose
 // estimated cost passes jit_above_cost, which a grid page's LIMIT over an
 // index scan with a selective-looking filter can, for 20-90 ms of
-// compiling a query that then runs in 5 ms.
+// compiling a query that then runs in 5 ms. Connection attempts time out
+// after DefaultConnectTimeout unless url sets connect_timeout.
 func Connect(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -22,6 +30,9 @@ func Connect(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, er
 	}
 	if _, set := cfg.ConnConfig.RuntimeParams["jit"]; !set {
 		cfg.ConnConfig.RuntimeParams["jit"] = "off"
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
 	}
 	if maxConns > 0 {
 		cfg.MaxConns = maxConns

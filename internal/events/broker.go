@@ -129,6 +129,8 @@ type Broker struct {
 	cancel        context.CancelFunc
 	heartbeatDone chan struct{}
 	nextID        atomic.Uint64
+	// resyncs counts Resync calls (resync.go).
+	resyncs atomic.Uint64
 
 	mu     sync.Mutex
 	closed bool
@@ -156,6 +158,8 @@ type subscriber struct {
 	// unsubscribed is closed once r3labs has unregistered the subscriber
 	// and its stream is removed.
 	unsubscribed chan struct{}
+	// resyncsSeen is Broker.resyncs when the subscriber was created.
+	resyncsSeen uint64
 
 	mu sync.Mutex
 	// rc controls the subscriber's connection; nil once ServeHTTP has
@@ -197,6 +201,7 @@ func NewBroker(opts BrokerOptions) *Broker {
 	server.BufferSize = opts.BufferSize
 	server.Headers["X-Accel-Buffering"] = "no" // nginx must not buffer the stream
 	server.OnUnsubscribe = b.removeStream
+	server.OnSubscribe = b.resyncIfMissed
 	b.server = server
 
 	if b.heartbeat > 0 {
@@ -243,6 +248,7 @@ func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request, topic string,
 		recheck:      make(chan struct{}, 1),
 		cancel:       cancel,
 		unsubscribed: make(chan struct{}),
+		resyncsSeen:  b.resyncs.Load(),
 		rc:           rc,
 	}
 	if !b.add(s) {

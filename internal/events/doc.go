@@ -27,9 +27,11 @@
 // content. Topics are plain strings built by [UserTopic] and [WorkbookTopic].
 //
 // What is not guaranteed: delivery is best effort. Events committed while a
-// Listener is reconnecting are not replayed, and a subscriber that cannot keep
-// up is disconnected (see [Broker]); EventSource clients reconnect on their
-// own, and pages should reload the state they show when they do.
+// Listener is reconnecting are not replayed; once it listens again, every
+// stream of its process gets a [ResyncType] message ([Broker.Resync]) and
+// should reload the state it shows. A subscriber that cannot keep up is
+// disconnected (see [Broker]); EventSource clients reconnect on their own,
+// and pages should reload the state they show when they do.
 //
 // Authorization is the caller's job: [Broker.ServeHTTP] serves a topic to
 // whoever the handler in front of it lets through, and takes the

@@ -275,12 +275,14 @@ func TestListenerReconnectsAfterItsConnectionIsTerminated(t *testing.T) {
 	}
 
 	// Events committed while the listener reconnects are lost by design, so
-	// wait until its new connection has run LISTEN before notifying.
+	// wait until its new connection has run LISTEN before notifying. The
+	// stream hears of the gap first.
 	MustEventually(t, "the listener listens on a new connection", func() bool {
 		pid := listenerPID()
 		return pid != 0 && pid != oldPID
 	})
 	mustNotify(t, inst.pool, topic, "after", 2)
+	MustResync(t, client, topic, "json")
 	if got := mustNextType(t, client); got != "after" {
 		t.Fatalf("got %q after reconnecting", got)
 	}

@@ -31,7 +31,9 @@ const maxLoggedPayload = 200
 // pool's connection settings (a LISTEN needs a session of its own, so it
 // cannot go through a transaction-mode pooler) and keeps it for as long as
 // it runs, reconnecting with backoff when it is lost. Events committed while
-// it is disconnected are not delivered.
+// it is disconnected are not delivered; instead, each time it listens again
+// it calls Broker.Resync, so every stream learns that it should reload what
+// it shows.
 type Listener struct {
 	pool   *pgxpool.Pool
 	broker *Broker
@@ -102,10 +104,14 @@ func (l *Listener) connect(ctx context.Context) (*pgx.Conn, error) {
 	return pgx.ConnectConfig(ctx, l.pool.Config().ConnConfig)
 }
 
-// listening is called after each successful LISTEN.
+// listening is called after each successful LISTEN. Whatever was committed
+// before it reached nobody in this process: streams opened before the first
+// LISTEN and every stream after a reconnect are told to resync, before Ready
+// reports the Listener ready.
 func (l *Listener) listening() {
 	l.failures = 0
 	l.logger.Info("events: listening", "channel", Channel)
+	l.broker.Resync()
 	l.readyOnce.Do(func() { close(l.ready) })
 }
 

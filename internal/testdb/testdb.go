@@ -5,6 +5,8 @@
 // The server comes from TEST_DATABASE_URL, which `make test` sets (starting a
 // private cluster when none is configured). The template is built once per
 // migration hash and reused across test runs; cloning it takes milliseconds.
+// Tests that stop and start the database take a server of their own from
+// NewPrivateServer instead.
 package testdb
 
 import (
