@@ -180,7 +180,7 @@ func TestCSVUploadPreviewImportExport(t *testing.T) {
 	exportURL := "/workbooks/" + f.wb.ID + "/tables/" + table.ID + "/export.csv"
 	r = b.Get(exportURL)
 	if r.Status != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") ||
-		r.Header.Get("Content-Disposition") != `attachment; filename=Products.csv` {
+		r.Header.Get("Content-Disposition") != `attachment; filename="Products.csv"; filename*=UTF-8''Products.csv` {
 		t.Fatalf("export: %d %v", r.Status, r.Header)
 	}
 	want := "Product,Price,Notes\n" +

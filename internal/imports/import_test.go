@@ -388,7 +388,7 @@ func TestExportEqualsTheValues(t *testing.T) {
 	if !strings.HasPrefix(sorted, "title,price,active,tags,meta\n\"<script>") {
 		t.Fatalf("sorted export:\n%s", sorted)
 	}
-	if _, err := f.svc.PrepareExport(context.Background(), f.owner, f.wbID, table.ID, workbooks.RecordQuery{Filter: "price >"}); !apperr.Is(err, apperr.Invalid) {
+	if _, err := f.svc.PrepareExport(context.Background(), f.owner, f.wbID, table.ID, workbooks.RecordQuery{Filter: "price >"}, ""); !apperr.Is(err, apperr.Invalid) {
 		t.Fatalf("bad filter: %v", err)
 	}
 }
