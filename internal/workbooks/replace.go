@@ -142,11 +142,14 @@ var (
 // built, as is a value with more than maxMatches matches
 // (errTooManyMatches). It counts the matches in r.matched.
 func (r *replacer) replace(s string) (string, bool, error) {
-	var matches [][]int
-	if len(r.refs) > 0 {
-		matches = r.re.FindAllStringSubmatchIndex(s, r.maxMatches+1)
-	} else {
-		matches = r.re.FindAllStringIndex(s, r.maxMatches+1)
+	// The first few matches are often all there are, and otherwise show
+	// most results that are far too large before all of them are found.
+	matches := r.find(s, firstMatches)
+	if len(matches) == firstMatches {
+		if _, err := r.measure(s, matches, false); err != nil {
+			return "", false, err
+		}
+		matches = r.find(s, r.maxMatches+1)
 	}
 	if len(matches) == 0 {
 		return s, false, nil
@@ -155,22 +158,9 @@ func (r *replacer) replace(s string) (string, bool, error) {
 		return "", false, errTooManyMatches
 	}
 	r.matched += len(matches)
-	size := len(s)
-	for _, m := range matches {
-		size += r.fixed - (m[1] - m[0])
-		for _, ref := range r.refs {
-			if start := m[2*ref.group]; start >= 0 {
-				size += ref.times * (m[2*ref.group+1] - start)
-			}
-		}
-		// Later matches can shrink the result by at most the text
-		// left after this one.
-		if size-(len(s)-m[1]) > MaxCellBytes {
-			return "", false, errResultTooLarge
-		}
-	}
-	if size > MaxCellBytes {
-		return "", false, errResultTooLarge
+	size, err := r.measure(s, matches, true)
+	if err != nil {
+		return "", false, err
 	}
 	out := make([]byte, 0, size)
 	last := 0
@@ -186,6 +176,43 @@ func (r *replacer) replace(s string) (string, bool, error) {
 	out = append(out, s[last:]...)
 	result := string(out)
 	return result, result != s, nil
+}
+
+// firstMatches is how many matches replace measures before it finds all.
+const firstMatches = 64
+
+// find returns the positions of the first n matches in s, with the groups'
+// when the template inserts any.
+func (r *replacer) find(s string, n int) [][]int {
+	if len(r.refs) > 0 {
+		return r.re.FindAllStringSubmatchIndex(s, n)
+	}
+	return r.re.FindAllStringIndex(s, n)
+}
+
+// measure returns the size of s with matches replaced, or
+// errResultTooLarge as soon as the result is bound to pass MaxCellBytes
+// whatever the matches after them. all says whether matches are all the
+// matches in s (the size is then the result's) or only the first ones.
+func (r *replacer) measure(s string, matches [][]int, all bool) (int, error) {
+	size := len(s)
+	for _, m := range matches {
+		size += r.fixed - (m[1] - m[0])
+		for _, ref := range r.refs {
+			if start := m[2*ref.group]; start >= 0 {
+				size += ref.times * (m[2*ref.group+1] - start)
+			}
+		}
+		// Later matches can shrink the result by at most the text
+		// left after this one.
+		if size-(len(s)-m[1]) > MaxCellBytes {
+			return 0, errResultTooLarge
+		}
+	}
+	if all && size > MaxCellBytes {
+		return 0, errResultTooLarge
+	}
+	return size, nil
 }
 
 // compileFind turns the find text into a regular expression. Errors: Invalid.

@@ -15,7 +15,9 @@ import (
 // groups, $$ and malformed references included.
 func TestReplacerMatchesRegexp(t *testing.T) {
 	t.Parallel()
-	inputs := []string{"", "a", "abc", "aaa", "Red mug, red MUG!", "naïve café über", "line one\nline two\n", "x$y", "foo.bar", "ab ab ab"}
+	inputs := []string{"", "a", "abc", "aaa", "Red mug, red MUG!", "naïve café über", "line one\nline two\n", "x$y", "foo.bar", "ab ab ab",
+		// More matches than replace measures first.
+		strings.Repeat("ab ", 100), strings.Repeat("a", 200) + strings.Repeat("é", 70)}
 	cases := []FindReplace{
 		{Find: "a", Replace: "b"},
 		{Find: "a", Replace: "$1 literal $$"},
@@ -96,6 +98,15 @@ func TestReplacerMeasuresBeforeBuilding(t *testing.T) {
 	grows := strings.Repeat("a", third) + strings.Repeat("b", third)
 	if out, _, err := r.replace(grows); err != nil || len(out) != 2*third {
 		t.Errorf("grow then shrink = %d bytes, %v", len(out), err)
+	}
+	// The same past the first matches replace measures: 64 a's grow by
+	// 1,000 bytes each, past the cap, before 200,000 b's are removed.
+	r, err = newReplacer(FindReplace{Find: `(a)|b+`, Replace: strings.Repeat("$1", 1000), Regex: true, CaseSensitive: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, _, err := r.replace(strings.Repeat("a", 64) + strings.Repeat("b", 200000)); err != nil || len(out) != 64000 {
+		t.Errorf("grow past the cap then shrink = %d bytes, %v", len(out), err)
 	}
 }
 
