@@ -5,8 +5,8 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -244,18 +244,20 @@ func (s *Server) exportCSV(c echo.Context) error {
 }
 
 // streamExport writes the export of the table in the route as an
-// attachment. Errors (an unknown table, a bad filter) are reported before
-// the first byte; the CSV then streams page by page.
+// attachment: formula-like cells neutralized, or with values=exact every
+// value as stored. Errors (an unknown table, a bad filter) are reported
+// before the first byte; the CSV then streams page by page.
 func (s *Server) streamExport(c echo.Context) error {
 	ctx := c.Request().Context()
 	q := workbooks.RecordQuery{Filter: c.QueryParam("filter"), Sort: c.QueryParam("sort"), Has: c.QueryParam("has")}
-	e, err := s.Imports.PrepareExport(ctx, mustUser(c).ID, c.Param("wb"), c.Param("t"), q)
+	values := imports.ExportValues(c.QueryParam("values"))
+	e, err := s.Imports.PrepareExport(ctx, mustUser(c).ID, c.Param("wb"), c.Param("t"), q, values)
 	if err != nil {
 		return err
 	}
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	h.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": e.Filename}))
+	h.Set(echo.HeaderContentDisposition, attachmentDisposition(e.Filename))
 	h.Set("Cache-Control", "no-store")
 	c.Response().WriteHeader(http.StatusOK)
 	if err := e.WriteTo(ctx, c.Response(), c.Response().Flush); err != nil {
@@ -263,6 +265,38 @@ func (s *Server) streamExport(c echo.Context) error {
 		s.Logger.ErrorContext(ctx, "export interrupted", "table", e.Table.ID, "err", err)
 	}
 	return nil
+}
+
+// attachmentDisposition is the Content-Disposition of a download named
+// filename, as RFC 6266 advises: a plain ASCII filename for old clients
+// (other characters, quotes and backslashes replaced by _) and the UTF-8 name
+// in filename* (RFC 8187), which current browsers prefer.
+func attachmentDisposition(filename string) string {
+	var ascii, encoded strings.Builder
+	for _, r := range filename {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
+			ascii.WriteByte('_')
+		} else {
+			ascii.WriteRune(r)
+		}
+	}
+	for _, b := range []byte(filename) {
+		if isAttrChar(b) {
+			encoded.WriteByte(b)
+		} else {
+			fmt.Fprintf(&encoded, "%%%02X", b)
+		}
+	}
+	return `attachment; filename="` + ascii.String() + `"; filename*=UTF-8''` + encoded.String()
+}
+
+// isAttrChar reports whether b may stand unencoded in an RFC 8187 value.
+func isAttrChar(b byte) bool {
+	switch {
+	case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$&+-.^_`|~", b) >= 0
 }
 
 // importSuggestions reads a CSV posted with its key column and proposes its

@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"io"
@@ -180,7 +181,7 @@ func TestCSVUploadPreviewImportExport(t *testing.T) {
 	exportURL := "/workbooks/" + f.wb.ID + "/tables/" + table.ID + "/export.csv"
 	r = b.Get(exportURL)
 	if r.Status != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") ||
-		r.Header.Get("Content-Disposition") != `attachment; filename=Products.csv` {
+		r.Header.Get("Content-Disposition") != `attachment; filename="Products.csv"; filename*=UTF-8''Products.csv` {
 		t.Fatalf("export: %d %v", r.Status, r.Header)
 	}
 	want := "Product,Price,Notes\n" +
@@ -217,8 +218,9 @@ func TestCSVHostileUploadsAreExplained(t *testing.T) {
 	t.Parallel()
 	f := mustCSVFixture(t, "hostile@example.com")
 	cases := map[string]struct{ content, want string }{
-		"utf16.csv": {"\xff\xfeT\x00i\x00t\x00l\x00e\x00\n\x00", "UTF-16"},
-		"book.xlsx": {"PK\x03\x04\x14\x00\x06\x00", "spreadsheet"},
+		"utf16.csv":     {"\xff\xfeT\x00i\x00t\x00l\x00e\x00\n\x00", "UTF-16"},
+		"book.xlsx":     {xlsxPrefix, "spreadsheet"},
+		"export.csv.gz": {gzipped(t, "Title,Price\nLamp,12\n"), "compressed with gzip"},
 	}
 	for name, tc := range cases {
 		r := f.upload(t, f.wb.ID, name, tc.content)
@@ -235,6 +237,23 @@ func TestCSVHostileUploadsAreExplained(t *testing.T) {
 	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.TestID("form-error").Text(), "empty") {
 		t.Fatalf("empty upload: %d %s", r.Status, r.Body)
 	}
+}
+
+// xlsxPrefix is how an .xlsx file starts: a ZIP entry named
+// [Content_Types].xml.
+const xlsxPrefix = "PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x13\x00\x00\x00[Content_Types].xml"
+
+// gzipped compresses content with gzip.
+func gzipped(t testing.TB, content string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	io.WriteString(zw, content) //nolint:errcheck // a bytes.Buffer
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
 }
 
 func TestCSVUploadLimit(t *testing.T) {

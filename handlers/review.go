@@ -564,15 +564,17 @@ func (s *Server) bulkDone(c echo.Context, r views.BulkResult) error {
 
 // bulkLabels name the toolbar's inputs in error messages.
 var bulkLabels = map[string]string{
-	"column": "Column", "find": "Find", "filter": "Filter", "has": "Quick filter",
+	"column": "Column", "find": "Find", "replace": "Replace", "filter": "Filter", "has": "Quick filter",
 	"value": "Value", "record_id": "Selection", "cells": "Cell", "scope": "Scope", "fill_scope": "Scope",
 }
 
 // bulkError shows a refused bulk action where the toolbar shows results
-// (422 with the problems per input); other errors, and every error of the
-// panel, go to the one error handler.
+// (422, or 413 for a change too big for one request, with the problems per
+// input); other errors, and every error of the panel, go to the one error
+// handler.
 func (s *Server) bulkError(c echo.Context, err error, panel bool) error {
-	if panel || !apperr.Is(err, apperr.Invalid) {
+	kind := apperr.KindOf(err)
+	if panel || (kind != apperr.Invalid && kind != apperr.TooLarge) {
 		return err
 	}
 	r := views.BulkResult{Kind: "error", Message: apperr.MessageOf(err), Count: -1}
@@ -587,5 +589,5 @@ func (s *Server) bulkError(c echo.Context, err error, panel bool) error {
 		s.flash(c, "error", r.Message)
 		return redirect(c, reviewTableURL(c.Param("wb"), c.Param("t"))+reviewListingQuery(reviewListing(c)))
 	}
-	return render(c, http.StatusUnprocessableEntity, views.BulkResultView(r))
+	return render(c, statusOf(kind), views.BulkResultView(r))
 }

@@ -19,10 +19,37 @@ var (
 	ErrSpreadsheet = errors.New("the file is a spreadsheet workbook, not CSV; save it as CSV UTF-8")
 	// ErrNotText means the file holds binary data rather than text.
 	ErrNotText = errors.New("the file is not a text file")
+	// ErrCompressed means the file is compressed or an archive (gzip, ZIP,
+	// bzip2, xz, Zstandard, 7-Zip); Sniff returns it inside a *FormatError
+	// that names the format.
+	ErrCompressed = errors.New("the file is compressed, not CSV; decompress it and upload the CSV file")
 	// ErrHeaderTooLong means Sniff could not find the end of the header row
 	// within the prefix it reads.
 	ErrHeaderTooLong = errors.New("the first row is longer than 64 KiB; is this a CSV file?")
 )
+
+// FormatError is a file in a binary format Sniff recognizes by its first
+// bytes: a compressed file or archive (it unwraps to ErrCompressed) or a
+// document such as a PDF (ErrNotText). Its message names the format and
+// says what to do, so that a gzip file is not reported as, say, UTF-16.
+type FormatError struct {
+	// Format names the format as a sentence would: "compressed with
+	// gzip", "a ZIP archive", "a PDF document".
+	Format string
+	// Advice says what to upload instead.
+	Advice string
+	// Kind is ErrCompressed or ErrNotText.
+	Kind error
+}
+
+// Error formats the error as "the file is compressed with gzip, not CSV;
+// <Advice>".
+func (e *FormatError) Error() string {
+	return "the file is " + e.Format + ", not CSV; " + e.Advice
+}
+
+// Unwrap returns the error's kind, for errors.Is.
+func (e *FormatError) Unwrap() error { return e.Kind }
 
 // CellError is a problem with one cell: invalid UTF-8, a cell over the size
 // limit or a misplaced quote. Row and Column are 1-based and count as a

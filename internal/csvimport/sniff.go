@@ -36,8 +36,9 @@ type Sniffed struct {
 // most consistently have the same number of cells (quotes taken into
 // account), preferring more cells, then comma, semicolon and tab in that order.
 //
-// It returns ErrEmpty, ErrUTF16, ErrSpreadsheet, ErrNotText or
-// ErrHeaderTooLong for files it cannot read, a *CellError or *RowError for a
+// It returns ErrEmpty, ErrUTF16, ErrSpreadsheet, ErrNotText,
+// ErrHeaderTooLong or a *FormatError (a compressed file, an archive, a PDF)
+// for files it cannot read, a *CellError or *RowError for a
 // malformed header, and read errors from r.
 func Sniff(r io.Reader) (Sniffed, io.Reader, error) {
 	buf := make([]byte, SniffBytes)
@@ -47,6 +48,9 @@ func Sniff(r io.Reader) (Sniffed, io.Reader, error) {
 		return Sniffed{}, nil, err
 	}
 	buf = buf[:n]
+	if err := checkFormat(buf); err != nil {
+		return Sniffed{}, nil, err
+	}
 	if hasUTF16BOM(buf) {
 		return Sniffed{}, nil, ErrUTF16
 	}
@@ -95,14 +99,68 @@ func headerEnds(prefix []byte, d byte) bool {
 	}
 }
 
-// checkText rejects files that are plainly not UTF-8 text: UTF-16 without a
-// byte order mark, Excel workbooks and other binary files.
-func checkText(b []byte) error {
-	switch {
-	case bytes.HasPrefix(b, []byte("PK\x03\x04")),
-		bytes.HasPrefix(b, []byte("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1")):
-		return ErrSpreadsheet
+// decompressAdvice is what to do with a compressed file.
+const decompressAdvice = "decompress it and upload the CSV file it holds"
+
+// extractAdvice is what to do with an archive.
+const extractAdvice = "extract it and upload the CSV file inside"
+
+// formats are the binary formats recognized by their first bytes (their
+// "magic numbers"), checked before the text heuristics, which would take
+// compressed bytes for UTF-16 or some other binary. ZIP is checked apart, as
+// spreadsheet workbooks are ZIP files too.
+var formats = []struct {
+	magic string
+	err   *FormatError
+}{
+	{"\x1F\x8B\x08", &FormatError{Format: "compressed with gzip", Advice: decompressAdvice + " (gunzip, or open it with your archive tool)", Kind: ErrCompressed}},
+	{"\xFD7zXZ\x00", &FormatError{Format: "compressed with xz", Advice: decompressAdvice, Kind: ErrCompressed}},
+	{"\x28\xB5\x2F\xFD", &FormatError{Format: "compressed with Zstandard", Advice: decompressAdvice, Kind: ErrCompressed}},
+	{"7z\xBC\xAF\x27\x1C", &FormatError{Format: "a 7-Zip archive", Advice: extractAdvice, Kind: ErrCompressed}},
+	{"%PDF-", &FormatError{Format: "a PDF document", Advice: "export the data as CSV (UTF-8) from where it came from and upload that", Kind: ErrNotText}},
+}
+
+// bzip2 is a bzip2 file: "BZh", a block size digit, then the magic of a
+// block or of the end of the stream.
+var bzip2 = &FormatError{Format: "compressed with bzip2", Advice: decompressAdvice, Kind: ErrCompressed}
+
+func isBzip2(b []byte) bool {
+	return len(b) >= 10 && string(b[:3]) == "BZh" && '1' <= b[3] && b[3] <= '9' &&
+		(string(b[4:10]) == "1AY&SY" || string(b[4:10]) == "\x17rE8P\x90")
+}
+
+// zipArchive is a ZIP file that is not a spreadsheet workbook.
+var zipArchive = &FormatError{Format: "a ZIP archive", Advice: extractAdvice, Kind: ErrCompressed}
+
+// checkFormat recognizes compressed files, archives, spreadsheet workbooks
+// and PDFs by their first bytes.
+func checkFormat(b []byte) error {
+	for _, f := range formats {
+		if bytes.HasPrefix(b, []byte(f.magic)) {
+			return f.err
+		}
 	}
+	switch {
+	case isBzip2(b):
+		return bzip2
+	case bytes.HasPrefix(b, []byte("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1")):
+		return ErrSpreadsheet // an Excel 97–2003 workbook
+	case bytes.HasPrefix(b, []byte("PK\x03\x04")), bytes.HasPrefix(b, []byte("PK\x05\x06")):
+		// An .xlsx names its parts [Content_Types].xml and xl/…, an .ods
+		// its mimetype; the names of the first entries are in the clear.
+		for _, part := range []string{"[Content_Types].xml", "xl/", "opendocument.spreadsheet"} {
+			if bytes.Contains(b, []byte(part)) {
+				return ErrSpreadsheet
+			}
+		}
+		return zipArchive
+	}
+	return nil
+}
+
+// checkText rejects files that are plainly not UTF-8 text: UTF-16 without a
+// byte order mark and binary files.
+func checkText(b []byte) error {
 	head := b[:min(len(b), 1024)]
 	var zeros [2]int
 	for i, c := range head {

@@ -125,10 +125,16 @@ func (f *fixture) records(tb testing.TB, tableID string) []workbooks.Record {
 	}
 }
 
-// export returns the CSV export of a table.
+// export returns the CSV export of a table, formula-like cells neutralized.
 func (f *fixture) export(tb testing.TB, tableID string, q workbooks.RecordQuery) string {
 	tb.Helper()
-	e, err := f.svc.PrepareExport(context.Background(), f.owner, f.wbID, tableID, q)
+	return f.exportValues(tb, tableID, q, ExportSafe)
+}
+
+// exportValues returns the CSV export of a table written as values says.
+func (f *fixture) exportValues(tb testing.TB, tableID string, q workbooks.RecordQuery, values ExportValues) string {
+	tb.Helper()
+	e, err := f.svc.PrepareExport(context.Background(), f.owner, f.wbID, tableID, q, values)
 	if err != nil {
 		tb.Fatalf("export: %v", err)
 	}

@@ -1,10 +1,14 @@
 package imports
 
 import (
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -289,7 +293,9 @@ func TestHostileFilesAreExplained(t *testing.T) {
 		want    string
 	}{
 		"utf16":       {utf16, "UTF-16"},
-		"spreadsheet": {"PK\x03\x04\x14\x00\x06\x00rest of a zip", "spreadsheet"},
+		"spreadsheet": {mustZip(t, "[Content_Types].xml", "xl/workbook.xml"), "spreadsheet"},
+		"gzip":        {mustGzip(t, "Title,Price\nLamp,12\n"), "The file is compressed with gzip, not CSV; decompress it"},
+		"zip":         {mustZip(t, "products.csv"), "The file is a ZIP archive, not CSV; extract it"},
 		"binary":      {"\x00\x01\x02\x03abc\x00\x00\x10\x11\x12zzzzzzzzzzzzzzzzzzzzzzzzz", "not a text file"},
 		"bad header":  {"a,\"b\"c\n1,2\n", "header row"},
 	}
@@ -317,6 +323,36 @@ func TestHostileFilesAreExplained(t *testing.T) {
 	if !apperr.Is(err, apperr.TooLarge) {
 		t.Fatalf("oversized upload: %v", err)
 	}
+}
+
+// mustGzip compresses content with gzip.
+func mustGzip(tb testing.TB, content string) string {
+	tb.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	io.WriteString(zw, content) //nolint:errcheck // a bytes.Buffer
+	if err := zw.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.String()
+}
+
+// mustZip returns a ZIP archive of the named entries, each holding a line.
+func mustZip(tb testing.TB, names ...string) string {
+	tb.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, name := range names {
+		w, err := zw.Create(name)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		io.WriteString(w, "a,b\n1,2\n") //nolint:errcheck // a bytes.Buffer
+	}
+	if err := zw.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.String()
 }
 
 func TestAnotherUsersUploadIsNotFound(t *testing.T) {
@@ -388,7 +424,7 @@ func TestExportEqualsTheValues(t *testing.T) {
 	if !strings.HasPrefix(sorted, "title,price,active,tags,meta\n\"<script>") {
 		t.Fatalf("sorted export:\n%s", sorted)
 	}
-	if _, err := f.svc.PrepareExport(context.Background(), f.owner, f.wbID, table.ID, workbooks.RecordQuery{Filter: "price >"}); !apperr.Is(err, apperr.Invalid) {
+	if _, err := f.svc.PrepareExport(context.Background(), f.owner, f.wbID, table.ID, workbooks.RecordQuery{Filter: "price >"}, ""); !apperr.Is(err, apperr.Invalid) {
 		t.Fatalf("bad filter: %v", err)
 	}
 }

@@ -97,6 +97,10 @@ func (s *Service) openCSV(ctx context.Context, uploadID string) (csvimport.Sniff
 // fileErrorMessage returns the user-facing message of an error that makes a
 // whole file unreadable as CSV.
 func fileErrorMessage(err error) (string, bool) {
+	var fe *csvimport.FormatError
+	if errors.As(err, &fe) {
+		return capitalize(fe.Error()) + ".", true
+	}
 	for _, e := range []error{csvimport.ErrEmpty, csvimport.ErrUTF16, csvimport.ErrSpreadsheet,
 		csvimport.ErrNotText, csvimport.ErrHeaderTooLong} {
 		if errors.Is(err, e) {

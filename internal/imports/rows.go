@@ -237,15 +237,32 @@ func convert(c column, cell string) (any, string) {
 	if err != nil {
 		return nil, err.Error()
 	}
-	if v == nil || !c.normalize {
+	if v == nil {
+		return nil, ""
+	}
+	// Values that need no normalizing are still held to the record
+	// store's cell size cap.
+	if !c.normalize {
+		if msg := fieldMessage(workbooks.CheckCellSize(c.col, v)); msg != "" {
+			return nil, msg
+		}
 		return v, ""
 	}
 	nv, err := workbooks.NormalizeValue(c.col, v)
 	if err != nil {
-		if fe := apperr.FieldsOf(err); len(fe) > 0 {
-			return nil, fe[0].Message
-		}
-		return nil, apperr.MessageOf(err)
+		return nil, fieldMessage(err)
 	}
 	return nv, ""
+}
+
+// fieldMessage is the message of the record store's refusal of one value,
+// or "" for nil.
+func fieldMessage(err error) string {
+	if err == nil {
+		return ""
+	}
+	if fe := apperr.FieldsOf(err); len(fe) > 0 {
+		return fe[0].Message
+	}
+	return apperr.MessageOf(err)
 }

@@ -5,10 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
-	"regexp/syntax"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -188,29 +185,33 @@ type FindReplace struct {
 	Preview bool
 }
 
-// maxFindLength bounds the find text, in characters.
-const maxFindLength = 1000
-
-// findReplaceBatch is how many records find & replace reads at a time.
-const findReplaceBatch = 1000
+// findReplaceBatch is how many records find & replace reads at a time, and
+// findReplaceBatchBytes about how much text: a batch stops at the record
+// that passes it, so long bodies are read a few at a time.
+const (
+	findReplaceBatch      = 1000
+	findReplaceBatchBytes = 8 << 20
+)
 
 // FindReplace replaces text in one column of every record in scope, as
 // suggestions (source find_replace), never as edits. It works on what each
 // cell is about to hold: its pending suggestion when it has one (so an
 // earlier suggestion is refined, not lost), otherwise its value. Deleted
 // records are left alone. It returns how many records change (with Preview,
-// would change); preview and apply count the same records. Errors: Invalid
-// (empty find text, a bad regular expression, a column that is not
-// editable text, a bad filter, or replacements that would leave values
-// invalid for the column), NotFound.
+// would change); preview and apply count the same records and refuse the
+// same changes. The work is bounded: the replacement is at most 64 KiB, no
+// value it makes may pass MaxCellBytes (each is measured before it is
+// built), and one call makes at most 64 MiB of new values from at most
+// five million matches. Errors:
+// Invalid (empty find text, a bad regular expression, a replacement too
+// long, a column that is not editable text, a bad filter, or replacements
+// that would leave values invalid for the column or larger than a cell),
+// TooLarge (a change too big for one request, or a pattern matching too
+// often in one value), NotFound.
 func (s *Service) FindReplace(ctx context.Context, ownerID, workbookID, tableID string, fr FindReplace) (int, error) {
-	re, err := compileFind(fr)
+	rep, err := newReplacer(fr)
 	if err != nil {
 		return 0, err
-	}
-	replace := func(v string) string { return re.ReplaceAllLiteralString(v, fr.Replace) }
-	if fr.Regex {
-		replace = func(v string) string { return re.ReplaceAllString(v, fr.Replace) }
 	}
 	matches := 0
 	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
@@ -233,16 +234,40 @@ func (s *Service) FindReplace(ctx context.Context, ownerID, workbookID, tableID 
 		}
 		prov := provenance{source: SourceFindReplace, createdBy: &ownerID}
 		var (
-			ids      []string
-			problems []apperr.FieldError
-			invalid  int
+			ids         []string
+			problems    []apperr.FieldError
+			invalid     int
+			outputBytes int
 		)
+		// Proposals are written whenever findReplaceBatchBytes of new
+		// values wait, so what is held stays small however long the
+		// values.
+		var (
+			updates      []RecordUpdate
+			pendingBytes int
+		)
+		propose := func() error {
+			if invalid > 0 || len(updates) == 0 {
+				return nil
+			}
+			_, err := proposeUpdates(ctx, q, t, updates, prov)
+			updates, pendingBytes = nil, 0
+			return err
+		}
 		err = scanCells(ctx, tx, b, col.ID, func(batch []cellText) error {
-			var updates []RecordUpdate
 			for _, c := range batch {
-				out := replace(c.base)
-				if out == c.base {
+				out, changed, err := rep.replace(c.base)
+				if err != nil {
+					return replaceError(err, col, c.id)
+				}
+				if rep.matched > maxReplaceMatches {
+					return errReplaceTooMuch
+				}
+				if !changed {
 					continue
+				}
+				if outputBytes += len(out); outputBytes > maxReplaceOutputBytes {
+					return errReplaceTooMuch
 				}
 				if msg := checkValue(col, out); msg != "" {
 					invalid++
@@ -255,13 +280,17 @@ func (s *Service) FindReplace(ctx context.Context, ownerID, workbookID, tableID 
 				if len(ids) <= maxEventRecordIDs {
 					ids = append(ids, c.id)
 				}
+				if fr.Preview {
+					continue
+				}
 				updates = append(updates, RecordUpdate{RecordID: c.id, Fields: map[string]any{col.ID: out}})
+				if pendingBytes += len(out); pendingBytes >= findReplaceBatchBytes {
+					if err := propose(); err != nil {
+						return err
+					}
+				}
 			}
-			if fr.Preview || invalid > 0 || len(updates) == 0 {
-				return nil
-			}
-			_, err := proposeUpdates(ctx, q, t, updates, prov)
-			return err
+			return propose()
 		})
 		if err != nil {
 			return err
@@ -281,39 +310,34 @@ func (s *Service) FindReplace(ctx context.Context, ownerID, workbookID, tableID 
 	return matches, nil
 }
 
+// errReplaceTooMuch refuses a find & replace whose new values pass
+// maxReplaceOutputBytes or whose matches pass maxReplaceMatches.
+var errReplaceTooMuch = &apperr.Error{Kind: apperr.TooLarge,
+	Message: fmt.Sprintf("This replacement is too big to make at once (more than %d MiB of new text or %d million matches); nothing was changed. "+
+		"Narrow it with a filter and replace a part of the table at a time.", maxReplaceOutputBytes>>20, maxReplaceMatches/1_000_000),
+	Fields: []apperr.FieldError{{Field: "filter", Message: "selects too much to replace at once"}}}
+
+// replaceError explains why the replacement of one cell, of the record
+// recordID, was refused.
+func replaceError(err error, col Column, recordID string) error {
+	switch {
+	case errors.Is(err, errResultTooLarge):
+		return apperr.InvalidFields(fmt.Sprintf("This replacement would make %s of record %s larger than %d KiB, the most a cell can hold; nothing was changed.",
+			col.Name, recordID, MaxCellBytes>>10),
+			apperr.FieldError{Field: "replace", Message: fmt.Sprintf("would make a value larger than %d KiB", MaxCellBytes>>10)})
+	case errors.Is(err, errTooManyMatches):
+		return &apperr.Error{Kind: apperr.TooLarge,
+			Message: fmt.Sprintf("The text to find matches too often in %s of record %s; make it more specific.", col.Name, recordID),
+			Fields:  []apperr.FieldError{{Field: "find", Message: "matches too often in one value"}}}
+	}
+	return err
+}
+
 func plural(n int, one, many string) string {
 	if n == 1 {
 		return one
 	}
 	return many
-}
-
-// compileFind turns the find text into a regular expression. Errors: Invalid.
-func compileFind(fr FindReplace) (*regexp.Regexp, error) {
-	if fr.Find == "" {
-		return nil, apperr.InvalidFields("Enter the text to find.", apperr.FieldError{Field: "find", Message: "is required"})
-	}
-	if utf8.RuneCountInString(fr.Find) > maxFindLength {
-		return nil, apperr.InvalidFields("The text to find is too long.",
-			apperr.FieldError{Field: "find", Message: fmt.Sprintf("must be at most %d characters", maxFindLength)})
-	}
-	pattern := fr.Find
-	if !fr.Regex {
-		pattern = regexp.QuoteMeta(pattern)
-	}
-	if !fr.CaseSensitive {
-		pattern = "(?i)" + pattern
-	}
-	re, err := regexp.Compile(pattern)
-	if err != nil {
-		var se *syntax.Error
-		msg := "is not a valid regular expression"
-		if errors.As(err, &se) {
-			msg += ": " + string(se.Code)
-		}
-		return nil, apperr.InvalidFields("The regular expression is not valid.", apperr.FieldError{Field: "find", Message: msg})
-	}
-	return re, nil
 }
 
 // editableColumn returns the column key names, unless it is read-only.
@@ -347,28 +371,40 @@ type cellText struct {
 }
 
 // scanCells calls fn with the cells of column colID of the records in scope
-// (not deleted), a batch at a time in the table's order. Each batch is read
-// completely before fn runs, so fn may use the same transaction.
+// (not deleted), a batch at a time in the table's order: at most
+// findReplaceBatch records, and no more records once findReplaceBatchBytes
+// of text are read. Each batch is read completely before fn runs, so fn may
+// use the same transaction.
 func scanCells(ctx context.Context, tx pgx.Tx, scope recordSQL, colID string, fn func([]cellText) error) error {
 	var last int64
 	for {
 		b := recordSQL{where: scope.where, args: append([]any(nil), scope.args...)}
 		field := b.arg(colID)
 		after := b.arg(last)
-		sql := `SELECT r.id, r.seq, coalesce(CASE WHEN sg.record_id IS NOT NULL THEN sg.value #>> '{}' ELSE r.fields ->> ` + field + `::text END, '')
+		page := `SELECT r.id, r.seq, coalesce(CASE WHEN sg.record_id IS NOT NULL THEN sg.value #>> '{}' ELSE r.fields ->> ` + field + `::text END, '') AS base
 			FROM records r
 			LEFT JOIN suggestions sg ON sg.workbook_id = r.workbook_id AND sg.table_id = r.table_id
 				AND sg.record_id = r.id AND sg.action = 'update' AND sg.field = ` + field + `::text
 			WHERE ` + strings.Join(b.where, " AND ") + ` AND r.state <> 'deleted' AND r.seq > ` + after + `
 			ORDER BY r.seq LIMIT ` + b.arg(findReplaceBatch)
+		// The page's records up to the one whose text passes the budget;
+		// page_rows says whether the page was full.
+		sql := `SELECT id, seq, base, page_rows FROM (
+				SELECT p.*, count(*) OVER () AS page_rows,
+					sum(octet_length(p.base)) OVER (ORDER BY p.seq) - octet_length(p.base) AS text_before
+				FROM (` + page + `) p
+			) sized WHERE text_before < ` + b.arg(findReplaceBatchBytes) + ` ORDER BY seq`
 		rows, err := tx.Query(ctx, sql, b.args...)
 		if err != nil {
 			return fmt.Errorf("workbooks: scan cells: %w", err)
 		}
-		var batch []cellText
+		var (
+			batch    []cellText
+			pageRows int64
+		)
 		for rows.Next() {
 			var c cellText
-			if err := rows.Scan(&c.id, &last, &c.base); err != nil {
+			if err := rows.Scan(&c.id, &last, &c.base, &pageRows); err != nil {
 				rows.Close()
 				return fmt.Errorf("workbooks: scan cell: %w", err)
 			}
@@ -382,7 +418,7 @@ func scanCells(ctx context.Context, tx pgx.Tx, scope recordSQL, colID string, fn
 				return err
 			}
 		}
-		if len(batch) < findReplaceBatch {
+		if len(batch) == 0 || (pageRows < findReplaceBatch && int64(len(batch)) == pageRows) {
 			return nil
 		}
 	}

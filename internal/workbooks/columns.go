@@ -213,19 +213,33 @@ func (cs Columns) filterColumns() []filter.Column {
 //     commas).
 //   - json: any JSON value.
 //
-// It does not check required or read-only: see the record methods. Errors are
+// Whatever the type, a value larger than MaxCellBytes is refused. It does
+// not check required or read-only: see the record methods. Errors are
 // Invalid with a FieldError naming the column.
 func NormalizeValue(col Column, raw any) (any, error) {
 	v, msg := normalize(col, raw)
 	if msg != "" {
-		return nil, apperr.InvalidFields(fmt.Sprintf("%s %s.", col.Name, msg),
-			apperr.FieldError{Field: col.Name, Message: msg})
+		return nil, invalidValue(col, msg)
 	}
 	return v, nil
 }
 
+// invalidValue is the error of a value col cannot hold, msg saying why.
+func invalidValue(col Column, msg string) error {
+	return apperr.InvalidFields(fmt.Sprintf("%s %s.", col.Name, msg), apperr.FieldError{Field: col.Name, Message: msg})
+}
+
 // normalize is NormalizeValue returning the problem as a message.
 func normalize(col Column, raw any) (any, string) {
+	v, msg := normalizeType(col, raw)
+	if msg == "" && cellSize(v) > MaxCellBytes {
+		return nil, cellTooLarge
+	}
+	return v, msg
+}
+
+// normalizeType reads raw as col's type, whatever its size.
+func normalizeType(col Column, raw any) (any, string) {
 	if rm, ok := raw.(json.RawMessage); ok {
 		if !json.Valid(rm) {
 			return nil, "is not valid JSON"

@@ -164,6 +164,7 @@ type fieldChanges map[string]any
 func resolveFields(cols Columns, input map[string]any, creating bool) (fieldChanges, error) {
 	out := fieldChanges{}
 	var problems []apperr.FieldError
+	refused := map[string]bool{} // columns with a problem already
 	for key, raw := range input {
 		col, ok := cols.Lookup(key)
 		if !ok {
@@ -180,13 +181,14 @@ func resolveFields(cols Columns, input map[string]any, creating bool) (fieldChan
 		}
 		if msg != "" {
 			problems = append(problems, apperr.FieldError{Field: col.Name, Message: msg})
+			refused[col.ID] = true
 			continue
 		}
 		out[col.ID] = v
 	}
 	if creating {
 		for _, c := range cols {
-			if _, ok := out[c.ID]; !ok && c.Required && !c.ReadOnly {
+			if _, ok := out[c.ID]; !ok && c.Required && !c.ReadOnly && !refused[c.ID] {
 				problems = append(problems, apperr.FieldError{Field: c.Name, Message: "is required"})
 			}
 		}
