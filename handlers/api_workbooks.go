@@ -210,7 +210,7 @@ func decodeWorkbookCursor(raw string, sort workbooks.WorkbookSort) (workbookCurs
 
 // workbookRequest is the body of POST /workbooks and PATCH /workbooks/{wb}.
 type workbookRequest struct {
-	Name *string `json:"name"`
+	Name *string `json:"name" required:"true"`
 }
 
 func (r workbookRequest) name() (string, error) {
@@ -361,8 +361,8 @@ func (s *Server) apiDeleteTable(c echo.Context) error {
 
 // addColumnRequest is the body of POST /tables/{t}/columns.
 type addColumnRequest struct {
-	Name string `json:"name"`
-	Type string `json:"type"`
+	Name string `json:"name" required:"true"`
+	Type string `json:"type" required:"true"`
 }
 
 // apiAddColumn adds a scratch column and answers with the table; it honours

@@ -77,8 +77,8 @@ func (s *Server) apiCreateTable(c echo.Context) error {
 		// a JSON body is held to the ordinary one.
 		c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, s.Config.MaxBodyBytes)
 		var req struct {
-			DataSourceID  string `json:"data_source_id"`
-			RemoteTableID string `json:"remote_table_id"`
+			DataSourceID  string `json:"data_source_id" required:"true"`
+			RemoteTableID string `json:"remote_table_id" required:"true"`
 		}
 		if err := bindJSON(c, &req); err != nil {
 			return err
