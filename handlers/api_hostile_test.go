@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -75,4 +76,55 @@ func TestAPIOversizedBodyWithIdempotencyKey(t *testing.T) {
 	r := f.s.api.Do(t, apiCall{method: http.MethodPost, path: "/api/v1/workbooks", token: f.s.token, body: body, chunked: true,
 		header: http.Header{"Idempotency-Key": {"big-1"}}, offSpec: true})
 	MustProblem(t, r, http.StatusRequestEntityTooLarge, "too_large")
+}
+
+// TestCSVAPIHostileUploads checks the refusals of the upload routes that
+// used to succeed: a body cut off inside the file (taken for the whole
+// file, as io.ReadFull reports both the same way), a create_unmatched that
+// is no boolean (taken for false), and the data-source form naming a
+// workbook that is not the caller's (which answered 422, not 404). None of
+// them may leave an upload, a table or a suggestion behind.
+func TestCSVAPIHostileUploads(t *testing.T) {
+	t.Parallel()
+	f := MustWorkbookFixture(t, "hostile-csv@example.com")
+	lamp := f.MustCreateRecord(`{"Title": "Lamp", "Price": 1}`)
+	tablesPath := "/api/v1/workbooks/" + f.wb.ID + "/tables"
+	cutOff := func(fields [][2]string) (string, string) {
+		body, ct := multipartBody(t, fields, "cut.csv", "Title,Price\nLamp,99\nDesk,5\n")
+		return body[:strings.LastIndex(body, "Desk")], ct
+	}
+
+	body, ct := cutOff([][2]string{{"name", "Cut"}})
+	r := f.s.api.Do(t, apiCall{method: http.MethodPost, path: tablesPath, token: f.s.token, body: body, contentType: ct, offSpec: true})
+	if p := MustProblem(t, r, http.StatusUnprocessableEntity, "invalid_input"); !strings.Contains(p.Detail, "cut off") {
+		t.Errorf("detail %q", p.Detail)
+	}
+	body, ct = cutOff([][2]string{{"key_column", "Title"}})
+	r = f.s.api.Do(t, apiCall{method: http.MethodPost, path: f.tablePath() + "/import-suggestions", token: f.s.token, body: body, contentType: ct, offSpec: true})
+	MustProblem(t, r, http.StatusUnprocessableEntity, "invalid_input")
+
+	body, ct = multipartBody(t, [][2]string{{"key_column", "Title"}, {"create_unmatched", "maybe"}}, "s.csv", "Title,Price\nLamp,99\n")
+	r = f.s.api.Do(t, apiCall{method: http.MethodPost, path: f.tablePath() + "/import-suggestions", token: f.s.token, body: body, contentType: ct, offSpec: true})
+	if p := MustProblem(t, r, http.StatusUnprocessableEntity, "invalid_input"); fieldNames(p) != "create_unmatched" {
+		t.Errorf("errors %+v", p.Errors)
+	}
+
+	_, otherToken := MustUserWithToken(t, f.inst, "hostile-csv-2@example.com", false, accounts.ScopeRead, accounts.ScopeWrite)
+	r = f.s.api.Do(t, apiCall{method: http.MethodPost, path: tablesPath, token: otherToken, body: `{"data_source_id": "x", "remote_table_id": "y"}`})
+	MustProblem(t, r, http.StatusNotFound, "not_found")
+
+	if got := f.MustRecord(lamp.ID); len(got.Suggestions) != 0 {
+		t.Errorf("refused imports stored suggestions: %+v", got.Suggestions)
+	}
+	var uploads, tables int
+	ctx := context.Background()
+	if err := f.inst.Pool.QueryRow(ctx, `SELECT count(*) FROM uploads`).Scan(&uploads); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.inst.Pool.QueryRow(ctx, `SELECT count(*) FROM workbook_tables`).Scan(&tables); err != nil {
+		t.Fatal(err)
+	}
+	if uploads != 0 || tables != 1 {
+		t.Errorf("refused uploads left %d uploads and %d tables", uploads, tables)
+	}
 }

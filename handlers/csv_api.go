@@ -83,6 +83,10 @@ func (s *Server) apiCreateTable(c echo.Context) error {
 		if err := bindJSON(c, &req); err != nil {
 			return err
 		}
+		// Someone else's workbook, or none, is 404 whatever the body says.
+		if _, err := s.Workbooks.FindWorkbook(c.Request().Context(), mustUser(c).ID, c.Param("wb")); err != nil {
+			return err
+		}
 		return apperr.InvalidFields("Data sources are not available yet; upload a CSV file instead.",
 			apperr.FieldError{Field: "data_source_id", Message: "data sources are not available yet"})
 	}
