@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"encoding/base64"
 	"net/http"
 	"strings"
 	"testing"
@@ -76,6 +77,18 @@ func TestAPIOversizedBodyWithIdempotencyKey(t *testing.T) {
 	r := f.s.api.Do(t, apiCall{method: http.MethodPost, path: "/api/v1/workbooks", token: f.s.token, body: body, chunked: true,
 		header: http.Header{"Idempotency-Key": {"big-1"}}, offSpec: true})
 	MustProblem(t, r, http.StatusRequestEntityTooLarge, "too_large")
+}
+
+// TestAPIWorkbookCursorMustNameAWorkbook checks that a workbook cursor whose
+// position names no workbook id is refused like any other forged cursor.
+func TestAPIWorkbookCursorMustNameAWorkbook(t *testing.T) {
+	t.Parallel()
+	f := MustWorkbookFixture(t, "cursor@example.com")
+	forged := base64.RawURLEncoding.EncodeToString([]byte(`{"s":"name","k":"","i":"x"}`))
+	p := MustProblem(t, f.s.call(http.MethodGet, "/api/v1/workbooks?cursor="+forged, ""), http.StatusUnprocessableEntity, "invalid_input")
+	if fieldNames(p) != "cursor" {
+		t.Errorf("errors %+v", p.Errors)
+	}
 }
 
 // TestCSVAPIHostileUploads checks the refusals of the upload routes that
