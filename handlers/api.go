@@ -1,8 +1,12 @@
 package handlers
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -74,27 +78,57 @@ func writeJSONBody(c echo.Context, v any) error {
 }
 
 // bindJSON decodes the request body strictly: unknown fields and trailing
-// data are errors, so typos in a client do not silently do nothing.
+// data are errors, so typos in a client do not silently do nothing, and so
+// are null where the field cannot be null and NUL characters
+// (checkJSONInput). The body is read whole, within the body limit.
 func bindJSON(c echo.Context, v any) error {
 	if ct := c.Request().Header.Get(echo.HeaderContentType); !strings.HasPrefix(ct, echo.MIMEApplicationJSON) {
 		return apperr.New(apperr.Invalid, "Send a JSON body with Content-Type: application/json.")
 	}
-	dec := json.NewDecoder(c.Request().Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		if strings.Contains(err.Error(), "request body too large") {
-			return apperr.Wrap(apperr.TooLarge, err, "The request body is too large.")
-		}
-		e := apperr.Wrap(apperr.Invalid, err, "The JSON body is not valid: %s.", jsonErrorText(err))
-		if field, msg := jsonFieldError(err); field != "" {
-			e.Fields = []apperr.FieldError{{Field: field, Message: msg}}
-		}
-		return e
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return bodyReadError(err)
+	}
+	// First as plain JSON values, to see the nulls and NULs that decoding
+	// into v would hide.
+	var plain any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&plain); err != nil {
+		return invalidJSON(err)
 	}
 	if dec.More() {
 		return apperr.New(apperr.Invalid, "The JSON body has trailing data.")
 	}
+	if e := checkJSONInput(plain, reflect.TypeOf(v).Elem(), "", false); e != nil {
+		return e
+	}
+	dec = json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return invalidJSON(err)
+	}
 	return nil
+}
+
+// bodyReadError classifies a failure to read a request body: past the body
+// limit it is TooLarge; otherwise the client went away mid-request.
+func bodyReadError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return apperr.Wrap(apperr.TooLarge, err, "The request body is too large.")
+	}
+	return apperr.Wrap(apperr.Invalid, err, "The request body could not be read; please try again.")
+}
+
+// invalidJSON describes a body that does not decode, naming the field at
+// fault when there is one.
+func invalidJSON(err error) error {
+	e := apperr.Wrap(apperr.Invalid, err, "The JSON body is not valid: %s.", jsonErrorText(err))
+	if field, msg := jsonFieldError(err); field != "" {
+		e.Fields = []apperr.FieldError{{Field: field, Message: msg}}
+	}
+	return e
 }
 
 // jsonErrorText describes a decoding error without echoing the body.

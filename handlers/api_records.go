@@ -145,7 +145,7 @@ func (s *Server) listRecords(c echo.Context, q workbooks.RecordQuery) error {
 
 // createRecordRequest is the body of POST /records and one create of a batch.
 type createRecordRequest struct {
-	Fields apiFields `json:"fields"`
+	Fields apiFields `json:"fields" required:"true"`
 }
 
 // apiCreateRecord creates a record; it honours Idempotency-Key.
@@ -185,10 +185,10 @@ func (s *Server) apiGetRecord(c echo.Context) error {
 // updateRecordRequest is the body of PATCH /records/{r} and one update of a
 // batch (which also names the record).
 type updateRecordRequest struct {
-	RecordID string    `json:"record_id,omitempty"`
-	Fields   apiFields `json:"fields"`
+	RecordID string    `json:"record_id,omitempty" required:"true"`
+	Fields   apiFields `json:"fields" required:"true"`
 	// Version is required: the version the edit was made on.
-	Version *int `json:"version"`
+	Version *int `json:"version" required:"true"`
 }
 
 var errVersionRequired = apperr.InvalidFields("Send the version the edit was made on.",
@@ -198,8 +198,8 @@ var errVersionRequired = apperr.InvalidFields("Send the version the edit was mad
 // 409 stale_version and changes nothing.
 func (s *Server) apiUpdateRecord(c echo.Context) error {
 	var in struct {
-		Fields  apiFields `json:"fields"`
-		Version *int      `json:"version"`
+		Fields  apiFields `json:"fields" required:"true"`
+		Version *int      `json:"version" required:"true"`
 	}
 	if err := bindJSON(c, &in); err != nil {
 		return err
@@ -312,8 +312,8 @@ func (s *Server) apiListSuggestions(c echo.Context) error {
 // proposeRequest is the body of POST /suggestions.
 type proposeRequest struct {
 	Updates []struct {
-		RecordID string    `json:"record_id"`
-		Fields   apiFields `json:"fields"`
+		RecordID string    `json:"record_id" required:"true"`
+		Fields   apiFields `json:"fields" required:"true"`
 	} `json:"updates"`
 	Creates []createRecordRequest `json:"creates"`
 	Deletes []string              `json:"deletes"`
@@ -362,8 +362,8 @@ type selectorRequest struct {
 	All       bool     `json:"all"`
 	RecordIDs []string `json:"record_ids"`
 	Cells     []struct {
-		RecordID string `json:"record_id"`
-		Field    string `json:"field"`
+		RecordID string `json:"record_id" required:"true"`
+		Field    string `json:"field" required:"true"`
 	} `json:"cells"`
 	Field string `json:"field"`
 }

@@ -383,8 +383,9 @@ func TestAPIInvalidJSON(t *testing.T) {
 		name, method, path, body, contentType string
 		// field is the field the errors list must name, if any.
 		field string
-		// docMisses marks the one body kin-openapi cannot fault: its
-		// decoder stops after the first JSON value, as encoding/json does.
+		// docMisses marks the bodies kin-openapi cannot fault: trailing
+		// data (its decoder stops after the first JSON value, as
+		// encoding/json does) and NUL characters, which JSON allows.
 		docMisses bool
 	}{
 		{"truncated JSON", http.MethodPatch, userPath, `{"role":`, "", "", false},
@@ -396,6 +397,13 @@ func TestAPIInvalidJSON(t *testing.T) {
 		{"trailing data", http.MethodPatch, userPath, `{"disabled":true} {"disabled":false}`, "", "", true},
 		{"form instead of JSON", http.MethodPatch, userPath, `disabled=true`, "application/x-www-form-urlencoded", "", false},
 		{"array instead of object", http.MethodPost, "/api/v1/tokens", `[]`, "", "", false},
+		// encoding/json takes null for "absent": the role would stay and
+		// the user be disabled, though the document forbids a null role.
+		{"null is not absent", http.MethodPatch, userPath, `{"role": null, "disabled": true}`, "", "role", false},
+		{"null body", http.MethodPatch, userPath, `null`, "", "", false},
+		// PostgreSQL stores no NUL character: the insert used to fail as a 500.
+		{"NUL in a string", http.MethodPost, "/api/v1/tokens", `{"name": "ci\u0000", "scopes": ["write"]}`, "", "name", true},
+		{"NUL in a key", http.MethodPatch, userPath, `{"disabled\u0000": true}`, "", "", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -17,10 +17,10 @@ const maxTokenLifetimeHours = 10 * 365 * 24
 
 // createTokenRequest is the body of POST /api/v1/tokens.
 type createTokenRequest struct {
-	Name   string           `json:"name"`
-	Scopes []accounts.Scope `json:"scopes"`
+	Name   string           `json:"name" required:"true"`
+	Scopes []accounts.Scope `json:"scopes" required:"true"`
 	// ExpiresInHours is the lifetime; absent or null means no expiry.
-	ExpiresInHours *int `json:"expires_in_hours"`
+	ExpiresInHours *int `json:"expires_in_hours" nullable:"true"`
 }
 
 // apiNewToken is a freshly created token, the only response that ever

@@ -11,6 +11,7 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/events"
+	"github.com/scratchpad/scratchpad/internal/ids"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -196,13 +197,15 @@ func encodeWorkbookCursor(c workbookCursor) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// decodeWorkbookCursor reads a cursor for sort; one this API could not have
+// issued (for another sort, or without a workbook's id) is invalid.
 func decodeWorkbookCursor(raw string, sort workbooks.WorkbookSort) (workbookCursor, error) {
 	b, err := base64.RawURLEncoding.DecodeString(raw)
 	if err != nil {
 		return workbookCursor{}, errBadWorkbookCursor
 	}
 	var c workbookCursor
-	if err := json.Unmarshal(b, &c); err != nil || c.Sort != string(sort) || c.ID == "" {
+	if err := json.Unmarshal(b, &c); err != nil || c.Sort != string(sort) || !ids.ValidUUID(c.ID) {
 		return workbookCursor{}, errBadWorkbookCursor
 	}
 	return c, nil
@@ -210,7 +213,7 @@ func decodeWorkbookCursor(raw string, sort workbooks.WorkbookSort) (workbookCurs
 
 // workbookRequest is the body of POST /workbooks and PATCH /workbooks/{wb}.
 type workbookRequest struct {
-	Name *string `json:"name"`
+	Name *string `json:"name" required:"true"`
 }
 
 func (r workbookRequest) name() (string, error) {
@@ -361,8 +364,8 @@ func (s *Server) apiDeleteTable(c echo.Context) error {
 
 // addColumnRequest is the body of POST /tables/{t}/columns.
 type addColumnRequest struct {
-	Name string `json:"name"`
-	Type string `json:"type"`
+	Name string `json:"name" required:"true"`
+	Type string `json:"type" required:"true"`
 }
 
 // apiAddColumn adds a scratch column and answers with the table; it honours

@@ -73,17 +73,28 @@ func (s *Server) uploadForm(c echo.Context, fn func(fields map[string]string, fi
 // uploadFile is the file part of an upload as the domain reads it: a read
 // that passes the body's limit fails with a TooLarge error rather than
 // net/http's *http.MaxBytesError, so the domain gets a classified error and
-// needs to know nothing of HTTP.
+// needs to know nothing of HTTP. A body that ends before the file part's
+// closing boundary (a client that stopped mid-upload) fails as Invalid: the
+// multipart reader reports it as io.ErrUnexpectedEOF, which is also what
+// io.ReadFull, as the importers use it, says of a file's short last chunk,
+// so passed on as it is a cut-off file would be taken for a whole one.
 type uploadFile struct {
 	r     io.Reader
 	limit int64
 }
 
+// errUploadCutOff is the cause of an upload whose body ended inside the file.
+var errUploadCutOff = errors.New("multipart body ended inside the file part")
+
 func (f uploadFile) Read(p []byte) (int, error) {
 	n, err := f.r.Read(p)
 	var mbe *http.MaxBytesError
-	if err != nil && errors.As(err, &mbe) {
+	switch {
+	case err == nil || errors.Is(err, io.EOF):
+	case errors.As(err, &mbe):
 		return n, apperr.Wrap(apperr.TooLarge, err, "The file is larger than the limit of %s.", imports.ByteSize(f.limit))
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return n, apperr.Wrap(apperr.Invalid, errUploadCutOff, "The upload was cut off before the end of the file; please send it again.")
 	}
 	return n, err
 }
@@ -327,20 +338,29 @@ func (s *Server) readSuggestionImport(c echo.Context) (imports.SuggestionReport,
 	var rep imports.SuggestionReport
 	err := s.uploadForm(c, func(fields map[string]string, _ string, file io.Reader) error {
 		key := cmp.Or(fields["key_column"], c.QueryParam("key_column"))
-		create := isTrue(cmp.Or(fields["create_unmatched"], c.QueryParam("create_unmatched")))
-		var err error
+		create, err := formBool("create_unmatched", cmp.Or(fields["create_unmatched"], c.QueryParam("create_unmatched")))
+		if err != nil {
+			return err
+		}
 		rep, err = s.Imports.ImportSuggestions(ctx, mustUser(c).ID, c.Param("wb"), c.Param("t"), file, key, create)
 		return err
 	})
 	return rep, err
 }
 
-func isTrue(s string) bool {
+// formBool reads a boolean form field: absent or empty is false, and the
+// values a checkbox or a client sends for true and false are understood.
+// Anything else is invalid input rather than a quiet false, so a typo in
+// a client does not run the import it did not ask for.
+func formBool(field, s string) (bool, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "0", "false", "off", "no":
+		return false, nil
 	case "1", "true", "on", "yes":
-		return true
+		return true, nil
 	}
-	return false
+	return false, apperr.InvalidFields("Please correct the highlighted fields.",
+		apperr.FieldError{Field: field, Message: "must be true or false"})
 }
 
 // RenderImportEvent renders an import's progress event ("import.*" on a

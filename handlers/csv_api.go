@@ -77,10 +77,14 @@ func (s *Server) apiCreateTable(c echo.Context) error {
 		// a JSON body is held to the ordinary one.
 		c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, s.Config.MaxBodyBytes)
 		var req struct {
-			DataSourceID  string `json:"data_source_id"`
-			RemoteTableID string `json:"remote_table_id"`
+			DataSourceID  string `json:"data_source_id" required:"true"`
+			RemoteTableID string `json:"remote_table_id" required:"true"`
 		}
 		if err := bindJSON(c, &req); err != nil {
+			return err
+		}
+		// Someone else's workbook, or none, is 404 whatever the body says.
+		if _, err := s.Workbooks.FindWorkbook(c.Request().Context(), mustUser(c).ID, c.Param("wb")); err != nil {
 			return err
 		}
 		return apperr.InvalidFields("Data sources are not available yet; upload a CSV file instead.",

@@ -55,7 +55,7 @@ func idempotencyMiddleware(opts idempotencyOptions) echo.MiddlewareFunc {
 			}
 			body, err := io.ReadAll(c.Request().Body)
 			if err != nil {
-				return err // the body limit's 413, or a broken connection
+				return bodyReadError(err) // the body limit's 413, or a broken connection
 			}
 			c.Request().Body = io.NopCloser(bytes.NewReader(body))
 			req := idempotency.Request{UserID: userID, Key: key, Hash: idempotency.RequestHash(c.Request().Method, c.Request().URL.RequestURI(), body)}

@@ -9,8 +9,11 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -221,6 +224,36 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// refuseUnstorableQuery refuses query parameters with NUL characters or
+// invalid UTF-8 before any handler sees them: PostgreSQL can neither store
+// nor compare such text, so a search or filter holding it would fail as an
+// internal error rather than as the client's mistake.
+func refuseUnstorableQuery(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		params := c.QueryParams()
+		names := make([]string, 0, len(params))
+		for name := range params {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		for _, name := range names {
+			bad := !storableText(name)
+			for _, v := range params[name] {
+				bad = bad || !storableText(v)
+			}
+			if bad {
+				field := strings.ToValidUTF8(strings.ReplaceAll(name, "\x00", ""), "")
+				return apperr.InvalidFields("The query parameter "+strconv.Quote(field)+" holds characters that are not text.",
+					apperr.FieldError{Field: field, Message: "must be UTF-8 text without NUL characters"})
+			}
+		}
+		return next(c)
+	}
+}
+
+// storableText reports whether PostgreSQL can store s as text.
+func storableText(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
 
 func hasBearer(r *http.Request) bool {
 	return strings.HasPrefix(strings.ToLower(r.Header.Get("Authorization")), "bearer ")

@@ -71,6 +71,11 @@ type apiCall struct {
 	contentType string
 	// header holds extra request headers, such as Idempotency-Key.
 	header http.Header
+	// noContentType sends the body without a Content-Type header.
+	noContentType bool
+	// chunked hides the body's length, so it is sent chunked and the
+	// server learns its size only by reading it.
+	chunked bool
 	// offSpec marks a request that breaks the document on purpose (no
 	// token, malformed JSON, a limit out of range): the document must
 	// reject it, and the server's answer must still match the document.
@@ -122,14 +127,17 @@ func (*noBearerError) Error() string { return "no bearer token" }
 func (c *apiClient) newRequest(t testing.TB, call apiCall) *http.Request {
 	t.Helper()
 	var body io.Reader = http.NoBody
-	if call.body != "" {
+	switch {
+	case call.chunked:
+		body = io.MultiReader(strings.NewReader(call.body))
+	case call.body != "":
 		body = strings.NewReader(call.body)
 	}
 	req, err := http.NewRequest(call.method, c.base+call.path, body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if call.body != "" {
+	if (call.body != "" || call.contentType != "") && !call.noContentType {
 		ct := call.contentType
 		if ct == "" {
 			ct = "application/json"
@@ -154,6 +162,24 @@ func (c *apiClient) newRequest(t testing.TB, call apiCall) *http.Request {
 // document (and the request does, unless it is offSpec on purpose).
 func (c *apiClient) Do(t testing.TB, call apiCall) *apiResponse {
 	t.Helper()
+	r, reqErr, err := c.send(t, call)
+	if err != nil {
+		t.Fatalf("%s %s: %v", call.method, call.path, err)
+	}
+	switch {
+	case call.offSpec && reqErr == nil:
+		t.Errorf("%s %s: openapi.json accepts a request the test sends as off-spec", call.method, call.path)
+	case !call.offSpec && reqErr != nil:
+		t.Errorf("%s %s: request does not match openapi.json: %v", call.method, call.path, reqErr)
+	}
+	return r
+}
+
+// send sends call and fails the test unless the response matches the
+// document. It returns what the document says of the request (nil when it
+// matches) for the caller to judge, and err when no response arrived.
+func (c *apiClient) send(t testing.TB, call apiCall) (r *apiResponse, reqErr, err error) {
+	t.Helper()
 	ctx := context.Background()
 	opts := validationOptions()
 
@@ -164,31 +190,25 @@ func (c *apiClient) Do(t testing.TB, call apiCall) *apiResponse {
 		t.Fatalf("%s %s is not in openapi.json: %v", call.method, call.path, err)
 	}
 	in := &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route, Options: opts}
-	reqErr := openapi3filter.ValidateRequest(ctx, in)
-	switch {
-	case call.offSpec && reqErr == nil:
-		t.Errorf("%s %s: openapi.json accepts a request the test sends as off-spec", call.method, call.path)
-	case !call.offSpec && reqErr != nil:
-		t.Errorf("%s %s: request does not match openapi.json: %v", call.method, call.path, reqErr)
-	}
+	reqErr = openapi3filter.ValidateRequest(ctx, in)
 
 	resp, err := c.http.Do(c.newRequest(t, call))
 	if err != nil {
-		t.Fatalf("%s %s: %v", call.method, call.path, err)
+		return nil, reqErr, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatal(err)
+		return nil, reqErr, err
 	}
 	rin := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: in, Status: resp.StatusCode, Header: resp.Header, Options: opts,
 	}
 	rin.SetBodyBytes(body)
 	if err := openapi3filter.ValidateResponse(ctx, rin); err != nil {
-		t.Errorf("%s %s: %d response does not match openapi.json: %v\nbody: %s", call.method, call.path, resp.StatusCode, err, body)
+		t.Errorf("%s %s: %d response does not match openapi.json: %v\nbody: %.2000s", call.method, call.path, resp.StatusCode, err, body)
 	}
-	return &apiResponse{Status: resp.StatusCode, Header: resp.Header, Body: body}
+	return &apiResponse{Status: resp.StatusCode, Header: resp.Header, Body: body}, reqErr, nil
 }
 
 func TestOpenAPIDocumentIsServed(t *testing.T) {

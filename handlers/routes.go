@@ -33,7 +33,7 @@ func (s *Server) routes(e *echo.Echo) {
 	s.apiRoutes(api)
 
 	// Browser routes: sessions, CSRF, the current user.
-	web := e.Group("", s.limitBody, sessionClient,
+	web := e.Group("", s.limitBody, refuseUnstorableQuery, sessionClient,
 		echo.WrapMiddleware(s.Sessions.LoadAndSave), inSession, s.csrf(), s.loadUser, noStore)
 
 	web.GET("/signup", s.signUpPage)
@@ -113,7 +113,7 @@ func (s *Server) apiRoutes(api *echo.Group) {
 	api.GET("/openapi.json", s.openAPIDocument)
 	api.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
 
-	authed := api.Group("", s.apiAuth, s.apiRateLimit)
+	authed := api.Group("", s.apiAuth, s.apiRateLimit, refuseUnstorableQuery)
 	authed.GET("/me", s.apiMe, s.scope("read"))
 	authed.POST("/tokens", s.apiCreateToken, s.scope("write"))
 

@@ -1,6 +1,7 @@
 package workbooks
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/base32"
 	"encoding/json"
@@ -287,7 +288,50 @@ func canonicalJSON(b json.RawMessage) (any, string) {
 	if string(b) == "null" {
 		return nil, ""
 	}
+	depth, nul := scanJSON(b)
+	if nul {
+		return nil, msgNUL
+	}
+	if depth > maxJSONDepth {
+		return nil, fmt.Sprintf("must be nested at most %d levels deep", maxJSONDepth)
+	}
 	return b, ""
+}
+
+// msgNUL says why text with a NUL character is refused: PostgreSQL stores
+// none, in text or in jsonb, and would fail the write as an internal error.
+const msgNUL = "must not contain NUL characters"
+
+// maxJSONDepth bounds how deeply a json column's value nests. Real data
+// nests a few levels; thousands of levels (which encoding/json and
+// PostgreSQL both accept) only make every reader of the value, down to the
+// browser's, recurse that deep.
+const maxJSONDepth = 64
+
+// scanJSON returns how deeply the valid JSON text b nests its arrays and
+// objects, and whether a string in it holds a NUL character (\u0000).
+func scanJSON(b []byte) (depth int, nul bool) {
+	level := 0
+	inString := false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case inString && c == '\\':
+			i++ // the escaped character; \u0000 is the one escape of NUL
+			nul = nul || bytes.HasPrefix(b[i:], []byte("u0000"))
+		case inString && c == '"':
+			inString = false
+		case inString:
+		case c == '"':
+			inString = true
+		case c == '[' || c == '{':
+			level++
+			depth = max(depth, level)
+		case c == ']' || c == '}':
+			level--
+		}
+	}
+	return depth, nul
 }
 
 // scalarText returns raw as text when it is a string, number or boolean.
@@ -320,6 +364,9 @@ func normalizeText(col Column, raw any) (any, string) {
 	}
 	if s == "" {
 		return nil, ""
+	}
+	if strings.ContainsRune(s, 0) {
+		return nil, msgNUL
 	}
 	switch col.Format {
 	case FormatURL:

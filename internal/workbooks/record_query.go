@@ -5,9 +5,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -84,16 +86,44 @@ func encodeCursor(c cursor) string {
 var errBadCursor = apperr.InvalidFields("This page link is no longer valid; start from the first page.",
 	apperr.FieldError{Field: "cursor", Message: "is invalid"})
 
-func decodeCursor(s, sort string) (cursor, error) {
+// decodeCursor reads a cursor for sort. A cursor the store could not have
+// issued is invalid: one for another sort, one without a record's position
+// (seq starts at 1), and one whose value the sort column's cast cannot take,
+// which PostgreSQL would otherwise refuse as an internal error.
+func decodeCursor(s string, sort sortSpec) (cursor, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
 		return cursor{}, errBadCursor
 	}
 	var c cursor
-	if err := json.Unmarshal(b, &c); err != nil || c.Sort != sort {
+	if err := json.Unmarshal(b, &c); err != nil || c.Sort != sort.key() || c.Seq < 1 {
+		return cursor{}, errBadCursor
+	}
+	if c.Value != nil && (sort.col == nil || !castable(*c.Value, castFor(sort.col.Type))) {
 		return cursor{}, errBadCursor
 	}
 	return c, nil
+}
+
+// cursorNumber is the text PostgreSQL gives a numeric: no exponent, and far
+// fewer digits than numeric allows.
+var cursorNumber = regexp.MustCompile(`^-?[0-9]{1,1000}(\.[0-9]{1,1000})?$`)
+
+// castable reports whether PostgreSQL can cast v, a sort value as text, to
+// cast (one of castFor's).
+func castable(v, cast string) bool {
+	if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+		return false
+	}
+	switch cast {
+	case "numeric":
+		return cursorNumber.MatchString(v)
+	case "boolean":
+		return v == "true" || v == "false"
+	case "jsonb":
+		return json.Valid([]byte(v)) && !strings.Contains(v, `\u0000`)
+	}
+	return true
 }
 
 // sortSpec is a resolved RecordQuery.Sort.
@@ -211,7 +241,7 @@ func (s *Service) planRecords(ctx context.Context, t Table, q RecordQuery) (reco
 
 	var c *cursor
 	if q.Cursor != "" {
-		dc, err := decodeCursor(q.Cursor, sort.key())
+		dc, err := decodeCursor(q.Cursor, sort)
 		if err != nil {
 			return recordsPlan{}, err
 		}

@@ -2,6 +2,7 @@ package workbooks_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -419,5 +420,46 @@ func TestFindRecordsEstimatesBigTables(t *testing.T) {
 	}
 	if !all.TotalIsEstimate || all.EstimatedTotal < 10000 || len(all.Records) != 10 {
 		t.Errorf("unfiltered page: %d records, total %d estimate %v", len(all.Records), all.EstimatedTotal, all.TotalIsEstimate)
+	}
+}
+
+// TestFindRecordsRefusesForgedCursors checks that a cursor the store could
+// not have issued is invalid input: one without a position, and one whose
+// sort value its column's type cannot hold, which used to fail the page's
+// query as an internal error.
+func TestFindRecordsRefusesForgedCursors(t *testing.T) {
+	t.Parallel()
+	f := MustFixture(t)
+	ctx := context.Background()
+	f.MustPulled(t, "a", map[string]any{"Title": "A", "Price": 1})
+	col := func(name string) string {
+		c, ok := f.table.Columns.Lookup(name)
+		if !ok {
+			t.Fatalf("no column %s", name)
+		}
+		return c.ID
+	}
+	forge := func(v any) string {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	tests := []struct {
+		name, sort, cursor string
+	}{
+		{"empty object", "", forge(map[string]any{})},
+		{"null", "", forge(nil)},
+		{"no record", "", forge(map[string]any{"s": "", "q": 0})},
+		{"a number that is not one", "Price", forge(map[string]any{"s": col("Price"), "v": "abc", "q": 1})},
+		{"a boolean that is not one", "In stock", forge(map[string]any{"s": col("In stock"), "v": "maybe", "q": 1})},
+		{"text with a NUL", "Title", forge(map[string]any{"s": col("Title"), "v": "A\x00", "q": 1})},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := f.svc.FindRecords(ctx, f.owner, f.wb.ID, f.table.ID, workbooks.RecordQuery{Sort: tt.sort, Cursor: tt.cursor})
+			wantKind(t, err, apperr.Invalid)
+		})
 	}
 }

@@ -176,6 +176,9 @@ func proposeUpdates(ctx context.Context, q *db.Queries, t Table, updates []Recor
 	if err := checkRecordsExist(ctx, q, t, recordIDs); err != nil {
 		return nil, err
 	}
+	if len(items) == 0 {
+		return nil, nil // updates that name no fields propose nothing
+	}
 	b, err := json.Marshal(items)
 	if err != nil {
 		return nil, err

@@ -348,3 +348,23 @@ func TestAcceptAllKeepsAnEditCommittedMeanwhile(t *testing.T) {
 		t.Errorf("values as pulled %v, want Mug and 10", orig)
 	}
 }
+
+// TestProposeAnUpdateOfNoFields checks that an update naming no fields
+// proposes nothing (its record must still exist): it used to send the
+// store a JSON null for its list of cells, which failed as an internal error.
+func TestProposeAnUpdateOfNoFields(t *testing.T) {
+	t.Parallel()
+	f := MustFixture(t)
+	ctx := context.Background()
+	rec := f.MustPulled(t, "a", map[string]any{"Title": "A"})
+	for _, fields := range []map[string]any{nil, {}} {
+		counts, err := f.svc.ProposeSuggestions(ctx, f.owner, f.wb.ID, f.table.ID, workbooks.Proposal{
+			Source: workbooks.SourceAPI, Updates: []workbooks.RecordUpdate{{RecordID: rec.ID, Fields: fields}}})
+		if err != nil || counts.Total() != 0 {
+			t.Errorf("fields %v: counts %+v, err %v", fields, counts, err)
+		}
+	}
+	_, err := f.svc.ProposeSuggestions(ctx, f.owner, f.wb.ID, f.table.ID, workbooks.Proposal{
+		Source: workbooks.SourceAPI, Updates: []workbooks.RecordUpdate{{RecordID: "00000000-0000-4000-8000-000000000000"}}})
+	wantKind(t, err, apperr.NotFound)
+}

@@ -3,6 +3,7 @@ package workbooks_test
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
@@ -77,6 +78,16 @@ func TestNormalizeValue(t *testing.T) {
 		{"json raw invalid", js, json.RawMessage(`{`), nil, "is not valid JSON"},
 		{"nil is no value", num, nil, nil, ""},
 		{"raw number for number", num, json.RawMessage(`12.50`), json.Number("12.50"), ""},
+		// PostgreSQL stores no NUL character, in text or in jsonb.
+		{"text with a NUL", text, "a\x00b", nil, "must not contain NUL characters"},
+		{"json with a NUL", js, map[string]any{"k": "a\x00b"}, nil, "must not contain NUL characters"},
+		{"raw json with a NUL", js, json.RawMessage(`{"k\u0000": 1}`), nil, "must not contain NUL characters"},
+		{"json 64 levels deep", js, json.RawMessage(strings.Repeat("[", 64) + strings.Repeat("]", 64)),
+			json.RawMessage(strings.Repeat("[", 64) + strings.Repeat("]", 64)), ""},
+		{"json too deep", js, json.RawMessage(strings.Repeat("[", 65) + strings.Repeat("]", 65)), nil, "must be nested at most 64 levels deep"},
+		{"json with a backslash before u0000", js, json.RawMessage(`"\\u0000"`), json.RawMessage(`"\\u0000"`), ""},
+		{"json brackets in strings are not depth", js, json.RawMessage(`"` + strings.Repeat("[", 100) + `"`),
+			json.RawMessage(`"` + strings.Repeat("[", 100) + `"`), ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
