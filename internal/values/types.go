@@ -53,3 +53,6 @@ const (
 	FormatEmail    = "email"
 	FormatPhone    = "phone"
 )
+
+// DatetimeLayout is the canonical form of a datetime: UTC, whole seconds.
+const DatetimeLayout = "2006-01-02T15:04:05Z"
