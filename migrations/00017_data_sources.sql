@@ -113,7 +113,20 @@ CREATE TABLE publish_changes (
     PRIMARY KEY (sync_id, table_id, record_id)
 );
 
+-- sp_sparse_original keeps of a record's values as pulled (full, by column
+-- id) those of the fields still edited, as records store them (00010): NULL
+-- when none is left.
+-- +goose StatementBegin
+CREATE FUNCTION sp_sparse_original(full_original jsonb, edited text[]) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT nullif((SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}')
+                   FROM jsonb_each(full_original) e WHERE e.key = ANY(edited)), '{}')
+$$;
+-- +goose StatementEnd
+
 -- +goose Down
+DROP FUNCTION sp_sparse_original(jsonb, text[]);
 DROP TABLE publish_changes;
 DROP TABLE sync_seen;
 DROP INDEX records_sync_attention_idx;

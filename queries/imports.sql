@@ -84,14 +84,6 @@ WHERE workbook_id = @workbook_id AND table_id = @table_id AND state <> 'deleted'
 SELECT remote_id FROM records
 WHERE workbook_id = @workbook_id AND table_id = @table_id AND remote_id IS NOT NULL;
 
--- name: LockImportTable :one
--- Each import batch holds its table's row while it adds records, so the
--- table cannot be deleted under it (records have no foreign key to their
--- table: migration 00012). No row: the table is gone.
-SELECT true FROM workbook_tables
-WHERE workbook_id = @workbook_id AND id = @table_id
-FOR KEY SHARE;
-
 -- name: ListOwnerUploadsByJobs :many
 -- The owner's uploads filled by the given import jobs, for the jobs API:
 -- another user's upload is not found, whatever its job.

@@ -89,3 +89,11 @@ WHERE workbook_id = @workbook_id AND table_id = @table_id AND id = ANY(@record_i
 -- record of the table are left out.
 SELECT * FROM records
 WHERE workbook_id = @workbook_id AND table_id = @table_id AND id = ANY(@record_ids::uuid[]);
+
+-- name: LockTableForRecords :one
+-- A writer adding records holds its table's row while it does, so the table
+-- cannot be deleted under it (records have no foreign key to their table:
+-- migration 00012). No row: the table is gone.
+SELECT true FROM workbook_tables
+WHERE workbook_id = @workbook_id AND id = @id
+FOR KEY SHARE;

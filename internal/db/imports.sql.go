@@ -541,27 +541,6 @@ func (q *Queries) ListWorkbookUploads(ctx context.Context, arg ListWorkbookUploa
 	return items, nil
 }
 
-const lockImportTable = `-- name: LockImportTable :one
-SELECT true FROM workbook_tables
-WHERE workbook_id = $1 AND id = $2
-FOR KEY SHARE
-`
-
-type LockImportTableParams struct {
-	WorkbookID string
-	TableID    string
-}
-
-// Each import batch holds its table's row while it adds records, so the
-// table cannot be deleted under it (records have no foreign key to their
-// table: migration 00012). No row: the table is gone.
-func (q *Queries) LockImportTable(ctx context.Context, arg LockImportTableParams) (bool, error) {
-	row := q.db.QueryRow(ctx, lockImportTable, arg.WorkbookID, arg.TableID)
-	var column_1 bool
-	err := row.Scan(&column_1)
-	return column_1, err
-}
-
 const lockUpload = `-- name: LockUpload :one
 SELECT id, owner_id, workbook_id, filename, size_bytes, chunk_count, status, table_id, job_id, mapping, last_row, bytes_done, rows_imported, rows_rejected, cell_errors, problems, error, created_at, updated_at, finished_at FROM uploads WHERE id = $1 AND workbook_id = $2 AND owner_id = $3 FOR UPDATE
 `

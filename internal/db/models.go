@@ -32,6 +32,19 @@ type AuditLog struct {
 	CreatedAt    time.Time
 }
 
+type DataSource struct {
+	ID          string
+	OwnerID     string
+	Service     string
+	Name        string
+	Credentials []byte
+	Health      string
+	HealthError *string
+	CheckedAt   *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
 type IdempotencyKey struct {
 	UserID      string
 	Key         string
@@ -49,20 +62,35 @@ type LoginFailure struct {
 	FailedAt time.Time
 }
 
+type PublishChange struct {
+	SyncID     string
+	WorkbookID string
+	TableID    string
+	RecordID   string
+	RemoteID   *string
+	Action     string
+	Before     []byte
+	After      []byte
+}
+
 type Record struct {
-	WorkbookID   string
-	TableID      string
-	ID           string
-	Seq          *int64
-	RemoteID     *string
-	Fields       json.RawMessage
-	Original     []byte
-	State        string
-	EditedFields []string
-	Errors       json.RawMessage
-	Version      int32
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	WorkbookID      string
+	TableID         string
+	ID              string
+	Seq             *int64
+	RemoteID        *string
+	Fields          json.RawMessage
+	Original        []byte
+	State           string
+	EditedFields    []string
+	Errors          json.RawMessage
+	Version         int32
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	PublishErrors   []byte
+	Conflicts       []byte
+	SourceDeletedAt *time.Time
+	InflightSyncID  *string
 }
 
 type RecordChange struct {
@@ -119,6 +147,41 @@ type Suggestion struct {
 	CreatedAt      time.Time
 }
 
+type Sync struct {
+	ID         string
+	WorkbookID string
+	OwnerID    string
+	Kind       string
+	Status     string
+	JobID      *int64
+	Error      *string
+	CreatedAt  time.Time
+	StartedAt  *time.Time
+	FinishedAt *time.Time
+}
+
+type SyncSeen struct {
+	SyncID   string
+	TableID  string
+	RemoteID string
+}
+
+type SyncTable struct {
+	SyncID     string
+	WorkbookID string
+	TableID    string
+	Position   int32
+	Phase      string
+	Done       int64
+	Total      *int64
+	Created    int32
+	Updated    int32
+	Deleted    int32
+	Conflicts  int32
+	Failed     int32
+	Error      *string
+}
+
 type Upload struct {
 	ID           string
 	OwnerID      string
@@ -169,14 +232,20 @@ type Workbook struct {
 }
 
 type WorkbookTable struct {
-	WorkbookID    string
-	ID            string
-	Name          string
-	Position      int32
-	Hidden        bool
-	Columns       json.RawMessage
-	HiddenColumns []string
-	Source        string
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	WorkbookID     string
+	ID             string
+	Name           string
+	Position       int32
+	Hidden         bool
+	Columns        json.RawMessage
+	HiddenColumns  []string
+	Source         string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	DataSourceID   *string
+	RemoteTableID  *string
+	RemoteReadOnly *string
+	PullCursor     *string
+	LastPulledAt   *time.Time
+	SyncID         *string
 }

@@ -52,7 +52,7 @@ func (q *Queries) CountTableRecordsUpTo(ctx context.Context, arg CountTableRecor
 const createRecord = `-- name: CreateRecord :one
 INSERT INTO records (workbook_id, table_id, fields, state, edited_fields)
 VALUES ($1, $2, $3, 'created', $4::text[])
-RETURNING workbook_id, table_id, id, seq, remote_id, fields, original, state, edited_fields, errors, version, created_at, updated_at
+RETURNING workbook_id, table_id, id, seq, remote_id, fields, original, state, edited_fields, errors, version, created_at, updated_at, publish_errors, conflicts, source_deleted_at, inflight_sync_id
 `
 
 type CreateRecordParams struct {
@@ -85,12 +85,16 @@ func (q *Queries) CreateRecord(ctx context.Context, arg CreateRecordParams) (Rec
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.PublishErrors,
+		&i.Conflicts,
+		&i.SourceDeletedAt,
+		&i.InflightSyncID,
 	)
 	return i, err
 }
 
 const getRecord = `-- name: GetRecord :one
-SELECT workbook_id, table_id, id, seq, remote_id, fields, original, state, edited_fields, errors, version, created_at, updated_at FROM records WHERE workbook_id = $1 AND table_id = $2 AND id = $3
+SELECT workbook_id, table_id, id, seq, remote_id, fields, original, state, edited_fields, errors, version, created_at, updated_at, publish_errors, conflicts, source_deleted_at, inflight_sync_id FROM records WHERE workbook_id = $1 AND table_id = $2 AND id = $3
 `
 
 type GetRecordParams struct {
@@ -116,6 +120,10 @@ func (q *Queries) GetRecord(ctx context.Context, arg GetRecordParams) (Record, e
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.PublishErrors,
+		&i.Conflicts,
+		&i.SourceDeletedAt,
+		&i.InflightSyncID,
 	)
 	return i, err
 }
@@ -180,7 +188,7 @@ func (q *Queries) LastRecordChange(ctx context.Context, arg LastRecordChangePara
 }
 
 const listRecordsByIDs = `-- name: ListRecordsByIDs :many
-SELECT workbook_id, table_id, id, seq, remote_id, fields, original, state, edited_fields, errors, version, created_at, updated_at FROM records
+SELECT workbook_id, table_id, id, seq, remote_id, fields, original, state, edited_fields, errors, version, created_at, updated_at, publish_errors, conflicts, source_deleted_at, inflight_sync_id FROM records
 WHERE workbook_id = $1 AND table_id = $2 AND id = ANY($3::uuid[])
 `
 
@@ -215,6 +223,10 @@ func (q *Queries) ListRecordsByIDs(ctx context.Context, arg ListRecordsByIDsPara
 			&i.Version,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.PublishErrors,
+			&i.Conflicts,
+			&i.SourceDeletedAt,
+			&i.InflightSyncID,
 		); err != nil {
 			return nil, err
 		}
@@ -227,7 +239,7 @@ func (q *Queries) ListRecordsByIDs(ctx context.Context, arg ListRecordsByIDsPara
 }
 
 const lockRecord = `-- name: LockRecord :one
-SELECT workbook_id, table_id, id, seq, remote_id, fields, original, state, edited_fields, errors, version, created_at, updated_at FROM records
+SELECT workbook_id, table_id, id, seq, remote_id, fields, original, state, edited_fields, errors, version, created_at, updated_at, publish_errors, conflicts, source_deleted_at, inflight_sync_id FROM records
 WHERE workbook_id = $1 AND table_id = $2 AND id = $3
 FOR UPDATE
 `
@@ -255,14 +267,39 @@ func (q *Queries) LockRecord(ctx context.Context, arg LockRecordParams) (Record,
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.PublishErrors,
+		&i.Conflicts,
+		&i.SourceDeletedAt,
+		&i.InflightSyncID,
 	)
 	return i, err
+}
+
+const lockTableForRecords = `-- name: LockTableForRecords :one
+SELECT true FROM workbook_tables
+WHERE workbook_id = $1 AND id = $2
+FOR KEY SHARE
+`
+
+type LockTableForRecordsParams struct {
+	WorkbookID string
+	ID         string
+}
+
+// A writer adding records holds its table's row while it does, so the table
+// cannot be deleted under it (records have no foreign key to their table:
+// migration 00012). No row: the table is gone.
+func (q *Queries) LockTableForRecords(ctx context.Context, arg LockTableForRecordsParams) (bool, error) {
+	row := q.db.QueryRow(ctx, lockTableForRecords, arg.WorkbookID, arg.ID)
+	var column_1 bool
+	err := row.Scan(&column_1)
+	return column_1, err
 }
 
 const markRecordDeleted = `-- name: MarkRecordDeleted :one
 UPDATE records SET state = 'deleted', version = version + 1, updated_at = now()
 WHERE workbook_id = $1 AND table_id = $2 AND id = $3
-RETURNING workbook_id, table_id, id, seq, remote_id, fields, original, state, edited_fields, errors, version, created_at, updated_at
+RETURNING workbook_id, table_id, id, seq, remote_id, fields, original, state, edited_fields, errors, version, created_at, updated_at, publish_errors, conflicts, source_deleted_at, inflight_sync_id
 `
 
 type MarkRecordDeletedParams struct {
@@ -288,6 +325,10 @@ func (q *Queries) MarkRecordDeleted(ctx context.Context, arg MarkRecordDeletedPa
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.PublishErrors,
+		&i.Conflicts,
+		&i.SourceDeletedAt,
+		&i.InflightSyncID,
 	)
 	return i, err
 }
@@ -339,7 +380,7 @@ UPDATE records SET
     version = version + 1,
     updated_at = now()
 WHERE workbook_id = $1 AND table_id = $2 AND id = $3
-RETURNING workbook_id, table_id, id, seq, remote_id, fields, original, state, edited_fields, errors, version, created_at, updated_at
+RETURNING workbook_id, table_id, id, seq, remote_id, fields, original, state, edited_fields, errors, version, created_at, updated_at, publish_errors, conflicts, source_deleted_at, inflight_sync_id
 `
 
 type RestoreRecordParams struct {
@@ -365,6 +406,10 @@ func (q *Queries) RestoreRecord(ctx context.Context, arg RestoreRecordParams) (R
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.PublishErrors,
+		&i.Conflicts,
+		&i.SourceDeletedAt,
+		&i.InflightSyncID,
 	)
 	return i, err
 }
@@ -380,7 +425,7 @@ UPDATE records SET
     version = version + 1,
     updated_at = now()
 WHERE workbook_id = $3 AND table_id = $4 AND id = $5
-RETURNING workbook_id, table_id, id, seq, remote_id, fields, original, state, edited_fields, errors, version, created_at, updated_at
+RETURNING workbook_id, table_id, id, seq, remote_id, fields, original, state, edited_fields, errors, version, created_at, updated_at, publish_errors, conflicts, source_deleted_at, inflight_sync_id
 `
 
 type UpdateRecordFieldsParams struct {
@@ -419,6 +464,10 @@ func (q *Queries) UpdateRecordFields(ctx context.Context, arg UpdateRecordFields
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.PublishErrors,
+		&i.Conflicts,
+		&i.SourceDeletedAt,
+		&i.InflightSyncID,
 	)
 	return i, err
 }

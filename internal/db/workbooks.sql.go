@@ -17,7 +17,7 @@ VALUES (
     (SELECT coalesce(max(position) + 1, 0) FROM workbook_tables WHERE workbook_id = $1),
     $3, $4
 )
-RETURNING workbook_id, id, name, position, hidden, columns, hidden_columns, source, created_at, updated_at
+RETURNING workbook_id, id, name, position, hidden, columns, hidden_columns, source, created_at, updated_at, data_source_id, remote_table_id, remote_read_only, pull_cursor, last_pulled_at, sync_id
 `
 
 type CreateTableParams struct {
@@ -47,6 +47,12 @@ func (q *Queries) CreateTable(ctx context.Context, arg CreateTableParams) (Workb
 		&i.Source,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.DataSourceID,
+		&i.RemoteTableID,
+		&i.RemoteReadOnly,
+		&i.PullCursor,
+		&i.LastPulledAt,
+		&i.SyncID,
 	)
 	return i, err
 }
@@ -108,7 +114,7 @@ func (q *Queries) DeleteWorkbook(ctx context.Context, arg DeleteWorkbookParams) 
 }
 
 const getTable = `-- name: GetTable :one
-SELECT t.workbook_id, t.id, t.name, t.position, t.hidden, t.columns, t.hidden_columns, t.source, t.created_at, t.updated_at FROM workbook_tables t
+SELECT t.workbook_id, t.id, t.name, t.position, t.hidden, t.columns, t.hidden_columns, t.source, t.created_at, t.updated_at, t.data_source_id, t.remote_table_id, t.remote_read_only, t.pull_cursor, t.last_pulled_at, t.sync_id FROM workbook_tables t
 JOIN workbooks w ON w.id = t.workbook_id
 WHERE t.workbook_id = $1 AND t.id = $2 AND w.owner_id = $3
 `
@@ -134,6 +140,12 @@ func (q *Queries) GetTable(ctx context.Context, arg GetTableParams) (WorkbookTab
 		&i.Source,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.DataSourceID,
+		&i.RemoteTableID,
+		&i.RemoteReadOnly,
+		&i.PullCursor,
+		&i.LastPulledAt,
+		&i.SyncID,
 	)
 	return i, err
 }
@@ -162,7 +174,7 @@ func (q *Queries) GetWorkbook(ctx context.Context, arg GetWorkbookParams) (Workb
 }
 
 const listTables = `-- name: ListTables :many
-SELECT workbook_id, id, name, position, hidden, columns, hidden_columns, source, created_at, updated_at FROM workbook_tables WHERE workbook_id = $1 ORDER BY position, created_at, id
+SELECT workbook_id, id, name, position, hidden, columns, hidden_columns, source, created_at, updated_at, data_source_id, remote_table_id, remote_read_only, pull_cursor, last_pulled_at, sync_id FROM workbook_tables WHERE workbook_id = $1 ORDER BY position, created_at, id
 `
 
 func (q *Queries) ListTables(ctx context.Context, workbookID string) ([]WorkbookTable, error) {
@@ -185,6 +197,12 @@ func (q *Queries) ListTables(ctx context.Context, workbookID string) ([]Workbook
 			&i.Source,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.DataSourceID,
+			&i.RemoteTableID,
+			&i.RemoteReadOnly,
+			&i.PullCursor,
+			&i.LastPulledAt,
+			&i.SyncID,
 		); err != nil {
 			return nil, err
 		}
@@ -239,7 +257,7 @@ func (q *Queries) ListWorkbooks(ctx context.Context, arg ListWorkbooksParams) ([
 }
 
 const lockTable = `-- name: LockTable :one
-SELECT t.workbook_id, t.id, t.name, t.position, t.hidden, t.columns, t.hidden_columns, t.source, t.created_at, t.updated_at FROM workbook_tables t
+SELECT t.workbook_id, t.id, t.name, t.position, t.hidden, t.columns, t.hidden_columns, t.source, t.created_at, t.updated_at, t.data_source_id, t.remote_table_id, t.remote_read_only, t.pull_cursor, t.last_pulled_at, t.sync_id FROM workbook_tables t
 JOIN workbooks w ON w.id = t.workbook_id
 WHERE t.workbook_id = $1 AND t.id = $2 AND w.owner_id = $3
 FOR UPDATE OF t
@@ -267,6 +285,12 @@ func (q *Queries) LockTable(ctx context.Context, arg LockTableParams) (WorkbookT
 		&i.Source,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.DataSourceID,
+		&i.RemoteTableID,
+		&i.RemoteReadOnly,
+		&i.PullCursor,
+		&i.LastPulledAt,
+		&i.SyncID,
 	)
 	return i, err
 }
@@ -296,7 +320,7 @@ func (q *Queries) LockWorkbook(ctx context.Context, arg LockWorkbookParams) (Wor
 const renameTable = `-- name: RenameTable :one
 UPDATE workbook_tables SET name = $1, updated_at = now()
 WHERE workbook_id = $2 AND id = $3
-RETURNING workbook_id, id, name, position, hidden, columns, hidden_columns, source, created_at, updated_at
+RETURNING workbook_id, id, name, position, hidden, columns, hidden_columns, source, created_at, updated_at, data_source_id, remote_table_id, remote_read_only, pull_cursor, last_pulled_at, sync_id
 `
 
 type RenameTableParams struct {
@@ -319,6 +343,12 @@ func (q *Queries) RenameTable(ctx context.Context, arg RenameTableParams) (Workb
 		&i.Source,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.DataSourceID,
+		&i.RemoteTableID,
+		&i.RemoteReadOnly,
+		&i.PullCursor,
+		&i.LastPulledAt,
+		&i.SyncID,
 	)
 	return i, err
 }
@@ -352,7 +382,7 @@ const setTableColumns = `-- name: SetTableColumns :one
 UPDATE workbook_tables
 SET columns = $1, hidden_columns = $2::text[], updated_at = now()
 WHERE workbook_id = $3 AND id = $4
-RETURNING workbook_id, id, name, position, hidden, columns, hidden_columns, source, created_at, updated_at
+RETURNING workbook_id, id, name, position, hidden, columns, hidden_columns, source, created_at, updated_at, data_source_id, remote_table_id, remote_read_only, pull_cursor, last_pulled_at, sync_id
 `
 
 type SetTableColumnsParams struct {
@@ -381,6 +411,12 @@ func (q *Queries) SetTableColumns(ctx context.Context, arg SetTableColumnsParams
 		&i.Source,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.DataSourceID,
+		&i.RemoteTableID,
+		&i.RemoteReadOnly,
+		&i.PullCursor,
+		&i.LastPulledAt,
+		&i.SyncID,
 	)
 	return i, err
 }
@@ -388,7 +424,7 @@ func (q *Queries) SetTableColumns(ctx context.Context, arg SetTableColumnsParams
 const setTableHidden = `-- name: SetTableHidden :one
 UPDATE workbook_tables SET hidden = $1, updated_at = now()
 WHERE workbook_id = $2 AND id = $3
-RETURNING workbook_id, id, name, position, hidden, columns, hidden_columns, source, created_at, updated_at
+RETURNING workbook_id, id, name, position, hidden, columns, hidden_columns, source, created_at, updated_at, data_source_id, remote_table_id, remote_read_only, pull_cursor, last_pulled_at, sync_id
 `
 
 type SetTableHiddenParams struct {
@@ -411,6 +447,12 @@ func (q *Queries) SetTableHidden(ctx context.Context, arg SetTableHiddenParams) 
 		&i.Source,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.DataSourceID,
+		&i.RemoteTableID,
+		&i.RemoteReadOnly,
+		&i.PullCursor,
+		&i.LastPulledAt,
+		&i.SyncID,
 	)
 	return i, err
 }
@@ -433,7 +475,7 @@ func (q *Queries) SetTablePositions(ctx context.Context, arg SetTablePositionsPa
 }
 
 const shareLockTable = `-- name: ShareLockTable :one
-SELECT t.workbook_id, t.id, t.name, t.position, t.hidden, t.columns, t.hidden_columns, t.source, t.created_at, t.updated_at FROM workbook_tables t
+SELECT t.workbook_id, t.id, t.name, t.position, t.hidden, t.columns, t.hidden_columns, t.source, t.created_at, t.updated_at, t.data_source_id, t.remote_table_id, t.remote_read_only, t.pull_cursor, t.last_pulled_at, t.sync_id FROM workbook_tables t
 JOIN workbooks w ON w.id = t.workbook_id
 WHERE t.workbook_id = $1 AND t.id = $2 AND w.owner_id = $3
 FOR SHARE OF t
@@ -461,6 +503,12 @@ func (q *Queries) ShareLockTable(ctx context.Context, arg ShareLockTableParams) 
 		&i.Source,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.DataSourceID,
+		&i.RemoteTableID,
+		&i.RemoteReadOnly,
+		&i.PullCursor,
+		&i.LastPulledAt,
+		&i.SyncID,
 	)
 	return i, err
 }

@@ -17,7 +17,6 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/csvimport"
-	"github.com/scratchpad/scratchpad/internal/db"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -240,9 +239,9 @@ func TestImportStopsWhenItsTableIsDeleted(t *testing.T) {
 	}
 }
 
-// The row lock each batch takes before its COPY (LockImportTable) holds off
-// a deletion of the table until the batch commits, so no batch adds records
-// to a table deleted under it.
+// The row lock the record store's bulk path takes before each batch's COPY
+// (workbooks.CopyRecordsTx) holds off a deletion of the table until the
+// batch commits, so no batch adds records to a table deleted under it.
 func TestImportBatchLockHoldsOffTableDeletion(t *testing.T) {
 	t.Parallel()
 	f := MustFixture(t, Options{})
@@ -256,7 +255,7 @@ func TestImportBatchLockHoldsOffTableDeletion(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer batch.Rollback(ctx) //nolint:errcheck // ended below
-	if _, err := db.New(batch).LockImportTable(ctx, db.LockImportTableParams{WorkbookID: f.wbID, TableID: tbl.ID}); err != nil {
+	if _, err := f.wb.CopyRecordsTx(ctx, batch, tbl, workbooks.NewRecordIDs(), workbooks.RowsFrom(nil)); err != nil {
 		t.Fatal(err)
 	}
 	deleteTable := func() error {
@@ -532,8 +531,8 @@ func TestAppendStringMatchesEncodingJSON(t *testing.T) {
 	t.Parallel()
 	for _, s := range []string{"", "plain", "quote \" back \\ slash", "line\nbreak\r\ttab", "\x01\x1f ctl", "é ü 日本 <&>", "\u2028"} {
 		var got any
-		if err := json.Unmarshal(appendString(nil, s), &got); err != nil || got != s {
-			t.Errorf("appendString(%q) decodes to %q (%v)", s, got, err)
+		if err := json.Unmarshal(workbooks.AppendJSONString(nil, s), &got); err != nil || got != s {
+			t.Errorf("AppendJSONString(%q) decodes to %q (%v)", s, got, err)
 		}
 	}
 	if _, err := csvimport.ConvertCell("number", "", "1"); err != nil {

@@ -73,7 +73,7 @@ type fileRows struct {
 	bom    int64
 	header []string
 	// cols are the columns to fill, in the order PostgreSQL keeps a JSON
-	// object's keys (jsonbKeyOrder), so each row's object is written in
+	// object's keys (workbooks.JSONBKeyOrder), so each row's object is written in
 	// that order and jsonb need not sort it.
 	cols      []column
 	skip      int64 // rows up to this file row are committed already
@@ -168,15 +168,6 @@ func (r *fileRows) cellError(b *block, row csvimport.Row, index int, columnID, m
 	return Problem{Row: row.Number, Column: index + 1, Name: r.header[index], Message: msg}
 }
 
-// jsonbKeyOrder sorts keys as PostgreSQL's jsonb stores an object's keys:
-// shorter first, then bytewise.
-func jsonbKeyOrder(a, b string) int {
-	if n := cmp.Compare(len(a), len(b)); n != 0 {
-		return n
-	}
-	return strings.Compare(a, b)
-}
-
 // add converts one row into a record's values and appends them to b.
 func (r *fileRows) add(b *block, row csvimport.Row) {
 	b.lastRow = int64(row.Number)
@@ -199,7 +190,7 @@ func (r *fileRows) add(b *block, row csvimport.Row) {
 		d = append(d, '"')
 		d = append(d, c.col.ID...) // ids are [a-z0-9_]: nothing to escape
 		d = append(d, '"', ':')
-		d = appendValue(d, v)
+		d = workbooks.AppendJSONValue(d, v)
 	}
 	b.data = append(d, '}')
 	b.ends = append(b.ends, len(b.data))

@@ -16,7 +16,7 @@ func TestRowKeysInJSONBOrderProblemsInFileOrder(t *testing.T) {
 		return workbooks.Column{ID: id, Name: id, Type: workbooks.TypeNumber}
 	}
 	cols := []column{{index: 0, col: num("c_bb")}, {index: 1, col: num("c_b")}, {index: 2, col: num("c_aa")}, {index: 3, col: num("c_a")}}
-	slices.SortFunc(cols, func(a, b column) int { return jsonbKeyOrder(a.col.ID, b.col.ID) })
+	slices.SortFunc(cols, func(a, b column) int { return workbooks.JSONBKeyOrder(a.col.ID, b.col.ID) })
 	r := &fileRows{header: []string{"bb", "b", "aa", "a"}, cols: cols, keyIndex: -1, problemsLeft: 10}
 	var b block
 	r.add(&b, csvimport.Row{Number: 2, Cells: []string{"1", "2", "3", "4"}})

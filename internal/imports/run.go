@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
@@ -82,10 +81,9 @@ type column struct {
 // the batch being written has read.
 type importState struct {
 	u Upload
-	// The records' workbook and table, parsed once for every row COPY sends.
-	workbookID pgtype.UUID
-	tableID    pgtype.UUID
-	ids        *recordIDs
+	// table is the table the records go to; ids names them.
+	table workbooks.Table
+	ids   *workbooks.RecordIDs
 	file       *fileRows
 	blocks     <-chan *block
 	free       chan *block
@@ -145,13 +143,7 @@ func (s *Service) openImport(ctx context.Context, u Upload, args ImportCSVArgs) 
 	if err != nil {
 		return nil, err
 	}
-	st := &importState{u: u, lastRow: u.LastRow, ids: newRecordIDs()}
-	if err := st.workbookID.Scan(t.WorkbookID); err != nil {
-		return nil, err
-	}
-	if err := st.tableID.Scan(t.ID); err != nil {
-		return nil, err
-	}
+	st := &importState{u: u, lastRow: u.LastRow, table: t, ids: workbooks.NewRecordIDs()}
 	f := &fileRows{
 		skip: u.LastRow, batchRows: s.batchRows, problemsLeft: max(0, maxProblems-len(u.Problems)),
 		keyIndex: args.Mapping.KeyIndex, seed: maphash.MakeSeed(),
@@ -166,7 +158,7 @@ func (s *Service) openImport(ctx context.Context, u Upload, args ImportCSVArgs) 
 			f.keyColumn = c.ID
 		}
 	}
-	slices.SortFunc(f.cols, func(a, b column) int { return jsonbKeyOrder(a.col.ID, b.col.ID) })
+	slices.SortFunc(f.cols, func(a, b column) int { return workbooks.JSONBKeyOrder(a.col.ID, b.col.ID) })
 	if f.keyIndex >= 0 {
 		if f.keyColumn == "" {
 			f.keyColumn = "remote_id"
@@ -234,15 +226,9 @@ func (s *Service) loadKeys(ctx context.Context, u Upload, seed maphash.Seed) (ma
 	return keys, nil
 }
 
-// recordColumns are the columns of records a batch is copied into; the
-// others take their defaults: the next seq (COPY inserts in file order),
-// state clean, version 1, and no original, which for a clean record means
-// "as pulled" (sp_original), so each row's JSON is written once. The id is
-// given (see recordIDs).
-var recordColumns = []string{"id", "workbook_id", "table_id", "fields", "errors", "remote_id"}
-
-// batchRows is the COPY's row source: the rows of the blocks the file's
-// reader sends, up to the end of the batch. It takes in what the blocks
+// batchRows is the batch's rows for the record store's bulk path
+// (workbooks.CopyRecordsTx): the rows of the blocks the file's reader sends,
+// up to the end of the batch. It takes in what the blocks
 // read for the batch's checkpoint.
 type batchRows struct {
 	st  *importState
@@ -298,16 +284,11 @@ func (r *batchRows) take(b *block) {
 	st.bytesRead, st.eof = b.offset, b.eof
 }
 
-// Values returns the current row. The values are valid until the next call
-// of Next: COPY encodes them at once.
-func (r *batchRows) Values() ([]any, error) {
-	if r.row == nil {
-		r.row = make([]any, len(recordColumns))
-	}
+// Row returns the current row, valid until the next call of Next: COPY
+// encodes it at once.
+func (r *batchRows) Row() workbooks.NewRecordRow {
 	b, i := r.cur, r.i-1
-	r.row[0], r.row[1], r.row[2] = r.st.ids.next(), r.st.workbookID, r.st.tableID
-	r.row[3], r.row[4], r.row[5] = b.fields(i), b.errs[i], b.remoteIDs[i]
-	return r.row, nil
+	return workbooks.NewRecordRow{RemoteID: b.remoteIDs[i], Fields: b.fields(i), Problems: b.errs[i]}
 }
 
 // Err returns the error that ended the rows early.
@@ -345,15 +326,12 @@ func (s *Service) writeBatch(ctx context.Context, tx pgx.Tx, st *importState, ne
 	if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
 		return err
 	}
-	q := db.New(tx)
-	if _, err := q.LockImportTable(ctx, db.LockImportTableParams{WorkbookID: st.u.WorkbookID, TableID: st.u.TableID}); db.IsNoRows(err) {
+	if _, err := s.workbooks.CopyRecordsTx(ctx, tx, st.table, st.ids, &batchRows{st: st}); apperr.Is(err, apperr.NotFound) {
 		return errTableDeleted
 	} else if err != nil {
-		return fmt.Errorf("lock table: %w", err)
+		return err
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"records"}, recordColumns, &batchRows{st: st}); err != nil {
-		return fmt.Errorf("copy records: %w", err)
-	}
+	q := db.New(tx)
 	if st.rows == 0 && st.lastRow == st.u.LastRow {
 		return nil
 	}

@@ -134,11 +134,11 @@ func (g generator) fields(i int) []byte {
 			b = append(b, ',')
 		}
 		first = false
-		b = appendJSONString(b, g.ids[col])
+		b = workbooks.AppendJSONString(b, g.ids[col])
 		b = append(b, ':')
 		b = value(b)
 	}
-	str := func(col int, s string) { field(col, func(b []byte) []byte { return appendJSONString(b, s) }) }
+	str := func(col int, s string) { field(col, func(b []byte) []byte { return workbooks.AppendJSONString(b, s) }) }
 	num := func(col int, s string) { field(col, func(b []byte) []byte { return append(b, s...) }) }
 
 	title := sentence(r, 3+r.IntN(7), false)
@@ -157,7 +157,7 @@ func (g generator) fields(i int) []byte {
 			if k > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, tags[p])
+			b = workbooks.AppendJSONString(b, tags[p])
 		}
 		return append(b, ']')
 	})
@@ -240,26 +240,6 @@ func notes(r *rand.Rand) string {
 	return sb.String()
 }
 
-// appendJSONString appends s as a JSON string.
-func appendJSONString(b []byte, s string) []byte {
-	const hexDigits = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c == '\n':
-			b = append(b, '\\', 'n')
-		case c < 0x20:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		default:
-			b = append(b, c)
-		}
-	}
-	return append(b, '"')
-}
-
 // Fields returns the fields of record i of a table seeded with seed, keyed
 // by column id as cols (in Columns order) name them. Tests use it to check
 // the canonical form.
@@ -318,7 +298,7 @@ func Run(ctx context.Context, pool *pgxpool.Pool, opts Options) (Result, error) 
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM records WHERE workbook_id = $1 AND table_id = $2`, wb.ID, t.ID).Scan(&offset); err != nil {
 		return Result{}, fmt.Errorf("seed: count records: %w", err)
 	}
-	if err := copyRecords(ctx, pool, g, wb.ID, t.ID, offset, opts); err != nil {
+	if err := copyRecords(ctx, pool, svc, g, t, offset, opts); err != nil {
 		return Result{}, err
 	}
 	if _, err := pool.Exec(ctx, "ANALYZE records"); err != nil {
@@ -327,21 +307,17 @@ func Run(ctx context.Context, pool *pgxpool.Pool, opts Options) (Result, error) 
 	return Result{OwnerID: owner, WorkbookID: wb.ID, TableID: t.ID, Table: t, Records: opts.Records, Elapsed: time.Since(start)}, nil
 }
 
-// copyBatch copies one batch of rows into records while it holds the
-// table's row, as every writer of records does (records have no foreign
-// key to their table, migration 00012): a table deleted meanwhile stops the
-// seed instead of leaving records without a table.
-func copyBatch(ctx context.Context, pool *pgxpool.Pool, workbookID, tableID string, cols []string, rows [][]any) error {
+// copyBatch adds one batch of records through the record store's bulk
+// path, which holds the table's row meanwhile: a table deleted while seeding
+// stops the seed instead of leaving records without a table.
+func copyBatch(ctx context.Context, pool *pgxpool.Pool, svc *workbooks.Service, t workbooks.Table, ids *workbooks.RecordIDs, rows []workbooks.NewRecordRow) error {
 	return db.InTx(ctx, pool, func(tx pgx.Tx) error {
-		_, err := db.New(tx).LockImportTable(ctx, db.LockImportTableParams{WorkbookID: workbookID, TableID: tableID})
-		if db.IsNoRows(err) {
+		_, err := svc.CopyRecordsTx(ctx, tx, t, ids, workbooks.RowsFrom(rows))
+		if apperr.Is(err, apperr.NotFound) {
 			return errors.New("seed: the table was deleted while seeding")
 		}
 		if err != nil {
-			return fmt.Errorf("seed: lock table: %w", err)
-		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"records"}, cols, pgx.CopyFromRows(rows)); err != nil {
-			return fmt.Errorf("seed: copy records: %w", err)
+			return fmt.Errorf("seed: %w", err)
 		}
 		return nil
 	})
@@ -349,11 +325,10 @@ func copyBatch(ctx context.Context, pool *pgxpool.Pool, workbookID, tableID stri
 
 // copyRecords writes opts.Records records numbered from offset in batches,
 // opts.Parallel batches at a time.
-func copyRecords(ctx context.Context, pool *pgxpool.Pool, g generator, workbookID, tableID string, offset int, opts Options) error {
+func copyRecords(ctx context.Context, pool *pgxpool.Pool, svc *workbooks.Service, g generator, t workbooks.Table, offset int, opts Options) error {
 	if opts.Parallel <= 0 {
 		opts.Parallel = 2
 	}
-	cols := []string{"workbook_id", "table_id", "fields"}
 	var (
 		mu   sync.Mutex
 		next int // the first record of the next batch to hand out
@@ -364,6 +339,7 @@ func copyRecords(ctx context.Context, pool *pgxpool.Pool, g generator, workbookI
 	errs := make(chan error, opts.Parallel)
 	for range opts.Parallel {
 		go func() {
+			ids := workbooks.NewRecordIDs()
 			for {
 				mu.Lock()
 				from := next
@@ -374,11 +350,11 @@ func copyRecords(ctx context.Context, pool *pgxpool.Pool, g generator, workbookI
 					errs <- nil
 					return
 				}
-				rows := make([][]any, n)
+				rows := make([]workbooks.NewRecordRow, n)
 				for k := range rows {
-					rows[k] = []any{workbookID, tableID, g.fields(offset + from + k)}
+					rows[k] = workbooks.NewRecordRow{Fields: g.fields(offset + from + k)}
 				}
-				if err := copyBatch(ctx, pool, workbookID, tableID, cols, rows); err != nil {
+				if err := copyBatch(ctx, pool, svc, t, ids, rows); err != nil {
 					cancel()
 					errs <- err
 					return

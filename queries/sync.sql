@@ -1,0 +1,332 @@
+-- Pulls and publishes: the record store's side. The record store is the only
+-- writer of records; internal/syncs drives these statements in transactions
+-- of its own, one page or batch at a time.
+
+-- name: CreateSourcedTable :one
+-- A table pulled from a data source; the new table goes last.
+INSERT INTO workbook_tables (workbook_id, name, position, columns, source, data_source_id, remote_table_id, remote_read_only)
+VALUES (
+    @workbook_id, @name,
+    (SELECT coalesce(max(position) + 1, 0) FROM workbook_tables WHERE workbook_id = @workbook_id),
+    @columns, @source, @data_source_id, @remote_table_id, sqlc.narg(remote_read_only)
+)
+RETURNING *;
+
+-- name: ClaimTableForSync :one
+-- Gives the table to a sync unless another sync that has not finished holds
+-- it; returns the holder after the claim (the sync itself when it got it).
+UPDATE workbook_tables t SET sync_id = @sync_id
+WHERE t.workbook_id = @workbook_id AND t.id = @id
+  AND (t.sync_id IS NULL OR t.sync_id = @sync_id OR NOT EXISTS (
+      SELECT 1 FROM syncs s WHERE s.id = t.sync_id AND s.status IN ('queued', 'running')))
+RETURNING t.sync_id;
+
+-- name: TableSyncHolder :one
+SELECT coalesce(t.sync_id::text, '')::text AS sync_id, coalesce(s.kind, '')::text AS kind
+FROM workbook_tables t LEFT JOIN syncs s ON s.id = t.sync_id
+WHERE t.workbook_id = @workbook_id AND t.id = @id;
+
+-- name: ReleaseTableFromSync :exec
+UPDATE workbook_tables SET sync_id = NULL
+WHERE workbook_id = @workbook_id AND id = @id AND sync_id = @sync_id;
+
+-- name: SetPullCursor :exec
+UPDATE workbook_tables SET pull_cursor = sqlc.narg(pull_cursor)
+WHERE workbook_id = @workbook_id AND id = @id;
+
+-- name: FinishTablePull :exec
+UPDATE workbook_tables SET pull_cursor = NULL, last_pulled_at = now(), remote_read_only = sqlc.narg(remote_read_only),
+    updated_at = now()
+WHERE workbook_id = @workbook_id AND id = @id;
+
+-- name: MergePulledPage :one
+-- Merges one page of a re-pull into the table, as DESIGN §5 says:
+--   - a remote record the table lacks is inserted;
+--   - a clean record takes the pulled values of the source's columns
+--     (its scratch values stay);
+--   - an edited record keeps its edited fields and takes the rest; an edited
+--     field the source changed too becomes a conflict holding the source's
+--     value, unless the source now holds the edited value, which then counts
+--     as pulled (the edit is no longer one);
+--   - records created or deleted here are left alone.
+-- A record changes (and its version moves) only when something in it does.
+-- The page's remote ids are recorded in sync_seen for the sweep that ends
+-- the pull. Returns how many records were inserted, changed and are in
+-- conflict.
+WITH page AS (
+    SELECT p.remote_id, p.fields, nullif(p.problems, '{}') AS problems
+    FROM (SELECT unnest(@remote_ids::text[]) AS remote_id, unnest(@fields::jsonb[]) AS fields,
+                 unnest(@problems::jsonb[]) AS problems) p
+),
+inserted AS (
+    INSERT INTO records (workbook_id, table_id, remote_id, fields, errors)
+    SELECT @workbook_id, @table_id, p.remote_id, p.fields, coalesce(p.problems, '{}') FROM page p
+    WHERE NOT EXISTS (
+        SELECT 1 FROM records r
+        WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.remote_id = p.remote_id)
+    RETURNING id
+),
+current AS (
+    SELECT r.id, r.state, r.fields, r.original, r.edited_fields, r.conflicts, r.errors, r.source_deleted_at, p.fields AS pulled,
+           coalesce(p.problems, '{}') AS problems,
+           -- Edited fields whose source value is now the edited one.
+           ARRAY(SELECT k FROM unnest(r.edited_fields) k
+                 WHERE k = ANY(@source_keys::text[]) AND p.fields -> k = r.fields -> k) AS agreed
+    FROM records r JOIN page p ON r.remote_id = p.remote_id
+    WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.state IN ('clean', 'updated')
+    FOR UPDATE OF r
+),
+merged AS (
+    SELECT c.id, c.fields AS old_fields, c.conflicts AS old_conflicts, c.original AS old_original,
+           c.errors AS old_errors, c.problems, c.source_deleted_at,
+           -- Scratch values and edited fields stay; the rest is the source's.
+           (c.fields - ARRAY(SELECT k FROM unnest(@source_keys::text[]) k WHERE k <> ALL(c.edited_fields)))
+               || (c.pulled - c.edited_fields) AS new_fields,
+           sp_sparse_original(coalesce(c.original, '{}') || (SELECT coalesce(jsonb_object_agg(k, c.pulled -> k), '{}') FROM unnest(c.agreed) k),
+               ARRAY(SELECT k FROM unnest(c.edited_fields) k WHERE k <> ALL(c.agreed))) AS new_original,
+           ARRAY(SELECT k FROM unnest(c.edited_fields) k WHERE k <> ALL(c.agreed)) AS new_edited,
+           nullif((SELECT coalesce(jsonb_object_agg(k, coalesce(c.pulled -> k, 'null')), '{}')
+                   FROM unnest(c.edited_fields) k
+                   WHERE k = ANY(@source_keys::text[]) AND k <> ALL(c.agreed)
+                     AND nullif(c.pulled -> k, 'null') IS DISTINCT FROM sp_pulled(c.state, c.fields, c.original, k)), '{}') AS new_conflicts,
+           c.state
+    FROM current c
+),
+changed AS (
+    UPDATE records r SET
+        fields = m.new_fields,
+        original = m.new_original,
+        edited_fields = m.new_edited,
+        state = sp_record_state(m.state, m.new_edited),
+        conflicts = m.new_conflicts,
+        errors = m.problems,
+        source_deleted_at = NULL,
+        version = r.version + 1,
+        updated_at = now()
+    FROM merged m
+    WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = m.id
+      AND (m.old_fields IS DISTINCT FROM m.new_fields OR m.old_conflicts IS DISTINCT FROM m.new_conflicts
+           OR m.old_original IS DISTINCT FROM m.new_original OR m.old_errors IS DISTINCT FROM m.problems
+           OR m.source_deleted_at IS NOT NULL)
+    RETURNING r.id, r.conflicts IS NOT NULL AS conflicted
+),
+seen AS (
+    INSERT INTO sync_seen (sync_id, table_id, remote_id)
+    SELECT @sync_id, @table_id, p.remote_id FROM page p
+    ON CONFLICT DO NOTHING
+)
+SELECT
+    (SELECT count(*) FROM inserted)::int AS inserted,
+    (SELECT count(*) FROM changed)::int AS changed,
+    (SELECT count(*) FROM changed WHERE conflicted)::int AS conflicted;
+
+-- name: SweepUnseenRecords :one
+-- Ends a re-pull: the table's pulled records the pull did not meet were
+-- deleted at the source. Clean ones, and ones deleted here too, go; edited
+-- ones are flagged for the user to re-create or drop. Records created here
+-- have no remote id and are left alone.
+WITH gone AS (
+    SELECT r.id, r.state FROM records r
+    WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.remote_id IS NOT NULL
+      AND r.state <> 'created'
+      AND NOT EXISTS (SELECT 1 FROM sync_seen s
+                      WHERE s.sync_id = @sync_id AND s.table_id = @table_id AND s.remote_id = r.remote_id)
+),
+removed AS (
+    DELETE FROM records r USING gone g
+    WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = g.id AND g.state IN ('clean', 'deleted')
+    RETURNING r.id
+),
+flagged AS (
+    UPDATE records r SET source_deleted_at = now(), version = r.version + 1, updated_at = now()
+    FROM gone g
+    WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = g.id AND g.state = 'updated'
+      AND r.source_deleted_at IS NULL
+    RETURNING r.id
+)
+SELECT (SELECT count(*) FROM removed)::int AS removed, (SELECT count(*) FROM flagged)::int AS flagged;
+
+-- name: ForgetSeen :exec
+DELETE FROM sync_seen WHERE sync_id = @sync_id AND table_id = @table_id;
+
+-- name: ListPublishCreates :many
+-- Records created here and accepted (not drafts of a pending suggestion),
+-- not yet being created by a publish, in order.
+SELECT r.* FROM records r
+WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.state = 'created'
+  AND r.seq > @after_seq AND r.inflight_sync_id IS NULL
+  AND NOT EXISTS (SELECT 1 FROM suggestions s
+                  WHERE s.workbook_id = r.workbook_id AND s.table_id = r.table_id AND s.record_id = r.id AND s.action = 'create')
+ORDER BY r.seq
+LIMIT @max_records;
+
+-- name: ListInflightCreates :many
+-- Records a publish marked as being created and whose outcome it never
+-- recorded (it was cut off), in order.
+SELECT * FROM records
+WHERE workbook_id = @workbook_id AND table_id = @table_id AND state = 'created' AND inflight_sync_id IS NOT NULL
+ORDER BY seq
+LIMIT @max_records;
+
+-- name: MarkInflight :exec
+UPDATE records SET inflight_sync_id = @sync_id
+WHERE workbook_id = @workbook_id AND table_id = @table_id AND id = ANY(@record_ids::uuid[]);
+
+-- name: ClearInflight :exec
+UPDATE records SET inflight_sync_id = NULL
+WHERE workbook_id = @workbook_id AND table_id = @table_id AND id = ANY(@record_ids::uuid[]);
+
+-- name: MarkCreated :many
+-- Records a publish created at the source: their remote ids; they are now
+-- clean, holding what was written.
+UPDATE records r SET
+    remote_id = c.remote_id,
+    state = 'clean', original = NULL, edited_fields = '{}', inflight_sync_id = NULL,
+    publish_errors = NULL, version = r.version + 1, updated_at = now()
+FROM (SELECT unnest(@record_ids::uuid[]) AS id, unnest(@remote_ids::text[]) AS remote_id) c
+WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = c.id AND r.state = 'created'
+RETURNING r.id;
+
+-- name: ListPublishUpdates :many
+-- Records edited here, waiting to publish and still at the source, in
+-- order.
+SELECT r.* FROM records r
+WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.state = 'updated'
+  AND r.seq > @after_seq AND r.source_deleted_at IS NULL AND r.remote_id IS NOT NULL
+ORDER BY r.seq
+LIMIT @max_records;
+
+-- name: MarkPublished :many
+-- Records whose fields a publish wrote at the source: published (an object
+-- by column id, one per record) is now what the source holds, so those
+-- fields count as pulled; they stay edited only if they were edited again
+-- meanwhile. Conflicts and errors of the published fields go.
+WITH p AS (
+    SELECT unnest(@record_ids::uuid[]) AS id, unnest(@published::jsonb[]) AS published
+),
+next AS (
+    SELECT r.id, p.published,
+           coalesce(r.original, '{}') || p.published AS full_original,
+           sp_edited_fields(r.state, r.fields, coalesce(r.original, '{}') || p.published, r.edited_fields) AS edited
+    FROM records r JOIN p ON r.id = p.id
+    WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.state = 'updated'
+)
+UPDATE records r SET
+    original = sp_sparse_original(n.full_original, n.edited),
+    edited_fields = n.edited,
+    state = sp_record_state(r.state, n.edited),
+    conflicts = nullif(coalesce(r.conflicts, '{}') - ARRAY(SELECT jsonb_object_keys(n.published)), '{}'),
+    publish_errors = nullif(coalesce(r.publish_errors, '{}') - ARRAY(SELECT jsonb_object_keys(n.published)) - '', '{}'),
+    version = r.version + 1,
+    updated_at = now()
+FROM next n
+WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = n.id
+RETURNING r.id;
+
+-- name: SetConflicts :many
+-- Fields a publish found changed at the source since the pull: their
+-- source values become the records' conflicts (one object per record).
+UPDATE records r SET
+    conflicts = coalesce(r.conflicts, '{}') || c.conflicts,
+    version = r.version + 1,
+    updated_at = now()
+FROM (SELECT unnest(@record_ids::uuid[]) AS id, unnest(@conflicts::jsonb[]) AS conflicts) c
+WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = c.id
+RETURNING r.id;
+
+-- name: SetPublishErrors :many
+-- Why records could not be written (an object per record, by column id, ""
+-- for the record as a whole); the changes stay for a retry.
+UPDATE records r SET
+    publish_errors = c.errors, inflight_sync_id = NULL,
+    version = r.version + 1,
+    updated_at = now()
+FROM (SELECT unnest(@record_ids::uuid[]) AS id, unnest(@errors::jsonb[]) AS errors) c
+WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = c.id
+RETURNING r.id;
+
+-- name: MarkSourceDeleted :many
+-- Edited records a publish found gone at the source.
+UPDATE records SET source_deleted_at = now(), version = version + 1, updated_at = now()
+WHERE workbook_id = @workbook_id AND table_id = @table_id AND id = ANY(@record_ids::uuid[]) AND source_deleted_at IS NULL
+RETURNING id;
+
+-- name: ListPublishDeletes :many
+-- Records deleted here, in order.
+SELECT r.* FROM records r
+WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.state = 'deleted'
+  AND r.seq > @after_seq
+ORDER BY r.seq
+LIMIT @max_records;
+
+-- name: RemoveRecords :many
+DELETE FROM records
+WHERE workbook_id = @workbook_id AND table_id = @table_id AND id = ANY(@record_ids::uuid[])
+RETURNING id;
+
+-- name: RecordPublishChanges :exec
+INSERT INTO publish_changes (sync_id, workbook_id, table_id, record_id, remote_id, action, before, after)
+SELECT @sync_id, @workbook_id, @table_id, c.record_id, c.remote_id, c.action, c.before, c.after
+FROM (SELECT unnest(@record_ids::uuid[]) AS record_id, unnest(@remote_ids::text[]) AS remote_id,
+             unnest(@actions::text[]) AS action, unnest(@befores::jsonb[]) AS before, unnest(@afters::jsonb[]) AS after) c
+ON CONFLICT (sync_id, table_id, record_id) DO UPDATE SET before = excluded.before, after = excluded.after;
+
+-- name: ListPublishChanges :many
+SELECT * FROM publish_changes
+WHERE sync_id = @sync_id AND workbook_id = @workbook_id
+ORDER BY table_id, record_id;
+
+-- name: ResolveConflicts :many
+-- Settles conflicts of the selected cells (keys: "record_id/column_id") or
+-- of all the table's records. keep_mine: the source's value becomes the
+-- pulled one, so the edit is published over it knowingly; otherwise the
+-- record takes the source's value and the field is no longer edited.
+WITH target AS (
+    SELECT r.id, k AS field, r.conflicts -> k AS theirs
+    FROM records r, jsonb_object_keys(r.conflicts) k
+    WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.conflicts IS NOT NULL
+      AND (@all_cells::bool OR (r.id::text || '/' || k) = ANY(@cell_keys::text[]))
+    FOR UPDATE OF r
+),
+per_record AS (
+    SELECT id, jsonb_object_agg(field, theirs) AS theirs, array_agg(field) AS fields FROM target GROUP BY id
+),
+next AS (
+    SELECT r.id, t.fields AS resolved,
+           CASE WHEN @keep_mine::bool THEN r.fields
+                ELSE (r.fields - ARRAY(SELECT e.key FROM jsonb_each(t.theirs) e WHERE e.value = 'null'))
+                     || (SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}') FROM jsonb_each(t.theirs) e WHERE e.value <> 'null')
+           END AS new_fields,
+           coalesce(r.original, '{}') || t.theirs AS full_original,
+           r.state, r.edited_fields, r.conflicts
+    FROM records r JOIN per_record t ON t.id = r.id
+    WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id
+)
+UPDATE records r SET
+    fields = n.new_fields,
+    original = sp_sparse_original(n.full_original, sp_edited_fields(n.state, n.new_fields, n.full_original, n.edited_fields)),
+    edited_fields = sp_edited_fields(n.state, n.new_fields, n.full_original, n.edited_fields),
+    state = sp_record_state(n.state, sp_edited_fields(n.state, n.new_fields, n.full_original, n.edited_fields)),
+    conflicts = nullif(n.conflicts - n.resolved, '{}'),
+    version = r.version + 1,
+    updated_at = now()
+FROM next n
+WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = n.id
+RETURNING r.id, cardinality(n.resolved)::int AS cells;
+
+-- name: RecreateSourceDeleted :many
+-- Records deleted at the source while edited here, that the user wants
+-- created again by the next publish.
+UPDATE records SET
+    state = 'created', remote_id = NULL, original = NULL, conflicts = NULL, source_deleted_at = NULL,
+    edited_fields = ARRAY(SELECT k FROM jsonb_object_keys(fields) k WHERE k <> ALL(@scratch_ids::text[]) ORDER BY k),
+    version = version + 1, updated_at = now()
+WHERE workbook_id = @workbook_id AND table_id = @table_id AND source_deleted_at IS NOT NULL
+  AND (@all_records::bool OR id = ANY(@record_ids::uuid[]))
+RETURNING id;
+
+-- name: DropSourceDeleted :many
+DELETE FROM records
+WHERE workbook_id = @workbook_id AND table_id = @table_id AND source_deleted_at IS NOT NULL
+  AND (@all_records::bool OR id = ANY(@record_ids::uuid[]))
+RETURNING id;
