@@ -25,8 +25,21 @@ type apiRecord struct {
 	Suggestions     map[string]any    `json:"suggestions"`
 	SuggestedAction *string           `json:"suggested_action"`
 	Errors          map[string]string `json:"errors"`
-	CreatedAt       string            `json:"created_at"`
-	UpdatedAt       string            `json:"updated_at"`
+	// Problems are what a CSV import or a pull could not read, apart from
+	// Errors, which are the last publish's.
+	Problems      map[string]string      `json:"problems"`
+	Conflicts     map[string]apiConflict `json:"conflicts,omitempty"`
+	SourceDeleted bool                   `json:"source_deleted"`
+	CreatedAt     string                 `json:"created_at"`
+	UpdatedAt     string                 `json:"updated_at"`
+}
+
+// apiConflict is a field edited here that the source changed too since the
+// pull (API.md's record shape).
+type apiConflict struct {
+	Mine   any `json:"mine"`
+	Theirs any `json:"theirs"`
+	Pulled any `json:"pulled"`
 }
 
 // columnName names a column id for API clients; an id without a column (a
@@ -42,7 +55,8 @@ func newAPIRecord(t workbooks.Table, r workbooks.Record) apiRecord {
 	out := apiRecord{
 		ID: r.ID, Version: r.Version, State: string(r.State),
 		Fields: make(map[string]any, len(r.Fields)), EditedFields: make([]string, 0, len(r.EditedFields)),
-		Suggestions: make(map[string]any, len(r.Suggestions)), Errors: make(map[string]string, len(r.Errors)),
+		Suggestions: make(map[string]any, len(r.Suggestions)), Errors: make(map[string]string, len(r.PublishErrors)),
+		Problems: make(map[string]string, len(r.Problems)), SourceDeleted: r.SourceDeleted,
 		CreatedAt: apiTime(r.CreatedAt), UpdatedAt: apiTime(r.UpdatedAt),
 	}
 	if r.RemoteID != "" {
@@ -63,8 +77,18 @@ func newAPIRecord(t workbooks.Table, r workbooks.Record) apiRecord {
 	for id, v := range r.Suggestions {
 		out.Suggestions[columnName(t, id)] = v
 	}
-	for id, msg := range r.Errors {
+	for id, msg := range r.PublishErrors {
 		out.Errors[columnName(t, id)] = msg
+	}
+	for id, msg := range r.Problems {
+		out.Problems[columnName(t, id)] = msg
+	}
+	if len(r.Conflicts) > 0 {
+		pulled, _ := r.Original()
+		out.Conflicts = make(map[string]apiConflict, len(r.Conflicts))
+		for id, theirs := range r.Conflicts {
+			out.Conflicts[columnName(t, id)] = apiConflict{Mine: r.Fields[id], Theirs: theirs, Pulled: pulled[id]}
+		}
 	}
 	return out
 }

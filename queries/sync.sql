@@ -154,7 +154,7 @@ DELETE FROM sync_seen WHERE sync_id = @sync_id AND table_id = @table_id;
 -- not yet being created by a publish, in order.
 SELECT r.* FROM records r
 WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.state = 'created'
-  AND r.seq > @after_seq AND r.inflight_sync_id IS NULL
+  AND r.seq > @after_seq::bigint AND r.inflight_sync_id IS NULL
   AND NOT EXISTS (SELECT 1 FROM suggestions s
                   WHERE s.workbook_id = r.workbook_id AND s.table_id = r.table_id AND s.record_id = r.id AND s.action = 'create')
 ORDER BY r.seq
@@ -192,7 +192,7 @@ RETURNING r.id;
 -- order.
 SELECT r.* FROM records r
 WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.state = 'updated'
-  AND r.seq > @after_seq AND r.source_deleted_at IS NULL AND r.remote_id IS NOT NULL
+  AND r.seq > @after_seq::bigint AND r.source_deleted_at IS NULL AND r.remote_id IS NOT NULL
 ORDER BY r.seq
 LIMIT @max_records;
 
@@ -255,7 +255,7 @@ RETURNING id;
 -- Records deleted here, in order.
 SELECT r.* FROM records r
 WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.state = 'deleted'
-  AND r.seq > @after_seq
+  AND r.seq > @after_seq::bigint
 ORDER BY r.seq
 LIMIT @max_records;
 
@@ -330,3 +330,12 @@ DELETE FROM records
 WHERE workbook_id = @workbook_id AND table_id = @table_id AND source_deleted_at IS NOT NULL
   AND (@all_records::bool OR id = ANY(@record_ids::uuid[]))
 RETURNING id;
+
+-- name: ListConflictRecords :many
+-- Records in conflict with their source, or deleted there while edited
+-- here, in order.
+SELECT * FROM records
+WHERE workbook_id = @workbook_id AND table_id = @table_id
+  AND (conflicts IS NOT NULL OR source_deleted_at IS NOT NULL)
+ORDER BY seq
+LIMIT @max_records;

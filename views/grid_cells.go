@@ -65,14 +65,15 @@ func gridCells(g GridContext, recURL string, rec workbooks.Record, st CellState)
 // without a suggestion or a conflict.
 func writeGridCell(buf *templruntime.Buffer, rec workbooks.Record, col cellColumn) error {
 	v := rec.Fields[col.ID]
-	publishErr := rec.Errors[col.ID]
+	trouble, note := cellTrouble(rec, col.ID)
 	buf.WriteString(`<td class="`)
 	buf.WriteString(col.Class)
 	if slices.Contains(rec.EditedFields, col.ID) {
 		buf.WriteString(" edited")
 	}
-	if publishErr != "" {
-		buf.WriteString(" error")
+	if trouble != "" {
+		buf.WriteString(" ")
+		buf.WriteString(trouble)
 	}
 	buf.WriteString(col.attrs)
 	var hash [16]byte
@@ -81,9 +82,9 @@ func writeGridCell(buf *templruntime.Buffer, rec workbooks.Record, col cellColum
 	if editable(rec, col.Column) {
 		buf.WriteString(` data-editable="true"`)
 	}
-	if publishErr != "" {
-		buf.WriteString(` title="Publish failed: `)
-		writeEscaped(buf, publishErr)
+	if note != "" {
+		buf.WriteString(` title="`)
+		writeEscaped(buf, note)
 		buf.WriteString(`"`)
 	}
 	buf.WriteString(`>`)
@@ -96,6 +97,21 @@ func writeGridCell(buf *templruntime.Buffer, rec workbooks.Record, col cellColum
 	writeCellDisplay(buf, col.Column, v)
 	_, err := buf.WriteString(`</span> </td>`)
 	return err
+}
+
+// cellTrouble returns the class and the note of a cell whose record has a
+// problem with it: a publish that failed to write it, or a value a CSV
+// import or a pull could not read. They are told apart: a publish error is
+// fixed by editing and publishing again, a read problem by fixing the file
+// or the source.
+func cellTrouble(rec workbooks.Record, columnID string) (class, note string) {
+	if msg := rec.PublishErrors[columnID]; msg != "" {
+		return "error", "Publish failed: " + msg
+	}
+	if msg := rec.Problems[columnID]; msg != "" {
+		return "problem", "Could not be read: " + msg
+	}
+	return "", ""
 }
 
 // writeCellDisplay writes what cellDisplay renders for v.

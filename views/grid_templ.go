@@ -1770,7 +1770,7 @@ func gridCell(recURL string, rec workbooks.Record, col cellColumn, st CellState)
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
 		v := rec.Fields[col.ID]
-		publishErr := rec.Errors[col.ID]
+		trouble, note := cellTrouble(rec, col.ID)
 		_, suggested := rec.Suggestions[col.ID]
 		{
 			templ_7745c5c3_ElementWriter := templ_7745c5c3_Buffer
@@ -1780,7 +1780,7 @@ func gridCell(recURL string, rec workbooks.Record, col cellColumn, st CellState)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			var templ_7745c5c3_Var87 = []any{cellClass(rec, col, suggested, publishErr != "")}
+			var templ_7745c5c3_Var87 = []any{cellClass(rec, col, suggested, trouble)}
 			templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_ElementWriter, templ_7745c5c3_Var87...)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -1843,15 +1843,15 @@ func gridCell(recURL string, rec workbooks.Record, col cellColumn, st CellState)
 					return templ_7745c5c3_Err
 				}
 			}
-			if publishErr != "" {
+			if note != "" {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 134, " title=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var92 string
-				templ_7745c5c3_Var92, templ_7745c5c3_Err = templruntime.NewAttributeExpression("Publish failed: " + publishErr).Resolve(ctx)
+				templ_7745c5c3_Var92, templ_7745c5c3_Err = templruntime.NewAttributeExpression(note).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `grid.templ`, Line: 518, Col: 42}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `grid.templ`, Line: 518, Col: 15}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var92)
 				if templ_7745c5c3_Err != nil {
@@ -2866,7 +2866,7 @@ func rowClass(rec workbooks.Record) string {
 
 // cellClass is a cell's classes: its column's, then whether the record
 // changed it, has a suggestion for it or failed to publish it.
-func cellClass(rec workbooks.Record, col cellColumn, suggested, failed bool) string {
+func cellClass(rec workbooks.Record, col cellColumn, suggested bool, trouble string) string {
 	class := col.Class
 	if slices.Contains(rec.EditedFields, col.ID) {
 		class += " edited"
@@ -2874,8 +2874,8 @@ func cellClass(rec workbooks.Record, col cellColumn, suggested, failed bool) str
 	if suggested {
 		class += " has-suggestion"
 	}
-	if failed {
-		class += " error"
+	if trouble != "" {
+		class += " " + trouble
 	}
 	return class
 }

@@ -176,6 +176,60 @@ func (q *Queries) ForgetSeen(ctx context.Context, arg ForgetSeenParams) error {
 	return err
 }
 
+const listConflictRecords = `-- name: ListConflictRecords :many
+SELECT workbook_id, table_id, id, seq, remote_id, fields, original, state, edited_fields, errors, version, created_at, updated_at, publish_errors, conflicts, source_deleted_at, inflight_sync_id FROM records
+WHERE workbook_id = $1 AND table_id = $2
+  AND (conflicts IS NOT NULL OR source_deleted_at IS NOT NULL)
+ORDER BY seq
+LIMIT $3
+`
+
+type ListConflictRecordsParams struct {
+	WorkbookID string
+	TableID    string
+	MaxRecords int32
+}
+
+// Records in conflict with their source, or deleted there while edited
+// here, in order.
+func (q *Queries) ListConflictRecords(ctx context.Context, arg ListConflictRecordsParams) ([]Record, error) {
+	rows, err := q.db.Query(ctx, listConflictRecords, arg.WorkbookID, arg.TableID, arg.MaxRecords)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Record{}
+	for rows.Next() {
+		var i Record
+		if err := rows.Scan(
+			&i.WorkbookID,
+			&i.TableID,
+			&i.ID,
+			&i.Seq,
+			&i.RemoteID,
+			&i.Fields,
+			&i.Original,
+			&i.State,
+			&i.EditedFields,
+			&i.Errors,
+			&i.Version,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.PublishErrors,
+			&i.Conflicts,
+			&i.SourceDeletedAt,
+			&i.InflightSyncID,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listInflightCreates = `-- name: ListInflightCreates :many
 SELECT workbook_id, table_id, id, seq, remote_id, fields, original, state, edited_fields, errors, version, created_at, updated_at, publish_errors, conflicts, source_deleted_at, inflight_sync_id FROM records
 WHERE workbook_id = $1 AND table_id = $2 AND state = 'created' AND inflight_sync_id IS NOT NULL
@@ -272,7 +326,7 @@ func (q *Queries) ListPublishChanges(ctx context.Context, arg ListPublishChanges
 const listPublishCreates = `-- name: ListPublishCreates :many
 SELECT r.workbook_id, r.table_id, r.id, r.seq, r.remote_id, r.fields, r.original, r.state, r.edited_fields, r.errors, r.version, r.created_at, r.updated_at, r.publish_errors, r.conflicts, r.source_deleted_at, r.inflight_sync_id FROM records r
 WHERE r.workbook_id = $1 AND r.table_id = $2 AND r.state = 'created'
-  AND r.seq > $3 AND r.inflight_sync_id IS NULL
+  AND r.seq > $3::bigint AND r.inflight_sync_id IS NULL
   AND NOT EXISTS (SELECT 1 FROM suggestions s
                   WHERE s.workbook_id = r.workbook_id AND s.table_id = r.table_id AND s.record_id = r.id AND s.action = 'create')
 ORDER BY r.seq
@@ -282,7 +336,7 @@ LIMIT $4
 type ListPublishCreatesParams struct {
 	WorkbookID string
 	TableID    string
-	AfterSeq   *int64
+	AfterSeq   int64
 	MaxRecords int32
 }
 
@@ -334,7 +388,7 @@ func (q *Queries) ListPublishCreates(ctx context.Context, arg ListPublishCreates
 const listPublishDeletes = `-- name: ListPublishDeletes :many
 SELECT r.workbook_id, r.table_id, r.id, r.seq, r.remote_id, r.fields, r.original, r.state, r.edited_fields, r.errors, r.version, r.created_at, r.updated_at, r.publish_errors, r.conflicts, r.source_deleted_at, r.inflight_sync_id FROM records r
 WHERE r.workbook_id = $1 AND r.table_id = $2 AND r.state = 'deleted'
-  AND r.seq > $3
+  AND r.seq > $3::bigint
 ORDER BY r.seq
 LIMIT $4
 `
@@ -342,7 +396,7 @@ LIMIT $4
 type ListPublishDeletesParams struct {
 	WorkbookID string
 	TableID    string
-	AfterSeq   *int64
+	AfterSeq   int64
 	MaxRecords int32
 }
 
@@ -393,7 +447,7 @@ func (q *Queries) ListPublishDeletes(ctx context.Context, arg ListPublishDeletes
 const listPublishUpdates = `-- name: ListPublishUpdates :many
 SELECT r.workbook_id, r.table_id, r.id, r.seq, r.remote_id, r.fields, r.original, r.state, r.edited_fields, r.errors, r.version, r.created_at, r.updated_at, r.publish_errors, r.conflicts, r.source_deleted_at, r.inflight_sync_id FROM records r
 WHERE r.workbook_id = $1 AND r.table_id = $2 AND r.state = 'updated'
-  AND r.seq > $3 AND r.source_deleted_at IS NULL AND r.remote_id IS NOT NULL
+  AND r.seq > $3::bigint AND r.source_deleted_at IS NULL AND r.remote_id IS NOT NULL
 ORDER BY r.seq
 LIMIT $4
 `
@@ -401,7 +455,7 @@ LIMIT $4
 type ListPublishUpdatesParams struct {
 	WorkbookID string
 	TableID    string
-	AfterSeq   *int64
+	AfterSeq   int64
 	MaxRecords int32
 }
 

@@ -71,6 +71,12 @@ type Column struct {
 	// Scratch columns are local only: never published, and editing them
 	// does not make a record dirty.
 	Scratch bool `json:"scratch,omitempty"`
+	// RemoteKey is the column's key at its data source (records' values
+	// are pulled and published under it) and RemoteType the source's type
+	// name; both empty for a column that did not come from a source.
+	// ReadOnly then says the source does not let it be written.
+	RemoteKey  string `json:"remote_key,omitempty"`
+	RemoteType string `json:"remote_type,omitempty"`
 }
 
 // filterColumn is the column as the filter compiler sees it.
@@ -87,6 +93,9 @@ type ColumnInput struct {
 	Required bool
 	Options  []string
 	Scratch  bool
+	// RemoteKey and RemoteType link the column to its data source's.
+	RemoteKey  string
+	RemoteType string
 }
 
 // maxNameLength bounds workbook, table and column names, in characters.
@@ -130,7 +139,7 @@ func newColumn(in ColumnInput, taken map[string]bool) (Column, string) {
 		return Column{}, fmt.Sprintf("has unknown type %q", in.Type)
 	}
 	c := Column{ID: newColumnID(), Name: name, Type: in.Type, Format: in.Format, ReadOnly: in.ReadOnly,
-		Required: in.Required, Scratch: in.Scratch}
+		Required: in.Required, Scratch: in.Scratch, RemoteKey: in.RemoteKey, RemoteType: in.RemoteType}
 	if c.Type == TypeText {
 		switch c.Format {
 		case "":

@@ -177,7 +177,8 @@ func resolveSort(cols Columns, s string) (sortSpec, error) {
 
 // recordColumns are the columns of records in the order db.Record scans them.
 const recordColumns = `r.workbook_id, r.table_id, r.id, r.seq, r.remote_id, r.fields, r.original, r.state,
-	r.edited_fields, r.errors, r.version, r.created_at, r.updated_at`
+	r.edited_fields, r.errors, r.version, r.created_at, r.updated_at, r.publish_errors, r.conflicts,
+	r.source_deleted_at, r.inflight_sync_id`
 
 // recordSQL accumulates a query's SQL and its bind arguments.
 type recordSQL struct {
@@ -358,7 +359,8 @@ func (s *Service) readPage(ctx context.Context, p recordsPlan) (RecordPage, erro
 		var fields string
 		var errs []byte
 		if err := rows.Scan(&r.WorkbookID, &r.TableID, &r.ID, &r.Seq, &r.RemoteID, &fields, &r.Original, &r.State,
-			&r.EditedFields, &errs, &r.Version, &r.CreatedAt, &r.UpdatedAt, &v); err != nil {
+			&r.EditedFields, &errs, &r.Version, &r.CreatedAt, &r.UpdatedAt, &r.PublishErrors, &r.Conflicts,
+			&r.SourceDeletedAt, &r.InflightSyncID, &v); err != nil {
 			rows.Close()
 			return RecordPage{}, fmt.Errorf("workbooks: scan record: %w", err)
 		}
@@ -386,7 +388,8 @@ func (s *Service) readPage(ctx context.Context, p recordsPlan) (RecordPage, erro
 
 // outerColumns are recordColumns read from the subquery p of a split page.
 const outerColumns = `p.workbook_id, p.table_id, p.id, p.seq, p.remote_id, p.fields, p.original, p.state,
-	p.edited_fields, p.errors, p.version, p.created_at, p.updated_at`
+	p.edited_fields, p.errors, p.version, p.created_at, p.updated_at, p.publish_errors, p.conflicts,
+	p.source_deleted_at, p.inflight_sync_id`
 
 // pageSQL returns the query of one page of n records matching where, after
 // the cursor c when there is one, in the order (sort value, empty values

@@ -55,10 +55,25 @@ type Record struct {
 	// SuggestedAction is "create" for a proposed new record (a draft),
 	// "delete" for a record proposed for deletion, and "" otherwise.
 	SuggestedAction string
-	// Errors are the last publish's errors by column id.
-	Errors    map[string]string
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	// Problems are what a CSV import or a pull could not read of the
+	// record, by column id.
+	Problems map[string]string
+	// PublishErrors are why the last publish could not write the record, by
+	// column id ("" for the record as a whole); the changes stay for a
+	// retry.
+	PublishErrors map[string]string
+	// Conflicts are the source's values of fields that changed there since
+	// the pull and were edited here too (nil for no value), by column id:
+	// they are not published until the user keeps theirs or takes the
+	// source's.
+	Conflicts map[string]any
+	// SourceDeleted says the source deleted the record while it was edited
+	// here: the user re-creates it on the next publish or drops it.
+	SourceDeleted bool
+	// Publishing says a publish is creating the record at the source.
+	Publishing bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Dirty reports whether the record has changes waiting to be published.
@@ -75,7 +90,8 @@ func recordFromRow(r db.Record) (Record, error) {
 func recordFromRowText(r db.Record, fieldsText string) (Record, error) {
 	rec := Record{
 		ID: r.ID, Version: int(r.Version), State: RecordState(r.State), EditedFields: r.EditedFields,
-		Suggestions: map[string]any{}, Errors: map[string]string{}, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		Suggestions: map[string]any{}, Problems: map[string]string{}, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		SourceDeleted: r.SourceDeletedAt != nil, Publishing: r.InflightSyncID != nil,
 	}
 	if r.RemoteID != nil {
 		rec.RemoteID = *r.RemoteID
@@ -93,8 +109,18 @@ func recordFromRowText(r db.Record, fieldsText string) (Record, error) {
 		return Record{}, err
 	}
 	if len(r.Errors) > 0 && string(r.Errors) != "{}" {
-		if err := json.Unmarshal(r.Errors, &rec.Errors); err != nil {
-			return Record{}, fmt.Errorf("workbooks: decode record errors: %w", err)
+		if err := json.Unmarshal(r.Errors, &rec.Problems); err != nil {
+			return Record{}, fmt.Errorf("workbooks: decode record problems: %w", err)
+		}
+	}
+	if !isJSONNull(r.PublishErrors) {
+		if err := json.Unmarshal(r.PublishErrors, &rec.PublishErrors); err != nil {
+			return Record{}, fmt.Errorf("workbooks: decode publish errors: %w", err)
+		}
+	}
+	if !isJSONNull(r.Conflicts) {
+		if rec.Conflicts, err = decodeJSONObject(r.Conflicts); err != nil {
+			return Record{}, fmt.Errorf("workbooks: decode conflicts: %w", err)
 		}
 	}
 	return rec, nil

@@ -25,7 +25,19 @@ type Table struct {
 	Columns       Columns
 	HiddenColumns []string
 	// Source is where the table came from: "csv", or a connector's service.
-	Source    string
+	Source string
+	// DataSourceID and RemoteTableID say which data source's table it was
+	// pulled from (empty for a CSV, or once the data source is deleted).
+	DataSourceID  string
+	RemoteTableID string
+	// RemoteReadOnly, when set, says why the source cannot be written.
+	RemoteReadOnly string
+	// PullCursor is where the running pull will resume; LastPulledAt when
+	// the last pull ended.
+	PullCursor   string
+	LastPulledAt *time.Time
+	// SyncID is the pull or publish that holds the table, if any.
+	SyncID    string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	// loadedFor is the owner and ids the service checked when it loaded the
@@ -58,11 +70,24 @@ func tableFromRow(r db.WorkbookTable) (Table, error) {
 	t := Table{
 		ID: r.ID, WorkbookID: r.WorkbookID, Name: r.Name, Position: int(r.Position), Hidden: r.Hidden,
 		HiddenColumns: r.HiddenColumns, Source: r.Source, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		DataSourceID: deref(r.DataSourceID), RemoteTableID: deref(r.RemoteTableID), RemoteReadOnly: deref(r.RemoteReadOnly),
+		PullCursor: deref(r.PullCursor), LastPulledAt: r.LastPulledAt, SyncID: deref(r.SyncID),
 	}
 	if err := json.Unmarshal(r.Columns, &t.Columns); err != nil {
 		return Table{}, fmt.Errorf("workbooks: decode columns of table %s: %w", r.ID, err)
 	}
 	return t, nil
+}
+
+// Sourced reports whether the table is linked to a data source: it can be
+// pulled, and published unless the source is read-only.
+func (t Table) Sourced() bool { return t.DataSourceID != "" && t.RemoteTableID != "" }
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // TableInput describes a table to create.

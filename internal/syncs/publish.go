@@ -1,0 +1,398 @@
+package syncs
+
+import (
+	"context"
+	"maps"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/scratchpad/scratchpad/internal/connectors"
+	"github.com/scratchpad/scratchpad/internal/workbooks"
+)
+
+// RunPublish is the body of the publish job: for each table of the sync,
+// the creates, then the updates, then the deletes, in the connector's batch
+// sizes. lastAttempt says whether River will retry a failure.
+func (s *Service) RunPublish(ctx context.Context, args PublishArgs, lastAttempt bool) error {
+	return s.execute(ctx, args.SyncID, lastAttempt, s.publishTable)
+}
+
+// fieldMap maps a table's columns to its source's keys: the ones a publish
+// writes are the source's columns that are neither read-only nor scratch.
+type fieldMap struct {
+	cols     []workbooks.Column
+	byRemote map[string]workbooks.Column
+}
+
+func newFieldMap(t workbooks.Table) fieldMap {
+	m := fieldMap{byRemote: map[string]workbooks.Column{}}
+	for _, c := range t.Columns {
+		if c.RemoteKey == "" || c.Scratch {
+			continue
+		}
+		m.byRemote[c.RemoteKey] = c
+		if !c.ReadOnly {
+			m.cols = append(m.cols, c)
+		}
+	}
+	return m
+}
+
+// createFields returns a new record's values by source key: the writable
+// columns that have one.
+func (m fieldMap) createFields(rec workbooks.Record) map[string]any {
+	out := map[string]any{}
+	for _, c := range m.cols {
+		if v, ok := rec.Fields[c.ID]; ok && v != nil {
+			out[c.RemoteKey] = v
+		}
+	}
+	return out
+}
+
+// recordError files a write's error under the column it names ("" for the
+// record as a whole).
+func (m fieldMap) recordError(err error) map[string]string {
+	field := ""
+	if ce, ok := connectors.AsError(err); ok && ce.Field != "" {
+		if c, ok := m.byRemote[ce.Field]; ok {
+			field = c.ID
+		}
+	}
+	return map[string]string{field: connectors.Message(err)}
+}
+
+// byID indexes a source's records by remote id.
+func byID(recs []connectors.Record) map[string]connectors.Record {
+	out := make(map[string]connectors.Record, len(recs))
+	for _, r := range recs {
+		out[r.ID] = r
+	}
+	return out
+}
+
+// fetch reads records of the source in the connector's fetch batches.
+func fetch(ctx context.Context, conn connectors.Connector, tableID string, ids []string) (map[string]connectors.Record, error) {
+	out := map[string]connectors.Record{}
+	for part := range slices.Chunk(ids, max(conn.Limits().FetchBatch, 1)) {
+		recs, err := conn.Fetch(ctx, tableID, part)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(out, byID(recs))
+	}
+	return out, nil
+}
+
+// localValues reads a source record's values by column id, as a pull would
+// store them.
+func (m fieldMap) localValues(rec connectors.Record) map[string]any {
+	out := map[string]any{}
+	for key, c := range m.byRemote {
+		if v, ok := workbooks.SourceValue(c, rec.Fields[key]); ok && v != nil {
+			out[c.ID] = v
+		}
+	}
+	return out
+}
+
+// publishTable publishes one table's changes.
+func (s *Service) publishTable(ctx context.Context, r *run, st *SyncTable) error {
+	t, err := r.table(ctx, *st)
+	if err != nil {
+		return err
+	}
+	if t.RemoteReadOnly != "" {
+		return &tableFailure{msg: "The source cannot be written: " + t.RemoteReadOnly, cause: errReadOnly}
+	}
+	conn, err := r.connector(ctx, t.DataSourceID)
+	if err != nil {
+		return err
+	}
+	m := newFieldMap(t)
+	if err := s.settleInflight(ctx, r, st, t, conn, m); err != nil {
+		return fail(err)
+	}
+	if err := s.publishCreates(ctx, r, st, t, conn, m); err != nil {
+		return fail(err)
+	}
+	if err := s.publishUpdates(ctx, r, st, t, conn, m); err != nil {
+		return fail(err)
+	}
+	if err := s.publishDeletes(ctx, r, st, t, conn, m); err != nil {
+		return fail(err)
+	}
+	return s.commit(ctx, r, st, tableDelta{phase: "done"}, func(tx pgx.Tx, _ *tableDelta) error {
+		return s.store.ReleaseTableTx(ctx, tx, t, r.sy.ID)
+	})
+}
+
+var errReadOnly = connectors.Errorf(connectors.Invalid, "read-only source")
+
+// inflightUnknown is the publish error of a record a cut-off publish may or
+// may not have created, at a source that cannot tell.
+const inflightUnknown = "A publish was cut off while creating this record, and the source cannot tell whether it was created. Check the source; publish again to create it."
+
+// settleInflight finishes the creates a cut-off attempt started: a record
+// the source made gets its remote id; one it did not is created with the
+// rest. Where the connector cannot look records up, the record gets an
+// error asking the person to check, rather than risk creating it twice.
+func (s *Service) settleInflight(ctx context.Context, r *run, st *SyncTable, t workbooks.Table, conn connectors.Connector, m fieldMap) error {
+	lookup, canLookUp := connectors.Lookup(conn)
+	for {
+		recs, err := s.store.InflightCreates(ctx, t, max(conn.Limits().CreateBatch, 1))
+		if err != nil || len(recs) == 0 {
+			return err
+		}
+		o := workbooks.PublishOutcome{Created: map[string]string{}, Errors: map[string]map[string]string{}}
+		var unmade []string
+		if canLookUp {
+			news := make([]connectors.NewRecord, len(recs))
+			for i, rec := range recs {
+				news[i] = connectors.NewRecord{Fields: m.createFields(rec.Record)}
+			}
+			found, err := lookup.LookupCreated(ctx, t.RemoteTableID, news)
+			if err != nil {
+				return err
+			}
+			for i, rec := range recs {
+				if found[i] != "" {
+					o.Created[rec.ID] = found[i]
+					o.Changes = append(o.Changes, workbooks.PublishChange{RecordID: rec.ID, RemoteID: found[i], Action: "create", After: rec.Fields})
+				} else {
+					unmade = append(unmade, rec.ID)
+				}
+			}
+		} else {
+			for _, rec := range recs {
+				o.Errors[rec.ID] = map[string]string{"": inflightUnknown}
+			}
+		}
+		err = s.commit(ctx, r, st, tableDelta{phase: "creating", done: int64(len(o.Created)), created: len(o.Created), failed: len(o.Errors)},
+			func(tx pgx.Tx, _ *tableDelta) error {
+				if len(unmade) > 0 {
+					if err := s.store.ClearInflightTx(ctx, tx, t, unmade); err != nil {
+						return err
+					}
+				}
+				return s.store.RecordPublishOutcomeTx(ctx, tx, t, r.sy.ID, o)
+			})
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// publishCreates creates the records made here at the source, a batch at a
+// time. Each batch is marked in flight in a commit of its own before the
+// source is asked, and its remote ids are committed as soon as it answers.
+func (s *Service) publishCreates(ctx context.Context, r *run, st *SyncTable, t workbooks.Table, conn connectors.Connector, m fieldMap) error {
+	var after int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		recs, err := s.store.PublishCreates(ctx, t, after, max(conn.Limits().CreateBatch, 1))
+		if err != nil || len(recs) == 0 {
+			return err
+		}
+		after = recs[len(recs)-1].Seq
+		ids := make([]string, len(recs))
+		news := make([]connectors.NewRecord, len(recs))
+		for i, rec := range recs {
+			ids[i] = rec.ID
+			news[i] = connectors.NewRecord{Fields: m.createFields(rec.Record)}
+		}
+		err = s.commit(ctx, r, st, tableDelta{phase: "creating"}, func(tx pgx.Tx, _ *tableDelta) error {
+			return s.store.MarkInflightTx(ctx, tx, t, r.sy.ID, ids)
+		})
+		if err != nil {
+			return err
+		}
+		results, err := conn.Create(ctx, t.RemoteTableID, news)
+		if err != nil {
+			return err
+		}
+		o := workbooks.PublishOutcome{Created: map[string]string{}, Errors: map[string]map[string]string{}}
+		for i, res := range results {
+			rec := recs[i]
+			if res.Err != nil {
+				o.Errors[rec.ID] = m.recordError(res.Err)
+				continue
+			}
+			o.Created[rec.ID] = res.ID
+			o.Changes = append(o.Changes, workbooks.PublishChange{RecordID: rec.ID, RemoteID: res.ID, Action: "create", After: rec.Fields})
+		}
+		err = s.commit(ctx, r, st, tableDelta{phase: "creating", done: int64(len(recs)), created: len(o.Created), failed: len(o.Errors)},
+			func(tx pgx.Tx, _ *tableDelta) error { return s.store.RecordPublishOutcomeTx(ctx, tx, t, r.sy.ID, o) })
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// publishUpdates writes the edited fields of records at the source, a batch
+// at a time. It first reads the batch's records as the source holds them
+// now: a field the source changed since the pull that was edited here too
+// is a conflict and is not written; a field the source already holds as
+// edited here (a write whose answer a crash lost) counts as published; a
+// record the source no longer has is flagged for the person to settle.
+func (s *Service) publishUpdates(ctx context.Context, r *run, st *SyncTable, t workbooks.Table, conn connectors.Connector, m fieldMap) error {
+	var after int64
+	limit := max(min(conn.Limits().UpdateBatch, conn.Limits().FetchBatch), 1)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		recs, err := s.store.PublishUpdates(ctx, t, after, limit)
+		if err != nil || len(recs) == 0 {
+			return err
+		}
+		after = recs[len(recs)-1].Seq
+		remoteIDs := make([]string, len(recs))
+		for i, rec := range recs {
+			remoteIDs[i] = rec.RemoteID
+		}
+		current, err := fetch(ctx, conn, t.RemoteTableID, remoteIDs)
+		if err != nil {
+			return err
+		}
+		o := workbooks.PublishOutcome{Published: map[string]map[string]any{}, Conflicts: map[string]map[string]any{}, Errors: map[string]map[string]string{}}
+		var changes []connectors.Change
+		var changed []workbooks.PublishRecord
+		befores := map[string]map[string]any{}
+		for _, rec := range recs {
+			theirs, ok := current[rec.RemoteID]
+			if !ok {
+				o.SourceDeleted = append(o.SourceDeleted, rec.ID)
+				continue
+			}
+			pulled, err := rec.Original()
+			if err != nil {
+				return err
+			}
+			ch := connectors.Change{ID: rec.RemoteID, Fields: map[string]any{}}
+			agreed := map[string]any{}
+			before := map[string]any{}
+			for _, c := range m.cols {
+				if !slices.Contains(rec.EditedFields, c.ID) {
+					continue
+				}
+				if _, pending := rec.Conflicts[c.ID]; pending {
+					continue
+				}
+				mine := rec.Fields[c.ID]
+				now, _ := workbooks.SourceValue(c, theirs.Fields[c.RemoteKey])
+				switch {
+				case workbooks.SameValue(c, now, mine):
+					agreed[c.ID] = mine
+				case !workbooks.SameValue(c, now, pulled[c.ID]):
+					if o.Conflicts[rec.ID] == nil {
+						o.Conflicts[rec.ID] = map[string]any{}
+					}
+					o.Conflicts[rec.ID][c.ID] = now
+				default:
+					ch.Fields[c.RemoteKey] = mine
+					before[c.ID] = now
+				}
+			}
+			if len(agreed) > 0 {
+				o.Published[rec.ID] = agreed
+			}
+			if len(ch.Fields) > 0 {
+				changes = append(changes, ch)
+				changed = append(changed, rec)
+				befores[rec.ID] = before
+			}
+		}
+		var results []connectors.WriteResult
+		if len(changes) > 0 {
+			if results, err = conn.Update(ctx, t.RemoteTableID, changes); err != nil {
+				return err
+			}
+		}
+		updated := 0
+		for i, res := range results {
+			rec := changed[i]
+			if res.Err != nil {
+				o.Errors[rec.ID] = m.recordError(res.Err)
+				continue
+			}
+			updated++
+			written := map[string]any{}
+			for key, v := range changes[i].Fields {
+				written[m.byRemote[key].ID] = v
+			}
+			if o.Published[rec.ID] == nil {
+				o.Published[rec.ID] = map[string]any{}
+			}
+			maps.Copy(o.Published[rec.ID], written)
+			o.Changes = append(o.Changes, workbooks.PublishChange{RecordID: rec.ID, RemoteID: rec.RemoteID, Action: "update",
+				Before: befores[rec.ID], After: written})
+		}
+		d := tableDelta{phase: "updating", done: int64(len(recs)), updated: updated, conflicts: len(o.Conflicts) + len(o.SourceDeleted), failed: len(o.Errors)}
+		err = s.commit(ctx, r, st, d, func(tx pgx.Tx, _ *tableDelta) error {
+			return s.store.RecordPublishOutcomeTx(ctx, tx, t, r.sy.ID, o)
+		})
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// publishDeletes deletes at the source the records deleted here, a batch at
+// a time, keeping their last values at the source for a revert; records
+// that never reached the source just go.
+func (s *Service) publishDeletes(ctx context.Context, r *run, st *SyncTable, t workbooks.Table, conn connectors.Connector, m fieldMap) error {
+	var after int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		recs, err := s.store.PublishDeletes(ctx, t, after, max(conn.Limits().DeleteBatch, 1))
+		if err != nil || len(recs) == 0 {
+			return err
+		}
+		after = recs[len(recs)-1].Seq
+		o := workbooks.PublishOutcome{Errors: map[string]map[string]string{}}
+		var remoteIDs []string
+		var remote []workbooks.PublishRecord
+		for _, rec := range recs {
+			if rec.RemoteID == "" {
+				o.Deleted = append(o.Deleted, rec.ID)
+				continue
+			}
+			remoteIDs = append(remoteIDs, rec.RemoteID)
+			remote = append(remote, rec)
+		}
+		deleted := 0
+		if len(remoteIDs) > 0 {
+			current, err := fetch(ctx, conn, t.RemoteTableID, remoteIDs)
+			if err != nil {
+				return err
+			}
+			results, err := conn.Delete(ctx, t.RemoteTableID, remoteIDs)
+			if err != nil {
+				return err
+			}
+			for i, res := range results {
+				rec := remote[i]
+				if res.Err != nil {
+					o.Errors[rec.ID] = m.recordError(res.Err)
+					continue
+				}
+				deleted++
+				o.Deleted = append(o.Deleted, rec.ID)
+				if cur, ok := current[rec.RemoteID]; ok {
+					o.Changes = append(o.Changes, workbooks.PublishChange{RecordID: rec.ID, RemoteID: rec.RemoteID, Action: "delete", Before: m.localValues(cur)})
+				}
+			}
+		}
+		err = s.commit(ctx, r, st, tableDelta{phase: "deleting", done: int64(len(recs)), deleted: deleted, failed: len(o.Errors)},
+			func(tx pgx.Tx, _ *tableDelta) error { return s.store.RecordPublishOutcomeTx(ctx, tx, t, r.sy.ID, o) })
+		if err != nil {
+			return err
+		}
+	}
+}

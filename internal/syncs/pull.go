@@ -1,0 +1,100 @@
+package syncs
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/scratchpad/scratchpad/internal/workbooks"
+)
+
+// RunPull is the body of the pull job: it pulls each table of the sync
+// that has not finished, resuming a table from the last page it committed.
+// lastAttempt says whether River will retry a failure.
+func (s *Service) RunPull(ctx context.Context, args PullArgs, lastAttempt bool) error {
+	return s.execute(ctx, args.SyncID, lastAttempt, s.pullTable)
+}
+
+// pullTable pulls one table page by page. The first pull of a table adds its
+// records through the record store's bulk path; a re-pull merges each page
+// with the local edits and ends with a sweep of the records the source no
+// longer has. Each page commits with the pull's cursor, so a crashed pull
+// resumes after the last page it committed, and no page is added twice.
+func (s *Service) pullTable(ctx context.Context, r *run, st *SyncTable) error {
+	t, err := r.table(ctx, *st)
+	if err != nil {
+		return err
+	}
+	conn, err := r.connector(ctx, t.DataSourceID)
+	if err != nil {
+		return err
+	}
+	spec, err := conn.TableSpec(ctx, t.RemoteTableID)
+	if err != nil {
+		return fail(err)
+	}
+	enc := workbooks.NewPulledEncoder(t)
+	first := t.LastPulledAt == nil
+	ids := workbooks.NewRecordIDs()
+	cursor := t.PullCursor
+	limit := conn.Limits().PageSize
+	var total *int64
+	if st.Total < 0 && spec.EstimatedRecords >= 0 {
+		total = &spec.EstimatedRecords
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		page, err := conn.Pull(ctx, t.RemoteTableID, cursor, limit)
+		if err != nil {
+			return fail(err)
+		}
+		rows := make([]workbooks.NewRecordRow, len(page.Records))
+		for i, rec := range page.Records {
+			rows[i] = enc.Encode(rec.ID, rec.Fields)
+		}
+		err = s.commit(ctx, r, st, tableDelta{phase: "pulling", done: int64(len(rows)), total: total}, func(tx pgx.Tx, d *tableDelta) error {
+			if first {
+				n, err := s.store.AddPulledTx(ctx, tx, t, ids, rows)
+				d.created = int(n)
+				if err != nil {
+					return err
+				}
+			} else {
+				c, err := s.store.MergePulledTx(ctx, tx, t, r.sy.ID, enc.SourceKeys(), rows)
+				if err != nil {
+					return err
+				}
+				d.created, d.updated, d.conflicts = c.Inserted, c.Changed, c.Conflicted
+			}
+			return s.store.SetPullCursorTx(ctx, tx, t, page.Next)
+		})
+		if err != nil {
+			return fail(err)
+		}
+		total = nil
+		if page.Next == "" {
+			break
+		}
+		cursor = page.Next
+	}
+	if !first {
+		var removed, flagged int
+		err := s.commit(ctx, r, st, tableDelta{phase: "sweeping"}, func(tx pgx.Tx, d *tableDelta) error {
+			var err error
+			removed, flagged, err = s.store.SweepPulledTx(ctx, tx, t, r.sy.ID)
+			d.deleted, d.conflicts = removed, flagged
+			return err
+		})
+		if err != nil {
+			return fail(err)
+		}
+	}
+	return s.commit(ctx, r, st, tableDelta{phase: "done"}, func(tx pgx.Tx, _ *tableDelta) error {
+		if err := s.store.FinishPullTx(ctx, tx, t, spec.ReadOnly); err != nil {
+			return err
+		}
+		return s.store.ReleaseTableTx(ctx, tx, t, r.sy.ID)
+	})
+}

@@ -1,0 +1,659 @@
+package workbooks
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/scratchpad/scratchpad/internal/apperr"
+	"github.com/scratchpad/scratchpad/internal/db"
+	"github.com/scratchpad/scratchpad/internal/ids"
+)
+
+// This file is the record store's side of pulls and publishes: the entry
+// points internal/syncs calls, each inside a transaction the caller owns
+// (one page of a pull, one batch of a publish), which also holds the
+// caller's job lease. Every one of them holds the table's row, as every
+// writer of records does (migration 00012), and tells the table's viewers
+// what changed.
+
+// SourcedTableInput describes a table pulled from a data source.
+type SourcedTableInput struct {
+	Name string
+	// Service is the data source's service, shown as the table's source.
+	Service       string
+	DataSourceID  string
+	RemoteTableID string
+	// ReadOnly, when set, says why the source cannot be written.
+	ReadOnly string
+	// Columns come from the source's table spec, each with its RemoteKey.
+	Columns []ColumnInput
+}
+
+// CreateSourcedTableTx adds a table linked to a data source at the end of
+// one of the owner's workbooks, inside tx. Errors: Invalid, NotFound.
+func (s *Service) CreateSourcedTableTx(ctx context.Context, tx pgx.Tx, ownerID, workbookID string, in SourcedTableInput) (Table, error) {
+	name, cols, err := tableSpec(TableInput{Name: in.Name, Columns: in.Columns})
+	if err != nil {
+		return Table{}, err
+	}
+	if !ids.ValidUUID(ownerID) || !ids.ValidUUID(workbookID) || !ids.ValidUUID(in.DataSourceID) || in.RemoteTableID == "" {
+		return Table{}, errWorkbookNotFound
+	}
+	colsJSON, err := json.Marshal(cols)
+	if err != nil {
+		return Table{}, fmt.Errorf("workbooks: encode columns: %w", err)
+	}
+	q := db.New(tx)
+	if _, err := q.LockWorkbook(ctx, db.LockWorkbookParams{ID: workbookID, OwnerID: ownerID}); err != nil {
+		if db.IsNoRows(err) {
+			return Table{}, errWorkbookNotFound
+		}
+		return Table{}, wrap("lock workbook", err)
+	}
+	var readOnly *string
+	if in.ReadOnly != "" {
+		readOnly = &in.ReadOnly
+	}
+	row, err := q.CreateSourcedTable(ctx, db.CreateSourcedTableParams{
+		WorkbookID: workbookID, Name: name, Columns: colsJSON, Source: in.Service,
+		DataSourceID: &in.DataSourceID, RemoteTableID: &in.RemoteTableID, RemoteReadOnly: readOnly,
+	})
+	if err != nil {
+		return Table{}, wrap("create table", err)
+	}
+	t, err := tableFromRow(row)
+	if err != nil {
+		return Table{}, err
+	}
+	if err := q.TouchWorkbook(ctx, workbookID); err != nil {
+		return Table{}, wrap("touch workbook", err)
+	}
+	if err := notify(ctx, tx, workbookID, change{Kind: "table.created", TableID: t.ID}); err != nil {
+		return Table{}, err
+	}
+	return t.scopedTo(ownerID), nil
+}
+
+// lockForRecords holds t's row for the rest of tx. Errors: NotFound.
+func lockForRecords(ctx context.Context, q *db.Queries, t Table) error {
+	if _, err := q.LockTableForRecords(ctx, db.LockTableForRecordsParams{WorkbookID: t.WorkbookID, ID: t.ID}); err != nil {
+		if db.IsNoRows(err) {
+			return errTableNotFound
+		}
+		return wrap("lock table", err)
+	}
+	return nil
+}
+
+// ClaimTableTx gives table t to sync syncID for as long as it runs: a pull
+// and a publish of one table never run at once. Errors: NotFound, Locked
+// (another sync that has not finished holds it).
+func (s *Service) ClaimTableTx(ctx context.Context, tx pgx.Tx, t Table, syncID string) error {
+	q := db.New(tx)
+	holder, err := q.ClaimTableForSync(ctx, db.ClaimTableForSyncParams{WorkbookID: t.WorkbookID, ID: t.ID, SyncID: &syncID})
+	if err == nil && holder != nil && *holder == syncID {
+		return nil
+	}
+	if err != nil && !db.IsNoRows(err) {
+		return wrap("claim table", err)
+	}
+	h, err := q.TableSyncHolder(ctx, db.TableSyncHolderParams{WorkbookID: t.WorkbookID, ID: t.ID})
+	if db.IsNoRows(err) {
+		return errTableNotFound
+	}
+	if err != nil {
+		return wrap("find table's sync", err)
+	}
+	what := "Another pull or publish"
+	switch h.Kind {
+	case "pull":
+		what = "A pull"
+	case "publish":
+		what = "A publish"
+	}
+	return apperr.New(apperr.Locked, "%s of %s is running; try again when it has finished.", what, t.Name)
+}
+
+// ReleaseTableTx ends sync syncID's hold on t, if it has one.
+func (s *Service) ReleaseTableTx(ctx context.Context, tx pgx.Tx, t Table, syncID string) error {
+	return wrap("release table", db.New(tx).ReleaseTableFromSync(ctx, db.ReleaseTableFromSyncParams{WorkbookID: t.WorkbookID, ID: t.ID, SyncID: &syncID}))
+}
+
+// SetPullCursorTx records where the running pull of t resumes.
+func (s *Service) SetPullCursorTx(ctx context.Context, tx pgx.Tx, t Table, cursor string) error {
+	var c *string
+	if cursor != "" {
+		c = &cursor
+	}
+	return wrap("set pull cursor", db.New(tx).SetPullCursor(ctx, db.SetPullCursorParams{WorkbookID: t.WorkbookID, ID: t.ID, PullCursor: c}))
+}
+
+// FinishPullTx records that a pull of t ended: when, and whether the source
+// can be written (readOnly says why not).
+func (s *Service) FinishPullTx(ctx context.Context, tx pgx.Tx, t Table, readOnly string) error {
+	var ro *string
+	if readOnly != "" {
+		ro = &readOnly
+	}
+	q := db.New(tx)
+	if err := q.FinishTablePull(ctx, db.FinishTablePullParams{WorkbookID: t.WorkbookID, ID: t.ID, RemoteReadOnly: ro}); err != nil {
+		return wrap("finish pull", err)
+	}
+	return notify(ctx, tx, t.WorkbookID, change{Kind: "records.changed", TableID: t.ID, Bulk: true})
+}
+
+// PulledEncoder turns records as a source holds them (values by the
+// source's column keys) into the store's rows: values by column id, each
+// read by the column's type as every value is, in jsonb's key order.
+type PulledEncoder struct {
+	cols []Column // the source's columns, in jsonb key order
+	// sourceKeys are the ids of the columns the source fills.
+	sourceKeys []string
+	buf        []byte
+	problems   map[string]string
+}
+
+// NewPulledEncoder returns the encoder of t's pulled records.
+func NewPulledEncoder(t Table) *PulledEncoder {
+	e := &PulledEncoder{}
+	for _, c := range t.Columns {
+		if c.RemoteKey == "" || c.Scratch {
+			continue
+		}
+		// The source is the authority on its options: a value it added
+		// since the table was created is taken as it is.
+		c.Options = nil
+		e.cols = append(e.cols, c)
+		e.sourceKeys = append(e.sourceKeys, c.ID)
+	}
+	slices.SortFunc(e.cols, func(a, b Column) int { return JSONBKeyOrder(a.ID, b.ID) })
+	return e
+}
+
+// SourceKeys are the ids of the columns a pull fills.
+func (e *PulledEncoder) SourceKeys() []string { return e.sourceKeys }
+
+// Encode returns the row of one pulled record. A value the column cannot
+// hold (too large, say) is left out and named in the row's problems.
+func (e *PulledEncoder) Encode(remoteID string, values map[string]any) NewRecordRow {
+	b := append(e.buf[:0], '{')
+	clear(e.problems)
+	first := true
+	for _, c := range e.cols {
+		v, msg := normalize(c, values[c.RemoteKey])
+		if msg != "" {
+			if e.problems == nil {
+				e.problems = map[string]string{}
+			}
+			e.problems[c.ID] = c.Name + " " + msg + "."
+			continue
+		}
+		if v == nil {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, '"')
+		b = append(b, c.ID...)
+		b = append(b, '"', ':')
+		b = AppendJSONValue(b, v)
+	}
+	b = append(b, '}')
+	e.buf = b
+	row := NewRecordRow{RemoteID: &remoteID, Fields: slices.Clone(b)}
+	if len(e.problems) > 0 {
+		row.Problems, _ = json.Marshal(e.problems)
+	}
+	return row
+}
+
+// AddPulledTx adds the records of a first pull of t (one page) through the
+// bulk path. Errors: NotFound (the table is gone).
+func (s *Service) AddPulledTx(ctx context.Context, tx pgx.Tx, t Table, ids *RecordIDs, rows []NewRecordRow) (int64, error) {
+	return s.CopyRecordsTx(ctx, tx, t, ids, RowsFrom(rows))
+}
+
+// MergeCounts says what merging a page of a re-pull did.
+type MergeCounts struct {
+	Inserted, Changed, Conflicted int
+}
+
+// MergePulledTx merges one page of a re-pull of t into it, as DESIGN §5
+// says (see MergePulledPage in queries/sync.sql), and records the page's
+// remote ids for SweepPulledTx. sourceKeys are the PulledEncoder's.
+func (s *Service) MergePulledTx(ctx context.Context, tx pgx.Tx, t Table, syncID string, sourceKeys []string, rows []NewRecordRow) (MergeCounts, error) {
+	q := db.New(tx)
+	if err := lockForRecords(ctx, q, t); err != nil {
+		return MergeCounts{}, err
+	}
+	p := db.MergePulledPageParams{WorkbookID: t.WorkbookID, TableID: t.ID, SyncID: syncID, SourceKeys: sourceKeys,
+		RemoteIds: make([]string, len(rows)), Fields: make([]json.RawMessage, len(rows)), Problems: make([]json.RawMessage, len(rows))}
+	for i, r := range rows {
+		p.RemoteIds[i], p.Fields[i], p.Problems[i] = *r.RemoteID, r.Fields, r.Problems
+		if r.Problems == nil {
+			p.Problems[i] = emptyObject
+		}
+	}
+	res, err := q.MergePulledPage(ctx, p)
+	if err != nil {
+		return MergeCounts{}, wrap("merge pulled records", err)
+	}
+	return MergeCounts{Inserted: int(res.Inserted), Changed: int(res.Changed), Conflicted: int(res.Conflicted)}, nil
+}
+
+// SweepPulledTx ends a re-pull of t: the records the pull did not meet were
+// deleted at the source; clean ones go and edited ones are flagged (see
+// SweepUnseenRecords). It returns how many of each.
+func (s *Service) SweepPulledTx(ctx context.Context, tx pgx.Tx, t Table, syncID string) (removed, flagged int, err error) {
+	q := db.New(tx)
+	if err := lockForRecords(ctx, q, t); err != nil {
+		return 0, 0, err
+	}
+	res, err := q.SweepUnseenRecords(ctx, db.SweepUnseenRecordsParams{WorkbookID: t.WorkbookID, TableID: t.ID, SyncID: syncID})
+	if err != nil {
+		return 0, 0, wrap("sweep deleted records", err)
+	}
+	if err := q.ForgetSeen(ctx, db.ForgetSeenParams{SyncID: syncID, TableID: t.ID}); err != nil {
+		return 0, 0, wrap("forget seen records", err)
+	}
+	return int(res.Removed), int(res.Flagged), nil
+}
+
+// ForgetSeenTx drops what a pull of t recorded for its sweep, when the pull
+// ends without one (cancelled, failed).
+func (s *Service) ForgetSeenTx(ctx context.Context, tx pgx.Tx, t Table, syncID string) error {
+	return wrap("forget seen records", db.New(tx).ForgetSeen(ctx, db.ForgetSeenParams{SyncID: syncID, TableID: t.ID}))
+}
+
+// PublishRecord is a record as a publish reads it.
+type PublishRecord struct {
+	Record
+	Seq int64
+}
+
+func publishRecords(rows []db.Record) ([]PublishRecord, error) {
+	out := make([]PublishRecord, 0, len(rows))
+	for _, r := range rows {
+		rec, err := recordFromRow(r)
+		if err != nil {
+			return nil, err
+		}
+		var seq int64
+		if r.Seq != nil {
+			seq = *r.Seq
+		}
+		out = append(out, PublishRecord{Record: rec, Seq: seq})
+	}
+	return out, nil
+}
+
+// PublishCreates returns up to limit records of t created here and
+// accepted, after seq afterSeq, that no publish is creating yet.
+func (s *Service) PublishCreates(ctx context.Context, t Table, afterSeq int64, limit int) ([]PublishRecord, error) {
+	rows, err := s.q.ListPublishCreates(ctx, db.ListPublishCreatesParams{WorkbookID: t.WorkbookID, TableID: t.ID, AfterSeq: afterSeq, MaxRecords: int32(limit)})
+	if err != nil {
+		return nil, wrap("list creates", err)
+	}
+	return publishRecords(rows)
+}
+
+// InflightCreates returns up to limit records of t that a publish marked
+// as being created and never settled: it was cut off.
+func (s *Service) InflightCreates(ctx context.Context, t Table, limit int) ([]PublishRecord, error) {
+	rows, err := s.q.ListInflightCreates(ctx, db.ListInflightCreatesParams{WorkbookID: t.WorkbookID, TableID: t.ID, MaxRecords: int32(limit)})
+	if err != nil {
+		return nil, wrap("list in-flight creates", err)
+	}
+	return publishRecords(rows)
+}
+
+// PublishUpdates returns up to limit records of t edited here, after seq
+// afterSeq, still at the source.
+func (s *Service) PublishUpdates(ctx context.Context, t Table, afterSeq int64, limit int) ([]PublishRecord, error) {
+	rows, err := s.q.ListPublishUpdates(ctx, db.ListPublishUpdatesParams{WorkbookID: t.WorkbookID, TableID: t.ID, AfterSeq: afterSeq, MaxRecords: int32(limit)})
+	if err != nil {
+		return nil, wrap("list updates", err)
+	}
+	return publishRecords(rows)
+}
+
+// PublishDeletes returns up to limit records of t deleted here, after seq
+// afterSeq.
+func (s *Service) PublishDeletes(ctx context.Context, t Table, afterSeq int64, limit int) ([]PublishRecord, error) {
+	rows, err := s.q.ListPublishDeletes(ctx, db.ListPublishDeletesParams{WorkbookID: t.WorkbookID, TableID: t.ID, AfterSeq: afterSeq, MaxRecords: int32(limit)})
+	if err != nil {
+		return nil, wrap("list deletes", err)
+	}
+	return publishRecords(rows)
+}
+
+// MarkInflightTx marks records of t as being created at the source by
+// publish syncID, before it asks the source: committed first, so that a
+// publish cut off between the two knows to look for them.
+func (s *Service) MarkInflightTx(ctx context.Context, tx pgx.Tx, t Table, syncID string, recordIDs []string) error {
+	q := db.New(tx)
+	if err := lockForRecords(ctx, q, t); err != nil {
+		return err
+	}
+	return wrap("mark in flight", q.MarkInflight(ctx, db.MarkInflightParams{WorkbookID: t.WorkbookID, TableID: t.ID, SyncID: &syncID, RecordIds: recordIDs}))
+}
+
+// ClearInflightTx unmarks records of t that the source did not create, so
+// that the next publish creates them.
+func (s *Service) ClearInflightTx(ctx context.Context, tx pgx.Tx, t Table, recordIDs []string) error {
+	q := db.New(tx)
+	if err := lockForRecords(ctx, q, t); err != nil {
+		return err
+	}
+	return wrap("clear in flight", q.ClearInflight(ctx, db.ClearInflightParams{WorkbookID: t.WorkbookID, TableID: t.ID, RecordIds: recordIDs}))
+}
+
+// PublishOutcome is what a publish batch did to records of one table: the
+// store records it in one transaction with the batch's progress.
+type PublishOutcome struct {
+	// Created maps records created at the source to their new remote ids.
+	Created map[string]string
+	// Published maps records updated at the source to the values written,
+	// by column id (nil for a value emptied).
+	Published map[string]map[string]any
+	// Conflicts maps records to the source's values of fields it changed
+	// since the pull that were edited here too.
+	Conflicts map[string]map[string]any
+	// Errors maps records to why they were not written, by column id (""
+	// for the record).
+	Errors map[string]map[string]string
+	// SourceDeleted are edited records the source no longer has.
+	SourceDeleted []string
+	// Deleted are records deleted at the source, to remove here.
+	Deleted []string
+	// Changes are what the publish changed at the source, for a revert.
+	Changes []PublishChange
+}
+
+// PublishChange is one record a publish changed at the source.
+type PublishChange struct {
+	RecordID string
+	RemoteID string
+	// Action is "create", "update" or "delete".
+	Action string
+	// Before are the source's values the publish overwrote or deleted, by
+	// column id; After what it wrote.
+	Before map[string]any
+	After  map[string]any
+}
+
+// RecordPublishOutcomeTx records o for table t of publish syncID, and tells
+// the table's viewers.
+func (s *Service) RecordPublishOutcomeTx(ctx context.Context, tx pgx.Tx, t Table, syncID string, o PublishOutcome) error {
+	q := db.New(tx)
+	if err := lockForRecords(ctx, q, t); err != nil {
+		return err
+	}
+	var touched []string
+	if len(o.Created) > 0 {
+		p := db.MarkCreatedParams{WorkbookID: t.WorkbookID, TableID: t.ID}
+		for id, remote := range o.Created {
+			p.RecordIds, p.RemoteIds = append(p.RecordIds, id), append(p.RemoteIds, remote)
+		}
+		got, err := q.MarkCreated(ctx, p)
+		if err != nil {
+			return wrap("mark created", err)
+		}
+		touched = append(touched, got...)
+	}
+	if len(o.Published) > 0 {
+		p := db.MarkPublishedParams{WorkbookID: t.WorkbookID, TableID: t.ID}
+		for id, vals := range o.Published {
+			b, err := json.Marshal(vals)
+			if err != nil {
+				return fmt.Errorf("workbooks: encode published values: %w", err)
+			}
+			p.RecordIds, p.Published = append(p.RecordIds, id), append(p.Published, b)
+		}
+		got, err := q.MarkPublished(ctx, p)
+		if err != nil {
+			return wrap("mark published", err)
+		}
+		touched = append(touched, got...)
+	}
+	if len(o.Conflicts) > 0 {
+		p := db.SetConflictsParams{WorkbookID: t.WorkbookID, TableID: t.ID}
+		for id, vals := range o.Conflicts {
+			b, err := json.Marshal(vals)
+			if err != nil {
+				return fmt.Errorf("workbooks: encode conflicts: %w", err)
+			}
+			p.RecordIds, p.Conflicts = append(p.RecordIds, id), append(p.Conflicts, b)
+		}
+		got, err := q.SetConflicts(ctx, p)
+		if err != nil {
+			return wrap("set conflicts", err)
+		}
+		touched = append(touched, got...)
+	}
+	if len(o.Errors) > 0 {
+		p := db.SetPublishErrorsParams{WorkbookID: t.WorkbookID, TableID: t.ID}
+		for id, errs := range o.Errors {
+			b, err := json.Marshal(errs)
+			if err != nil {
+				return fmt.Errorf("workbooks: encode publish errors: %w", err)
+			}
+			p.RecordIds, p.Errors = append(p.RecordIds, id), append(p.Errors, b)
+		}
+		got, err := q.SetPublishErrors(ctx, p)
+		if err != nil {
+			return wrap("set publish errors", err)
+		}
+		touched = append(touched, got...)
+	}
+	if len(o.SourceDeleted) > 0 {
+		got, err := q.MarkSourceDeleted(ctx, db.MarkSourceDeletedParams{WorkbookID: t.WorkbookID, TableID: t.ID, RecordIds: o.SourceDeleted})
+		if err != nil {
+			return wrap("mark deleted at the source", err)
+		}
+		touched = append(touched, got...)
+	}
+	if len(o.Deleted) > 0 {
+		got, err := q.RemoveRecords(ctx, db.RemoveRecordsParams{WorkbookID: t.WorkbookID, TableID: t.ID, RecordIds: o.Deleted})
+		if err != nil {
+			return wrap("remove deleted records", err)
+		}
+		touched = append(touched, got...)
+	}
+	if len(o.Changes) > 0 {
+		if err := recordPublishChanges(ctx, q, t, syncID, o.Changes); err != nil {
+			return err
+		}
+	}
+	if len(touched) == 0 {
+		return nil
+	}
+	return notify(ctx, tx, t.WorkbookID, change{Kind: "records.changed", TableID: t.ID, RecordIDs: touched})
+}
+
+func recordPublishChanges(ctx context.Context, q *db.Queries, t Table, syncID string, changes []PublishChange) error {
+	p := db.RecordPublishChangesParams{SyncID: syncID, WorkbookID: t.WorkbookID, TableID: t.ID}
+	for _, c := range changes {
+		before, err := jsonOrNull(c.Before)
+		if err != nil {
+			return err
+		}
+		after, err := jsonOrNull(c.After)
+		if err != nil {
+			return err
+		}
+		p.RecordIds = append(p.RecordIds, c.RecordID)
+		p.RemoteIds = append(p.RemoteIds, c.RemoteID)
+		p.Actions = append(p.Actions, c.Action)
+		p.Befores = append(p.Befores, before)
+		p.Afters = append(p.Afters, after)
+	}
+	return wrap("record publish changes", q.RecordPublishChanges(ctx, p))
+}
+
+func jsonOrNull(m map[string]any) (json.RawMessage, error) {
+	if m == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("workbooks: encode values: %w", err)
+	}
+	return b, nil
+}
+
+// PublishChangesOf returns what publish syncID changed at the source in
+// workbook workbookID, for a revert.
+func (s *Service) PublishChangesOf(ctx context.Context, workbookID, syncID string) ([]TablePublishChange, error) {
+	rows, err := s.q.ListPublishChanges(ctx, db.ListPublishChangesParams{SyncID: syncID, WorkbookID: workbookID})
+	if err != nil {
+		return nil, wrap("list publish changes", err)
+	}
+	out := make([]TablePublishChange, 0, len(rows))
+	for _, r := range rows {
+		c := TablePublishChange{TableID: r.TableID, PublishChange: PublishChange{RecordID: r.RecordID, RemoteID: deref(r.RemoteID), Action: r.Action}}
+		if !isJSONNull(r.Before) {
+			if c.Before, err = decodeJSONObject(r.Before); err != nil {
+				return nil, err
+			}
+		}
+		if !isJSONNull(r.After) {
+			if c.After, err = decodeJSONObject(r.After); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// TablePublishChange is a PublishChange with its table.
+type TablePublishChange struct {
+	TableID string
+	PublishChange
+}
+
+// ConflictSelector chooses conflicting cells of a table: all of them, or
+// the listed ones.
+type ConflictSelector struct {
+	All   bool
+	Cells []Cell
+}
+
+// ResolveConflicts settles the selected conflicts of one of the owner's
+// tables: keepMine publishes the edit over the source's value next time;
+// otherwise the record takes the source's value. It returns how many cells
+// it settled. Errors: NotFound, Invalid (nothing selected).
+func (s *Service) ResolveConflicts(ctx context.Context, ownerID, workbookID, tableID string, sel ConflictSelector, keepMine bool) (int, error) {
+	if !sel.All && len(sel.Cells) == 0 {
+		return 0, apperr.InvalidFields("Choose the conflicts to resolve.", apperr.FieldError{Field: "cells", Message: "choose cells, or all"})
+	}
+	var cells int
+	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		t, err := lockTable(ctx, q, ownerID, workbookID, tableID, lockShare)
+		if err != nil {
+			return err
+		}
+		keys := make([]string, 0, len(sel.Cells))
+		for _, c := range sel.Cells {
+			col, ok := t.Columns.Lookup(c.Field)
+			if !ok || !ids.ValidUUID(c.RecordID) {
+				continue
+			}
+			keys = append(keys, strings.ToLower(c.RecordID)+"/"+col.ID)
+		}
+		rows, err := q.ResolveConflicts(ctx, db.ResolveConflictsParams{WorkbookID: workbookID, TableID: tableID,
+			AllCells: sel.All, CellKeys: keys, KeepMine: keepMine})
+		if err != nil {
+			return err
+		}
+		var touched []string
+		for _, r := range rows {
+			touched = append(touched, r.ID)
+			cells += int(r.Cells)
+		}
+		if len(touched) == 0 {
+			return nil
+		}
+		return notify(ctx, tx, workbookID, change{Kind: "records.changed", TableID: tableID, RecordIDs: touched})
+	})
+	if err != nil {
+		return 0, wrap("resolve conflicts", err)
+	}
+	return cells, nil
+}
+
+// ResolveSourceDeleted settles records of one of the owner's tables that
+// the source deleted while they were edited here: recreate makes the next
+// publish create them again, otherwise they are dropped. all chooses every
+// such record of the table. It returns how many it settled. Errors:
+// NotFound, Invalid (nothing selected).
+func (s *Service) ResolveSourceDeleted(ctx context.Context, ownerID, workbookID, tableID string, recordIDs []string, all, recreate bool) (int, error) {
+	if !all && len(recordIDs) == 0 {
+		return 0, apperr.InvalidFields("Choose the records to settle.", apperr.FieldError{Field: "record_ids", Message: "choose records, or all"})
+	}
+	var n int
+	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		t, err := lockTable(ctx, q, ownerID, workbookID, tableID, lockShare)
+		if err != nil {
+			return err
+		}
+		valid := slices.DeleteFunc(slices.Clone(recordIDs), func(id string) bool { return !ids.ValidUUID(id) })
+		var touched []string
+		if recreate {
+			touched, err = q.RecreateSourceDeleted(ctx, db.RecreateSourceDeletedParams{WorkbookID: workbookID, TableID: tableID,
+				ScratchIds: t.Columns.scratchIDs(), AllRecords: all, RecordIds: valid})
+		} else {
+			touched, err = q.DropSourceDeleted(ctx, db.DropSourceDeletedParams{WorkbookID: workbookID, TableID: tableID, AllRecords: all, RecordIds: valid})
+		}
+		if err != nil {
+			return err
+		}
+		n = len(touched)
+		if n == 0 {
+			return nil
+		}
+		return notify(ctx, tx, workbookID, change{Kind: "records.changed", TableID: tableID, RecordIDs: touched})
+	})
+	if err != nil {
+		return 0, wrap("settle deleted records", err)
+	}
+	return n, nil
+}
+
+// SourceValue reads a value as a data source gave it for col into its
+// canonical form, as a pull stores it: the source is the authority on the
+// column's options. A value the column cannot hold reads as nil, false.
+func SourceValue(col Column, raw any) (any, bool) {
+	col.Options = nil
+	v, msg := normalize(col, raw)
+	return v, msg == ""
+}
+
+// AttentionRecords returns up to limit records of t in conflict with their
+// source or deleted there while edited here, in order: what a person
+// settles before those changes can be published.
+func (s *Service) AttentionRecords(ctx context.Context, t Table, limit int) ([]Record, error) {
+	rows, err := s.q.ListConflictRecords(ctx, db.ListConflictRecordsParams{WorkbookID: t.WorkbookID, TableID: t.ID, MaxRecords: int32(limit)})
+	if err != nil {
+		return nil, wrap("list conflicts", err)
+	}
+	out := make([]Record, 0, len(rows))
+	for _, r := range rows {
+		rec, err := recordFromRow(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rec)
+	}
+	return out, nil
+}
