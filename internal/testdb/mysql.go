@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -44,6 +45,11 @@ func NewMySQL(t testing.TB) (string, *sql.DB) {
 	defer cancel()
 	if err := admin.PingContext(ctx); err != nil {
 		admin.Close()
+		var ne net.Error
+		if !errors.As(err, &ne) {
+			// A server answered, and refused: the URL is wrong.
+			t.Fatalf("testdb: the MySQL server at %s (%s): %v", cfg.Addr, EnvMySQLURL, err)
+		}
 		msg := fmt.Sprintf("testdb: no MySQL or MariaDB server answers at %s (set %s): %v", cfg.Addr, EnvMySQLURL, err)
 		if mysqlMissingIsFatal(os.Getenv) {
 			t.Fatal(msg)
