@@ -19,6 +19,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/idempotency"
 	"github.com/scratchpad/scratchpad/internal/imports"
 	"github.com/scratchpad/scratchpad/internal/joblease"
+	"github.com/scratchpad/scratchpad/internal/syncs"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -45,6 +46,8 @@ type Options struct {
 	Imports *imports.Service
 	// Workbooks builds and drops the record store's on-demand indexes.
 	Workbooks *workbooks.Service
+	// Syncs runs pulls and publishes.
+	Syncs *syncs.Service
 	// NoPeriodic leaves periodic jobs out (tests that count jobs).
 	NoPeriodic bool
 	// Lease is the timing of long jobs' leases (internal/joblease); zero
@@ -70,6 +73,9 @@ func (o Options) leasedKinds() []string {
 	if o.Workbooks != nil {
 		kinds = append(kinds, workbooks.BuildRecordIndexArgs{}.Kind(), workbooks.DropRecordIndexesArgs{}.Kind())
 	}
+	if o.Syncs != nil {
+		kinds = append(kinds, syncs.PullArgs{}.Kind(), syncs.PublishArgs{}.Kind())
+	}
 	return kinds
 }
 
@@ -84,6 +90,13 @@ func NewRescuer(pool *pgxpool.Pool, opts Options) *Rescuer {
 		r.hooks[imports.ImportCSVArgs{}.Kind()] = func(ctx context.Context, tx pgx.Tx, j joblease.Rescued) error {
 			return opts.Imports.EndAbandonedImport(ctx, tx, j.Args, j.State == string(rivertype.JobStateCancelled))
 		}
+	}
+	if opts.Syncs != nil {
+		end := func(ctx context.Context, tx pgx.Tx, j joblease.Rescued) error {
+			return opts.Syncs.EndAbandonedSync(ctx, tx, j.Args, j.State == string(rivertype.JobStateCancelled))
+		}
+		r.hooks[syncs.PullArgs{}.Kind()] = end
+		r.hooks[syncs.PublishArgs{}.Kind()] = end
 	}
 	return r
 }
@@ -102,6 +115,10 @@ func NewClient(pool *pgxpool.Pool, opts Options) (*Client, error) {
 		river.AddWorker(workers, &BuildRecordIndexWorker{Workbooks: opts.Workbooks})
 		river.AddWorker(workers, &DropRecordIndexesWorker{Workbooks: opts.Workbooks})
 	}
+	if opts.Syncs != nil {
+		river.AddWorker(workers, &PullWorker{Syncs: opts.Syncs})
+		river.AddWorker(workers, &PublishWorker{Syncs: opts.Syncs})
+	}
 
 	queues := map[string]river.QueueConfig{}
 	for name, n := range opts.Queues {
@@ -109,6 +126,9 @@ func NewClient(pool *pgxpool.Pool, opts Options) (*Client, error) {
 	}
 	if _, ok := queues[river.QueueDefault]; !ok {
 		queues[river.QueueDefault] = river.QueueConfig{MaxWorkers: 4}
+	}
+	if _, ok := queues[syncs.QueueSync]; !ok && opts.Syncs != nil {
+		queues[syncs.QueueSync] = river.QueueConfig{MaxWorkers: 2}
 	}
 	if _, ok := queues[workbooks.QueueIndexes]; !ok && opts.Workbooks != nil {
 		// Index builds on records wait for each other anyway.

@@ -26,6 +26,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/connectors"
 	"github.com/scratchpad/scratchpad/internal/db"
 	"github.com/scratchpad/scratchpad/internal/ids"
+	"github.com/scratchpad/scratchpad/internal/joblease"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -96,6 +97,9 @@ type Service struct {
 	logger *slog.Logger
 	// sleep waits before a retry (tests shorten it).
 	sleep func(ctx context.Context, d time.Duration) error
+	// lease is the timing of sync jobs' leases: a cancel ends at once a
+	// sync whose worker has been silent for lease.Silent().
+	lease joblease.Timing
 }
 
 // Options tunes NewService.
@@ -103,6 +107,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Sleep replaces the waits of connectors' retries, for tests.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Lease is the timing of job leases; zero means joblease.DefaultLease.
+	Lease joblease.Timing
 }
 
 // NewService returns the sync domain.
@@ -114,7 +120,11 @@ func NewService(pool *pgxpool.Pool, store *workbooks.Service, sources Sources, o
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{pool: pool, q: db.New(pool), store: store, sources: sources, river: rc, logger: opts.Logger, sleep: opts.Sleep}, nil
+	if opts.Lease.Lease <= 0 {
+		opts.Lease.Lease = joblease.DefaultLease
+	}
+	return &Service{pool: pool, q: db.New(pool), store: store, sources: sources, river: rc, logger: opts.Logger,
+		sleep: opts.Sleep, lease: opts.Lease}, nil
 }
 
 // Sync is a pull or a publish as people see it.
@@ -515,7 +525,22 @@ func (s *Service) CancelJob(ctx context.Context, sy Sync) error {
 	if job.FinalizedAt != nil {
 		return s.end(ctx, sy.ID, StatusCancelled, "")
 	}
-	return nil
+	// A running job stops after its current page or batch and records the
+	// end itself, unless its process is gone: then the cancel ends it now.
+	return db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		rescued, err := joblease.Rescue(ctx, tx, joblease.RescueParams{
+			Kinds: []string{PullArgs{}.Kind(), PublishArgs{}.Kind()}, StaleAfter: s.lease.Silent(), JobID: sy.JobID,
+		})
+		if err != nil {
+			return err
+		}
+		for _, j := range rescued {
+			if err := s.EndAbandonedSync(ctx, tx, j.Args, j.State == "cancelled"); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // EndAbandonedSync records the end of a sync whose job the rescuer
