@@ -82,11 +82,11 @@ type column struct {
 type importState struct {
 	u Upload
 	// table is the table the records go to; ids names them.
-	table workbooks.Table
-	ids   *workbooks.RecordIDs
-	file       *fileRows
-	blocks     <-chan *block
-	free       chan *block
+	table  workbooks.Table
+	ids    *workbooks.RecordIDs
+	file   *fileRows
+	blocks <-chan *block
+	free   chan *block
 
 	// The batch being written.
 	rows       int

@@ -33,7 +33,7 @@ func (p Preview) Empty() bool {
 // person (conflicts, records deleted at the source), how many failed last
 // time, and the first of each.
 type TablePreview struct {
-	Table                                                      workbooks.Table
+	Table                                                       workbooks.Table
 	Creates, Updates, Deletes, Conflicts, SourceDeleted, Failed int
 	// ReadOnly says why the source cannot be written, if it cannot.
 	ReadOnly string

@@ -252,10 +252,10 @@ func TestRepullMergesAsDesignSays(t *testing.T) {
 	tbl := f.mustAddProducts(t)
 	title, body := col(t, tbl, "title"), col(t, tbl, "body")
 	recs := f.records(t, tbl)
-	f.mustEdit(t, tbl, recs["2"], title, "Mine 2")    // the source changes the title too: conflict
-	f.mustEdit(t, tbl, recs["3"], title, "Mine 3")    // the source changes another field only
-	f.mustEdit(t, tbl, recs["4"], title, "Agreed 4")  // the source comes to the same value
-	f.mustEdit(t, tbl, recs["5"], title, "Orphan 5")  // the source deletes it
+	f.mustEdit(t, tbl, recs["2"], title, "Mine 2")   // the source changes the title too: conflict
+	f.mustEdit(t, tbl, recs["3"], title, "Mine 3")   // the source changes another field only
+	f.mustEdit(t, tbl, recs["4"], title, "Agreed 4") // the source comes to the same value
+	f.mustEdit(t, tbl, recs["5"], title, "Orphan 5") // the source deletes it
 	versions := map[string]int{}
 	for id, r := range f.records(t, tbl) {
 		versions[id] = r.Version
