@@ -27,6 +27,8 @@ type apiJob struct {
 	// done, failed or cancelled, which can precede the River state by a
 	// moment), and for kinds without one.
 	Result *apiImportResult `json:"result"`
+	// Sync is a pull or publish job's sync; null for other kinds.
+	Sync *apiSync `json:"sync"`
 }
 
 // apiJobProgress is how far a job has got: done of total units.
@@ -69,6 +71,10 @@ func newAPIJob(j jobs.OwnedJob) apiJob {
 	}
 	if j.Import != nil && j.Import.Finished() {
 		out.Result = newAPIImportResult(*j.Import)
+	}
+	if j.Sync != nil {
+		sy := newAPISync(*j.Sync)
+		out.Sync = &sy
 	}
 	return out
 }

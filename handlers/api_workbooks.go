@@ -52,8 +52,15 @@ type apiTable struct {
 	Source        string      `json:"source"`
 	Columns       []apiColumn `json:"columns"`
 	HiddenColumns []string    `json:"hidden_columns"`
-	CreatedAt     string      `json:"created_at"`
-	UpdatedAt     string      `json:"updated_at"`
+	// DataSourceID and RemoteTableID say where a pulled table came from;
+	// null for a CSV or once its data source is deleted.
+	DataSourceID  *string `json:"data_source_id"`
+	RemoteTableID *string `json:"remote_table_id"`
+	// ReadOnly says why the source cannot be written; null when it can.
+	ReadOnly     *string `json:"read_only"`
+	LastPulledAt *string `json:"last_pulled_at"`
+	CreatedAt    string  `json:"created_at"`
+	UpdatedAt    string  `json:"updated_at"`
 }
 
 // apiColumn is one column spec; format is null except for text columns.
@@ -66,13 +73,17 @@ type apiColumn struct {
 	Required bool     `json:"required"`
 	Options  []string `json:"options"`
 	Scratch  bool     `json:"scratch"`
+	// RemoteKey is the column's key at the data source; null for a column
+	// that did not come from one.
+	RemoteKey *string `json:"remote_key"`
 }
 
 func newAPITable(t workbooks.Table) apiTable {
 	out := apiTable{
 		ID: t.ID, WorkbookID: t.WorkbookID, Name: t.Name, Position: t.Position, Hidden: t.Hidden, Source: t.Source,
 		Columns: make([]apiColumn, 0, len(t.Columns)), HiddenColumns: []string{},
-		CreatedAt: apiTime(t.CreatedAt), UpdatedAt: apiTime(t.UpdatedAt),
+		DataSourceID: nullString(t.DataSourceID), RemoteTableID: nullString(t.RemoteTableID), ReadOnly: nullString(t.RemoteReadOnly),
+		LastPulledAt: apiTimeOrNull(t.LastPulledAt), CreatedAt: apiTime(t.CreatedAt), UpdatedAt: apiTime(t.UpdatedAt),
 	}
 	for _, c := range t.Columns {
 		col := apiColumn{ID: c.ID, Name: c.Name, Type: string(c.Type), ReadOnly: c.ReadOnly, Required: c.Required,
@@ -80,6 +91,7 @@ func newAPITable(t workbooks.Table) apiTable {
 		if c.Format != "" {
 			col.Format = &c.Format
 		}
+		col.RemoteKey = nullString(c.RemoteKey)
 		if col.Options == nil {
 			col.Options = []string{}
 		}
@@ -91,6 +103,15 @@ func newAPITable(t workbooks.Table) apiTable {
 		}
 	}
 	return out
+}
+
+// nullString is s, or nil when it is empty, for optional strings that the
+// API shows as null.
+func nullString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // apiWorkbookList is one page of the caller's workbooks.

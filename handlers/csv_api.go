@@ -8,7 +8,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/imports"
 )
 
@@ -69,26 +68,14 @@ type apiImportJob struct {
 // apiCreateTable adds a table to a workbook from a multipart CSV upload
 // (file, name, optional key_column; fields before the file): the columns
 // and their types come from the file, and the rows are imported by a job.
-// The data-source form ({"data_source_id", "remote_table_id"}) is refused
-// until data sources exist.
+// The data-source form ({"data_source_id", "remote_table_id"}) adds a table
+// of a data source and starts its pull (syncs_api.go).
 func (s *Server) apiCreateTable(c echo.Context) error {
 	if strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEApplicationJSON) {
 		// This route takes uploads, so its body limit is the upload limit;
 		// a JSON body is held to the ordinary one.
 		c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, s.Config.MaxBodyBytes)
-		var req struct {
-			DataSourceID  string `json:"data_source_id" required:"true"`
-			RemoteTableID string `json:"remote_table_id" required:"true"`
-		}
-		if err := bindJSON(c, &req); err != nil {
-			return err
-		}
-		// Someone else's workbook, or none, is 404 whatever the body says.
-		if _, err := s.Workbooks.FindWorkbook(c.Request().Context(), mustUser(c).ID, c.Param("wb")); err != nil {
-			return err
-		}
-		return apperr.InvalidFields("Data sources are not available yet; upload a CSV file instead.",
-			apperr.FieldError{Field: "data_source_id", Message: "data sources are not available yet"})
+		return s.apiAddTableFromSource(c)
 	}
 	ctx := c.Request().Context()
 	var out apiCreateTableResponse

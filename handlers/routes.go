@@ -144,6 +144,15 @@ func (s *Server) apiRoutes(api *echo.Group) {
 	at.GET("/export.csv", s.apiExportCSV, s.scope("read"))
 	at.POST("/import-suggestions", s.apiImportSuggestions, s.scope("write"))
 
+	// Pulls and publishes (syncs_api.go).
+	authed.POST("/workbooks/:wb/pull", s.apiStartPull, s.scope("write"))
+	authed.GET("/workbooks/:wb/publish-preview", s.apiPublishPreview, s.scope("read"))
+	authed.POST("/workbooks/:wb/publish", s.apiStartPublish, s.scope("publish"))
+	authed.GET("/workbooks/:wb/publishes", s.apiListPublishes, s.scope("read"))
+	authed.POST("/workbooks/:wb/publishes/:p/revert", s.apiRevertPublish, s.scope("write"))
+	at.POST("/conflicts/resolve", s.apiResolveConflicts, s.scope("write"))
+	at.POST("/source-deleted/resolve", s.apiResolveSourceDeleted, s.scope("write"))
+
 	// The caller's own background jobs (api_jobs.go).
 	authed.GET("/jobs", s.apiListJobs, s.scope("read"))
 	authed.GET("/jobs/:job", s.apiGetJob, s.scope("read"))

@@ -22,6 +22,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/imports"
 	"github.com/scratchpad/scratchpad/internal/jobs"
 	"github.com/scratchpad/scratchpad/internal/ratelimit"
+	"github.com/scratchpad/scratchpad/internal/syncs"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -39,6 +40,8 @@ type Deps struct {
 	Idempotency *idempotency.Store
 	// Imports is CSV upload, import and export.
 	Imports *imports.Service
+	// Syncs adds tables from data sources, pulls and publishes.
+	Syncs *syncs.Service
 	Broker  *events.Broker
 	// Clerk is nil unless Clerk sign-in is configured.
 	Clerk    *clerkauth.Client

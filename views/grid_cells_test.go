@@ -43,12 +43,12 @@ func TestGridCellsAsTemplates(t *testing.T) {
 	for i, v := range vals {
 		for j, st := range states {
 			r := workbooks.Record{ID: "rec-" + string(rune('a'+i)) + string(rune('a'+j)), Version: i + j, State: st, Fields: v,
-				Suggestions: map[string]any{}, Errors: map[string]string{}}
+				Suggestions: map[string]any{}, Problems: map[string]string{}}
 			if j%2 == 1 {
 				r.EditedFields = []string{"c_title", "c_num"}
 				r.Suggestions["c_title"] = "Suggested <new> title"
 				r.Suggestions["c_num"] = nil
-				r.Errors["c_body"] = "bad <thing> & \"q\""
+				r.Problems["c_body"] = "bad <thing> & \"q\""
 			}
 			if i == 1 && j == 2 {
 				r.SuggestedAction = "create"

@@ -46,8 +46,8 @@ func TestImportReportsOversizedCells(t *testing.T) {
 	}
 	recs := f.records(t, table.ID)
 	body := colID(t, table, "body")
-	if recs[1].Fields[colID(t, table, "title")] != "Long" || recs[1].Fields[body] != nil || recs[1].Errors[body] == "" {
-		t.Errorf("record of row 3: fields without body, error on it; got errors %v", recs[1].Errors)
+	if recs[1].Fields[colID(t, table, "title")] != "Long" || recs[1].Fields[body] != nil || recs[1].Problems[body] == "" {
+		t.Errorf("record of row 3: fields without body, error on it; got errors %v", recs[1].Problems)
 	}
 	if recs[2].Fields[body] != "fine too" {
 		t.Errorf("row 4 = %v", recs[2].Fields)

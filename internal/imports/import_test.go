@@ -110,8 +110,8 @@ func TestImportUploadPreviewImport(t *testing.T) {
 		recs[0].Fields[notes] != "Bright\nand \"warm\"" || recs[0].Fields[launch] != "2024-05-01" {
 		t.Fatalf("record 1 %v", recs[0].Fields)
 	}
-	if _, ok := recs[1].Fields[price]; ok || !strings.Contains(recs[1].Errors[price], "not a number") {
-		t.Fatalf("record 2 fields %v errors %v: the bad price is empty and explained", recs[1].Fields, recs[1].Errors)
+	if _, ok := recs[1].Fields[price]; ok || !strings.Contains(recs[1].Problems[price], "not a number") {
+		t.Fatalf("record 2 fields %v errors %v: the bad price is empty and explained", recs[1].Fields, recs[1].Problems)
 	}
 	if recs[2].Fields[title] != "<script>alert(1)</script>" || recs[2].State != workbooks.StateClean {
 		t.Fatalf("record 3 %+v", recs[2])

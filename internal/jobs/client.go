@@ -221,6 +221,9 @@ type Service struct {
 	imports *imports.Service
 	// rescuer ends at once a cancelled long job whose process is gone.
 	rescuer *Rescuer
+	// syncs cancels pulls and publishes so that their syncs record the
+	// end, and tells their progress; nil when the app runs none.
+	syncs *syncs.Service
 }
 
 // NewService returns the jobs service over client; imp is the imports
@@ -228,6 +231,13 @@ type Service struct {
 // rescuer of client's long jobs.
 func NewService(client *Client, pool *pgxpool.Pool, imp *imports.Service, rescuer *Rescuer) *Service {
 	return &Service{client: client, pool: pool, imports: imp, rescuer: rescuer}
+}
+
+// WithSyncs makes the service show and cancel pulls and publishes through
+// sy.
+func (s *Service) WithSyncs(sy *syncs.Service) *Service {
+	s.syncs = sy
+	return s
 }
 
 // JobFilter selects jobs for the admin list.
@@ -279,6 +289,11 @@ func (s *Service) CancelJob(ctx context.Context, id int64) (Job, error) {
 			if _, err := s.imports.CancelImport(ctx, u.OwnerID, u.WorkbookID, u.ID); err != nil && !apperr.Is(err, apperr.Conflict) {
 				return Job{}, err
 			}
+		}
+	}
+	if s.syncs != nil {
+		if _, err := s.syncs.CancelByJob(ctx, id); err != nil {
+			return Job{}, err
 		}
 	}
 	row, err := s.cancel(ctx, id)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/imports"
+	"github.com/scratchpad/scratchpad/internal/syncs"
 )
 
 // A job a user starts carries River metadata {"owner_id": "<user id>"},
@@ -38,6 +39,9 @@ type OwnedJob struct {
 	// what became of its rows. Nil for other kinds, and for an import whose
 	// workbook has been deleted since.
 	Import *imports.Upload
+	// Sync is the pull or publish a sync job runs, with its tables'
+	// progress. Nil for other kinds.
+	Sync *syncs.Sync
 }
 
 // Finished reports whether the job has ended one way or another.
@@ -53,10 +57,20 @@ type Progress struct {
 // Progress returns how far the job has got, and false when its kind does not
 // report progress.
 func (j OwnedJob) Progress() (Progress, bool) {
-	if j.Import == nil {
-		return Progress{}, false
+	switch {
+	case j.Import != nil:
+		return Progress{Done: j.Import.BytesDone, Total: j.Import.SizeBytes, Unit: "bytes"}, true
+	case j.Sync != nil:
+		c := j.Sync.Counts()
+		total := c.Total
+		for _, t := range j.Sync.Tables {
+			if t.Total < 0 {
+				total = -1 // not known yet
+			}
+		}
+		return Progress{Done: c.Done, Total: total, Unit: "records"}, true
 	}
-	return Progress{Done: j.Import.BytesDone, Total: j.Import.SizeBytes, Unit: "bytes"}, true
+	return Progress{}, false
 }
 
 // OwnedJobFilter selects a page of a user's jobs.
@@ -153,9 +167,12 @@ func (s *Service) CancelOwnedJob(ctx context.Context, ownerID, jobID string) (Ow
 	if j.Finished() {
 		return OwnedJob{}, errJobFinished
 	}
-	if j.Import != nil {
+	switch {
+	case j.Import != nil:
 		_, err = s.imports.CancelImport(ctx, ownerID, j.Import.WorkbookID, j.Import.ID)
-	} else {
+	case j.Sync != nil:
+		_, err = s.syncs.CancelSync(ctx, ownerID, j.Sync.ID)
+	default:
 		_, err = s.cancel(ctx, j.ID)
 	}
 	switch {
@@ -194,21 +211,33 @@ func (s *Service) ownedRow(ctx context.Context, ownerID, jobID string) (*riverty
 // ownedJobs turns rows of ownerID's jobs into OwnedJobs, with the uploads
 // of the imports among them read in one query.
 func (s *Service) ownedJobs(ctx context.Context, ownerID string, rows []*rivertype.JobRow) ([]OwnedJob, error) {
-	var importJobs []int64
+	var importJobs, syncJobs []int64
 	for _, r := range rows {
-		if r.Kind == (imports.ImportCSVArgs{}).Kind() {
+		switch r.Kind {
+		case imports.ImportCSVArgs{}.Kind():
 			importJobs = append(importJobs, r.ID)
+		case syncs.PullArgs{}.Kind(), syncs.PublishArgs{}.Kind():
+			syncJobs = append(syncJobs, r.ID)
 		}
 	}
 	uploads, err := s.imports.FindUploadsByJobs(ctx, ownerID, importJobs)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: find import uploads: %w", err)
 	}
+	var byJob map[int64]syncs.Sync
+	if s.syncs != nil {
+		if byJob, err = s.syncs.FindSyncsByJobs(ctx, ownerID, syncJobs); err != nil {
+			return nil, fmt.Errorf("jobs: find syncs: %w", err)
+		}
+	}
 	out := make([]OwnedJob, 0, len(rows))
 	for _, r := range rows {
 		j := OwnedJob{Job: jobFromRow(r)}
 		if u, ok := uploads[r.ID]; ok {
 			j.Import = &u
+		}
+		if sy, ok := byJob[r.ID]; ok {
+			j.Sync = &sy
 		}
 		j.Errors = safeAttemptErrors(r.Errors)
 		out = append(out, j)

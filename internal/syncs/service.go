@@ -609,3 +609,21 @@ func (s *Service) endTx(ctx context.Context, tx pgx.Tx, syncID, status, message 
 	}
 	return notifyEnd(ctx, tx, sy)
 }
+
+// CancelByJob cancels the sync that job jobID runs, as CancelSync does, for
+// an admin who cancels the job; it reports whether the job runs a sync.
+// A finished sync is left as it is.
+func (s *Service) CancelByJob(ctx context.Context, jobID int64) (bool, error) {
+	row, err := s.q.GetSyncByJob(ctx, &jobID)
+	if db.IsNoRows(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("syncs: find sync of job: %w", err)
+	}
+	sy := syncFromRow(row)
+	if sy.Finished() {
+		return true, nil
+	}
+	return true, s.CancelJob(ctx, sy)
+}

@@ -51,7 +51,7 @@ const productsDDL = `CREATE TABLE products (
 	tags text[],
 	in_stock boolean)`
 
-func mustFixture(t *testing.T, rows int) *fixture {
+func mustFixture(t testing.TB, rows int) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{pool: testdb.New(t)}
