@@ -17,6 +17,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/accounts"
 	"github.com/scratchpad/scratchpad/internal/clerkauth"
 	"github.com/scratchpad/scratchpad/internal/config"
+	"github.com/scratchpad/scratchpad/internal/datasources"
 	"github.com/scratchpad/scratchpad/internal/events"
 	"github.com/scratchpad/scratchpad/internal/idempotency"
 	"github.com/scratchpad/scratchpad/internal/imports"
@@ -42,7 +43,9 @@ type Deps struct {
 	Imports *imports.Service
 	// Syncs adds tables from data sources, pulls and publishes.
 	Syncs *syncs.Service
-	Broker  *events.Broker
+	// DataSources keeps the connections to where content lives.
+	DataSources *datasources.Service
+	Broker      *events.Broker
 	// Clerk is nil unless Clerk sign-in is configured.
 	Clerk    *clerkauth.Client
 	Sessions *scs.SessionManager

@@ -5,6 +5,7 @@
 //	scratchpad user create --email E --password P [--name N] [--admin]
 //	scratchpad user grant-admin EMAIL
 //	scratchpad token create --email E --name N --scopes read,write [--expires 720h]
+//	scratchpad secrets rotate          seal stored secrets again with ENCRYPTION_KEY
 package main
 
 import (
@@ -41,4 +42,5 @@ const usage = `usage:
   scratchpad migrate
   scratchpad user create --email E --password P [--name N] [--admin]
   scratchpad user grant-admin EMAIL
-  scratchpad token create --email E --name N --scopes read,write[,publish,admin] [--expires 720h]`
+  scratchpad token create --email E --name N --scopes read,write[,publish,admin] [--expires 720h]
+  scratchpad secrets rotate`

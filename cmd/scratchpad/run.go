@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -17,9 +19,11 @@ import (
 	"github.com/scratchpad/scratchpad/internal/app"
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/config"
+	"github.com/scratchpad/scratchpad/internal/datasources"
 	"github.com/scratchpad/scratchpad/internal/db"
 	"github.com/scratchpad/scratchpad/internal/localpg"
 	"github.com/scratchpad/scratchpad/internal/reqlog"
+	"github.com/scratchpad/scratchpad/internal/secrets"
 	"github.com/scratchpad/scratchpad/migrations"
 )
 
@@ -37,6 +41,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	switch cmd {
 	case "serve":
+		if err := resolveEncryptionKey(&cfg, logger); err != nil {
+			return err
+		}
 		return withDB(ctx, cfg, logger, func(pool *pgxpool.Pool) error { return serve(ctx, cfg, pool, logger) })
 	case "migrate":
 		return withDB(ctx, cfg, logger, func(*pgxpool.Pool) error { return nil })
@@ -44,6 +51,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return userCommand(ctx, cfg, logger, args, stdout)
 	case "token":
 		return tokenCommand(ctx, cfg, logger, args, stdout)
+	case "secrets":
+		return secretsCommand(ctx, cfg, logger, args, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
@@ -84,6 +93,55 @@ func withDB(ctx context.Context, cfg config.Config, logger *slog.Logger, fn func
 		return err
 	}
 	return fn(pool)
+}
+
+// resolveEncryptionKey fills in the key that seals stored secrets when
+// ENCRYPTION_KEY is unset: a key generated once and kept under DATA_DIR,
+// which is what `make run` needs. A server on https refuses, because a key
+// on the app's own disk next to its data protects little.
+func resolveEncryptionKey(cfg *config.Config, logger *slog.Logger) error {
+	if cfg.EncryptionKey != nil {
+		return nil
+	}
+	if cfg.SecureCookies() {
+		return errors.New("ENCRYPTION_KEY is not set. A server on https must have one: make it with `openssl rand -base64 32`, keep it safe, and set ENCRYPTION_KEY")
+	}
+	path := filepath.Join(cfg.DataDir, "encryption.key")
+	k, created, err := secrets.LoadOrCreateKeyFile(path)
+	if err != nil {
+		return err
+	}
+	if created {
+		logger.Warn("ENCRYPTION_KEY is not set: generated one for this machine; set ENCRYPTION_KEY to its contents to keep data sources working elsewhere", "file", path)
+	} else {
+		logger.Info("ENCRYPTION_KEY is not set: using the key generated earlier", "file", path)
+	}
+	cfg.EncryptionKey = k
+	return nil
+}
+
+// secretsCommand runs `scratchpad secrets rotate`: every stored secret is
+// sealed again with ENCRYPTION_KEY, opening old ones with
+// ENCRYPTION_OLD_KEYS.
+func secretsCommand(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string, stdout io.Writer) error {
+	if len(args) != 1 || args[0] != "rotate" {
+		return usageError{"secrets: want rotate"}
+	}
+	if err := resolveEncryptionKey(&cfg, logger); err != nil {
+		return err
+	}
+	keys, err := secrets.NewKeyring(cfg.EncryptionKey, cfg.EncryptionOldKeys...)
+	if err != nil {
+		return err
+	}
+	return withDB(ctx, cfg, logger, func(pool *pgxpool.Pool) error {
+		n, err := datasources.NewService(pool, keys, app.Connectors(), datasources.Options{Logger: logger}).Rotate(ctx)
+		if err != nil {
+			return fmt.Errorf("secrets rotate: %w (after resealing %d)", err, n)
+		}
+		fmt.Fprintf(stdout, "resealed %d secrets with key %s\n", n, keys.CurrentKeyID())
+		return nil
+	})
 }
 
 func serve(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger) error {

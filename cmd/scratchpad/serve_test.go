@@ -26,6 +26,10 @@ func mustFreePort(t testing.TB) int {
 // mustServe runs `scratchpad serve` with env until the test ends.
 func mustServe(t testing.TB, env map[string]string) {
 	t.Helper()
+	if env["DATA_DIR"] == "" {
+		// Without ENCRYPTION_KEY, serve keeps a key under DATA_DIR.
+		env["DATA_DIR"] = t.TempDir()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() {

@@ -24,13 +24,19 @@ import (
 	"github.com/scratchpad/scratchpad/internal/accounts"
 	"github.com/scratchpad/scratchpad/internal/clerkauth"
 	"github.com/scratchpad/scratchpad/internal/config"
+	"github.com/scratchpad/scratchpad/internal/connectors"
+	"github.com/scratchpad/scratchpad/internal/connectors/mysql"
+	"github.com/scratchpad/scratchpad/internal/connectors/postgres"
+	"github.com/scratchpad/scratchpad/internal/datasources"
 	"github.com/scratchpad/scratchpad/internal/db"
 	"github.com/scratchpad/scratchpad/internal/events"
 	"github.com/scratchpad/scratchpad/internal/idempotency"
 	"github.com/scratchpad/scratchpad/internal/imports"
 	"github.com/scratchpad/scratchpad/internal/joblease"
 	"github.com/scratchpad/scratchpad/internal/jobs"
+	"github.com/scratchpad/scratchpad/internal/secrets"
 	"github.com/scratchpad/scratchpad/internal/sessionstore"
+	"github.com/scratchpad/scratchpad/internal/syncs"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 	"github.com/scratchpad/scratchpad/migrations"
 )
@@ -46,6 +52,10 @@ type App struct {
 	Workbooks *workbooks.Service
 	// Imports moves CSV files in and out of the record store.
 	Imports *imports.Service
+	// DataSources keeps connections to the systems content lives in.
+	DataSources *datasources.Service
+	// Syncs pulls tables from data sources and publishes changes back.
+	Syncs   *syncs.Service
 	River   *jobs.Client
 	Broker  *events.Broker
 	Handler http.Handler
@@ -66,6 +76,11 @@ type App struct {
 type Options struct {
 	// ClerkAPIURL and HTTPClient point Clerk at a local fake in tests.
 	ClerkHTTPClient *http.Client
+	// Connectors replaces the services data sources can use (tests add
+	// fakes of SaaS services); nil means Connectors().
+	Connectors *connectors.Registry
+	// ConnectorHTTPClient is the HTTP client of SaaS connectors.
+	ConnectorHTTPClient *http.Client
 	// NoPeriodicJobs leaves periodic jobs out.
 	NoPeriodicJobs bool
 }
@@ -82,10 +97,27 @@ func New(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts Option
 	}
 	a.Imports = imp
 
+	if cfg.EncryptionKey == nil {
+		return nil, errors.New("app: no encryption key: set ENCRYPTION_KEY (32 bytes, base64; `openssl rand -base64 32`)")
+	}
+	keys, err := secrets.NewKeyring(cfg.EncryptionKey, cfg.EncryptionOldKeys...)
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	registry := opts.Connectors
+	if registry == nil {
+		registry = Connectors()
+	}
+	a.DataSources = datasources.NewService(pool, keys, registry, datasources.Options{Logger: logger, HTTPClient: opts.ConnectorHTTPClient})
+	a.Syncs, err = syncs.NewService(pool, a.Workbooks, a.DataSources, syncs.Options{Logger: logger, Lease: lease})
+	if err != nil {
+		return nil, err
+	}
+
 	idem := idempotency.NewStore(pool)
 	jobOpts := jobs.Options{
 		Queues: cfg.JobQueues, Logger: logger, Accounts: a.Accounts, Imports: a.Imports, Workbooks: a.Workbooks, Idempotency: idem,
-		NoPeriodic: opts.NoPeriodicJobs, Lease: lease,
+		NoPeriodic: opts.NoPeriodicJobs, Lease: lease, Syncs: a.Syncs,
 	}
 	river, err := jobs.NewClient(pool, jobOpts)
 	if err != nil {
@@ -93,7 +125,7 @@ func New(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts Option
 	}
 	a.River = river
 	a.rescuer = jobs.NewRescuer(pool, jobOpts)
-	a.Jobs = jobs.NewService(river, pool, a.Imports, a.rescuer)
+	a.Jobs = jobs.NewService(river, pool, a.Imports, a.rescuer).WithSyncs(a.Syncs)
 
 	a.Broker = events.NewBroker(events.BrokerOptions{Renderer: handlers.EventRenderer(handlers.EventRendererDeps{Logger: logger, Workbooks: a.Workbooks, Extra: []func(context.Context, events.Event) ([]events.Message, bool){handlers.RenderImportEvent}}), Logger: logger})
 	a.listener = events.NewListener(pool, a.Broker, logger)
@@ -133,6 +165,7 @@ func New(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts Option
 
 	e := handlers.New(handlers.Deps{
 		Config: cfg, Logger: logger, Accounts: a.Accounts, Jobs: a.Jobs, Workbooks: a.Workbooks, Imports: a.Imports, Idempotency: idem, Broker: a.Broker,
+		DataSources: a.DataSources, Syncs: a.Syncs,
 		Clerk: clerk, Sessions: a.sessions, Registry: reg, Ready: a.ready, DatabaseUnavailable: db.IsUnavailable,
 	})
 	// The session middleware cannot load or save sessions while the
@@ -143,6 +176,12 @@ func New(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts Option
 	}
 	a.Handler = e
 	return a, nil
+}
+
+// Connectors is the registry of services data sources can use, in the
+// order the service picker shows them.
+func Connectors() *connectors.Registry {
+	return connectors.NewRegistry(postgres.Service(), mysql.Service())
 }
 
 // ready reports whether the database answers and has every migration.

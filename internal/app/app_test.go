@@ -13,6 +13,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/apptest"
 	"github.com/scratchpad/scratchpad/internal/config"
 	"github.com/scratchpad/scratchpad/internal/db"
+	"github.com/scratchpad/scratchpad/internal/secrets"
 	"github.com/scratchpad/scratchpad/internal/testdb"
 )
 
@@ -23,7 +24,7 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	t.Parallel()
 	url := testdb.NewURL(t)
 	cfg, err := config.Load(func(k string) string {
-		return map[string]string{"DATABASE_URL": url, "SHUTDOWN_TIMEOUT": "10s"}[k]
+		return map[string]string{"DATABASE_URL": url, "SHUTDOWN_TIMEOUT": "10s", "ENCRYPTION_KEY": secrets.NewKey()}[k]
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -23,6 +23,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/app"
 	"github.com/scratchpad/scratchpad/internal/config"
 	"github.com/scratchpad/scratchpad/internal/db"
+	"github.com/scratchpad/scratchpad/internal/secrets"
 	"github.com/scratchpad/scratchpad/internal/testdb"
 )
 
@@ -56,7 +57,7 @@ func MustStart(t testing.TB, opts Options) *Instance {
 	if dbURL == "" {
 		dbURL = testdb.NewURL(t)
 	}
-	env := map[string]string{"DATABASE_URL": dbURL, "JOB_QUEUES": "default:2,imports:1"}
+	env := map[string]string{"DATABASE_URL": dbURL, "JOB_QUEUES": "default:2,imports:1", "ENCRYPTION_KEY": secrets.NewKey()}
 	for k, v := range opts.Env {
 		env[k] = v
 	}

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/scratchpad/scratchpad/internal/secrets"
 )
 
 // Config is the whole configuration of one Scratchpad process.
@@ -86,6 +88,15 @@ type Config struct {
 	// MetricsToken, when set (METRICS_TOKEN, at least 16 characters), is the
 	// bearer token every /metrics request must carry, wherever it is served.
 	MetricsToken string
+
+	// EncryptionKey seals stored secrets such as data sources' credentials
+	// (ENCRYPTION_KEY: 32 bytes, base64). When it is unset, `scratchpad
+	// serve` keeps a generated key in DATA_DIR/encryption.key, except on an
+	// https BASE_URL, where it refuses to start.
+	EncryptionKey []byte
+	// EncryptionOldKeys open secrets sealed before a rotation
+	// (ENCRYPTION_OLD_KEYS: base64 keys separated by commas).
+	EncryptionOldKeys [][]byte
 }
 
 // minMetricsToken is the shortest METRICS_TOKEN accepted: a token meant to
@@ -159,6 +170,23 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.DBMaxConns < 4 {
 		l.fail("DB_MAX_CONNS", "must be at least 4")
+	}
+	if v := l.str("ENCRYPTION_KEY", ""); v != "" {
+		k, err := secrets.ParseKey(v)
+		if err != nil {
+			l.fail("ENCRYPTION_KEY", err.Error())
+		}
+		c.EncryptionKey = k
+	}
+	if v := l.str("ENCRYPTION_OLD_KEYS", ""); v != "" {
+		for _, part := range strings.Split(v, ",") {
+			k, err := secrets.ParseKey(part)
+			if err != nil {
+				l.fail("ENCRYPTION_OLD_KEYS", err.Error())
+				continue
+			}
+			c.EncryptionOldKeys = append(c.EncryptionOldKeys, k)
+		}
 	}
 	if c.MetricsAddr != "" {
 		if _, p, err := net.SplitHostPort(c.MetricsAddr); err != nil || !validPort(p) {

@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/scratchpad/scratchpad/internal/secrets"
 	"io"
 	"mime/multipart"
 	"net"
@@ -35,6 +36,10 @@ import (
 
 // childEnv marks the test binary started as an app instance.
 const childEnv = "SCRATCHPAD_CRASHTEST_CHILD"
+
+// crashKey is the encryption key every child of one test run shares, so a
+// survivor opens the credentials its dead sibling sealed.
+var crashKey = secrets.NewKey()
 
 // indexThresholdEnv lowers the big-table threshold in a child, so that a
 // small table gets on-demand indexes.
@@ -126,7 +131,7 @@ func mustStartChild(t testing.TB, dbURL string, env map[string]string) *child {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(self, "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=1", "DATABASE_URL="+dbURL, "LOG_LEVEL=warn",
+	cmd.Env = append(os.Environ(), childEnv+"=1", "DATABASE_URL="+dbURL, "ENCRYPTION_KEY="+crashKey, "LOG_LEVEL=warn",
 		"JOB_QUEUES=default:2,imports:1", "JOB_LEASE=2s", "DB_MAX_CONNS=8")
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
