@@ -15,6 +15,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/accounts"
 	"github.com/scratchpad/scratchpad/internal/apptest"
 	"github.com/scratchpad/scratchpad/internal/events"
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -59,17 +60,17 @@ func mustGridFixture(t testing.TB) gridFixture {
 		t.Fatal(err)
 	}
 	tbl, err := inst.App.Workbooks.CreateTable(ctx, u.ID, wb.ID, workbooks.TableInput{Name: "Posts", Columns: []workbooks.ColumnInput{
-		{Name: "Title", Type: workbooks.TypeText},
-		{Name: "Body", Type: workbooks.TypeText, Format: workbooks.FormatMarkdown},
-		{Name: "Price", Type: workbooks.TypeNumber},
-		{Name: "Published", Type: workbooks.TypeBoolean},
-		{Name: "Day", Type: workbooks.TypeDate},
-		{Name: "Status", Type: workbooks.TypeSelect, Options: []string{"draft", "live"}},
-		{Name: "Tags", Type: workbooks.TypeMultiSelect, Options: []string{"news", "promo", "tech"}},
-		{Name: "Meta", Type: workbooks.TypeJSON},
-		{Name: "Link", Type: workbooks.TypeText, Format: workbooks.FormatURL},
-		{Name: "Contact", Type: workbooks.TypeText, Format: workbooks.FormatEmail},
-		{Name: "Note", Type: workbooks.TypeText},
+		{Name: "Title", Type: values.Text},
+		{Name: "Body", Type: values.Text, Format: values.FormatMarkdown},
+		{Name: "Price", Type: values.Number},
+		{Name: "Published", Type: values.Boolean},
+		{Name: "Day", Type: values.Date},
+		{Name: "Status", Type: values.Select, Options: []string{"draft", "live"}},
+		{Name: "Tags", Type: values.MultiSelect, Options: []string{"news", "promo", "tech"}},
+		{Name: "Meta", Type: values.JSON},
+		{Name: "Link", Type: values.Text, Format: values.FormatURL},
+		{Name: "Contact", Type: values.Text, Format: values.FormatEmail},
+		{Name: "Note", Type: values.Text},
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -620,7 +621,7 @@ func TestGridRecordsColumnsAndTabs(t *testing.T) {
 
 	// Tabs: a second table, moved first, then hidden and shown again.
 	second, err := f.inst.App.Workbooks.CreateTable(ctx, f.user.ID, f.wb.ID, workbooks.TableInput{Name: "Authors",
-		Columns: []workbooks.ColumnInput{{Name: "Name", Type: workbooks.TypeText}}})
+		Columns: []workbooks.ColumnInput{{Name: "Name", Type: values.Text}}})
 	if err != nil {
 		t.Fatal(err)
 	}

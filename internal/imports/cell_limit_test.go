@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -23,10 +24,10 @@ func TestImportReportsOversizedCells(t *testing.T) {
 		"Last,fine too,https://example.com/b,[]\n"
 	up := f.MustUpload(t, "long.csv", content)
 	u, table := f.MustStart(t, up.ID, ImportInput{TableName: "Long", Columns: []ColumnChoice{
-		{Index: 0, Name: "title", Type: workbooks.TypeText},
-		{Index: 1, Name: "body", Type: workbooks.TypeText, Format: workbooks.FormatPlain},
-		{Index: 2, Name: "link", Type: workbooks.TypeText, Format: workbooks.FormatURL},
-		{Index: 3, Name: "meta", Type: workbooks.TypeJSON},
+		{Index: 0, Name: "title", Type: values.Text},
+		{Index: 1, Name: "body", Type: values.Text, Format: values.FormatPlain},
+		{Index: 2, Name: "link", Type: values.Text, Format: values.FormatURL},
+		{Index: 3, Name: "meta", Type: values.JSON},
 	}})
 	u = f.MustRun(t, u)
 	if u.Status != StatusDone || u.RowsImported != 3 || u.CellErrors != 3 {
