@@ -402,6 +402,27 @@ func TestGridEditCell(t *testing.T) {
 	if r.Status != http.StatusOK || gridCell(rowFragment(t, r), rec.ID, "Tags").Find(".badge").Length() != 2 {
 		t.Fatalf("multi-select: %d %s", r.Status, r.Body)
 	}
+	// A json cell's text is read as JSON, as the record panel reads it: an
+	// object is stored as the object, not as a string holding its text.
+	tagged, err := f.inst.App.Workbooks.FindRecord(ctx, f.user.ID, f.wb.ID, f.tbl.ID, rec.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = gridSend(f.b, http.MethodPut, f.cellURL(rec.ID, "Meta"), url.Values{"version": {strconv.Itoa(tagged.Version)}, "value": {` {"a": [1, 2.50], "b": "x"} `}})
+	if r.Status != http.StatusOK {
+		t.Fatalf("json: %d %s", r.Status, r.Body)
+	}
+	withJSON, err := f.inst.App.Workbooks.FindRecord(ctx, f.user.ID, f.wb.ID, f.tbl.ID, rec.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if obj, ok := withJSON.Fields[f.col["Meta"]].(map[string]any); !ok || obj["b"] != "x" || fmt.Sprint(obj["a"]) != "[1 2.50]" {
+		t.Fatalf("json cell stored %#v, want the object", withJSON.Fields[f.col["Meta"]])
+	}
+	r = gridSend(f.b, http.MethodPut, f.cellURL(rec.ID, "Meta"), url.Values{"version": {strconv.Itoa(withJSON.Version)}, "value": {"{oops"}})
+	if row := rowFragment(t, r); r.Status != http.StatusUnprocessableEntity || !strings.Contains(byTestID(row, "cell-error").Text(), "not valid JSON") {
+		t.Fatalf("invalid json: status %d body %s", r.Status, r.Body)
+	}
 	r = gridHTMXGet(t, f.b, f.inst.URL, f.cellURL(rec.ID, "Status"))
 	if rowFragment(t, r).Find(`select[data-testid="cell-editor"] option[value="live"]`).Length() != 1 {
 		t.Errorf("select editor: %s", r.Body)
