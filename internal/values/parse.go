@@ -51,7 +51,6 @@ var (
 	errNotNumber   = &Error{"must be a number such as 12 or 12.5", "not a number"}
 	errLongNumber  = &Error{fmt.Sprintf("must be a number of at most %d characters", MaxNumberLen), "not a number"}
 	errHugeNumber  = &Error{"is too large a number", "not a number"}
-	errTinyNumber  = &Error{"is too close to zero a number", "not a number"}
 	errNotBool     = &Error{"must be true or false", "not true or false"}
 	errNotDate     = &Error{"must be a date written YYYY-MM-DD", "not a date (YYYY-MM-DD)"}
 	errNotDatetime = &Error{"must be a date and time such as 2024-05-01T13:45:00Z", "not a date and time (such as 2024-05-01T13:45:00Z)"}
@@ -379,12 +378,8 @@ func normalizeNumber(v any) (any, error) {
 		if len(s) > MaxNumberLen {
 			return nil, errLongNumber
 		}
-		f, err := strconv.ParseFloat(s, 64)
-		switch {
-		case math.IsInf(f, 0):
+		if f, _ := strconv.ParseFloat(s, 64); math.IsInf(f, 0) {
 			return nil, errHugeNumber
-		case err != nil:
-			return nil, errTinyNumber
 		}
 		return x, nil
 	}
@@ -506,27 +501,27 @@ func parseJSON(b []byte) (any, error) {
 // checkJSON checks a JSON value for what the record store cannot keep,
 // returning it as is, or nil for null.
 func checkJSON(b json.RawMessage) (any, error) {
-	if !json.Valid(b) {
-		return nil, errNotJSON
-	}
-	if !utf8.Valid(b) {
-		return nil, errNotUTF8
-	}
-	if string(bytes.TrimSpace(b)) == "null" {
-		return nil, nil
-	}
+	// The depth first: encoding/json calls text nested over 10000 levels
+	// invalid, and the reason is its depth.
 	depth, nul := scanJSON(b)
-	if nul {
-		return nil, errNUL
-	}
-	if depth > MaxJSONDepth {
+	switch {
+	case depth > MaxJSONDepth:
 		return nil, errTooDeep
+	case !json.Valid(b):
+		return nil, errNotJSON
+	case !utf8.Valid(b):
+		return nil, errNotUTF8
+	case nul:
+		return nil, errNUL
+	case string(bytes.TrimSpace(b)) == "null":
+		return nil, nil
 	}
 	return b, nil
 }
 
 // scanJSON returns how deeply the valid JSON text b nests its arrays and
-// objects, and whether a string in it holds a NUL character (\u0000).
+// objects, and whether a string in it holds a NUL character (\u0000); on
+// text that is not JSON it counts brackets outside strings.
 // PostgreSQL stores no NUL, in text or in jsonb.
 func scanJSON(b []byte) (depth int, nul bool) {
 	level := 0
