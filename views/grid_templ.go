@@ -1220,7 +1220,7 @@ func columnsMenu(v GridView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		for _, t := range columnTypes {
+		for _, t := range values.Types() {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 87, "<option value=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -2722,11 +2722,6 @@ func editorInput(col workbooks.Column, value string, selected []string) templ.Co
 	})
 }
 
-var columnTypes = []values.Type{
-	values.Text, values.Number, values.Boolean, values.Date, values.Datetime,
-	values.Select, values.MultiSelect, values.JSON,
-}
-
 // RecordURL is the address of one record of the grid's table.
 func RecordURL(g GridContext, recordID string) string {
 	return TableURL(g.WorkbookID, g.TableID) + "/records/" + url.PathEscape(recordID)
@@ -3084,7 +3079,7 @@ func RemovedGridRow(id string) templ.Component {
 		var templ_7745c5c3_Var136 string
 		templ_7745c5c3_Var136, templ_7745c5c3_Err = templruntime.NewAttributeExpression("rec-" + id).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `grid.templ`, Line: 1011, Col: 21}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `grid.templ`, Line: 1006, Col: 21}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var136)
 		if templ_7745c5c3_Err != nil {
