@@ -81,6 +81,7 @@ func TestCompileSQL(t *testing.T) {
 		{"title = 'x' AND price > 5", "(((r.fields->>'title') = $3::text) AND (sp_num(r.fields->'price') > $4::numeric))", []any{"x", "5"}},
 		{"5 <= price", "(sp_num(r.fields->'price') >= $3::numeric)", []any{"5"}},
 		{"price = ' 12.5 '", "(sp_num(r.fields->'price') = $3::numeric)", []any{"12.5"}},
+		{"price = '+007.50'", "(sp_num(r.fields->'price') = $3::numeric)", []any{"7.50"}},
 		{"title = 007", "((r.fields->>'title') = $3::text)", []any{"007"}},
 		{"published", "sp_bool(r.fields->'pub')", nil},
 		{"NOT published = 'False'", "(NOT (sp_bool(r.fields->'pub') = $3::boolean))", []any{false}},
@@ -119,6 +120,8 @@ func TestCompileErrors(t *testing.T) {
 		{"zzz = 1", 0, 3, `unknown column "zzz"`},
 		{`"Due" = 1`, 0, 5, `unknown column "Due"`},
 		{"price > 'abc'", 8, 5, `column "price" (number): expected a number, found 'abc'`},
+		// A string is read as the column stores typed text: no exponents.
+		{"price > '1e3'", 8, 5, `column "price" (number): expected a number, found '1e3'`},
 		{"price > true", 8, 4, `column "price" (number): expected a number, found true`},
 		{"published = 'maybe'", 12, 7, `column "published" (boolean): expected true or false, found 'maybe'`},
 		{"title = false", 8, 5, `column "title" (text): expected a string, found false`},

@@ -1,29 +1,23 @@
 package filter
 
 import (
-	"regexp"
+	"encoding/json"
 	"strings"
 	"time"
 
 	"github.com/scratchpad/scratchpad/internal/values"
 )
 
-// numberPattern is what a string literal must look like to be compared with
-// a number column; PostgreSQL's numeric input accepts all of it.
-var numberPattern = regexp.MustCompile(`^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?([0-9]+))?$`)
-
-// parseNumberString returns s, trimmed, if it is a number PostgreSQL's
-// numeric accepts, with an exponent small enough never to overflow.
+// parseNumberString reads a string literal compared with a number column
+// as the column would store the text (values.Parse: a plain decimal, exactly,
+// without exponent), returning its canonical text.
 func parseNumberString(s string) (string, bool) {
-	s = strings.TrimSpace(s)
-	m := numberPattern.FindStringSubmatch(s)
-	if m == nil {
+	v, err := values.Parse(values.Spec{Type: values.Number}, s)
+	n, ok := v.(json.Number)
+	if err != nil || !ok {
 		return "", false
 	}
-	if exp := strings.TrimLeft(m[4], "0"); len(exp) > 4 || exp != "" && mustAtoi(exp) > maxExponent {
-		return "", false
-	}
-	return s, true
+	return n.String(), true
 }
 
 // normalizeDate returns s in the canonical date form YYYY-MM-DD.
