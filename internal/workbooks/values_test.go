@@ -113,3 +113,37 @@ func TestNormalizeValue(t *testing.T) {
 		})
 	}
 }
+
+// TestParseForm checks the one reading of editors' forms the grid and the
+// record panel share: a json column's text is JSON, a multi select of
+// options takes its checked boxes, any other column its last value.
+func TestParseForm(t *testing.T) {
+	t.Parallel()
+	js := workbooks.Column{Name: "Meta", Type: values.JSON}
+	multi := workbooks.Column{Name: "Tags", Type: values.MultiSelect, Options: []string{"a", "b"}}
+	num := workbooks.Column{Name: "Price", Type: values.Number}
+	tests := []struct {
+		name string
+		col  workbooks.Column
+		vals []string
+		want any
+	}{
+		{"json object", js, []string{` {"a": 1} `}, json.RawMessage(`{"a": 1}`)},
+		{"json empty", js, []string{"  "}, nil},
+		{"json not JSON is passed on to be refused", js, []string{"{a"}, json.RawMessage(`{a`)},
+		{"multi boxes", multi, []string{"", "a", "b"}, []string{"a", "b"}},
+		{"multi none", multi, nil, nil},
+		{"other takes the last value", num, []string{"1", "2"}, "2"},
+		{"other none", num, nil, ""},
+	}
+	for _, tt := range tests {
+		if got := workbooks.ParseForm(tt.col, tt.vals); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: ParseForm(%q) = %#v, want %#v", tt.name, tt.vals, got, tt.want)
+		}
+	}
+	// Through the record store, the json text becomes the object.
+	v, err := workbooks.NormalizeValue(js, workbooks.ParseForm(js, []string{`{"a": [1]}`}))
+	if err != nil || string(v.(json.RawMessage)) != `{"a": [1]}` {
+		t.Fatalf("normalized %#v, %v", v, err)
+	}
+}
