@@ -8,9 +8,10 @@ import (
 	"strings"
 )
 
-// Format is the canonical text of a stored value of the column s describes: what the grid
-// shows, diffs compare, editors start with and exports write, so that all of
-// them agree. By the column's type:
+// Format is the canonical text of a stored value of the column s
+// describes: what the grid shows, diffs compare, editors start with and
+// exports write, so that all of them agree, and what Parse reads back as
+// the same value. By the column's type:
 //
 //   - json: the value as compact JSON (a string is quoted, so the text reads
 //     back as the same JSON value);
@@ -86,8 +87,9 @@ func decodeRaw(raw json.RawMessage) any {
 }
 
 // Same reports whether a and b, each a stored value of the column s
-// describes or a value Normalize or Parse returned for it, mean the same: equal as JSON whatever the
-// formatting, key order or Go type (json.RawMessage, []string, float64...),
+// describes or a value Normalize or Parse returned for it, mean the same:
+// equal as JSON whatever the formatting, key order or Go type
+// (json.RawMessage, []string, float64...),
 // with numbers equal by value (12.5 = 12.50 = 1.25e1), and a multi select's
 // options compared as a set. No value equals only no value.
 func Same(s Spec, a, b any) bool {
