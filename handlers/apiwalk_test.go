@@ -20,6 +20,7 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/accounts"
 	"github.com/scratchpad/scratchpad/internal/apptest"
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -166,10 +167,10 @@ func mustWalkFixture(t *testing.T) *walkFixture {
 	tbl, err := inst.App.Workbooks.CreateTable(context.Background(), walker.ID, wb.ID, workbooks.TableInput{
 		Name: "Products",
 		Columns: []workbooks.ColumnInput{
-			{Name: "Title", Type: workbooks.TypeText, Required: true},
-			{Name: "Price", Type: workbooks.TypeNumber},
-			{Name: "Status", Type: workbooks.TypeSelect, Options: []string{"Draft", "Published"}},
-			{Name: "Data", Type: workbooks.TypeJSON},
+			{Name: "Title", Type: values.Text, Required: true},
+			{Name: "Price", Type: values.Number},
+			{Name: "Status", Type: values.Select, Options: []string{"Draft", "Published"}},
+			{Name: "Data", Type: values.JSON},
 		},
 	})
 	if err != nil {
