@@ -437,8 +437,10 @@ func TestCSVAPI(t *testing.T) {
 		t.Fatalf("uploads kept after a failed create: %d %v", kept, err)
 	}
 
-	p := MustProblem(t, s.call(http.MethodPost, tablesPath, `{"data_source_id": "x", "remote_table_id": "y"}`), http.StatusUnprocessableEntity, "invalid_input")
-	if !strings.Contains(p.Detail, "not available yet") {
+	// A JSON body adds a table from a data source, which must be one of
+	// the user's.
+	p := MustProblem(t, s.call(http.MethodPost, tablesPath, `{"data_source_id": "x", "remote_table_id": "y"}`), http.StatusNotFound, "not_found")
+	if !strings.Contains(p.Detail, "Data source not found") {
 		t.Fatalf("detail %q", p.Detail)
 	}
 
