@@ -153,6 +153,16 @@ func (s *Server) apiRoutes(api *echo.Group) {
 	at.POST("/conflicts/resolve", s.apiResolveConflicts, s.scope("write"))
 	at.POST("/source-deleted/resolve", s.apiResolveSourceDeleted, s.scope("write"))
 
+	// Data sources and the services they connect (api_datasources.go).
+	authed.GET("/services", s.apiListServices, s.scope("read"))
+	authed.GET("/data-sources", s.apiListDataSources, s.scope("read"))
+	authed.POST("/data-sources", s.apiCreateDataSource, s.scope("write"))
+	authed.GET("/data-sources/:ds", s.apiGetDataSource, s.scope("read"))
+	authed.PATCH("/data-sources/:ds", s.apiUpdateDataSource, s.scope("write"))
+	authed.DELETE("/data-sources/:ds", s.apiDeleteDataSource, s.scope("write"))
+	authed.POST("/data-sources/:ds/test", s.apiTestDataSource, s.scope("write"))
+	authed.GET("/data-sources/:ds/tables", s.apiDataSourceTables, s.scope("read"))
+
 	// The caller's own background jobs (api_jobs.go).
 	authed.GET("/jobs", s.apiListJobs, s.scope("read"))
 	authed.GET("/jobs/:job", s.apiGetJob, s.scope("read"))
