@@ -208,11 +208,22 @@ func mustWalkFixture(t *testing.T) *walkFixture {
 	me.MustJSON(http.MethodPost, "/api/v1/data-sources", dataSourceJSON("Walk DB", inst.DatabaseURL), http.StatusCreated, &ownDS)
 	them.MustJSON(http.MethodPost, "/api/v1/data-sources", dataSourceJSON("Their DB", inst.DatabaseURL), http.StatusCreated, &theirDS)
 
+	// Each user has a finished publish of their workbook: only its id
+	// matters to the walk, which never gets as far as reverting it.
+	publishOf := func(ownerID, workbookID string) string {
+		var id string
+		if err := inst.Pool.QueryRow(context.Background(), `INSERT INTO syncs (workbook_id, owner_id, kind, status, started_at, finished_at)
+			VALUES ($1, $2, 'publish', 'done', now(), now()) RETURNING id`, workbookID, ownerID).Scan(&id); err != nil {
+			t.Fatalf("publish fixture: %v", err)
+		}
+		return id
+	}
+
 	w.own = walkTarget{version: rec.Version, ids: map[string]string{
-		"wb": wb.ID, "t": tbl.ID, "r": rec.ID, "job": ownJob.Job.ID, "id": other.ID, "ds": ownDS.ID,
+		"wb": wb.ID, "t": tbl.ID, "r": rec.ID, "job": ownJob.Job.ID, "id": other.ID, "p": publishOf(walker.ID, wb.ID), "ds": ownDS.ID,
 	}}
 	w.other = walkTarget{version: theirRec.Version, ids: map[string]string{
-		"wb": theirWB.ID, "t": theirJob.Table.ID, "r": theirRec.ID, "job": theirJob.Job.ID, "ds": theirDS.ID,
+		"wb": theirWB.ID, "t": theirJob.Table.ID, "r": theirRec.ID, "job": theirJob.Job.ID, "p": publishOf(other.ID, theirWB.ID), "ds": theirDS.ID,
 	}}
 	w.tables = mustWalkTables(t, inst.Pool)
 	return w
@@ -722,6 +733,8 @@ var walkQueryValues = map[string][]string{
 	// Any text is a valid search; only the bytes every string parameter is
 	// sent (NUL, invalid UTF-8) are hostile.
 	"q": nil,
+	// Table ids separated by commas: an empty one, or too many.
+	"table_ids": {",", "a,,b", "a,", strings.Repeat("x,", 100) + "x"},
 }
 
 // queryCases give one query parameter values its schema forbids, and the
