@@ -89,6 +89,20 @@ func (s *Server) routes(e *echo.Echo) {
 	tbl.GET("/export.csv", s.exportCSV)
 	tbl.POST("/import-suggestions", s.importSuggestions)
 
+	// Data sources (datasources.go) and the person's own jobs (jobs.go).
+	app.GET("/data-sources", s.dataSourcesPage)
+	app.GET("/data-sources/new", s.newDataSourcePage)
+	app.POST("/data-sources", s.createDataSource)
+	app.GET("/data-sources/:ds", s.dataSourcePage)
+	app.POST("/data-sources/:ds/rename", s.renameDataSource)
+	app.POST("/data-sources/:ds/credentials", s.replaceDataSourceCredentials)
+	app.POST("/data-sources/:ds/test", s.testDataSource)
+	app.GET("/data-sources/:ds/tables", s.dataSourceTables)
+	app.POST("/data-sources/:ds/delete", s.deleteDataSource)
+	app.GET("/jobs", s.jobsPage)
+	app.POST("/jobs/:job/cancel", s.cancelOwnJob)
+	app.POST("/jobs/:job/retry", s.retryOwnJob)
+
 	app.GET("/settings", s.settingsPage)
 	app.POST("/settings/profile", s.updateProfile)
 	app.POST("/settings/password", s.changePassword)
