@@ -4,11 +4,13 @@ import (
 	"context"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/scratchpad/scratchpad/internal/apptest"
 	"github.com/scratchpad/scratchpad/internal/browsertest"
+	"github.com/scratchpad/scratchpad/internal/syncs"
 )
 
 // screenshotSizes are the viewports the data source pages are looked at
@@ -22,11 +24,15 @@ var screenshotSizes = []struct {
 }
 
 // mustScreenshots saves the page at each of screenshotSizes, logging where,
-// and leaves the viewport at the desktop size.
-func mustScreenshots(t *testing.T, tab context.Context, name string) {
+// and leaves the viewport at the desktop size. With show, the element it
+// selects is scrolled into view first.
+func mustScreenshots(t *testing.T, tab context.Context, name string, show ...string) {
 	t.Helper()
 	for _, s := range screenshotSizes {
 		browsertest.MustDo(t, tab, chromedp.EmulateViewport(s.width, s.height))
+		for _, sel := range show {
+			browsertest.MustDo(t, tab, chromedp.ScrollIntoView(chromedp.CSS(sel)))
+		}
 		path, err := browsertest.Screenshot(t, tab, name+"-"+s.name)
 		if err != nil {
 			t.Fatalf("screenshot %s: %v", name, err)
@@ -104,6 +110,33 @@ func TestBrowserDataSources(t *testing.T) {
 	)
 	browsertest.WaitText(t, tab, `[data-testid="data-source-title"]`, "Shop DB")
 
+	// A workbook pulls one of its tables, so the delete has something to
+	// warn about and the Jobs page a pull to show.
+	ctx := context.Background()
+	u, err := inst.App.Accounts.FindUserByEmail(ctx, "browser-ds@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dsID := browsertest.MustEval[string](t, tab, `location.pathname.split("/").pop()`)
+	wb, err := inst.App.Workbooks.CreateWorkbook(ctx, u.ID, "Catalogue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sy, err := inst.App.Syncs.AddTable(ctx, u.ID, wb.ID, syncs.AddTableInput{DataSourceID: dsID, RemoteTableID: `"shop"."products"`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(browsertest.Timeout)
+	for !sy.Finished() {
+		if time.Now().After(deadline) {
+			t.Fatalf("pull still %s", sy.Status)
+		}
+		time.Sleep(50 * time.Millisecond)
+		if sy, err = inst.App.Syncs.FindSync(ctx, u.ID, sy.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	// Credentials that reach no server: the check runs at once and fails.
 	browsertest.MustDo(t, tab,
 		chromedp.SendKeys(chromedp.CSS(`[data-testid="credentials-form"] [data-testid="cred-connection_string"]`), "postgres://postgres:nope@127.0.0.1:1/nowhere?connect_timeout=5"),
@@ -140,7 +173,8 @@ func TestBrowserDataSources(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`[data-testid="delete-open"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="delete-confirm"]`)),
 	)
-	browsertest.WaitText(t, tab, `[data-testid="delete-card"]`, "No workbook has tables from this data source")
+	browsertest.WaitText(t, tab, `[data-testid="used-by"]`, "Catalogue")
+	mustScreenshots(t, tab, "delete-confirm", `[data-testid="delete-confirm"]`)
 	browsertest.MustDo(t, tab,
 		chromedp.Click(chromedp.CSS(`[data-testid="delete-confirm"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="no-data-sources"]`)),
@@ -149,6 +183,9 @@ func TestBrowserDataSources(t *testing.T) {
 	browsertest.MustDo(t, tab,
 		chromedp.Click(chromedp.CSS(`nav.app-nav a[href="/jobs"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="jobs-title"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="no-own-jobs"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="own-job"]`)),
 	)
+	browsertest.WaitText(t, tab, `[data-testid="own-job-what"]`, "Pull")
+	browsertest.WaitText(t, tab, `[data-testid="own-job-state"]`, "done")
+	mustScreenshots(t, tab, "jobs")
 }
