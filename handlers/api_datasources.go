@@ -187,6 +187,9 @@ type apiRemoteTable struct {
 	Name string `json:"name"`
 	// Description is a schema, a base, or null.
 	Description *string `json:"description"`
+	// ReadOnly says why the table cannot be written, when the service tells
+	// while listing; null otherwise.
+	ReadOnly *string `json:"read_only"`
 }
 
 // apiRemoteTableList is the tables of a data source that match a search.
@@ -215,7 +218,7 @@ func (s *Server) apiDataSourceTables(c echo.Context) error {
 	}
 	out := apiRemoteTableList{Items: make([]apiRemoteTable, 0, len(tables))}
 	for _, t := range tables {
-		out.Items = append(out.Items, apiRemoteTable{ID: t.ID, Name: t.Name, Description: nullString(t.Description)})
+		out.Items = append(out.Items, apiRemoteTable{ID: t.ID, Name: t.Name, Description: nullString(t.Description), ReadOnly: nullString(t.ReadOnly)})
 	}
 	return apiJSON(c, http.StatusOK, out)
 }
