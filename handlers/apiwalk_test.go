@@ -203,6 +203,12 @@ func mustWalkFixture(t *testing.T) *walkFixture {
 	theirRec := theirs.Items[0]
 	them.MustJSON(http.MethodPost, theirTablePath+"/suggestions", `{"updates": [{"record_id": "`+theirRec.ID+`", "fields": {"Price": 100}}]}`, http.StatusCreated, nil)
 
+	// Each user has a data source; both point at the instance's own
+	// database, so a listing of tables wrongly let through would work.
+	var ownDS, theirDS dataSourceBody
+	me.MustJSON(http.MethodPost, "/api/v1/data-sources", dataSourceJSON("Walk DB", inst.DatabaseURL), http.StatusCreated, &ownDS)
+	them.MustJSON(http.MethodPost, "/api/v1/data-sources", dataSourceJSON("Their DB", inst.DatabaseURL), http.StatusCreated, &theirDS)
+
 	// Each user has a finished publish of their workbook: only its id
 	// matters to the walk, which never gets as far as reverting it.
 	publishOf := func(ownerID, workbookID string) string {
@@ -215,10 +221,10 @@ func mustWalkFixture(t *testing.T) *walkFixture {
 	}
 
 	w.own = walkTarget{version: rec.Version, ids: map[string]string{
-		"wb": wb.ID, "t": tbl.ID, "r": rec.ID, "job": ownJob.Job.ID, "id": other.ID, "p": publishOf(walker.ID, wb.ID),
+		"wb": wb.ID, "t": tbl.ID, "r": rec.ID, "job": ownJob.Job.ID, "id": other.ID, "p": publishOf(walker.ID, wb.ID), "ds": ownDS.ID,
 	}}
 	w.other = walkTarget{version: theirRec.Version, ids: map[string]string{
-		"wb": theirWB.ID, "t": theirJob.Table.ID, "r": theirRec.ID, "job": theirJob.Job.ID, "p": publishOf(other.ID, theirWB.ID),
+		"wb": theirWB.ID, "t": theirJob.Table.ID, "r": theirRec.ID, "job": theirJob.Job.ID, "p": publishOf(other.ID, theirWB.ID), "ds": theirDS.ID,
 	}}
 	w.tables = mustWalkTables(t, inst.Pool)
 	return w
