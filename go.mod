@@ -29,6 +29,8 @@ require (
 	golang.org/x/time v0.16.0
 )
 
+require github.com/openai/openai-go/v3 v3.102.0
+
 require (
 	cel.dev/expr v0.25.3 // indirect
 	filippo.io/edwards25519 v1.2.0 // indirect
