@@ -98,7 +98,7 @@ func (c *Client) Stream(ctx context.Context, req Request, on func(Event) error) 
 		}
 	}
 	if err := stream.Err(); err != nil {
-		return nil, c.callError(ctx, err, model)
+		return nil, callError(ctx, err, model)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -229,7 +229,7 @@ func estimateReply(r *Response) int64 {
 }
 
 // callError classifies what the SDK returned.
-func (c *Client) callError(ctx context.Context, err error, model string) error {
+func callError(ctx context.Context, err error, model string) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
