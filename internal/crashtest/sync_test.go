@@ -251,8 +251,23 @@ func TestPullKilledMidwayFinishesOnTheSurvivor(t *testing.T) {
 	if n := count1(t, pool, `SELECT count(*) FROM workbook_tables WHERE id = $1 AND sync_id IS NOT NULL`, added.Table.ID); n != 0 {
 		t.Fatal("the table is still held by a sync")
 	}
-	t.Logf("pulled %d rows; killed after %d; rescued on the survivor %s after the kill; pull took %s in all",
-		rows, at.Done, rescue.Round(time.Millisecond), took.Round(time.Millisecond))
+
+	// A re-pull at once, while the planner's statistics still know nothing
+	// of these records, merges every page and sweeps in seconds, and
+	// changes nothing.
+	var again syncStarted
+	start := time.Now()
+	api(t, survivor.URL, o.Token, http.MethodPost, "/workbooks/"+wb.ID+"/pull", map[string]any{}, &again)
+	waitFor(t, 60*time.Second, "the re-pull", func() bool { return syncEnded(mustSync(t, pool, again.Sync.ID)) })
+	repull := time.Since(start)
+	if s := mustSync(t, pool, again.Sync.ID); s.Status != "done" || s.Done != rows || s.Created+s.Updated+s.Deleted+s.Conflicts != 0 {
+		t.Fatalf("re-pull ended %+v, want done with %d records met and none changed", s, rows)
+	}
+	if n := count1(t, pool, `SELECT count(*) FROM records WHERE table_id = $1 AND version <> 1`, added.Table.ID); n != 0 {
+		t.Fatalf("the re-pull of an unchanged source moved %d records' versions", n)
+	}
+	t.Logf("pulled %d rows; killed after %d; rescued on the survivor %s after the kill; pull took %s in all; re-pull %s",
+		rows, at.Done, rescue.Round(time.Millisecond), took.Round(time.Millisecond), repull.Round(time.Millisecond))
 	noStuckJobs(t, pool)
 }
 
