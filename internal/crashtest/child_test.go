@@ -208,7 +208,8 @@ func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 	}
 }
 
-// owner is a user with an API token, made straight in the database.
+// owner is a user with an API token that may read, write and publish,
+// made straight in the database.
 type owner struct {
 	ID    string
 	Token string
@@ -222,7 +223,7 @@ func mustOwner(t testing.TB, pool *pgxpool.Pool) owner {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, secret, err := acc.CreateToken(ctx, u, accounts.TokenInput{Name: "crash", Scopes: []accounts.Scope{accounts.ScopeRead, accounts.ScopeWrite}})
+	_, secret, err := acc.CreateToken(ctx, u, accounts.TokenInput{Name: "crash", Scopes: []accounts.Scope{accounts.ScopeRead, accounts.ScopeWrite, accounts.ScopePublish}})
 	if err != nil {
 		t.Fatal(err)
 	}
