@@ -1,7 +1,7 @@
 package handlers_test
 
 import (
-	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -11,8 +11,6 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/accounts"
 	"github.com/scratchpad/scratchpad/internal/apptest"
-	"github.com/scratchpad/scratchpad/internal/connectors"
-	"github.com/scratchpad/scratchpad/internal/datasources"
 	"github.com/scratchpad/scratchpad/internal/testdb"
 )
 
@@ -88,15 +86,13 @@ func TestAPIPullEditPublishWithMariaDB(t *testing.T) {
 	remoteTable := "`" + strings.TrimPrefix(u.Path, "/") + "`.`products`"
 
 	inst := apptest.MustStart(t, apptest.Options{})
-	user, token := MustUserWithToken(t, inst, "sync@example.com", false, accounts.ScopeRead, accounts.ScopeWrite, accounts.ScopePublish)
+	_, token := MustUserWithToken(t, inst, "sync@example.com", false, accounts.ScopeRead, accounts.ScopeWrite, accounts.ScopePublish)
 	s := wbSession{t: t, api: newAPIClient(t, inst), token: token}
-	// POST /data-sources is not in this branch yet: the data source is made
-	// through the data sources service.
-	ds, err := inst.App.DataSources.Create(context.Background(), user.ID, datasources.CreateInput{
-		Service: "mysql", Name: "Shop", Credentials: connectors.Credentials{"connection_string": srcURL}})
-	if err != nil {
-		t.Fatal(err)
+	var ds struct {
+		ID string `json:"id"`
 	}
+	body, _ := json.Marshal(map[string]any{"service": "mysql", "name": "Shop", "credentials": map[string]string{"connection_string": srcURL}})
+	s.MustJSON(http.MethodPost, "/api/v1/data-sources", string(body), http.StatusCreated, &ds)
 
 	var wb workbookBody
 	s.MustJSON(http.MethodPost, "/api/v1/workbooks", `{"name": "Shop"}`, http.StatusCreated, &wb)
