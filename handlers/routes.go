@@ -89,6 +89,22 @@ func (s *Server) routes(e *echo.Echo) {
 	tbl.GET("/export.csv", s.exportCSV)
 	tbl.POST("/import-suggestions", s.importSuggestions)
 
+	// Tables from data sources: adding one, pulls, conflicts, publishes and
+	// reverts (syncs.go).
+	app.GET("/workbooks/:wb/add-from-source", s.addFromSourcePage)
+	app.GET("/workbooks/:wb/add-from-source/tables", s.remoteTablesFragment)
+	app.POST("/workbooks/:wb/add-from-source", s.addTableFromSource)
+	app.GET("/workbooks/:wb/syncs/:sync", s.syncFragment)
+	app.GET("/workbooks/:wb/publish", s.publishPage)
+	app.POST("/workbooks/:wb/publish", s.startPublish)
+	app.POST("/workbooks/:wb/publishes/:p/revert", s.revertPublish)
+	tbl.POST("/pull", s.startTablePull)
+	tbl.GET("/attention", s.gridAttention)
+	tbl.POST("/conflicts/resolve", s.resolveAllConflicts)
+	tbl.POST("/source-deleted/resolve", s.resolveAllSourceDeleted)
+	tbl.POST("/records/:r/cells/:col/resolve", s.resolveCellConflict)
+	tbl.POST("/records/:r/source-deleted", s.resolveRecordSourceDeleted)
+
 	app.GET("/settings", s.settingsPage)
 	app.POST("/settings/profile", s.updateProfile)
 	app.POST("/settings/password", s.changePassword)
