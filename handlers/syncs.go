@@ -171,6 +171,11 @@ func (s *Server) syncFragment(c echo.Context) error {
 		return apperr.New(apperr.NotFound, "Pull or publish not found.")
 	}
 	if table := c.QueryParam("table"); table != "" {
+		if sy.Finished() {
+			// The grid that asked saw it running: its rows and counters
+			// reload now (sync-ended), once per viewer.
+			c.Response().Header().Set("HX-Trigger", "sync-ended, counters-changed")
+		}
 		return render(c, http.StatusOK, views.SyncStatus(views.SyncStatusOf(sy, table)))
 	}
 	if sy.Finished() {
@@ -355,9 +360,10 @@ func (s *Server) revertPublish(c echo.Context) error {
 }
 
 // RenderSyncEvent renders a pull's or publish's progress on a workbook's
-// topic: per table, its status for the grids (sync-table-{table}); the
-// whole sync for the publish page (sync-{sync}); and, once a pull or a
-// publish has ended, a reload of the tables' rows and counters. It reports
+// topic: per table, its status for the grids (sync-table-{table}), and the
+// whole sync for the publish page (sync-{sync}). Once it has ended, the
+// status each viewer is shown fetches itself whole (syncFragment), which
+// reloads that viewer's rows and counters. It reports
 // false for other events (the owner's copy of the event is left to other
 // renderers). Plug it into EventRendererDeps.Extra.
 func RenderSyncEvent(ctx context.Context, ev events.Event) ([]events.Message, bool) {
@@ -378,10 +384,6 @@ func RenderSyncEvent(ctx context.Context, ev events.Event) ([]events.Message, bo
 			continue
 		}
 		msgs = append(msgs, events.Message{Name: views.SyncTableEventName(tp.TableID), Data: frag})
-		if sy.Finished() {
-			msgs = append(msgs, events.Message{Name: "grid-refresh-" + tp.TableID, Data: []byte(p.Status)},
-				events.Message{Name: "counters-" + tp.TableID, Data: []byte(p.Status)})
-		}
 	}
 	if frag, err := renderFragment(ctx, views.SyncRun(sy, true)); err == nil {
 		msgs = append(msgs, events.Message{Name: views.SyncEventName(p.SyncID), Data: frag})
