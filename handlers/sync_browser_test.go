@@ -89,6 +89,8 @@ func TestBrowserSyncLoop(t *testing.T) {
 	browsertest.WaitText(t, tab, `[data-testid="sync-outcome"]`, "Pull finished: 50 records read, 50 new")
 	mustWaitEval(t, tab, `document.querySelectorAll('#grid-body tr[data-testid="record-row"]').length === 50`)
 	browsertest.WaitText(t, tab, `[data-testid="source-badge"]`, "Shop database")
+	browsertest.WaitText(t, tab, `[data-testid="record-total"]`, "50 records")
+	browsertest.WaitText(t, tab, `[data-testid="last-pulled"]`, "Last pulled")
 	shoot(t, tab, "grid-pulled")
 
 	// 2. Edit titles 1 and 3 here; the source changes 1 and deletes 3.
@@ -212,6 +214,7 @@ func shoot(t *testing.T, tab context.Context, name string) {
 		name string
 	}{{390, 844, "phone"}, {1440, 900, "desktop"}} {
 		browsertest.MustDo(t, tab, chromedp.EmulateViewport(size.w, size.h))
+		browsertest.MustEval[bool](t, tab, `window.scrollTo(0, 0); var g = document.getElementById("grid-wrap"); if (g) { g.scrollTo(0, 0); } true`)
 		time.Sleep(100 * time.Millisecond) // layout settles
 		if _, err := browsertest.Screenshot(t, tab, name+"-"+size.name); err != nil {
 			t.Error(err)

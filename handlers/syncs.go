@@ -3,8 +3,10 @@ package handlers
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strconv"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
@@ -171,17 +173,44 @@ func (s *Server) syncFragment(c echo.Context) error {
 		return apperr.New(apperr.NotFound, "Pull or publish not found.")
 	}
 	if table := c.QueryParam("table"); table != "" {
-		if sy.Finished() {
-			// The grid that asked saw it running: its rows and counters
-			// reload now (sync-ended), once per viewer.
-			c.Response().Header().Set("HX-Trigger", "sync-ended, counters-changed")
+		status := views.SyncStatus(views.SyncStatusOf(sy, table))
+		if !sy.Finished() {
+			return render(c, http.StatusOK, status)
 		}
-		return render(c, http.StatusOK, views.SyncStatus(views.SyncStatusOf(sy, table)))
+		// The grid that asked saw it running: its rows and counters reload
+		// now (sync-ended), once per viewer, and its record count and last
+		// pull come along out of band.
+		c.Response().Header().Set("HX-Trigger", "sync-ended, counters-changed")
+		return s.renderSyncEnd(c, table, status)
 	}
 	if sy.Finished() {
 		c.Response().Header().Set("HX-Refresh", "true")
 	}
 	return render(c, http.StatusOK, views.SyncRun(sy, false))
+}
+
+// renderSyncEnd answers a grid's status of an ended pull or publish with
+// the table's last pull and its record count for the grid's view (read
+// from the page's address), as out-of-band swaps.
+func (s *Server) renderSyncEnd(c echo.Context, tableID string, status templ.Component) error {
+	ctx := c.Request().Context()
+	u := mustUser(c)
+	t, err := s.Workbooks.FindTable(ctx, u.ID, c.Param("wb"), tableID)
+	if err != nil {
+		return render(c, http.StatusOK, status)
+	}
+	q := views.GridQuery{}
+	if cur, err := url.Parse(c.Request().Header.Get("HX-Current-URL")); err == nil {
+		v := cur.Query()
+		q = views.GridQuery{Filter: v.Get("filter"), Sort: v.Get("sort"), Has: v.Get("has")}
+	}
+	rq := gridRecordQuery(q, "")
+	rq.Limit = 1
+	parts := []templ.Component{status, views.LastPulled(t.ID, t.LastPulledAt, true)}
+	if page, err := s.Workbooks.FindRecordsIn(ctx, u.ID, t, rq); err == nil {
+		parts = append(parts, views.RecordTotal(page.EstimatedTotal, page.TotalIsEstimate, true))
+	}
+	return render(c, http.StatusOK, templ.Join(parts...))
 }
 
 // resolveCellConflict keeps mine or takes theirs for one cell and answers
