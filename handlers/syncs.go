@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"github.com/a-h/templ"
@@ -18,6 +19,10 @@ import (
 
 // remoteTablesShown is how many of a data source's tables the picker lists.
 const remoteTablesShown = 100
+
+// recentSyncsLooked is how many of a workbook's latest syncs the grid looks
+// through for its table's last outcome.
+const recentSyncsLooked = 10
 
 // publishHistoryShown is how many past publishes the publish page lists.
 const publishHistoryShown = 20
@@ -77,10 +82,15 @@ func (s *Server) remoteTables(c echo.Context, dsID, search string) views.RemoteT
 func (s *Server) addTableFromSource(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := mustUser(c)
+	if _, err := s.Workbooks.FindWorkbook(ctx, u.ID, c.Param("wb")); err != nil {
+		return err
+	}
 	t, _, err := s.Syncs.AddTable(ctx, u.ID, c.Param("wb"), syncs.AddTableInput{
 		DataSourceID: c.FormValue("data_source_id"), RemoteTableID: c.FormValue("remote_table_id")})
 	if err != nil {
-		if k := apperr.KindOf(err); k != apperr.Invalid && k != apperr.Unavailable && !(k == apperr.NotFound && c.FormValue("data_source_id") != "") {
+		// The workbook is theirs: anything not found now is the data
+		// source or its table, which the picker shows again.
+		if k := apperr.KindOf(err); k != apperr.Invalid && k != apperr.Unavailable && k != apperr.NotFound {
 			return err
 		}
 		s.flash(c, "error", "The table could not be added: "+apperr.MessageOf(err))
@@ -107,6 +117,17 @@ func (s *Server) syncBarFor(c echo.Context, t workbooks.Table) *views.SyncBarVie
 	if t.SyncID != "" {
 		if sy, err := s.Syncs.FindSync(ctx, u.ID, t.SyncID); err == nil {
 			v.Status = views.SyncStatusOf(sy, t.ID)
+		}
+		return v
+	}
+	// Otherwise the outcome of its latest pull or publish, if recent
+	// enough to be among the workbook's last few.
+	if recent, err := s.Syncs.FindSyncs(ctx, u.ID, t.WorkbookID, "", recentSyncsLooked); err == nil {
+		for _, sy := range recent {
+			if slices.ContainsFunc(sy.Tables, func(st syncs.SyncTable) bool { return st.TableID == t.ID }) {
+				v.Status = views.SyncStatusOf(sy, t.ID)
+				break
+			}
 		}
 	}
 	return v
