@@ -200,8 +200,10 @@ func (s *Server) syncFragment(c echo.Context) error {
 		}
 		// The grid that asked saw it running: its rows and counters reload
 		// now (sync-ended), once per viewer, and its record count and last
-		// pull come along out of band.
-		c.Response().Header().Set("HX-Trigger", "sync-ended, counters-changed")
+		// pull come along out of band. After-Swap, because htmx raises it
+		// on the body when the element that asked was swapped away
+		// meanwhile (by a live event), where plain HX-Trigger is lost.
+		c.Response().Header().Set("HX-Trigger-After-Swap", "sync-ended, counters-changed")
 		return s.renderSyncEnd(c, table, status)
 	}
 	if sy.Finished() {
