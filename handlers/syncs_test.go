@@ -110,7 +110,11 @@ func TestSyncPagesConflictFlow(t *testing.T) {
 	if _, err := inst.App.Workbooks.UpdateRecord(ctx, u.ID, wb.ID, tbl.ID, rec.ID, map[string]any{title.ID: "Mine"}, rec.Version); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := src.Exec(ctx, `UPDATE products SET title = 'Theirs' WHERE id = 1`); err != nil {
+	rec2 := mustRecordByRemoteID(t, inst, u.ID, tbl, "2")
+	if _, err := inst.App.Workbooks.UpdateRecord(ctx, u.ID, wb.ID, tbl.ID, rec2.ID, map[string]any{title.ID: "Mine 2"}, rec2.Version); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Exec(ctx, `UPDATE products SET title = 'Theirs' WHERE id = 1; UPDATE products SET title = 'Theirs 2' WHERE id = 2`); err != nil {
 		t.Fatal(err)
 	}
 	pulled := tbl.LastPulledAt
@@ -124,10 +128,10 @@ func TestSyncPagesConflictFlow(t *testing.T) {
 	if mine, theirs := cell.Find(`[data-testid="conflict-mine"]`).Text(), cell.Find(`[data-testid="conflict-theirs"]`).Text(); mine != "Mine" || theirs != "Theirs" {
 		t.Fatalf("conflict cell shows mine %q, theirs %q", mine, theirs)
 	}
-	if !strings.Contains(page.TestID("attention-conflicts").Text(), "1 record is in conflict") {
+	if !strings.Contains(page.TestID("attention-conflicts").Text(), "2 records are in conflict") {
 		t.Errorf("attention bar reads %q", page.TestID("attention-conflicts").Text())
 	}
-	if r := b.Get(base + "/publish"); !strings.Contains(r.TestID("preview-conflicts").Text(), "1 record has conflicts") {
+	if r := b.Get(base + "/publish"); !strings.Contains(r.TestID("preview-conflicts").Text(), "2 records have conflicts") {
 		t.Errorf("publish page's conflicts read %q", r.TestID("preview-conflicts").Text())
 	}
 
@@ -161,6 +165,18 @@ func TestSyncPagesConflictFlow(t *testing.T) {
 	}
 	if got := strings.TrimSpace(rowFragment(t, r).Find(`td[data-column="title"] [data-testid="cell-value"]`).Text()); got != "Mine" {
 		t.Errorf("after keeping mine the cell shows %q", got)
+	}
+	// Take theirs for all the rest: product 2 takes the source's title.
+	r = b.Send(http.MethodPost, gridURL+"/conflicts/resolve", url.Values{"keep": {"theirs"}, "all": {"true"}}, true)
+	if r.Status != http.StatusNoContent || r.Header.Get("HX-Redirect") != gridURL {
+		t.Fatalf("take all theirs: status %d, redirect %q", r.Status, r.Header.Get("HX-Redirect"))
+	}
+	page = b.Get(gridURL)
+	if msg := page.TestID("flashes").Text(); !strings.Contains(msg, "Settled 1 conflict") {
+		t.Errorf("flash after taking all theirs: %q", msg)
+	}
+	if got := strings.TrimSpace(page.Doc.Find(`tr[data-record-id="` + rec2.ID + `"] td[data-column="title"] [data-testid="cell-value"]`).Text()); got != "Theirs 2" {
+		t.Errorf("after taking all theirs product 2 shows %q", got)
 	}
 	r = b.Get(base + "/publish")
 	if got := r.TestID("preview-updates").Text(); got != "1" {
