@@ -80,15 +80,6 @@ func (s *Server) routes(e *echo.Echo) {
 	tbl.POST("/find-replace", s.findReplace)
 	tbl.POST("/fill", s.fillColumn)
 
-	// CSV in and out (csv.go). Uploads stream past the ordinary body limit.
-	app.GET("/workbooks/:wb/imports/new", s.uploadPage)
-	app.POST("/workbooks/:wb/imports", s.uploadCSV)
-	app.GET("/workbooks/:wb/imports/:upload", s.importPreview)
-	app.POST("/workbooks/:wb/imports/:upload", s.startImport)
-	app.POST("/workbooks/:wb/imports/:upload/cancel", s.cancelImport)
-	tbl.GET("/export.csv", s.exportCSV)
-	tbl.POST("/import-suggestions", s.importSuggestions)
-
 	// Tables from data sources: adding one, pulls, conflicts, publishes and
 	// reverts (syncs.go).
 	app.GET("/workbooks/:wb/add-from-source", s.addFromSourcePage)
@@ -104,6 +95,15 @@ func (s *Server) routes(e *echo.Echo) {
 	tbl.POST("/source-deleted/resolve", s.resolveAllSourceDeleted)
 	tbl.POST("/records/:r/cells/:col/resolve", s.resolveCellConflict)
 	tbl.POST("/records/:r/source-deleted", s.resolveRecordSourceDeleted)
+
+	// CSV in and out (csv.go). Uploads stream past the ordinary body limit.
+	app.GET("/workbooks/:wb/imports/new", s.uploadPage)
+	app.POST("/workbooks/:wb/imports", s.uploadCSV)
+	app.GET("/workbooks/:wb/imports/:upload", s.importPreview)
+	app.POST("/workbooks/:wb/imports/:upload", s.startImport)
+	app.POST("/workbooks/:wb/imports/:upload/cancel", s.cancelImport)
+	tbl.GET("/export.csv", s.exportCSV)
+	tbl.POST("/import-suggestions", s.importSuggestions)
 
 	app.GET("/settings", s.settingsPage)
 	app.POST("/settings/profile", s.updateProfile)

@@ -37,8 +37,8 @@ func TestSyncPagesWithoutSources(t *testing.T) {
 	if r.Status != http.StatusOK || r.TestID("no-data-sources").Length() != 1 {
 		t.Fatalf("add page: status %d, no-data-sources %d", r.Status, r.TestID("no-data-sources").Length())
 	}
-	if href, _ := r.TestID("add-data-source").Attr("href"); href != "/data-sources" {
-		t.Errorf("the add link goes to %q, want /data-sources", href)
+	if href, _ := r.TestID("add-data-source").Attr("href"); href != "/data-sources/new" {
+		t.Errorf("the add link goes to %q, want /data-sources/new", href)
 	}
 	r = b.Get("/workbooks/" + wb.ID + "/publish")
 	if r.Status != http.StatusOK || r.TestID("no-sourced-tables").Length() != 1 || r.TestID("publish-submit").Length() != 0 {
