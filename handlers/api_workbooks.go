@@ -12,6 +12,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/events"
 	"github.com/scratchpad/scratchpad/internal/ids"
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -401,7 +402,7 @@ func (s *Server) apiAddColumn(c echo.Context) error {
 			return apperr.InvalidFields("Please correct the column.", apperr.FieldError{Field: "type", Message: "is required"})
 		}
 		t, err := s.Workbooks.AddScratchColumn(c.Request().Context(), mustUser(c).ID, c.Param("wb"), c.Param("t"),
-			in.Name, workbooks.ColumnType(in.Type))
+			in.Name, values.Type(in.Type))
 		if err != nil {
 			return err
 		}

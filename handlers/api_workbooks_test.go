@@ -14,6 +14,7 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/accounts"
 	"github.com/scratchpad/scratchpad/internal/apptest"
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -129,10 +130,10 @@ func MustWorkbookFixture(t testing.TB, email string) *wbFixture {
 	f.table, err = inst.App.Workbooks.CreateTable(context.Background(), u.ID, f.wb.ID, workbooks.TableInput{
 		Name: "Products",
 		Columns: []workbooks.ColumnInput{
-			{Name: "Title", Type: workbooks.TypeText, Required: true},
-			{Name: "Price", Type: workbooks.TypeNumber},
-			{Name: "Status", Type: workbooks.TypeSelect, Options: []string{"Draft", "Published"}},
-			{Name: "Link", Type: workbooks.TypeText, Format: workbooks.FormatURL},
+			{Name: "Title", Type: values.Text, Required: true},
+			{Name: "Price", Type: values.Number},
+			{Name: "Status", Type: values.Select, Options: []string{"Draft", "Published"}},
+			{Name: "Link", Type: values.Text, Format: values.FormatURL},
 		},
 	})
 	if err != nil {

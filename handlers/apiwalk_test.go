@@ -20,6 +20,7 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/accounts"
 	"github.com/scratchpad/scratchpad/internal/apptest"
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -166,10 +167,10 @@ func mustWalkFixture(t *testing.T) *walkFixture {
 	tbl, err := inst.App.Workbooks.CreateTable(context.Background(), walker.ID, wb.ID, workbooks.TableInput{
 		Name: "Products",
 		Columns: []workbooks.ColumnInput{
-			{Name: "Title", Type: workbooks.TypeText, Required: true},
-			{Name: "Price", Type: workbooks.TypeNumber},
-			{Name: "Status", Type: workbooks.TypeSelect, Options: []string{"Draft", "Published"}},
-			{Name: "Data", Type: workbooks.TypeJSON},
+			{Name: "Title", Type: values.Text, Required: true},
+			{Name: "Price", Type: values.Number},
+			{Name: "Status", Type: values.Select, Options: []string{"Draft", "Published"}},
+			{Name: "Data", Type: values.JSON},
 		},
 	})
 	if err != nil {
@@ -202,11 +203,28 @@ func mustWalkFixture(t *testing.T) *walkFixture {
 	theirRec := theirs.Items[0]
 	them.MustJSON(http.MethodPost, theirTablePath+"/suggestions", `{"updates": [{"record_id": "`+theirRec.ID+`", "fields": {"Price": 100}}]}`, http.StatusCreated, nil)
 
+	// Each user has a data source; both point at the instance's own
+	// database, so a listing of tables wrongly let through would work.
+	var ownDS, theirDS dataSourceBody
+	me.MustJSON(http.MethodPost, "/api/v1/data-sources", dataSourceJSON("Walk DB", inst.DatabaseURL), http.StatusCreated, &ownDS)
+	them.MustJSON(http.MethodPost, "/api/v1/data-sources", dataSourceJSON("Their DB", inst.DatabaseURL), http.StatusCreated, &theirDS)
+
+	// Each user has a finished publish of their workbook: only its id
+	// matters to the walk, which never gets as far as reverting it.
+	publishOf := func(ownerID, workbookID string) string {
+		var id string
+		if err := inst.Pool.QueryRow(context.Background(), `INSERT INTO syncs (workbook_id, owner_id, kind, status, started_at, finished_at)
+			VALUES ($1, $2, 'publish', 'done', now(), now()) RETURNING id`, workbookID, ownerID).Scan(&id); err != nil {
+			t.Fatalf("publish fixture: %v", err)
+		}
+		return id
+	}
+
 	w.own = walkTarget{version: rec.Version, ids: map[string]string{
-		"wb": wb.ID, "t": tbl.ID, "r": rec.ID, "job": ownJob.Job.ID, "id": other.ID,
+		"wb": wb.ID, "t": tbl.ID, "r": rec.ID, "job": ownJob.Job.ID, "id": other.ID, "p": publishOf(walker.ID, wb.ID), "ds": ownDS.ID,
 	}}
 	w.other = walkTarget{version: theirRec.Version, ids: map[string]string{
-		"wb": theirWB.ID, "t": theirJob.Table.ID, "r": theirRec.ID, "job": theirJob.Job.ID,
+		"wb": theirWB.ID, "t": theirJob.Table.ID, "r": theirRec.ID, "job": theirJob.Job.ID, "p": publishOf(other.ID, theirWB.ID), "ds": theirDS.ID,
 	}}
 	w.tables = mustWalkTables(t, inst.Pool)
 	return w
@@ -716,6 +734,8 @@ var walkQueryValues = map[string][]string{
 	// Any text is a valid search; only the bytes every string parameter is
 	// sent (NUL, invalid UTF-8) are hostile.
 	"q": nil,
+	// Table ids separated by commas: an empty one, or too many.
+	"table_ids": {",", "a,,b", "a,", strings.Repeat("x,", 100) + "x"},
 }
 
 // queryCases give one query parameter values its schema forbids, and the

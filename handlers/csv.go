@@ -16,6 +16,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/events"
 	"github.com/scratchpad/scratchpad/internal/imports"
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 	"github.com/scratchpad/scratchpad/views"
 )
@@ -218,7 +219,7 @@ func (s *Server) startImport(c echo.Context) error {
 		n := strconv.Itoa(i)
 		typ, format := parseTypeOption(c.FormValue("col_type_" + n))
 		if typ == "" {
-			typ, format = workbooks.ColumnType(g.Type), g.Format
+			typ, format = values.Type(g.Type), g.Format
 		}
 		in.Columns = append(in.Columns, imports.ColumnChoice{Index: i, Name: c.FormValue("col_name_" + n),
 			Type: typ, Format: format, Skip: c.FormValue("col_skip_"+n) != ""})
@@ -428,19 +429,19 @@ func delimiterName(d rune) string {
 }
 
 // typeOption is the type select's value for a column type and format.
-func typeOption(t workbooks.ColumnType, format string) string {
-	if t == workbooks.TypeText {
+func typeOption(t values.Type, format string) string {
+	if t == values.Text {
 		if format == "" {
-			format = workbooks.FormatPlain
+			format = values.FormatPlain
 		}
 		return "text:" + format
 	}
 	return string(t)
 }
 
-func parseTypeOption(v string) (workbooks.ColumnType, string) {
+func parseTypeOption(v string) (values.Type, string) {
 	typ, format, _ := strings.Cut(v, ":")
-	t := workbooks.ColumnType(typ)
+	t := values.Type(typ)
 	if !t.Valid() {
 		return "", ""
 	}

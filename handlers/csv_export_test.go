@@ -9,6 +9,7 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/accounts"
 	"github.com/scratchpad/scratchpad/internal/apptest"
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -33,8 +34,8 @@ func mustFormulaTable(t *testing.T, inst *apptest.Instance, ownerID, wbID, name 
 	t.Helper()
 	ctx := context.Background()
 	table, err := inst.App.Workbooks.CreateTable(ctx, ownerID, wbID, workbooks.TableInput{Name: name, Columns: []workbooks.ColumnInput{
-		{Name: "Note", Type: workbooks.TypeText},
-		{Name: "Amount", Type: workbooks.TypeNumber},
+		{Name: "Note", Type: values.Text},
+		{Name: "Amount", Type: values.Number},
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -135,7 +136,7 @@ func TestCSVExportFileName(t *testing.T) {
 	}
 	for _, tt := range tests {
 		table, err := f.inst.App.Workbooks.CreateTable(context.Background(), f.user.ID, f.wb.ID, workbooks.TableInput{
-			Name: tt.table, Columns: []workbooks.ColumnInput{{Name: "a", Type: workbooks.TypeText}}})
+			Name: tt.table, Columns: []workbooks.ColumnInput{{Name: "a", Type: values.Text}}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/accounts"
 	"github.com/scratchpad/scratchpad/internal/apptest"
 	"github.com/scratchpad/scratchpad/internal/imports"
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -351,7 +352,7 @@ func TestCSVImportSuggestionsPage(t *testing.T) {
 	f := mustCSVFixture(t, "suggest@example.com")
 	ctx := context.Background()
 	table, err := f.inst.App.Workbooks.CreateTable(ctx, f.user.ID, f.wb.ID, workbooks.TableInput{Name: "Items",
-		Columns: []workbooks.ColumnInput{{Name: "sku", Type: workbooks.TypeText}, {Name: "title", Type: workbooks.TypeText}}})
+		Columns: []workbooks.ColumnInput{{Name: "sku", Type: values.Text}, {Name: "title", Type: values.Text}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -436,8 +437,10 @@ func TestCSVAPI(t *testing.T) {
 		t.Fatalf("uploads kept after a failed create: %d %v", kept, err)
 	}
 
-	p := MustProblem(t, s.call(http.MethodPost, tablesPath, `{"data_source_id": "x", "remote_table_id": "y"}`), http.StatusUnprocessableEntity, "invalid_input")
-	if !strings.Contains(p.Detail, "not available yet") {
+	// A JSON body adds a table from a data source, which must be one of
+	// the user's.
+	p := MustProblem(t, s.call(http.MethodPost, tablesPath, `{"data_source_id": "x", "remote_table_id": "y"}`), http.StatusNotFound, "not_found")
+	if !strings.Contains(p.Detail, "Data source not found") {
 		t.Fatalf("detail %q", p.Detail)
 	}
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/filter"
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 	"github.com/scratchpad/scratchpad/views"
 )
@@ -228,7 +229,7 @@ func (s *Server) deleteTable(c echo.Context) error {
 
 // addScratchColumn adds a local-only column and comes back to the grid.
 func (s *Server) addScratchColumn(c echo.Context) error {
-	typ := workbooks.ColumnType(c.FormValue("type"))
+	typ := values.Type(c.FormValue("type"))
 	t, err := s.Workbooks.AddScratchColumn(c.Request().Context(), mustUser(c).ID, c.Param("wb"), c.Param("t"), c.FormValue("name"), typ)
 	if err := s.flashRefusal(c, err, "name"); err != nil {
 		return err

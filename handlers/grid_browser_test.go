@@ -11,6 +11,7 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/apptest"
 	"github.com/scratchpad/scratchpad/internal/browsertest"
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -40,9 +41,9 @@ func TestBrowserGridLiveEdits(t *testing.T) {
 		t.Fatal(err)
 	}
 	tbl, err := store.CreateTable(ctx, u.ID, wb.ID, workbooks.TableInput{Name: "Posts", Columns: []workbooks.ColumnInput{
-		{Name: "Title", Type: workbooks.TypeText},
-		{Name: "Price", Type: workbooks.TypeNumber},
-		{Name: "Note", Type: workbooks.TypeText},
+		{Name: "Title", Type: values.Text},
+		{Name: "Price", Type: values.Number},
+		{Name: "Note", Type: values.Text},
 	}})
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/accounts"
 	"github.com/scratchpad/scratchpad/internal/apptest"
 	"github.com/scratchpad/scratchpad/internal/events"
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -59,17 +60,17 @@ func mustGridFixture(t testing.TB) gridFixture {
 		t.Fatal(err)
 	}
 	tbl, err := inst.App.Workbooks.CreateTable(ctx, u.ID, wb.ID, workbooks.TableInput{Name: "Posts", Columns: []workbooks.ColumnInput{
-		{Name: "Title", Type: workbooks.TypeText},
-		{Name: "Body", Type: workbooks.TypeText, Format: workbooks.FormatMarkdown},
-		{Name: "Price", Type: workbooks.TypeNumber},
-		{Name: "Published", Type: workbooks.TypeBoolean},
-		{Name: "Day", Type: workbooks.TypeDate},
-		{Name: "Status", Type: workbooks.TypeSelect, Options: []string{"draft", "live"}},
-		{Name: "Tags", Type: workbooks.TypeMultiSelect, Options: []string{"news", "promo", "tech"}},
-		{Name: "Meta", Type: workbooks.TypeJSON},
-		{Name: "Link", Type: workbooks.TypeText, Format: workbooks.FormatURL},
-		{Name: "Contact", Type: workbooks.TypeText, Format: workbooks.FormatEmail},
-		{Name: "Note", Type: workbooks.TypeText},
+		{Name: "Title", Type: values.Text},
+		{Name: "Body", Type: values.Text, Format: values.FormatMarkdown},
+		{Name: "Price", Type: values.Number},
+		{Name: "Published", Type: values.Boolean},
+		{Name: "Day", Type: values.Date},
+		{Name: "Status", Type: values.Select, Options: []string{"draft", "live"}},
+		{Name: "Tags", Type: values.MultiSelect, Options: []string{"news", "promo", "tech"}},
+		{Name: "Meta", Type: values.JSON},
+		{Name: "Link", Type: values.Text, Format: values.FormatURL},
+		{Name: "Contact", Type: values.Text, Format: values.FormatEmail},
+		{Name: "Note", Type: values.Text},
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -401,6 +402,27 @@ func TestGridEditCell(t *testing.T) {
 	if r.Status != http.StatusOK || gridCell(rowFragment(t, r), rec.ID, "Tags").Find(".badge").Length() != 2 {
 		t.Fatalf("multi-select: %d %s", r.Status, r.Body)
 	}
+	// A json cell's text is read as JSON, as the record panel reads it: an
+	// object is stored as the object, not as a string holding its text.
+	tagged, err := f.inst.App.Workbooks.FindRecord(ctx, f.user.ID, f.wb.ID, f.tbl.ID, rec.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = gridSend(f.b, http.MethodPut, f.cellURL(rec.ID, "Meta"), url.Values{"version": {strconv.Itoa(tagged.Version)}, "value": {` {"a": [1, 2.50], "b": "x"} `}})
+	if r.Status != http.StatusOK {
+		t.Fatalf("json: %d %s", r.Status, r.Body)
+	}
+	withJSON, err := f.inst.App.Workbooks.FindRecord(ctx, f.user.ID, f.wb.ID, f.tbl.ID, rec.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if obj, ok := withJSON.Fields[f.col["Meta"]].(map[string]any); !ok || obj["b"] != "x" || fmt.Sprint(obj["a"]) != "[1 2.50]" {
+		t.Fatalf("json cell stored %#v, want the object", withJSON.Fields[f.col["Meta"]])
+	}
+	r = gridSend(f.b, http.MethodPut, f.cellURL(rec.ID, "Meta"), url.Values{"version": {strconv.Itoa(withJSON.Version)}, "value": {"{oops"}})
+	if row := rowFragment(t, r); r.Status != http.StatusUnprocessableEntity || !strings.Contains(byTestID(row, "cell-error").Text(), "not valid JSON") {
+		t.Fatalf("invalid json: status %d body %s", r.Status, r.Body)
+	}
 	r = gridHTMXGet(t, f.b, f.inst.URL, f.cellURL(rec.ID, "Status"))
 	if rowFragment(t, r).Find(`select[data-testid="cell-editor"] option[value="live"]`).Length() != 1 {
 		t.Errorf("select editor: %s", r.Body)
@@ -620,7 +642,7 @@ func TestGridRecordsColumnsAndTabs(t *testing.T) {
 
 	// Tabs: a second table, moved first, then hidden and shown again.
 	second, err := f.inst.App.Workbooks.CreateTable(ctx, f.user.ID, f.wb.ID, workbooks.TableInput{Name: "Authors",
-		Columns: []workbooks.ColumnInput{{Name: "Name", Type: workbooks.TypeText}}})
+		Columns: []workbooks.ColumnInput{{Name: "Name", Type: values.Text}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 	"github.com/scratchpad/scratchpad/views"
 )
@@ -99,17 +100,14 @@ func (s *Server) saveCell(c echo.Context) error {
 	if ferr != nil {
 		return apperr.New(apperr.Invalid, "The edit could not be read.")
 	}
-	values := form["value"]
-	typed := strings.Join(values, ", ")
-	var raw any = typed
-	if ct.column.Type == workbooks.TypeMultiSelect && len(ct.column.Options) > 0 {
-		raw = values
-		if len(values) == 0 {
-			raw = nil
-		}
-	} else if len(values) > 0 {
-		raw = values[0]
-		typed = values[0]
+	vals := form["value"]
+	// The record panel reads its form with the same parser, so a value
+	// means the same whichever editor it was typed in (a json cell's text
+	// is JSON, not a string).
+	raw := workbooks.ParseForm(ct.column, vals)
+	typed := strings.Join(vals, ", ")
+	if !(ct.column.Type == values.MultiSelect && len(ct.column.Options) > 0) && len(vals) > 0 {
+		typed = vals[len(vals)-1]
 	}
 
 	rec, err := s.Workbooks.UpdateRecord(ctx, u.ID, ct.table.WorkbookID, ct.table.ID, c.Param("r"),
@@ -126,7 +124,7 @@ func (s *Server) saveCell(c echo.Context) error {
 		// The editor keeps the version it was opened on: the record may have
 		// changed meanwhile, and the next save must find that out.
 		current.Version = version
-		st := views.CellState{ColumnID: ct.column.ID, Editing: true, Typed: true, Value: typed, Values: values,
+		st := views.CellState{ColumnID: ct.column.ID, Editing: true, Typed: true, Value: typed, Values: vals,
 			Error: cellMessage(err, ct.column)}
 		return renderRow(c, http.StatusUnprocessableEntity, ct.ctx, current, st)
 	case apperr.Is(err, apperr.StaleVersion), apperr.Is(err, apperr.Conflict):

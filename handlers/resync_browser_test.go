@@ -9,6 +9,7 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/apptest"
 	"github.com/scratchpad/scratchpad/internal/browsertest"
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -28,7 +29,7 @@ func TestBrowserGridReloadsWhenLiveEventsMayBeLost(t *testing.T) {
 		t.Fatal(err)
 	}
 	tbl, err := store.CreateTable(ctx, u.ID, wb.ID, workbooks.TableInput{Name: "Posts", Columns: []workbooks.ColumnInput{
-		{Name: "Title", Type: workbooks.TypeText},
+		{Name: "Title", Type: values.Text},
 	}})
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 	"github.com/scratchpad/scratchpad/views"
 )
@@ -199,39 +200,18 @@ func panelChanges(cols workbooks.Columns, rec workbooks.Record, form url.Values)
 		if !ok || col.ReadOnly || len(vals) == 0 {
 			continue
 		}
-		raw := formValue(col, vals)
+		raw := workbooks.ParseForm(col, vals)
 		if v, err := workbooks.NormalizeValue(col, raw); err == nil && workbooks.SameValue(col, v, rec.Fields[col.ID]) {
 			continue
 		}
 		fields[col.ID] = raw
 		shown, selected := typedValue(vals)
-		if len(selected) > 1 || col.Type == workbooks.TypeMultiSelect {
+		if len(selected) > 1 || col.Type == values.MultiSelect {
 			shown = strings.Join(selected, ", ")
 		}
 		typed = append(typed, views.ConflictValue{Name: col.Name, Value: shown})
 	}
 	return fields, typed
-}
-
-// formValue turns a field's submitted values into the input the record store reads.
-func formValue(col workbooks.Column, vals []string) any {
-	switch {
-	case col.Type == workbooks.TypeMultiSelect && len(col.Options) > 0:
-		out := []string{}
-		for _, v := range vals {
-			if v != "" {
-				out = append(out, v)
-			}
-		}
-		return out
-	case col.Type == workbooks.TypeJSON:
-		v := strings.TrimSpace(vals[len(vals)-1])
-		if v == "" {
-			return nil
-		}
-		return json.RawMessage(v)
-	}
-	return vals[len(vals)-1]
 }
 
 func stringsOf(list []any) []string {
@@ -269,7 +249,7 @@ func (s *Server) panelView(c echo.Context, t workbooks.Table, rec workbooks.Reco
 	}
 	for _, col := range t.Columns {
 		v := rec.Fields[col.ID]
-		if p.Heading == "Record" && col.Type == workbooks.TypeText && col.Format != workbooks.FormatMarkdown && col.Format != workbooks.FormatHTML {
+		if p.Heading == "Record" && col.Type == values.Text && col.Format != values.FormatMarkdown && col.Format != values.FormatHTML {
 			if text := col.Text(v); strings.TrimSpace(text) != "" {
 				p.Heading = truncateText(text, 80)
 			}
@@ -303,40 +283,40 @@ func truncateText(s string, n int) string {
 // inputKind picks the editor for a column and its current value.
 func inputKind(col workbooks.Column, v any) string {
 	switch col.Type {
-	case workbooks.TypeText:
+	case values.Text:
 		switch col.Format {
-		case workbooks.FormatMarkdown:
+		case values.FormatMarkdown:
 			return "markdown"
-		case workbooks.FormatHTML:
+		case values.FormatHTML:
 			return "textarea"
-		case workbooks.FormatURL:
+		case values.FormatURL:
 			return "url"
-		case workbooks.FormatEmail:
+		case values.FormatEmail:
 			return "email"
-		case workbooks.FormatPhone:
+		case values.FormatPhone:
 			return "tel"
 		}
 		if s, _ := v.(string); len(s) > 80 || strings.Contains(s, "\n") {
 			return "textarea"
 		}
 		return "text"
-	case workbooks.TypeNumber:
+	case values.Number:
 		return "number"
-	case workbooks.TypeBoolean:
+	case values.Boolean:
 		return "boolean"
-	case workbooks.TypeDate:
+	case values.Date:
 		return "date"
-	case workbooks.TypeDatetime:
+	case values.Datetime:
 		return "datetime"
-	case workbooks.TypeSelect:
+	case values.Select:
 		if len(col.Options) > 0 {
 			return "select"
 		}
-	case workbooks.TypeMultiSelect:
+	case values.MultiSelect:
 		if len(col.Options) > 0 {
 			return "multiselect"
 		}
-	case workbooks.TypeJSON:
+	case values.JSON:
 		return "json"
 	}
 	return "text"
@@ -345,11 +325,11 @@ func inputKind(col workbooks.Column, v any) string {
 // editorValue is the text an editor starts with, and a multi select's choices.
 func editorValue(col workbooks.Column, v any) (string, []string) {
 	switch col.Type {
-	case workbooks.TypeDatetime:
+	case values.Datetime:
 		// datetime-local has no zone; the label says UTC.
 		s, _ := v.(string)
 		return strings.TrimSuffix(s, "Z"), nil
-	case workbooks.TypeMultiSelect:
+	case values.MultiSelect:
 		var selected []string
 		if list, ok := v.([]any); ok {
 			selected = stringsOf(list)

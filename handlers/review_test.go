@@ -14,6 +14,7 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/apptest"
 	"github.com/scratchpad/scratchpad/internal/browsertest"
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -45,16 +46,16 @@ func mustReviewFixture(t *testing.T) *reviewFixture {
 		t.Fatal(err)
 	}
 	table, err := svc.CreateTable(ctx, owner.ID, wb.ID, workbooks.TableInput{Name: "Posts", Columns: []workbooks.ColumnInput{
-		{Name: "Title", Type: workbooks.TypeText},
-		{Name: "Body", Type: workbooks.TypeText, Format: workbooks.FormatMarkdown},
-		{Name: "Price", Type: workbooks.TypeNumber},
-		{Name: "Live", Type: workbooks.TypeBoolean},
-		{Name: "Status", Type: workbooks.TypeSelect, Options: []string{"Draft", "Published"}},
-		{Name: "Tags", Type: workbooks.TypeMultiSelect, Options: []string{"a", "b", "c"}},
-		{Name: "Day", Type: workbooks.TypeDate},
-		{Name: "At", Type: workbooks.TypeDatetime},
-		{Name: "Meta", Type: workbooks.TypeJSON},
-		{Name: "SKU", Type: workbooks.TypeText, ReadOnly: true},
+		{Name: "Title", Type: values.Text},
+		{Name: "Body", Type: values.Text, Format: values.FormatMarkdown},
+		{Name: "Price", Type: values.Number},
+		{Name: "Live", Type: values.Boolean},
+		{Name: "Status", Type: values.Select, Options: []string{"Draft", "Published"}},
+		{Name: "Tags", Type: values.MultiSelect, Options: []string{"a", "b", "c"}},
+		{Name: "Day", Type: values.Date},
+		{Name: "At", Type: values.Datetime},
+		{Name: "Meta", Type: values.JSON},
+		{Name: "SKU", Type: values.Text, ReadOnly: true},
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -573,7 +574,7 @@ func TestBrowserReviewToolbarAndPanel(t *testing.T) {
 		t.Fatal(err)
 	}
 	tbl, err := svc.CreateTable(ctx, u.ID, wb.ID, workbooks.TableInput{Name: "Posts", Columns: []workbooks.ColumnInput{
-		{Name: "Title", Type: workbooks.TypeText}, {Name: "Price", Type: workbooks.TypeNumber},
+		{Name: "Title", Type: values.Text}, {Name: "Price", Type: values.Number},
 	}})
 	if err != nil {
 		t.Fatal(err)

@@ -105,6 +105,20 @@ func (s *Server) routes(e *echo.Echo) {
 	tbl.GET("/export.csv", s.exportCSV)
 	tbl.POST("/import-suggestions", s.importSuggestions)
 
+	// Data sources (datasources.go) and the person's own jobs (jobs.go).
+	app.GET("/data-sources", s.dataSourcesPage)
+	app.GET("/data-sources/new", s.newDataSourcePage)
+	app.POST("/data-sources", s.createDataSource)
+	app.GET("/data-sources/:ds", s.dataSourcePage)
+	app.POST("/data-sources/:ds/rename", s.renameDataSource)
+	app.POST("/data-sources/:ds/credentials", s.replaceDataSourceCredentials)
+	app.POST("/data-sources/:ds/test", s.testDataSource)
+	app.GET("/data-sources/:ds/tables", s.dataSourceTables)
+	app.POST("/data-sources/:ds/delete", s.deleteDataSource)
+	app.GET("/jobs", s.jobsPage)
+	app.POST("/jobs/:job/cancel", s.cancelOwnJob)
+	app.POST("/jobs/:job/retry", s.retryOwnJob)
+
 	app.GET("/settings", s.settingsPage)
 	app.POST("/settings/profile", s.updateProfile)
 	app.POST("/settings/password", s.changePassword)
@@ -168,6 +182,16 @@ func (s *Server) apiRoutes(api *echo.Group) {
 	authed.POST("/workbooks/:wb/publishes/:p/revert", s.apiRevertPublish, s.scope("write"))
 	at.POST("/conflicts/resolve", s.apiResolveConflicts, s.scope("write"))
 	at.POST("/source-deleted/resolve", s.apiResolveSourceDeleted, s.scope("write"))
+
+	// Data sources and the services they connect (api_datasources.go).
+	authed.GET("/services", s.apiListServices, s.scope("read"))
+	authed.GET("/data-sources", s.apiListDataSources, s.scope("read"))
+	authed.POST("/data-sources", s.apiCreateDataSource, s.scope("write"))
+	authed.GET("/data-sources/:ds", s.apiGetDataSource, s.scope("read"))
+	authed.PATCH("/data-sources/:ds", s.apiUpdateDataSource, s.scope("write"))
+	authed.DELETE("/data-sources/:ds", s.apiDeleteDataSource, s.scope("write"))
+	authed.POST("/data-sources/:ds/test", s.apiTestDataSource, s.scope("write"))
+	authed.GET("/data-sources/:ds/tables", s.apiDataSourceTables, s.scope("read"))
 
 	// The caller's own background jobs (api_jobs.go).
 	authed.GET("/jobs", s.apiListJobs, s.scope("read"))

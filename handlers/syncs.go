@@ -17,8 +17,8 @@ import (
 	"github.com/scratchpad/scratchpad/views"
 )
 
-// remoteTablesShown is how many of a data source's tables the picker lists.
-const remoteTablesShown = 100
+// pickTablesShown is how many of a data source's tables the picker lists.
+const pickTablesShown = 100
 
 // recentSyncsLooked is how many of a workbook's latest syncs the grid looks
 // through for its table's last outcome.
@@ -57,14 +57,14 @@ func (s *Server) remoteTablesFragment(c echo.Context) error {
 	if _, err := s.Workbooks.FindWorkbook(c.Request().Context(), mustUser(c).ID, c.Param("wb")); err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.RemoteTables(s.remoteTables(c, c.QueryParam("data_source_id"), c.QueryParam("search"))))
+	return render(c, http.StatusOK, views.PickTables(s.remoteTables(c, c.QueryParam("data_source_id"), c.QueryParam("search"))))
 }
 
 // remoteTables lists a data source's tables for the picker; a data source
 // that fails says why in the list rather than failing the page.
-func (s *Server) remoteTables(c echo.Context, dsID, search string) views.RemoteTablesView {
-	v := views.RemoteTablesView{WorkbookID: c.Param("wb"), DataSourceID: dsID, Search: search, CSRFToken: csrfToken(c)}
-	tables, err := s.DataSources.Tables(c.Request().Context(), mustUser(c).ID, dsID, search, remoteTablesShown)
+func (s *Server) remoteTables(c echo.Context, dsID, search string) views.PickTablesView {
+	v := views.PickTablesView{WorkbookID: c.Param("wb"), DataSourceID: dsID, Search: search, CSRFToken: csrfToken(c)}
+	tables, err := s.DataSources.Tables(c.Request().Context(), mustUser(c).ID, dsID, search, pickTablesShown)
 	if err != nil {
 		v.Error = apperr.MessageOf(err)
 		if apperr.KindOf(err) == apperr.Internal {

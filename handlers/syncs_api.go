@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -162,11 +164,18 @@ type apiPreviewUpdate struct {
 	Now      any    `json:"now"`
 }
 
+// maxTableIDs caps the tables one publish preview names.
+const maxTableIDs = 100
+
 // apiPublishPreview answers GET /workbooks/{wb}/publish-preview.
 func (s *Server) apiPublishPreview(c echo.Context) error {
 	var tableIDs []string
 	if v := c.QueryParam("table_ids"); v != "" {
 		tableIDs = strings.Split(v, ",")
+		if len(tableIDs) > maxTableIDs || slices.Contains(tableIDs, "") {
+			return apperr.InvalidFields("List table ids separated by commas.",
+				apperr.FieldError{Field: "table_ids", Message: fmt.Sprintf("must be 1 to %d table ids separated by commas", maxTableIDs)})
+		}
 	}
 	items, err := optionalLimit(c, "limit", syncs.DefaultPreviewItems, 1000)
 	if err != nil {

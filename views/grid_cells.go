@@ -11,6 +11,7 @@ import (
 	"github.com/a-h/templ"
 	templruntime "github.com/a-h/templ/runtime"
 
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -121,43 +122,43 @@ func writeCellDisplay(buf *templruntime.Buffer, col workbooks.Column, v any) {
 		return
 	}
 	switch col.Type {
-	case workbooks.TypeBoolean:
+	case values.Boolean:
 		if v == true {
 			buf.WriteString(`<span class="bool-true" title="true" data-value="true">✓</span>`)
 		} else {
 			buf.WriteString(`<span class="bool-false muted" title="false" data-value="false">✗</span>`)
 		}
-	case workbooks.TypeDate:
+	case values.Date:
 		s := CellText(col, v)
 		buf.WriteString(`<time datetime="`)
 		writeEscaped(buf, s)
 		buf.WriteString(`">`)
 		writeEscaped(buf, s)
 		buf.WriteString(`</time>`)
-	case workbooks.TypeDatetime:
+	case values.Datetime:
 		s := CellText(col, v)
 		buf.WriteString(`<time datetime="`)
 		writeEscaped(buf, s)
 		buf.WriteString(`">`)
 		writeEscaped(buf, datetimeLabel(s))
 		buf.WriteString(`</time>`)
-	case workbooks.TypeSelect:
+	case values.Select:
 		buf.WriteString(`<span class="badge">`)
 		writeEscaped(buf, CellText(col, v))
 		buf.WriteString(`</span>`)
-	case workbooks.TypeMultiSelect:
+	case values.MultiSelect:
 		for _, o := range listValues(v) {
 			buf.WriteString(`<span class="badge">`)
 			writeEscaped(buf, o)
 			buf.WriteString(`</span>`)
 		}
-	case workbooks.TypeJSON:
+	case values.JSON:
 		buf.WriteString(`<code class="mono">`)
 		writeClipped(buf, CellText(col, v), "", cellRunes)
 		buf.WriteString(`</code>`)
 	default:
 		s := cellString(col, v)
-		if col.Format == workbooks.FormatURL || col.Format == workbooks.FormatEmail {
+		if col.Format == values.FormatURL || col.Format == values.FormatEmail {
 			if href, ok := safeLink(col, s); ok {
 				buf.WriteString(`<a href="`)
 				writeEscaped(buf, string(href))

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -15,18 +16,18 @@ import (
 // are byte for byte those the gridCell and cellEditor templates render.
 func TestGridCellsAsTemplates(t *testing.T) {
 	cols := []workbooks.Column{
-		{ID: "c_title", Name: "Title <&\"'>", Type: workbooks.TypeText},
-		{ID: "c_body", Name: "Body", Type: workbooks.TypeText, Format: workbooks.FormatMarkdown},
-		{ID: "c_plain", Name: "Plain", Type: workbooks.TypeText, Format: workbooks.FormatPlain},
-		{ID: "c_url", Name: "URL", Type: workbooks.TypeText, Format: workbooks.FormatURL},
-		{ID: "c_mail", Name: "Mail", Type: workbooks.TypeText, Format: workbooks.FormatEmail},
-		{ID: "c_num", Name: "Price", Type: workbooks.TypeNumber},
-		{ID: "c_bool", Name: "Pub", Type: workbooks.TypeBoolean, ReadOnly: true},
-		{ID: "c_date", Name: "D", Type: workbooks.TypeDate},
-		{ID: "c_dt", Name: "DT", Type: workbooks.TypeDatetime},
-		{ID: "c_sel", Name: "S", Type: workbooks.TypeSelect},
-		{ID: "c_ms", Name: "MS", Type: workbooks.TypeMultiSelect},
-		{ID: "c_json", Name: "J", Type: workbooks.TypeJSON},
+		{ID: "c_title", Name: "Title <&\"'>", Type: values.Text},
+		{ID: "c_body", Name: "Body", Type: values.Text, Format: values.FormatMarkdown},
+		{ID: "c_plain", Name: "Plain", Type: values.Text, Format: values.FormatPlain},
+		{ID: "c_url", Name: "URL", Type: values.Text, Format: values.FormatURL},
+		{ID: "c_mail", Name: "Mail", Type: values.Text, Format: values.FormatEmail},
+		{ID: "c_num", Name: "Price", Type: values.Number},
+		{ID: "c_bool", Name: "Pub", Type: values.Boolean, ReadOnly: true},
+		{ID: "c_date", Name: "D", Type: values.Date},
+		{ID: "c_dt", Name: "DT", Type: values.Datetime},
+		{ID: "c_sel", Name: "S", Type: values.Select},
+		{ID: "c_ms", Name: "MS", Type: values.MultiSelect},
+		{ID: "c_json", Name: "J", Type: values.JSON},
 	}
 	long := strings.Repeat("word ünï <b>&amp; ", 100)
 	vals := []map[string]any{

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/scratchpad/scratchpad/internal/syncs"
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -15,7 +16,7 @@ import (
 // its two choices; a record deleted at the source shows its banner; a
 // record the last publish refused says why.
 func TestGridRowSyncStates(t *testing.T) {
-	cols := []workbooks.Column{{ID: "c_title", Name: "title", Type: workbooks.TypeText}, {ID: "c_price", Name: "price", Type: workbooks.TypeNumber}}
+	cols := []workbooks.Column{{ID: "c_title", Name: "title", Type: values.Text}, {ID: "c_price", Name: "price", Type: values.Number}}
 	g := GridContext{WorkbookID: "wb1", TableID: "t1", Columns: cols, cells: cellColumns(cols)}
 	rec := workbooks.Record{ID: "r1", State: workbooks.StateUpdated, EditedFields: []string{"c_title"},
 		Fields:        map[string]any{"c_title": "Mine <b>", "c_price": json.Number("2")},

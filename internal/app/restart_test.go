@@ -12,6 +12,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/accounts"
 	"github.com/scratchpad/scratchpad/internal/apptest"
 	"github.com/scratchpad/scratchpad/internal/testdb"
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -46,7 +47,7 @@ func mustOwner(t testing.TB, inst *apptest.Instance, email string) owner {
 		t.Fatal(err)
 	}
 	tbl, err := inst.App.Workbooks.CreateTable(ctx, u.ID, wb.ID, workbooks.TableInput{Name: "Posts", Columns: []workbooks.ColumnInput{
-		{Name: "Title", Type: workbooks.TypeText},
+		{Name: "Title", Type: values.Text},
 	}})
 	if err != nil {
 		t.Fatal(err)

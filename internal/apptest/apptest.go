@@ -48,6 +48,9 @@ type Options struct {
 	Env map[string]string
 	// AppOptions is passed to app.New.
 	AppOptions app.Options
+	// Log, when set, receives every log line of the instance as text at
+	// debug level, so a test can look through them.
+	Log io.Writer
 }
 
 // MustStart starts an instance and stops it when the test ends.
@@ -71,7 +74,11 @@ func MustStart(t testing.TB, opts Options) *Instance {
 		t.Fatalf("apptest: %v", err)
 	}
 	opts.AppOptions.NoPeriodicJobs = true
-	a, err := app.New(cfg, pool, Logger(t), opts.AppOptions)
+	logger := Logger(t)
+	if opts.Log != nil {
+		logger = slog.New(slog.NewTextHandler(opts.Log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	a, err := app.New(cfg, pool, logger, opts.AppOptions)
 	if err != nil {
 		pool.Close()
 		t.Fatalf("apptest: app: %v", err)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/netip"
 	"net/url"
@@ -97,6 +98,83 @@ type Config struct {
 	// EncryptionOldKeys open secrets sealed before a rotation
 	// (ENCRYPTION_OLD_KEYS: base64 keys separated by commas).
 	EncryptionOldKeys [][]byte
+
+	// LLMBaseURL is the OpenAI-compatible chat-completions endpoint the
+	// agent talks to (LLM_BASE_URL, default OpenRouter's
+	// https://openrouter.ai/api/v1); any compatible server works.
+	LLMBaseURL string
+	// LLMAPIKey is the server's key for that endpoint (LLM_API_KEY). Users
+	// may add keys of their own; with neither, the agent says no key is
+	// configured.
+	LLMAPIKey string
+	// LLMDefaultModel is the model picked when a user has not chosen one
+	// (LLM_DEFAULT_MODEL; unset: the first of LLM_MODELS, else the first the
+	// endpoint lists).
+	LLMDefaultModel string
+	// LLMModels are models with their prices for endpoints whose models API
+	// reports no prices (LLM_MODELS, see ParseLLMModels); they also override
+	// the prices an endpoint reports for the same ids.
+	LLMModels []LLMModel
+	// LLMProvisioningKey, when set (LLM_PROVISIONING_KEY, an OpenRouter
+	// management key), gives each user a key of their own with a monthly
+	// credit limit, created through OpenRouter's key-provisioning API.
+	LLMProvisioningKey string
+}
+
+// DefaultLLMBaseURL is OpenRouter's OpenAI-compatible API.
+const DefaultLLMBaseURL = "https://openrouter.ai/api/v1"
+
+// LLMModel is one model LLM_MODELS lists: its id, context window in tokens,
+// and prices in US dollars per million prompt and completion tokens.
+type LLMModel struct {
+	ID                string
+	ContextLength     int
+	PromptPerMTok     float64
+	CompletionPerMTok float64
+}
+
+// ParseLLMModels reads LLM_MODELS: entries separated by commas or new lines,
+// each "id|context|prompt_per_mtok|completion_per_mtok", for example
+// "openai/gpt-4o-mini|128000|0.15|0.60, local/llama3|8192|0|0". Prices are US
+// dollars per million tokens; the context window is in tokens.
+func ParseLLMModels(s string) ([]LLMModel, error) {
+	var out []LLMModel
+	seen := map[string]bool{}
+	for _, entry := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' }) {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		parts := strings.Split(entry, "|")
+		if len(parts) != 4 {
+			return nil, fmt.Errorf("%q must be id|context|prompt_per_mtok|completion_per_mtok, such as openai/gpt-4o-mini|128000|0.15|0.60", entry)
+		}
+		for i := range parts {
+			parts[i] = strings.TrimSpace(parts[i])
+		}
+		m := LLMModel{ID: parts[0]}
+		if m.ID == "" || strings.ContainsAny(m.ID, " \t") {
+			return nil, fmt.Errorf("%q: the model id must be non-empty without spaces", entry)
+		}
+		if seen[m.ID] {
+			return nil, fmt.Errorf("model %s is listed twice", m.ID)
+		}
+		seen[m.ID] = true
+		n, err := strconv.Atoi(parts[1])
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%s: the context window must be a positive number of tokens, such as 128000", m.ID)
+		}
+		m.ContextLength = n
+		for i, dst := range []*float64{&m.PromptPerMTok, &m.CompletionPerMTok} {
+			f, err := strconv.ParseFloat(parts[2+i], 64)
+			if err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+				return nil, fmt.Errorf("%s: prices must be US dollars per million tokens, such as 0.15 (0 for a free model)", m.ID)
+			}
+			*dst = f
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 // minMetricsToken is the shortest METRICS_TOKEN accepted: a token meant to
@@ -196,7 +274,36 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.MetricsToken != "" && (len(c.MetricsToken) < minMetricsToken || strings.ContainsAny(c.MetricsToken, " \t")) {
 		l.fail("METRICS_TOKEN", fmt.Sprintf("must be at least %d characters without spaces, such as the output of `openssl rand -hex 32`", minMetricsToken))
 	}
+	l.llm(&c)
 	return c, errors.Join(l.errs...)
+}
+
+// llm reads the LLM_* variables.
+func (l *loader) llm(c *Config) {
+	c.LLMBaseURL = strings.TrimRight(l.str("LLM_BASE_URL", DefaultLLMBaseURL), "/")
+	if u, err := url.Parse(c.LLMBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		l.fail("LLM_BASE_URL", "must be an http(s) URL of an OpenAI-compatible API, such as "+DefaultLLMBaseURL+" or http://localhost:11434/v1")
+	}
+	c.LLMAPIKey = l.str("LLM_API_KEY", "")
+	if strings.ContainsAny(c.LLMAPIKey, " \t\r\n") {
+		l.fail("LLM_API_KEY", "must not contain spaces or line breaks")
+	}
+	c.LLMProvisioningKey = l.str("LLM_PROVISIONING_KEY", "")
+	if strings.ContainsAny(c.LLMProvisioningKey, " \t\r\n") {
+		l.fail("LLM_PROVISIONING_KEY", "must not contain spaces or line breaks")
+	}
+	models, err := ParseLLMModels(l.getenv("LLM_MODELS"))
+	if err != nil {
+		l.fail("LLM_MODELS", err.Error())
+	}
+	c.LLMModels = models
+	c.LLMDefaultModel = l.str("LLM_DEFAULT_MODEL", "")
+	if strings.ContainsAny(c.LLMDefaultModel, " \t") {
+		l.fail("LLM_DEFAULT_MODEL", "must be a model id without spaces, such as openai/gpt-4o-mini")
+	}
+	if c.LLMDefaultModel == "" && len(models) > 0 {
+		c.LLMDefaultModel = models[0].ID
+	}
 }
 
 type loader struct {

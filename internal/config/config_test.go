@@ -188,3 +188,67 @@ func TestLoadRejectsBadMetricsSettings(t *testing.T) {
 		})
 	}
 }
+
+func TestLoadLLMDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := config.Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.LLMBaseURL != "https://openrouter.ai/api/v1" || c.LLMAPIKey != "" || c.LLMDefaultModel != "" || c.LLMModels != nil || c.LLMProvisioningKey != "" {
+		t.Fatalf("LLM defaults: %q %q %q %v %q", c.LLMBaseURL, c.LLMAPIKey, c.LLMDefaultModel, c.LLMModels, c.LLMProvisioningKey)
+	}
+}
+
+func TestLoadLLMValues(t *testing.T) {
+	t.Parallel()
+	c, err := config.Load(env(map[string]string{
+		"LLM_BASE_URL": "http://localhost:11434/v1/", "LLM_API_KEY": "sk-test", "LLM_PROVISIONING_KEY": "sk-or-mgmt",
+		"LLM_MODELS": "openai/gpt-4o-mini|128000|0.15|0.60,\n meta-llama/llama-3.1-8b-instruct:free | 131072 | 0 | 0 ",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.LLMBaseURL != "http://localhost:11434/v1" || c.LLMAPIKey != "sk-test" || c.LLMProvisioningKey != "sk-or-mgmt" {
+		t.Fatalf("LLM values: %+v", c)
+	}
+	want := []config.LLMModel{
+		{ID: "openai/gpt-4o-mini", ContextLength: 128000, PromptPerMTok: 0.15, CompletionPerMTok: 0.60},
+		{ID: "meta-llama/llama-3.1-8b-instruct:free", ContextLength: 131072},
+	}
+	if len(c.LLMModels) != len(want) || c.LLMModels[0] != want[0] || c.LLMModels[1] != want[1] {
+		t.Fatalf("LLM_MODELS = %+v, want %+v", c.LLMModels, want)
+	}
+	// Without LLM_DEFAULT_MODEL the first listed model is the default.
+	if c.LLMDefaultModel != "openai/gpt-4o-mini" {
+		t.Fatalf("default model %q", c.LLMDefaultModel)
+	}
+	c, err = config.Load(env(map[string]string{"LLM_MODELS": "a|10|1|2", "LLM_DEFAULT_MODEL": "b"}))
+	if err != nil || c.LLMDefaultModel != "b" {
+		t.Fatalf("LLM_DEFAULT_MODEL: %q %v", c.LLMDefaultModel, err)
+	}
+}
+
+func TestLoadRejectsBadLLMSettings(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, value, want string }{
+		{"LLM_BASE_URL", "openrouter.ai/api/v1", "http(s) URL"},
+		{"LLM_BASE_URL", "ftp://example.com", "http(s) URL"},
+		{"LLM_API_KEY", "sk one", "spaces"},
+		{"LLM_PROVISIONING_KEY", "a\tb", "spaces"},
+		{"LLM_DEFAULT_MODEL", "gpt 4", "without spaces"},
+		{"LLM_MODELS", "gpt-4o|128000|0.15", "id|context|prompt_per_mtok|completion_per_mtok"},
+		{"LLM_MODELS", "gpt-4o|lots|0.15|0.6", "context window"},
+		{"LLM_MODELS", "gpt-4o|0|0.15|0.6", "context window"},
+		{"LLM_MODELS", "gpt-4o|1000|-1|0.6", "US dollars per million tokens"},
+		{"LLM_MODELS", "gpt-4o|1000|0.1|$0.6", "US dollars per million tokens"},
+		{"LLM_MODELS", "gpt-4o|1000|0.1|NaN", "US dollars per million tokens"},
+		{"LLM_MODELS", "a|1|0|0,a|2|0|0", "listed twice"},
+		{"LLM_MODELS", "|1|0|0", "non-empty"},
+	} {
+		_, err := config.Load(env(map[string]string{tc.name: tc.value}))
+		if err == nil || !strings.Contains(err.Error(), tc.name) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s=%q: error %v, want one naming %s and saying %q", tc.name, tc.value, err, tc.name, tc.want)
+		}
+	}
+}

@@ -85,6 +85,9 @@ type RemoteTable struct {
 	Name string `json:"name"`
 	// Description is shown under the name, such as a schema or a base.
 	Description string `json:"description,omitempty"`
+	// ReadOnly, when a connector can tell while listing, says why the table
+	// cannot be written; empty otherwise (TableSpec always says).
+	ReadOnly string `json:"read_only,omitempty"`
 }
 
 // TableSpec describes a remote table.

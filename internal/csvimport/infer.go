@@ -3,6 +3,8 @@ package csvimport
 import (
 	"strings"
 	"unicode"
+
+	"github.com/scratchpad/scratchpad/internal/values"
 )
 
 // Thresholds of Infer.
@@ -24,8 +26,7 @@ const (
 type ColumnGuess struct {
 	// Name is the column's header name.
 	Name string
-	// Type is one of the Type constants.
-	Type string
+	Type values.Type
 	// Format is one of plain, markdown, url or email for text, else "".
 	Format string
 }
@@ -50,48 +51,48 @@ type ColumnGuess struct {
 func Infer(header []string, sample [][]string) []ColumnGuess {
 	guesses := make([]ColumnGuess, len(header))
 	for i, name := range header {
-		var values []string
+		var vals []string
 		for _, row := range sample {
 			if i < len(row) {
 				if v := strings.TrimSpace(row[i]); v != "" {
-					values = append(values, v)
+					vals = append(vals, v)
 				}
 			}
 		}
-		typ, format := inferColumn(values)
+		typ, format := inferColumn(vals)
 		guesses[i] = ColumnGuess{Name: name, Type: typ, Format: format}
 	}
 	return guesses
 }
 
-func inferColumn(values []string) (typ, format string) {
+func inferColumn(vals []string) (typ values.Type, format string) {
 	switch {
-	case len(values) == 0:
-		return TypeText, FormatPlain
-	case every(values, isBooleanWord):
-		return TypeBoolean, ""
-	case every(values, isStrictNumber):
-		return TypeNumber, ""
-	case every(values, isDate):
-		return TypeDate, ""
-	case every(values, isDateOrDatetime):
-		return TypeDatetime, ""
-	case every(values, isURL):
-		return TypeText, FormatURL
-	case every(values, isEmail):
-		return TypeText, FormatEmail
-	case isMultiSelect(values):
-		return TypeMultiSelect, ""
-	case isSelect(values):
-		return TypeSelect, ""
-	case isMarkdown(values):
-		return TypeText, FormatMarkdown
+	case len(vals) == 0:
+		return values.Text, values.FormatPlain
+	case every(vals, isBooleanWord):
+		return values.Boolean, ""
+	case every(vals, isStrictNumber):
+		return values.Number, ""
+	case every(vals, isDate):
+		return values.Date, ""
+	case every(vals, isDateOrDatetime):
+		return values.Datetime, ""
+	case every(vals, isURL):
+		return values.Text, values.FormatURL
+	case every(vals, isEmail):
+		return values.Text, values.FormatEmail
+	case isMultiSelect(vals):
+		return values.MultiSelect, ""
+	case isSelect(vals):
+		return values.Select, ""
+	case isMarkdown(vals):
+		return values.Text, values.FormatMarkdown
 	}
-	return TypeText, FormatPlain
+	return values.Text, values.FormatPlain
 }
 
-func every(values []string, ok func(string) bool) bool {
-	for _, v := range values {
+func every(vals []string, ok func(string) bool) bool {
+	for _, v := range vals {
 		if !ok(v) {
 			return false
 		}
@@ -122,17 +123,27 @@ func isStrictNumber(v string) bool {
 	case hasPoint && frac == "":
 		return false
 	}
-	return len(v) <= maxNumberLen
+	return len(v) <= values.MaxNumberLen
 }
 
 func isDate(v string) bool {
-	_, err := ConvertCell(TypeDate, "", v)
-	return err == nil
+	_, ok := values.ParseDate(v)
+	return ok
 }
 
 func isDateOrDatetime(v string) bool {
-	_, ok := parseDatetime(v)
+	_, ok := values.ParseDatetime(v)
 	return ok
+}
+
+func isURL(v string) bool {
+	_, err := values.Parse(values.Spec{Type: values.Text, Format: values.FormatURL}, v)
+	return err == nil
+}
+
+func isEmail(v string) bool {
+	_, err := values.Parse(values.Spec{Type: values.Text, Format: values.FormatEmail}, v)
+	return err == nil
 }
 
 // isOption reports whether v is short and on one line, as options are.
@@ -140,12 +151,12 @@ func isOption(v string) bool {
 	return len(v) <= optionMaxLen && !strings.ContainsAny(v, "\r\n")
 }
 
-func isSelect(values []string) bool {
-	if len(values) < selectMinValues {
+func isSelect(vals []string) bool {
+	if len(vals) < selectMinValues {
 		return false
 	}
 	distinct := make(map[string]bool)
-	for _, v := range values {
+	for _, v := range vals {
 		if !isOption(v) {
 			return false
 		}
@@ -157,13 +168,13 @@ func isSelect(values []string) bool {
 	return true
 }
 
-func isMultiSelect(values []string) bool {
-	if len(values) < selectMinValues {
+func isMultiSelect(vals []string) bool {
+	if len(vals) < selectMinValues {
 		return false
 	}
 	distinct := make(map[string]bool)
 	lists := 0
-	for _, v := range values {
+	for _, v := range vals {
 		parts := strings.Split(v, ",")
 		if len(parts) > 1 {
 			lists++
@@ -182,9 +193,9 @@ func isMultiSelect(values []string) bool {
 	return lists >= 2
 }
 
-func isMarkdown(values []string) bool {
+func isMarkdown(vals []string) bool {
 	long, marked := false, 0
-	for _, v := range values {
+	for _, v := range vals {
 		if len(v) >= longText || strings.Contains(v, "\n") {
 			long = true
 		}
@@ -192,7 +203,7 @@ func isMarkdown(values []string) bool {
 			marked++
 		}
 	}
-	return long && marked > 0 && marked*10 >= len(values)
+	return long && marked > 0 && marked*10 >= len(vals)
 }
 
 // hasMarkdown reports whether v uses Markdown block or inline markers.
@@ -217,4 +228,13 @@ func isMarkdownLine(line string) bool {
 	// An ordered list item: digits, a period and a space.
 	digits := strings.IndexFunc(line, func(r rune) bool { return r < '0' || r > '9' })
 	return digits > 0 && strings.HasPrefix(line[digits:], ". ")
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

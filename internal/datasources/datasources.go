@@ -322,6 +322,66 @@ func (s *Service) ReplaceCredentials(ctx context.Context, ownerID, id string, cr
 	return fromRow(r), err
 }
 
+// UpdateInput changes a data source; nil fields stay as they are.
+type UpdateInput struct {
+	Name        *string
+	Credentials connectors.Credentials // nil keeps the stored ones
+}
+
+// Update renames a data source and/or replaces its credentials, checking
+// both before storing either, in one transaction: a bad name never leaves
+// new credentials behind. New credentials leave the health unknown until
+// the next check. Errors: Invalid, NotFound.
+func (s *Service) Update(ctx context.Context, ownerID, id string, in UpdateInput) (DataSource, error) {
+	r, err := s.owned(ctx, s.q, ownerID, id)
+	if err != nil {
+		return DataSource{}, err
+	}
+	var name string
+	if in.Name != nil {
+		if name, err = cleanName(*in.Name); err != nil {
+			return DataSource{}, err
+		}
+	}
+	var sealed []byte
+	if in.Credentials != nil {
+		svc, err := s.service(r.Service)
+		if err != nil {
+			return DataSource{}, err
+		}
+		creds, err := checkCredentials(svc, in.Credentials)
+		if err != nil {
+			return DataSource{}, err
+		}
+		if sealed, err = s.seal(id, creds); err != nil {
+			return DataSource{}, err
+		}
+	}
+	out := fromRow(r)
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		if in.Name != nil {
+			row, err := q.RenameDataSource(ctx, db.RenameDataSourceParams{ID: id, OwnerID: ownerID, Name: name})
+			if err != nil {
+				return err
+			}
+			out = fromRow(row)
+		}
+		if sealed != nil {
+			row, err := q.ReplaceDataSourceCredentials(ctx, db.ReplaceDataSourceCredentialsParams{ID: id, OwnerID: ownerID, Credentials: sealed})
+			if err != nil {
+				return err
+			}
+			out = fromRow(row)
+		}
+		return nil
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return DataSource{}, errNotFound
+	}
+	return out, err
+}
+
 // UsedBy lists the owner's workbooks with tables from the data source, so
 // a delete can say what it leaves without a source. Errors: NotFound.
 func (s *Service) UsedBy(ctx context.Context, ownerID, id string) ([]WorkbookRef, error) {

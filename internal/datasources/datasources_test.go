@@ -9,8 +9,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/scratchpad/scratchpad/internal/accounts"
-	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/app"
+	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/connectors"
 	"github.com/scratchpad/scratchpad/internal/datasources"
 	"github.com/scratchpad/scratchpad/internal/secrets"
@@ -154,5 +154,52 @@ func TestHealthRecordsTheLastCheck(t *testing.T) {
 	}
 	if _, err := f.svc.Tables(ctx, f.alice, ds.ID, "", 10); kindOf(err) != apperr.Unavailable || strings.Contains(err.Error(), secret) {
 		t.Errorf("tables of an unreachable database: %v", err)
+	}
+}
+
+func TestUpdateChecksBothBeforeStoringEither(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	ds, err := f.svc.Create(ctx, f.alice, datasources.CreateInput{Service: "postgres", Name: "Shop",
+		Credentials: connectors.Credentials{"connection_string": "postgres://shop@db.example.com/shop"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed := func() []byte {
+		var raw []byte
+		if err := f.pool.QueryRow(ctx, `SELECT credentials FROM data_sources WHERE id = $1`, ds.ID).Scan(&raw); err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	before := sealed()
+
+	blank := "  "
+	_, err = f.svc.Update(ctx, f.alice, ds.ID, datasources.UpdateInput{Name: &blank,
+		Credentials: connectors.Credentials{"connection_string": "postgres://other@db.example.com/other"}})
+	if kindOf(err) != apperr.Invalid {
+		t.Fatalf("blank name: %v", err)
+	}
+	bad := "Shop 2"
+	_, err = f.svc.Update(ctx, f.alice, ds.ID, datasources.UpdateInput{Name: &bad,
+		Credentials: connectors.Credentials{"connection_string": "mysql://x@h/db"}})
+	if kindOf(err) != apperr.Invalid {
+		t.Fatalf("credentials of another service: %v", err)
+	}
+	if got, _ := f.svc.Get(ctx, f.alice, ds.ID); got.Name != "Shop" || string(sealed()) != string(before) {
+		t.Fatalf("a refused update changed the data source: %+v", got)
+	}
+	if _, err := f.svc.Update(ctx, f.bob, ds.ID, datasources.UpdateInput{Name: &bad}); kindOf(err) != apperr.NotFound {
+		t.Fatalf("bob's update: %v", err)
+	}
+
+	got, err := f.svc.Update(ctx, f.alice, ds.ID, datasources.UpdateInput{Name: &bad,
+		Credentials: connectors.Credentials{"connection_string": "postgres://other@db.example.com/other"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != "Shop 2" || got.Health != datasources.HealthUnknown || string(sealed()) == string(before) {
+		t.Fatalf("after the update: %+v", got)
 	}
 }

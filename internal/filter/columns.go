@@ -3,33 +3,17 @@ package filter
 import (
 	"fmt"
 	"regexp"
+
+	"github.com/scratchpad/scratchpad/internal/values"
 )
 
-// ColumnType is the type of a column as the record store declares it; it
-// decides how values are read from the record's JSON and compared.
-type ColumnType string
-
-// The column types, with the canonical JSON form the write path guarantees.
-const (
-	// TypeText values are JSON strings.
-	TypeText ColumnType = "text"
-	// TypeNumber values are JSON numbers, compared as PostgreSQL numeric.
-	TypeNumber ColumnType = "number"
-	// TypeBoolean values are JSON true or false.
-	TypeBoolean ColumnType = "boolean"
-	// TypeDate values are JSON strings YYYY-MM-DD, compared as text.
-	TypeDate ColumnType = "date"
-	// TypeDatetime values are JSON strings in RFC 3339, UTC, whole seconds,
-	// ending in Z (2024-05-01T13:45:00Z), compared as text, which sorts
-	// chronologically in that form.
-	TypeDatetime ColumnType = "datetime"
-	// TypeSelect values are JSON strings and behave like text.
-	TypeSelect ColumnType = "select"
-	// TypeMultiSelect values are JSON arrays of strings.
-	TypeMultiSelect ColumnType = "multi_select"
-	// TypeJSON values are any JSON.
-	TypeJSON ColumnType = "json"
-)
+// A column's type (values.Type) decides how its values are read from the
+// record's JSON and compared, in the canonical JSON form the record store's
+// write path guarantees (see package values): text, select, date and
+// datetime values are JSON strings, compared as text (a canonical datetime
+// sorts chronologically as text); numbers are JSON numbers compared as
+// PostgreSQL numeric; booleans JSON true or false; multi selects JSON
+// arrays of strings; json values any JSON.
 
 // Column is what the filter needs to know about one column of a table.
 type Column struct {
@@ -39,7 +23,7 @@ type Column struct {
 	ID string
 	// Name is what users call the column in filters.
 	Name string
-	Type ColumnType
+	Type values.Type
 }
 
 var columnIDPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
@@ -69,21 +53,21 @@ const (
 	kJSON
 )
 
-func kindOf(t ColumnType) (kind, bool) {
+func kindOf(t values.Type) (kind, bool) {
 	switch t {
-	case TypeText, TypeSelect:
+	case values.Text, values.Select:
 		return kText, true
-	case TypeNumber:
+	case values.Number:
 		return kNumber, true
-	case TypeBoolean:
+	case values.Boolean:
 		return kBool, true
-	case TypeDate:
+	case values.Date:
 		return kDate, true
-	case TypeDatetime:
+	case values.Datetime:
 		return kDatetime, true
-	case TypeMultiSelect:
+	case values.MultiSelect:
 		return kMulti, true
-	case TypeJSON:
+	case values.JSON:
 		return kJSON, true
 	}
 	return 0, false
@@ -113,11 +97,11 @@ func ValueExpr(fieldsExpr string, col Column) string {
 		panic(err)
 	}
 	switch col.Type {
-	case TypeNumber:
+	case values.Number:
 		return "sp_num(" + fieldsExpr + "->'" + col.ID + "')"
-	case TypeBoolean:
+	case values.Boolean:
 		return "sp_bool(" + fieldsExpr + "->'" + col.ID + "')"
-	case TypeMultiSelect, TypeJSON:
+	case values.MultiSelect, values.JSON:
 		return "(" + fieldsExpr + "->'" + col.ID + "')"
 	default:
 		return "(" + fieldsExpr + "->>'" + col.ID + "')"

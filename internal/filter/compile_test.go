@@ -5,33 +5,35 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/scratchpad/scratchpad/internal/values"
 )
 
 // testColumns covers every column type, a name with a space and a
 // non-ASCII name.
 var testColumns = []Column{
-	{ID: "title", Name: "title", Type: TypeText},
-	{ID: "status", Name: "Status", Type: TypeSelect},
-	{ID: "price", Name: "price", Type: TypeNumber},
-	{ID: "pub", Name: "published", Type: TypeBoolean},
-	{ID: "due", Name: "Due date", Type: TypeDate},
-	{ID: "at", Name: "updated", Type: TypeDatetime},
-	{ID: "tags", Name: "tags", Type: TypeMultiSelect},
-	{ID: "meta", Name: "meta", Type: TypeJSON},
-	{ID: "size_1", Name: "Größe", Type: TypeNumber},
+	{ID: "title", Name: "title", Type: values.Text},
+	{ID: "status", Name: "Status", Type: values.Select},
+	{ID: "price", Name: "price", Type: values.Number},
+	{ID: "pub", Name: "published", Type: values.Boolean},
+	{ID: "due", Name: "Due date", Type: values.Date},
+	{ID: "at", Name: "updated", Type: values.Datetime},
+	{ID: "tags", Name: "tags", Type: values.MultiSelect},
+	{ID: "meta", Name: "meta", Type: values.JSON},
+	{ID: "size_1", Name: "Größe", Type: values.Number},
 }
 
 func TestValueExpr(t *testing.T) {
 	t.Parallel()
-	want := map[ColumnType]string{
-		TypeText:        "(r.fields->>'c1')",
-		TypeSelect:      "(r.fields->>'c1')",
-		TypeDate:        "(r.fields->>'c1')",
-		TypeDatetime:    "(r.fields->>'c1')",
-		TypeNumber:      "sp_num(r.fields->'c1')",
-		TypeBoolean:     "sp_bool(r.fields->'c1')",
-		TypeMultiSelect: "(r.fields->'c1')",
-		TypeJSON:        "(r.fields->'c1')",
+	want := map[values.Type]string{
+		values.Text:        "(r.fields->>'c1')",
+		values.Select:      "(r.fields->>'c1')",
+		values.Date:        "(r.fields->>'c1')",
+		values.Datetime:    "(r.fields->>'c1')",
+		values.Number:      "sp_num(r.fields->'c1')",
+		values.Boolean:     "sp_bool(r.fields->'c1')",
+		values.MultiSelect: "(r.fields->'c1')",
+		values.JSON:        "(r.fields->'c1')",
 	}
 	for typ, w := range want {
 		if got := ValueExpr("r.fields", Column{ID: "c1", Name: "x", Type: typ}); got != w {
@@ -49,7 +51,7 @@ func TestValueExprPanicsOnInvalidID(t *testing.T) {
 					t.Errorf("ValueExpr with id %q did not panic", id)
 				}
 			}()
-			ValueExpr("fields", Column{ID: id, Name: "x", Type: TypeText})
+			ValueExpr("fields", Column{ID: id, Name: "x", Type: values.Text})
 		}()
 	}
 }
@@ -57,7 +59,7 @@ func TestValueExprPanicsOnInvalidID(t *testing.T) {
 func TestCompileRejectsInvalidColumns(t *testing.T) {
 	t.Parallel()
 	for _, col := range []Column{
-		{ID: "x'; DROP TABLE r; --", Name: "x", Type: TypeText},
+		{ID: "x'; DROP TABLE r; --", Name: "x", Type: values.Text},
 		{ID: "ok", Name: "x", Type: "attachment"},
 	} {
 		_, err := Compile("x = 1", []Column{col}, "fields", 0)
@@ -79,6 +81,7 @@ func TestCompileSQL(t *testing.T) {
 		{"title = 'x' AND price > 5", "(((r.fields->>'title') = $3::text) AND (sp_num(r.fields->'price') > $4::numeric))", []any{"x", "5"}},
 		{"5 <= price", "(sp_num(r.fields->'price') >= $3::numeric)", []any{"5"}},
 		{"price = ' 12.5 '", "(sp_num(r.fields->'price') = $3::numeric)", []any{"12.5"}},
+		{"price = '+007.50'", "(sp_num(r.fields->'price') = $3::numeric)", []any{"7.50"}},
 		{"title = 007", "((r.fields->>'title') = $3::text)", []any{"007"}},
 		{"published", "sp_bool(r.fields->'pub')", nil},
 		{"NOT published = 'False'", "(NOT (sp_bool(r.fields->'pub') = $3::boolean))", []any{false}},
@@ -117,6 +120,8 @@ func TestCompileErrors(t *testing.T) {
 		{"zzz = 1", 0, 3, `unknown column "zzz"`},
 		{`"Due" = 1`, 0, 5, `unknown column "Due"`},
 		{"price > 'abc'", 8, 5, `column "price" (number): expected a number, found 'abc'`},
+		// A string is read as the column stores typed text: no exponents.
+		{"price > '1e3'", 8, 5, `column "price" (number): expected a number, found '1e3'`},
 		{"price > true", 8, 4, `column "price" (number): expected a number, found true`},
 		{"published = 'maybe'", 12, 7, `column "published" (boolean): expected true or false, found 'maybe'`},
 		{"title = false", 8, 5, `column "title" (text): expected a string, found false`},
@@ -168,9 +173,9 @@ func TestCompileErrors(t *testing.T) {
 func TestCompileResolvesColumnNames(t *testing.T) {
 	t.Parallel()
 	cols := []Column{
-		{ID: "a", Name: "Name", Type: TypeText},
-		{ID: "b", Name: "NAME", Type: TypeText},
-		{ID: "c", Name: "city", Type: TypeText},
+		{ID: "a", Name: "Name", Type: values.Text},
+		{ID: "b", Name: "NAME", Type: values.Text},
+		{ID: "c", Name: "city", Type: values.Text},
 	}
 	tests := []struct {
 		src, sql, err string

@@ -61,12 +61,13 @@
 //   - text and select compare as text, against strings; a number literal is
 //     compared as the text it was written as.
 //   - number compares numerically (PostgreSQL numeric), against numbers or
-//     strings holding one.
+//     strings the column would store as one (values.Parse: '12.5', ' +007 ';
+//     no exponent).
 //   - boolean takes true, false, 'true' or 'false', and only = and <>. A
 //     boolean column (or function result) alone is a condition.
-//   - date takes 'YYYY-MM-DD'; datetime takes '2024-05-01',
-//     '2024-05-01T13:45', '2024-05-01T13:45:30' (UTC), or RFC 3339 with an
-//     offset, which is converted to UTC. Both compare as text of their
+//   - date takes 'YYYY-MM-DD'; datetime takes what values.ParseDatetime
+//     reads: '2024-05-01', '2024-05-01T13:45', '2024-05-01 13:45:30' (UTC),
+//     or RFC 3339 with an offset, which is converted to UTC. Both compare as text of their
 //     canonical form, which sorts chronologically. Datetimes have whole
 //     seconds; a literal with a fraction of a second is an error.
 //   - multi_select supports = (has this option), <> (lacks it), IN (has any

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -74,10 +75,10 @@ func TestExportValues(t *testing.T) {
 	f := MustFixture(t, Options{})
 	ctx := context.Background()
 	table, err := f.wb.CreateTable(ctx, f.owner, f.wbID, workbooks.TableInput{Name: "Formulas", Columns: []workbooks.ColumnInput{
-		{Name: "key", Type: workbooks.TypeText},
-		{Name: "=note", Type: workbooks.TypeText},
-		{Name: "amount", Type: workbooks.TypeNumber},
-		{Name: "kind", Type: workbooks.TypeSelect, Options: []string{"@team", "plain"}},
+		{Name: "key", Type: values.Text},
+		{Name: "=note", Type: values.Text},
+		{Name: "amount", Type: values.Number},
+		{Name: "kind", Type: values.Select, Options: []string{"@team", "plain"}},
 	}})
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/csvimport"
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -47,7 +48,7 @@ func TestImportUploadPreviewImport(t *testing.T) {
 	}
 	var names, types []string
 	for _, c := range p.Columns {
-		names, types = append(names, c.Name), append(types, c.Type)
+		names, types = append(names, c.Name), append(types, string(c.Type))
 	}
 	if got := strings.Join(names, ","); got != "Title,Price,Notes,Internal,Launch" {
 		t.Fatalf("columns %s", got)
@@ -74,7 +75,7 @@ func TestImportUploadPreviewImport(t *testing.T) {
 	// Rename Title, make Price a number, skip Internal.
 	choices := DefaultChoices(p)
 	choices[0].Name = "Product"
-	choices[1].Type = workbooks.TypeNumber
+	choices[1].Type = values.Number
 	choices[3].Skip = true
 	u, table := f.MustStart(t, up.ID, ImportInput{TableName: "Products", Columns: choices})
 	if u.Status != StatusImporting || table.Name != "Products" {
@@ -246,7 +247,7 @@ func TestImportBatchLockHoldsOffTableDeletion(t *testing.T) {
 	t.Parallel()
 	f := MustFixture(t, Options{})
 	ctx := context.Background()
-	tbl, err := f.wb.CreateTable(ctx, f.owner, f.wbID, workbooks.TableInput{Name: "Locked", Columns: []workbooks.ColumnInput{{Name: "n", Type: workbooks.TypeText}}})
+	tbl, err := f.wb.CreateTable(ctx, f.owner, f.wbID, workbooks.TableInput{Name: "Locked", Columns: []workbooks.ColumnInput{{Name: "n", Type: values.Text}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -436,12 +437,12 @@ func TestExportCanonicalText(t *testing.T) {
 	f := MustFixture(t, Options{})
 	ctx := context.Background()
 	table, err := f.wb.CreateTable(ctx, f.owner, f.wbID, workbooks.TableInput{Name: "Kinds", Columns: []workbooks.ColumnInput{
-		{Name: "tags", Type: workbooks.TypeMultiSelect, Options: []string{"a", "b c"}},
-		{Name: "ok", Type: workbooks.TypeBoolean},
-		{Name: "price", Type: workbooks.TypeNumber},
-		{Name: "meta", Type: workbooks.TypeJSON},
-		{Name: "label", Type: workbooks.TypeJSON},
-		{Name: "note", Type: workbooks.TypeText},
+		{Name: "tags", Type: values.MultiSelect, Options: []string{"a", "b c"}},
+		{Name: "ok", Type: values.Boolean},
+		{Name: "price", Type: values.Number},
+		{Name: "meta", Type: values.JSON},
+		{Name: "label", Type: values.JSON},
+		{Name: "note", Type: values.Text},
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -535,7 +536,7 @@ func TestAppendStringMatchesEncodingJSON(t *testing.T) {
 			t.Errorf("AppendJSONString(%q) decodes to %q (%v)", s, got, err)
 		}
 	}
-	if _, err := csvimport.ConvertCell("number", "", "1"); err != nil {
+	if _, err := csvimport.ConvertCell(values.Spec{Type: values.Number}, "1"); err != nil {
 		t.Fatal(err)
 	}
 }

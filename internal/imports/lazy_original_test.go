@@ -8,6 +8,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -35,7 +36,7 @@ func MustLazy(tb testing.TB) *lazyFixture {
 		tb.Fatal(err)
 	}
 	choices := DefaultChoices(p)
-	choices[1].Type = workbooks.TypeNumber
+	choices[1].Type = values.Number
 	u, table := f.MustStart(tb, up.ID, ImportInput{TableName: "Products", Columns: choices})
 	if u = f.MustRun(tb, u); u.Status != StatusDone || u.RowsImported != 3 {
 		tb.Fatalf("import: %+v", u)

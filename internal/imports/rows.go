@@ -223,27 +223,21 @@ func (r *fileRows) add(b *block, row csvimport.Row) {
 }
 
 // convert turns a cell into its column's canonical value, or says why not.
+// values.Parse (through ConvertCell) gives every type's canonical form, so
+// the record store's normalization has nothing left to do but its cell size
+// cap.
 func convert(c column, cell string) (any, string) {
-	v, err := csvimport.ConvertCell(string(c.col.Type), c.col.Format, cell)
+	v, err := csvimport.ConvertCell(c.col.Spec(), cell)
 	if err != nil {
 		return nil, err.Error()
 	}
 	if v == nil {
 		return nil, ""
 	}
-	// Values that need no normalizing are still held to the record
-	// store's cell size cap.
-	if !c.normalize {
-		if msg := fieldMessage(workbooks.CheckCellSize(c.col, v)); msg != "" {
-			return nil, msg
-		}
-		return v, ""
+	if msg := fieldMessage(workbooks.CheckCellSize(c.col, v)); msg != "" {
+		return nil, msg
 	}
-	nv, err := workbooks.NormalizeValue(c.col, v)
-	if err != nil {
-		return nil, fieldMessage(err)
-	}
-	return nv, ""
+	return v, ""
 }
 
 // fieldMessage is the message of the record store's refusal of one value,

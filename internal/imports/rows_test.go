@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/scratchpad/scratchpad/internal/csvimport"
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -13,7 +14,7 @@ import (
 // the row's problems stay in the file's column order.
 func TestRowKeysInJSONBOrderProblemsInFileOrder(t *testing.T) {
 	num := func(id string) workbooks.Column {
-		return workbooks.Column{ID: id, Name: id, Type: workbooks.TypeNumber}
+		return workbooks.Column{ID: id, Name: id, Type: values.Number}
 	}
 	cols := []column{{index: 0, col: num("c_bb")}, {index: 1, col: num("c_b")}, {index: 2, col: num("c_aa")}, {index: 3, col: num("c_a")}}
 	slices.SortFunc(cols, func(a, b column) int { return workbooks.JSONBKeyOrder(a.col.ID, b.col.ID) })

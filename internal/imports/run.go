@@ -72,9 +72,6 @@ func (s *Service) RunImport(ctx context.Context, args ImportCSVArgs, lastAttempt
 type column struct {
 	index int // in the file
 	col   workbooks.Column
-	// normalize says whether values go through workbooks.NormalizeValue
-	// after ConvertCell; plain text and numbers are already canonical.
-	normalize bool
 }
 
 // importState is an import in progress: where its rows come from and what
@@ -153,7 +150,7 @@ func (s *Service) openImport(ctx context.Context, u Upload, args ImportCSVArgs) 
 		if !ok {
 			continue // removed since: nothing to fill
 		}
-		f.cols = append(f.cols, column{index: m.Index, col: c, normalize: needsNormalizing(c)})
+		f.cols = append(f.cols, column{index: m.Index, col: c})
 		if m.Index == f.keyIndex {
 			f.keyColumn = c.ID
 		}
@@ -185,19 +182,6 @@ func (s *Service) openImport(ctx context.Context, u Upload, args ImportCSVArgs) 
 	f.header = f.rd.Header()
 	st.file = f
 	return st, nil
-}
-
-// needsNormalizing reports whether a column's converted values need the
-// record store's normalization to be in its canonical form. ConvertCell's
-// plain text and numbers already are, and they make up most cells.
-func needsNormalizing(c workbooks.Column) bool {
-	switch c.Type {
-	case workbooks.TypeNumber:
-		return false
-	case workbooks.TypeText:
-		return c.Format == workbooks.FormatURL || c.Format == workbooks.FormatEmail
-	}
-	return true
 }
 
 func fileError(err error) error {

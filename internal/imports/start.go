@@ -13,6 +13,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/db"
 	"github.com/scratchpad/scratchpad/internal/joblease"
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -60,7 +61,7 @@ type ColumnChoice struct {
 	// Index is the 0-based column of the file.
 	Index  int
 	Name   string
-	Type   workbooks.ColumnType
+	Type   values.Type
 	Format string
 	Skip   bool
 }
@@ -221,7 +222,7 @@ func resolveChoices(header []string, in ImportInput) ([]workbooks.ColumnInput, [
 func DefaultChoices(p Preview) []ColumnChoice {
 	out := make([]ColumnChoice, len(p.Columns))
 	for i, g := range p.Columns {
-		out[i] = ColumnChoice{Index: i, Name: g.Name, Type: workbooks.ColumnType(g.Type), Format: g.Format}
+		out[i] = ColumnChoice{Index: i, Name: g.Name, Type: values.Type(g.Type), Format: g.Format}
 	}
 	return out
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/events"
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -193,7 +194,7 @@ func TestCreateTableFromCSV(t *testing.T) {
 	if u.Status != StatusDone || u.RowsImported != 2 {
 		t.Fatalf("import %+v", u)
 	}
-	if ages := table.Columns[2]; ages.Type != workbooks.TypeNumber {
+	if ages := table.Columns[2]; ages.Type != values.Number {
 		t.Fatalf("age column %+v: types are inferred", ages)
 	}
 }
@@ -289,9 +290,9 @@ func TestPurgeAbandonedUploads(t *testing.T) {
 	ctx := context.Background()
 	uploaded := f.MustUpload(t, "left-on-preview.csv", peopleCSV)
 	importing := f.MustUpload(t, "importing.csv", peopleCSV)
-	importing, _ = f.MustStart(t, importing.ID, ImportInput{Columns: []ColumnChoice{{Index: 0, Type: workbooks.TypeText}}})
+	importing, _ = f.MustStart(t, importing.ID, ImportInput{Columns: []ColumnChoice{{Index: 0, Type: values.Text}}})
 	done := f.MustUpload(t, "done.csv", peopleCSV)
-	done, _ = f.MustStart(t, done.ID, ImportInput{Columns: []ColumnChoice{{Index: 0, Type: workbooks.TypeText}}})
+	done, _ = f.MustStart(t, done.ID, ImportInput{Columns: []ColumnChoice{{Index: 0, Type: values.Text}}})
 	done = f.MustRun(t, done)
 	// An upload cut off by a crash stays "uploading" with its chunks.
 	cutOff := f.MustUpload(t, "cut-off.csv", peopleCSV)

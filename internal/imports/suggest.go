@@ -12,6 +12,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/csvimport"
 	"github.com/scratchpad/scratchpad/internal/db"
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -89,7 +90,7 @@ func (s *Service) ImportSuggestions(ctx context.Context, ownerID, workbookID, ta
 		case ok && c.ID == key.ID:
 			keyIndex = i
 		case ok && !c.ReadOnly:
-			cols = append(cols, column{index: i, col: c, normalize: true})
+			cols = append(cols, column{index: i, col: c})
 		default:
 			rep.IgnoredColumns = append(rep.IgnoredColumns, name)
 		}
@@ -145,11 +146,11 @@ func (rep *SuggestionReport) addProblem(p Problem) {
 
 // keyText is a key cell in the text form records.fields ->> column gives.
 func keyText(c workbooks.Column, cell string) (string, any, string) {
-	v, msg := convert(column{col: c, normalize: true}, strings.TrimSpace(cell))
+	v, msg := convert(column{col: c}, strings.TrimSpace(cell))
 	if msg != "" || v == nil {
 		return "", nil, msg
 	}
-	if c.Type == workbooks.TypeMultiSelect || c.Type == workbooks.TypeJSON {
+	if c.Type == values.MultiSelect || c.Type == values.JSON {
 		return "", nil, "cannot match on a " + string(c.Type) + " column"
 	}
 	return c.Text(v), v, ""

@@ -283,3 +283,42 @@ func decodeJobsCursor(c string) (int64, bool) {
 	id, err := strconv.ParseInt(string(raw[1:]), 10, 64)
 	return id, err == nil && id > 0
 }
+
+// Retryable reports whether RetryOwnedJob can start the job's work again:
+// a pull or publish whose sync failed.
+func (j OwnedJob) Retryable() bool {
+	return j.Sync != nil && j.Sync.Status == syncs.StatusFailed
+}
+
+var errNotRetryable = apperr.New(apperr.Conflict, "Only a failed pull or publish can be retried; upload a file again to retry an import.")
+
+// RetryOwnedJob starts a failed pull or publish of ownerID's again, as a
+// new job on the same tables, and returns that job. The failed job stays
+// as it was: retrying a River job whose sync has ended would do nothing,
+// since a sync runs once, and what the failed run finished is kept either
+// way (a pull merges, a publish resumes from the records still dirty).
+// Errors: NotFound (as FindOwnedJob), Conflict (not a failed sync), and
+// those of syncs.Service.StartPull and StartPublish.
+func (s *Service) RetryOwnedJob(ctx context.Context, ownerID, jobID string) (OwnedJob, error) {
+	j, err := s.FindOwnedJob(ctx, ownerID, jobID)
+	if err != nil {
+		return OwnedJob{}, err
+	}
+	if !j.Retryable() || s.syncs == nil {
+		return OwnedJob{}, errNotRetryable
+	}
+	tableIDs := make([]string, 0, len(j.Sync.Tables))
+	for _, t := range j.Sync.Tables {
+		tableIDs = append(tableIDs, t.TableID)
+	}
+	var sy syncs.Sync
+	if j.Sync.Kind == syncs.KindPublish {
+		sy, err = s.syncs.StartPublish(ctx, ownerID, j.Sync.WorkbookID, tableIDs)
+	} else {
+		sy, err = s.syncs.StartPull(ctx, ownerID, j.Sync.WorkbookID, tableIDs)
+	}
+	if err != nil {
+		return OwnedJob{}, err
+	}
+	return s.FindOwnedJob(ctx, ownerID, strconv.FormatInt(sy.JobID, 10))
+}

@@ -25,6 +25,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/accounts"
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/db"
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -72,26 +73,26 @@ const DefaultPassword = "seeded password, not for production"
 
 // Columns are the seeded table's columns, in order.
 var Columns = []workbooks.ColumnInput{
-	{Name: "Title", Type: workbooks.TypeText, Required: true},
-	{Name: "Slug", Type: workbooks.TypeText},
-	{Name: "Body", Type: workbooks.TypeText, Format: workbooks.FormatMarkdown},
-	{Name: "Author", Type: workbooks.TypeText},
-	{Name: "Category", Type: workbooks.TypeSelect, Options: categories},
-	{Name: "Tags", Type: workbooks.TypeMultiSelect, Options: tags},
-	{Name: "Price", Type: workbooks.TypeNumber},
-	{Name: "Rating", Type: workbooks.TypeNumber},
-	{Name: "Stock", Type: workbooks.TypeNumber},
-	{Name: "Published", Type: workbooks.TypeBoolean},
-	{Name: "Published on", Type: workbooks.TypeDate},
-	{Name: "Updated at", Type: workbooks.TypeDatetime},
-	{Name: "URL", Type: workbooks.TypeText, Format: workbooks.FormatURL},
-	{Name: "Email", Type: workbooks.TypeText, Format: workbooks.FormatEmail},
-	{Name: "Status", Type: workbooks.TypeSelect, Options: statuses},
-	{Name: "SKU", Type: workbooks.TypeText},
-	{Name: "Country", Type: workbooks.TypeSelect, Options: countries},
-	{Name: "Summary", Type: workbooks.TypeText},
-	{Name: "Notes", Type: workbooks.TypeText, Format: workbooks.FormatMarkdown},
-	{Name: "Word count", Type: workbooks.TypeNumber},
+	{Name: "Title", Type: values.Text, Required: true},
+	{Name: "Slug", Type: values.Text},
+	{Name: "Body", Type: values.Text, Format: values.FormatMarkdown},
+	{Name: "Author", Type: values.Text},
+	{Name: "Category", Type: values.Select, Options: categories},
+	{Name: "Tags", Type: values.MultiSelect, Options: tags},
+	{Name: "Price", Type: values.Number},
+	{Name: "Rating", Type: values.Number},
+	{Name: "Stock", Type: values.Number},
+	{Name: "Published", Type: values.Boolean},
+	{Name: "Published on", Type: values.Date},
+	{Name: "Updated at", Type: values.Datetime},
+	{Name: "URL", Type: values.Text, Format: values.FormatURL},
+	{Name: "Email", Type: values.Text, Format: values.FormatEmail},
+	{Name: "Status", Type: values.Select, Options: statuses},
+	{Name: "SKU", Type: values.Text},
+	{Name: "Country", Type: values.Select, Options: countries},
+	{Name: "Summary", Type: values.Text},
+	{Name: "Notes", Type: values.Text, Format: values.FormatMarkdown},
+	{Name: "Word count", Type: values.Number},
 }
 
 var (

@@ -27,6 +27,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/db"
 	"github.com/scratchpad/scratchpad/internal/ids"
 	"github.com/scratchpad/scratchpad/internal/joblease"
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -336,7 +337,7 @@ func (s *Service) AddTable(ctx context.Context, ownerID, workbookID string, in A
 func columnsOf(spec connectors.TableSpec) []workbooks.ColumnInput {
 	out := make([]workbooks.ColumnInput, 0, len(spec.Columns))
 	for _, c := range spec.Columns {
-		out = append(out, workbooks.ColumnInput{Name: c.Name, Type: workbooks.ColumnType(c.Type), Format: c.Format,
+		out = append(out, workbooks.ColumnInput{Name: c.Name, Type: values.Type(c.Type), Format: c.Format,
 			ReadOnly: c.ReadOnly || spec.ReadOnly != "", Required: c.Required, Options: c.Options,
 			RemoteKey: c.Key, RemoteType: c.RemoteType})
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/jobs"
 	"github.com/scratchpad/scratchpad/internal/syncs"
 	"github.com/scratchpad/scratchpad/internal/testdb"
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -229,7 +230,7 @@ func TestAddTablePullsTheSourceTable(t *testing.T) {
 		t.Fatalf("table after its pull: %+v", tbl)
 	}
 	price, _ := tbl.Columns.Lookup("price")
-	if price.Type != workbooks.TypeNumber || price.RemoteKey != "price" || price.RemoteType != "numeric(10,2)" {
+	if price.Type != values.Number || price.RemoteKey != "price" || price.RemoteType != "numeric(10,2)" {
 		t.Fatalf("price column %+v", price)
 	}
 	if id, _ := tbl.Columns.Lookup("id"); id.ReadOnly {

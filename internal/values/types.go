@@ -12,6 +12,11 @@
 //   - multi_select: []string of distinct options;
 //   - json: json.RawMessage;
 //   - no value: nil.
+//
+// Parse reads text a person typed or a CSV cell held; Normalize reads values
+// from the JSON API, connectors and Go code; Format writes a value as the
+// text Parse reads back; Same compares two values as stored. Errors are
+// *Error, phrased for a form and for an import's problems.
 package values
 
 // Type is the type of a column's values.

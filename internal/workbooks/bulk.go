@@ -13,6 +13,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/db"
 	"github.com/scratchpad/scratchpad/internal/filter"
 	"github.com/scratchpad/scratchpad/internal/ids"
+	"github.com/scratchpad/scratchpad/internal/values"
 )
 
 // This file holds the review tools that work on many records at once: the
@@ -224,7 +225,7 @@ func (s *Service) FindReplace(ctx context.Context, ownerID, workbookID, tableID 
 		if err != nil {
 			return err
 		}
-		if col.Type != TypeText {
+		if col.Type != values.Text {
 			return apperr.InvalidFields(fmt.Sprintf("Find & replace works on text columns; %s is a %s column.", col.Name, col.Type),
 				apperr.FieldError{Field: "column", Message: "is not a text column"})
 		}
@@ -542,7 +543,7 @@ func (s *Service) FillColumn(ctx context.Context, ownerID, workbookID, tableID, 
 // empty the cells. Errors: Invalid.
 func fillValue(col Column, value string) (any, error) {
 	var raw any = value
-	if col.Type == TypeJSON && strings.TrimSpace(value) != "" {
+	if col.Type == values.JSON && strings.TrimSpace(value) != "" {
 		raw = json.RawMessage(value)
 	}
 	v, msg := normalize(col, raw)

@@ -11,6 +11,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/accounts"
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/testdb"
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -41,11 +42,11 @@ func MustUser(tb testing.TB, pool *pgxpool.Pool) string {
 
 // productColumns are the columns of the fixture's table.
 var productColumns = []workbooks.ColumnInput{
-	{Name: "Title", Type: workbooks.TypeText, Required: true},
-	{Name: "Price", Type: workbooks.TypeNumber},
-	{Name: "In stock", Type: workbooks.TypeBoolean},
-	{Name: "Status", Type: workbooks.TypeSelect, Options: []string{"Draft", "Published"}},
-	{Name: "SKU", Type: workbooks.TypeText, ReadOnly: true},
+	{Name: "Title", Type: values.Text, Required: true},
+	{Name: "Price", Type: values.Number},
+	{Name: "In stock", Type: values.Boolean},
+	{Name: "Status", Type: values.Select, Options: []string{"Draft", "Published"}},
+	{Name: "SKU", Type: values.Text, ReadOnly: true},
 }
 
 // MustFixture returns a fresh database with one user, workbook and table.

@@ -18,6 +18,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/db"
 	"github.com/scratchpad/scratchpad/internal/filter"
 	"github.com/scratchpad/scratchpad/internal/ids"
+	"github.com/scratchpad/scratchpad/internal/values"
 )
 
 // This file holds the indexes the record store builds on demand so that the
@@ -219,12 +220,12 @@ func walkFilter(e filter.Expr, cols Columns, add func(Column, string)) {
 	}
 	// A boolean splits a table in two or three: an index would not help.
 	ordered := func(x filter.Expr) {
-		if c, ok := column(x); ok && c.Type != TypeMultiSelect && c.Type != TypeJSON && c.Type != TypeBoolean {
+		if c, ok := column(x); ok && c.Type != values.MultiSelect && c.Type != values.JSON && c.Type != values.Boolean {
 			add(c, indexAsc)
 		}
 	}
 	text := func(x filter.Expr) {
-		if c, ok := column(x); ok && (c.Type == TypeText || c.Type == TypeSelect) {
+		if c, ok := column(x); ok && (c.Type == values.Text || c.Type == values.Select) {
 			add(c, indexTrigram)
 		}
 	}
@@ -409,10 +410,10 @@ func statisticsName(workbookID, tableID, columnID string, lowered bool) string {
 
 // indexExpr returns the value expression of a registered index's column.
 func indexExpr(ri db.RecordIndex) (string, error) {
-	if !columnIDPattern.MatchString(ri.ColumnID) || !ColumnType(ri.ColumnType).Valid() {
+	if !columnIDPattern.MatchString(ri.ColumnID) || !values.Type(ri.ColumnType).Valid() {
 		return "", fmt.Errorf("workbooks: index %s has an invalid column %q (%s)", ri.Name, ri.ColumnID, ri.ColumnType)
 	}
-	return filter.ValueExpr("fields", filter.Column{ID: ri.ColumnID, Name: ri.ColumnID, Type: filter.ColumnType(ri.ColumnType)}), nil
+	return filter.ValueExpr("fields", filter.Column{ID: ri.ColumnID, Name: ri.ColumnID, Type: values.Type(ri.ColumnType)}), nil
 }
 
 // statisticsDDL returns the CREATE STATISTICS statement of the column of a

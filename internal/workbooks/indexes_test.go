@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -202,7 +203,7 @@ func TestIndexesGoWithTheirColumnAndTable(t *testing.T) {
 	f := MustFixture(t)
 	ctx := context.Background()
 	f.MustBigTable(t, 2000)
-	tbl, err := f.svc.AddScratchColumn(ctx, f.owner, f.wb.ID, f.table.ID, "Score", workbooks.TypeNumber)
+	tbl, err := f.svc.AddScratchColumn(ctx, f.owner, f.wb.ID, f.table.ID, "Score", values.Number)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -108,14 +109,14 @@ func TestCellSizeCapCountsEveryType(t *testing.T) {
 		raw  any
 		ok   bool
 	}{
-		{"json at the cap", workbooks.Column{Name: "Meta", Type: workbooks.TypeJSON}, json.RawMessage(`"` + strings.Repeat("j", workbooks.MaxCellBytes-2) + `"`), true},
-		{"json over the cap", workbooks.Column{Name: "Meta", Type: workbooks.TypeJSON}, json.RawMessage(`"` + strings.Repeat("j", workbooks.MaxCellBytes) + `"`), false},
-		{"indented json under the cap", workbooks.Column{Name: "Meta", Type: workbooks.TypeJSON},
+		{"json at the cap", workbooks.Column{Name: "Meta", Type: values.JSON}, json.RawMessage(`"` + strings.Repeat("j", workbooks.MaxCellBytes-2) + `"`), true},
+		{"json over the cap", workbooks.Column{Name: "Meta", Type: values.JSON}, json.RawMessage(`"` + strings.Repeat("j", workbooks.MaxCellBytes) + `"`), false},
+		{"indented json under the cap", workbooks.Column{Name: "Meta", Type: values.JSON},
 			json.RawMessage("[\n" + strings.Repeat("        1,\n", workbooks.MaxCellBytes/11) + "        1\n]"), true},
-		{"json text over the cap", workbooks.Column{Name: "Meta", Type: workbooks.TypeJSON}, strings.Repeat("j", workbooks.MaxCellBytes), false},
-		{"multi select over the cap", workbooks.Column{Name: "Tags", Type: workbooks.TypeMultiSelect},
+		{"json text over the cap", workbooks.Column{Name: "Meta", Type: values.JSON}, strings.Repeat("j", workbooks.MaxCellBytes), false},
+		{"multi select over the cap", workbooks.Column{Name: "Tags", Type: values.MultiSelect},
 			[]string{strings.Repeat("a", workbooks.MaxCellBytes/2), strings.Repeat("b", workbooks.MaxCellBytes/2)}, false},
-		{"url over the cap", workbooks.Column{Name: "Link", Type: workbooks.TypeText, Format: workbooks.FormatURL},
+		{"url over the cap", workbooks.Column{Name: "Link", Type: values.Text, Format: values.FormatURL},
 			"https://example.com/" + strings.Repeat("p", workbooks.MaxCellBytes), false},
 	}
 	for _, tc := range cases {

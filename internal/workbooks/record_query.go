@@ -16,6 +16,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/db"
 	"github.com/scratchpad/scratchpad/internal/filter"
+	"github.com/scratchpad/scratchpad/internal/values"
 )
 
 // This file holds the one place where SQL is built at run time (DESIGN §3):
@@ -145,13 +146,13 @@ func (s sortSpec) key() string {
 
 // castFor is the cast a cursor value (the sort expression as text) needs to
 // compare with the sort expression again.
-func castFor(t ColumnType) string {
+func castFor(t values.Type) string {
 	switch t {
-	case TypeNumber:
+	case values.Number:
 		return "numeric"
-	case TypeBoolean:
+	case values.Boolean:
 		return "boolean"
-	case TypeMultiSelect, TypeJSON:
+	case values.MultiSelect, values.JSON:
 		return "jsonb"
 	}
 	return "text"

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -155,7 +156,7 @@ func TestEditsRecordOnlyTheValuesTheyReplace(t *testing.T) {
 	}
 	// A scratch column's value is never published: editing it records
 	// nothing, and the original stays NULL.
-	withNotes, err := f.svc.AddScratchColumn(ctx, f.owner, f.wb.ID, f.table.ID, "Notes", workbooks.TypeText)
+	withNotes, err := f.svc.AddScratchColumn(ctx, f.owner, f.wb.ID, f.table.ID, "Notes", values.Text)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -563,12 +564,21 @@ func (s *Service) ResolveConflicts(ctx context.Context, ownerID, workbookID, tab
 			return err
 		}
 		keys := make([]string, 0, len(sel.Cells))
-		for _, c := range sel.Cells {
+		recordIDs := make([]string, 0, len(sel.Cells))
+		for i, c := range sel.Cells {
 			col, ok := t.Columns.Lookup(c.Field)
-			if !ok || !ids.ValidUUID(c.RecordID) {
-				continue
+			if !ok {
+				return apperr.InvalidFields("Unknown column "+strconv.Quote(c.Field)+".",
+					apperr.FieldError{Field: fmt.Sprintf("cells[%d].field", i), Message: "unknown column"})
+			}
+			if !ids.ValidUUID(c.RecordID) {
+				return errRecordNotFound
 			}
 			keys = append(keys, strings.ToLower(c.RecordID)+"/"+col.ID)
+			recordIDs = append(recordIDs, strings.ToLower(c.RecordID))
+		}
+		if err := mustBeRecordsOf(ctx, q, t, recordIDs); err != nil {
+			return err
 		}
 		rows, err := q.ResolveConflicts(ctx, db.ResolveConflictsParams{WorkbookID: workbookID, TableID: tableID,
 			AllCells: sel.All, CellKeys: keys, KeepMine: keepMine})
@@ -591,6 +601,22 @@ func (s *Service) ResolveConflicts(ctx context.Context, ownerID, workbookID, tab
 	return cells, nil
 }
 
+// mustBeRecordsOf fails with NotFound unless every id names a record of t.
+func mustBeRecordsOf(ctx context.Context, q *db.Queries, t Table, recordIDs []string) error {
+	if len(recordIDs) == 0 {
+		return nil
+	}
+	recordIDs = slices.Compact(slices.Sorted(slices.Values(recordIDs)))
+	n, err := q.CountRecordsWithIDs(ctx, db.CountRecordsWithIDsParams{WorkbookID: t.WorkbookID, TableID: t.ID, RecordIds: recordIDs})
+	if err != nil {
+		return err
+	}
+	if int(n) != len(recordIDs) {
+		return errRecordNotFound
+	}
+	return nil
+}
+
 // ResolveSourceDeleted settles records of one of the owner's tables that
 // the source deleted while they were edited here: recreate makes the next
 // publish create them again, otherwise they are dropped. all chooses every
@@ -607,7 +633,16 @@ func (s *Service) ResolveSourceDeleted(ctx context.Context, ownerID, workbookID,
 		if err != nil {
 			return err
 		}
-		valid := slices.DeleteFunc(slices.Clone(recordIDs), func(id string) bool { return !ids.ValidUUID(id) })
+		valid := make([]string, 0, len(recordIDs))
+		for _, id := range recordIDs {
+			if !ids.ValidUUID(id) {
+				return errRecordNotFound
+			}
+			valid = append(valid, strings.ToLower(id))
+		}
+		if err := mustBeRecordsOf(ctx, q, t, valid); err != nil {
+			return err
+		}
 		var touched []string
 		if recreate {
 			touched, err = q.RecreateSourceDeleted(ctx, db.RecreateSourceDeletedParams{WorkbookID: workbookID, TableID: tableID,

@@ -13,6 +13,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/db"
 	"github.com/scratchpad/scratchpad/internal/ids"
+	"github.com/scratchpad/scratchpad/internal/values"
 )
 
 // Table is one table of a workbook with its column specs.
@@ -382,7 +383,7 @@ func (s *Service) DeleteTable(ctx context.Context, ownerID, workbookID, tableID 
 
 // AddScratchColumn adds a local-only column at the end of a table.
 // Errors: Invalid, NotFound.
-func (s *Service) AddScratchColumn(ctx context.Context, ownerID, workbookID, tableID, name string, typ ColumnType) (Table, error) {
+func (s *Service) AddScratchColumn(ctx context.Context, ownerID, workbookID, tableID, name string, typ values.Type) (Table, error) {
 	return s.changeTable(ctx, ownerID, workbookID, tableID, "add column", func(q *db.Queries, t Table) (db.WorkbookTable, error) {
 		if len(t.Columns) >= maxColumns {
 			return db.WorkbookTable{}, apperr.New(apperr.Invalid, "A table can have at most %d columns.", maxColumns)

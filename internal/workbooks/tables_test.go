@@ -10,6 +10,7 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/db"
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -21,7 +22,7 @@ func TestCreateTableTxCommitsWithTheCallersTransaction(t *testing.T) {
 	f := MustFixture(t)
 	ctx := context.Background()
 	conn := f.MustListen(t)
-	in := workbooks.TableInput{Name: "Orders", Columns: []workbooks.ColumnInput{{Name: "Number", Type: workbooks.TypeNumber}}}
+	in := workbooks.TableInput{Name: "Orders", Columns: []workbooks.ColumnInput{{Name: "Number", Type: values.Number}}}
 
 	errLater := errors.New("a later step failed")
 	err := db.InTx(ctx, f.pool, func(tx pgx.Tx) error {

@@ -7,22 +7,23 @@ import (
 	"testing"
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
 func TestNormalizeValue(t *testing.T) {
 	t.Parallel()
-	text := workbooks.Column{Name: "Title", Type: workbooks.TypeText}
-	url := workbooks.Column{Name: "Link", Type: workbooks.TypeText, Format: workbooks.FormatURL}
-	email := workbooks.Column{Name: "Email", Type: workbooks.TypeText, Format: workbooks.FormatEmail}
-	num := workbooks.Column{Name: "Price", Type: workbooks.TypeNumber}
-	boolean := workbooks.Column{Name: "Active", Type: workbooks.TypeBoolean}
-	date := workbooks.Column{Name: "Day", Type: workbooks.TypeDate}
-	dt := workbooks.Column{Name: "At", Type: workbooks.TypeDatetime}
-	sel := workbooks.Column{Name: "Status", Type: workbooks.TypeSelect, Options: []string{"Draft", "Published"}}
-	freeSel := workbooks.Column{Name: "Tag", Type: workbooks.TypeSelect}
-	multi := workbooks.Column{Name: "Tags", Type: workbooks.TypeMultiSelect, Options: []string{"a", "b", "c"}}
-	js := workbooks.Column{Name: "Meta", Type: workbooks.TypeJSON}
+	text := workbooks.Column{Name: "Title", Type: values.Text}
+	url := workbooks.Column{Name: "Link", Type: values.Text, Format: values.FormatURL}
+	email := workbooks.Column{Name: "Email", Type: values.Text, Format: values.FormatEmail}
+	num := workbooks.Column{Name: "Price", Type: values.Number}
+	boolean := workbooks.Column{Name: "Active", Type: values.Boolean}
+	date := workbooks.Column{Name: "Day", Type: values.Date}
+	dt := workbooks.Column{Name: "At", Type: values.Datetime}
+	sel := workbooks.Column{Name: "Status", Type: values.Select, Options: []string{"Draft", "Published"}}
+	freeSel := workbooks.Column{Name: "Tag", Type: values.Select}
+	multi := workbooks.Column{Name: "Tags", Type: values.MultiSelect, Options: []string{"a", "b", "c"}}
+	js := workbooks.Column{Name: "Meta", Type: values.JSON}
 
 	tests := []struct {
 		name    string
@@ -44,7 +45,10 @@ func TestNormalizeValue(t *testing.T) {
 		{"number int", num, 7, json.Number("7"), ""},
 		{"number string", num, "12.5", json.Number("12.5"), ""},
 		{"number string with spaces", num, " 3 ", json.Number("3"), ""},
-		{"number leading plus", num, "+4.0", json.Number("4"), ""},
+		// Numbers typed as text are written back digit for digit, never through
+		// a float64 (which would round long ones).
+		{"number leading plus", num, "+4.0", json.Number("4.0"), ""},
+		{"number long decimal kept exact", num, "0.10000000000000000000001", json.Number("0.10000000000000000000001"), ""},
 		{"number json.Number", num, json.Number("1e3"), json.Number("1e3"), ""},
 		{"number comma decimal", num, "12,5", nil, "must be a number such as 12 or 12.5"},
 		{"number word", num, "abc", nil, "must be a number such as 12 or 12.5"},
@@ -107,5 +111,39 @@ func TestNormalizeValue(t *testing.T) {
 				t.Errorf("NormalizeValue(%#v) = %#v, want %#v", tt.raw, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestParseForm checks the one reading of editors' forms the grid and the
+// record panel share: a json column's text is JSON, a multi select of
+// options takes its checked boxes, any other column its last value.
+func TestParseForm(t *testing.T) {
+	t.Parallel()
+	js := workbooks.Column{Name: "Meta", Type: values.JSON}
+	multi := workbooks.Column{Name: "Tags", Type: values.MultiSelect, Options: []string{"a", "b"}}
+	num := workbooks.Column{Name: "Price", Type: values.Number}
+	tests := []struct {
+		name string
+		col  workbooks.Column
+		vals []string
+		want any
+	}{
+		{"json object", js, []string{` {"a": 1} `}, json.RawMessage(`{"a": 1}`)},
+		{"json empty", js, []string{"  "}, nil},
+		{"json not JSON is passed on to be refused", js, []string{"{a"}, json.RawMessage(`{a`)},
+		{"multi boxes", multi, []string{"", "a", "b"}, []string{"a", "b"}},
+		{"multi none", multi, nil, nil},
+		{"other takes the last value", num, []string{"1", "2"}, "2"},
+		{"other none", num, nil, ""},
+	}
+	for _, tt := range tests {
+		if got := workbooks.ParseForm(tt.col, tt.vals); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: ParseForm(%q) = %#v, want %#v", tt.name, tt.vals, got, tt.want)
+		}
+	}
+	// Through the record store, the json text becomes the object.
+	v, err := workbooks.NormalizeValue(js, workbooks.ParseForm(js, []string{`{"a": [1]}`}))
+	if err != nil || string(v.(json.RawMessage)) != `{"a": [1]}` {
+		t.Fatalf("normalized %#v, %v", v, err)
 	}
 }

@@ -4,19 +4,20 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
 func TestColumnText(t *testing.T) {
 	t.Parallel()
-	text := workbooks.Column{Name: "Title", Type: workbooks.TypeText}
-	num := workbooks.Column{Name: "Price", Type: workbooks.TypeNumber}
-	boolean := workbooks.Column{Name: "Active", Type: workbooks.TypeBoolean}
-	date := workbooks.Column{Name: "Day", Type: workbooks.TypeDate}
-	dt := workbooks.Column{Name: "At", Type: workbooks.TypeDatetime}
-	sel := workbooks.Column{Name: "Status", Type: workbooks.TypeSelect}
-	multi := workbooks.Column{Name: "Tags", Type: workbooks.TypeMultiSelect}
-	js := workbooks.Column{Name: "Meta", Type: workbooks.TypeJSON}
+	text := workbooks.Column{Name: "Title", Type: values.Text}
+	num := workbooks.Column{Name: "Price", Type: values.Number}
+	boolean := workbooks.Column{Name: "Active", Type: values.Boolean}
+	date := workbooks.Column{Name: "Day", Type: values.Date}
+	dt := workbooks.Column{Name: "At", Type: values.Datetime}
+	sel := workbooks.Column{Name: "Status", Type: values.Select}
+	multi := workbooks.Column{Name: "Tags", Type: values.MultiSelect}
+	js := workbooks.Column{Name: "Meta", Type: values.JSON}
 
 	tests := []struct {
 		name string
@@ -62,11 +63,11 @@ func TestColumnText(t *testing.T) {
 
 func TestSameValue(t *testing.T) {
 	t.Parallel()
-	text := workbooks.Column{Name: "Title", Type: workbooks.TypeText}
-	num := workbooks.Column{Name: "Price", Type: workbooks.TypeNumber}
-	boolean := workbooks.Column{Name: "Active", Type: workbooks.TypeBoolean}
-	multi := workbooks.Column{Name: "Tags", Type: workbooks.TypeMultiSelect, Options: []string{"a", "b", "c"}}
-	js := workbooks.Column{Name: "Meta", Type: workbooks.TypeJSON}
+	text := workbooks.Column{Name: "Title", Type: values.Text}
+	num := workbooks.Column{Name: "Price", Type: values.Number}
+	boolean := workbooks.Column{Name: "Active", Type: values.Boolean}
+	multi := workbooks.Column{Name: "Tags", Type: values.MultiSelect, Options: []string{"a", "b", "c"}}
+	js := workbooks.Column{Name: "Meta", Type: values.JSON}
 
 	tests := []struct {
 		name string

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -38,7 +39,7 @@ func TestWorkbookAndTableCRUD(t *testing.T) {
 
 	// Tables: create with validation, move, hide, scratch columns.
 	_, err = f.svc.CreateTable(ctx, f.owner, f.wb.ID, workbooks.TableInput{Name: "Bad", Columns: []workbooks.ColumnInput{
-		{Name: "A", Type: workbooks.TypeText}, {Name: "a", Type: workbooks.TypeText}, {Name: "B", Type: "colour"},
+		{Name: "A", Type: values.Text}, {Name: "a", Type: values.Text}, {Name: "B", Type: "colour"},
 	}})
 	if fields := apperr.FieldsOf(err); len(fields) != 2 {
 		t.Fatalf("bad columns: %v (fields %v), want 2 field errors", err, fields)
@@ -76,11 +77,11 @@ func TestWorkbookAndTableCRUD(t *testing.T) {
 	}
 
 	rec := f.MustRecord(t, map[string]any{"Title": "Mug"})
-	tbl, err := f.svc.AddScratchColumn(ctx, f.owner, f.wb.ID, f.table.ID, "Notes", workbooks.TypeText)
+	tbl, err := f.svc.AddScratchColumn(ctx, f.owner, f.wb.ID, f.table.ID, "Notes", values.Text)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.AddScratchColumn(ctx, f.owner, f.wb.ID, f.table.ID, "notes", workbooks.TypeText); !apperr.Is(err, apperr.Invalid) {
+	if _, err := f.svc.AddScratchColumn(ctx, f.owner, f.wb.ID, f.table.ID, "notes", values.Text); !apperr.Is(err, apperr.Invalid) {
 		t.Fatalf("duplicate name: %v, want Invalid", err)
 	}
 	notes := tbl.Columns[len(tbl.Columns)-1]
@@ -147,7 +148,7 @@ func TestOtherUsersIDsAreNotFound(t *testing.T) {
 		"MoveTable":      func(o, w, t, _ string) error { _, err := f.svc.MoveTable(ctx, o, w, t, 0); return err },
 		"DeleteTable":    func(o, w, t, _ string) error { return f.svc.DeleteTable(ctx, o, w, t) },
 		"AddScratchColumn": func(o, w, t, _ string) error {
-			_, err := f.svc.AddScratchColumn(ctx, o, w, t, "x", workbooks.TypeText)
+			_, err := f.svc.AddScratchColumn(ctx, o, w, t, "x", values.Text)
 			return err
 		},
 		"RemoveColumn":     func(o, w, t, _ string) error { _, err := f.svc.RemoveColumn(ctx, o, w, t, "x"); return err },

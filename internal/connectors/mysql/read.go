@@ -8,7 +8,6 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/scratchpad/scratchpad/internal/connectors"
@@ -304,12 +303,12 @@ func fromText(c column, s sql.NullString) any {
 		return v != "0"
 	case values.Date:
 		// A zero date ('0000-00-00') is no date.
-		if _, err := time.Parse(time.DateOnly, v); err != nil {
+		if _, ok := values.ParseDate(v); !ok {
 			return nil
 		}
 		return v
 	case values.Datetime:
-		if _, err := time.Parse(values.DatetimeLayout, v); err != nil {
+		if _, ok := values.ParseDatetime(v); !ok {
 			return nil
 		}
 		return v

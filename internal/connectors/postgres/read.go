@@ -167,7 +167,7 @@ func fromText(c column, s *string) any {
 	case values.Boolean:
 		return *s == "true"
 	case values.Date:
-		if len(*s) != 10 {
+		if _, ok := values.ParseDate(*s); !ok {
 			return nil // infinity, or a date BC
 		}
 		return *s

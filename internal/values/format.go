@@ -1,4 +1,4 @@
-package workbooks
+package values
 
 import (
 	"bytes"
@@ -8,9 +8,10 @@ import (
 	"strings"
 )
 
-// Text is the canonical text of a stored value of the column: what the grid
-// shows, diffs compare, editors start with and exports write, so that all of
-// them agree. By the column's type:
+// Format is the canonical text of a stored value of the column s
+// describes: what the grid shows, diffs compare, editors start with and
+// exports write, so that all of them agree, and what Parse reads back as
+// the same value. By the column's type:
 //
 //   - json: the value as compact JSON (a string is quoted, so the text reads
 //     back as the same JSON value);
@@ -21,23 +22,23 @@ import (
 //
 // No value (nil, or JSON null) is "". A value the type does not expect (a
 // list in a text column, say) is written as compact JSON rather than lost.
-func (c Column) Text(v any) string {
+func Format(s Spec, v any) string {
 	if raw, ok := v.(json.RawMessage); ok {
 		v = decodeRaw(raw)
 	}
 	if v == nil {
 		return ""
 	}
-	if c.Type == TypeJSON {
+	if s.Type == JSON {
 		return compactJSON(v)
 	}
-	if c.Type == TypeMultiSelect {
+	if s.Type == MultiSelect {
 		if items, ok := listItems(v); ok {
 			return strings.Join(items, ", ")
 		}
 	}
-	if s, ok := scalarText(v); ok {
-		return s
+	if text, ok := scalarText(v); ok {
+		return text
 	}
 	return compactJSON(v)
 }
@@ -85,14 +86,15 @@ func decodeRaw(raw json.RawMessage) any {
 	return v
 }
 
-// SameValue reports whether a and b, each a stored value of col or a value
-// NormalizeValue returned for it, mean the same: equal as JSON whatever the
-// formatting, key order or Go type (json.RawMessage, []string, float64...),
+// Same reports whether a and b, each a stored value of the column s
+// describes or a value Normalize or Parse returned for it, mean the same:
+// equal as JSON whatever the formatting, key order or Go type
+// (json.RawMessage, []string, float64...),
 // with numbers equal by value (12.5 = 12.50 = 1.25e1), and a multi select's
 // options compared as a set. No value equals only no value.
-func SameValue(col Column, a, b any) bool {
+func Same(s Spec, a, b any) bool {
 	ca, cb := canonicalValue(a), canonicalValue(b)
-	if col.Type == TypeMultiSelect {
+	if s.Type == MultiSelect {
 		la, okA := listItems(ca)
 		lb, okB := listItems(cb)
 		if okA && okB {
