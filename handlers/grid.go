@@ -84,6 +84,10 @@ func (s *Server) gridPage(c echo.Context) error {
 		return cr.err
 	}
 	v.Counters = cr.counters
+	v.Sync = s.syncBarFor(c, t)
+	if v.Attention, err = s.attentionFor(c, t); err != nil {
+		return err
+	}
 	p := s.page(c, t.Name+" · "+wb.Name, "workbooks")
 	p.Wide = true
 	return renderGrid(c, status, views.GridPage(p, v))

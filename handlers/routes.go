@@ -80,6 +80,22 @@ func (s *Server) routes(e *echo.Echo) {
 	tbl.POST("/find-replace", s.findReplace)
 	tbl.POST("/fill", s.fillColumn)
 
+	// Tables from data sources: adding one, pulls, conflicts, publishes and
+	// reverts (syncs.go).
+	app.GET("/workbooks/:wb/add-from-source", s.addFromSourcePage)
+	app.GET("/workbooks/:wb/add-from-source/tables", s.remoteTablesFragment)
+	app.POST("/workbooks/:wb/add-from-source", s.addTableFromSource)
+	app.GET("/workbooks/:wb/syncs/:sync", s.syncFragment)
+	app.GET("/workbooks/:wb/publish", s.publishPage)
+	app.POST("/workbooks/:wb/publish", s.startPublish)
+	app.POST("/workbooks/:wb/publishes/:p/revert", s.revertPublish)
+	tbl.POST("/pull", s.startTablePull)
+	tbl.GET("/attention", s.gridAttention)
+	tbl.POST("/conflicts/resolve", s.resolveAllConflicts)
+	tbl.POST("/source-deleted/resolve", s.resolveAllSourceDeleted)
+	tbl.POST("/records/:r/cells/:col/resolve", s.resolveCellConflict)
+	tbl.POST("/records/:r/source-deleted", s.resolveRecordSourceDeleted)
+
 	// CSV in and out (csv.go). Uploads stream past the ordinary body limit.
 	app.GET("/workbooks/:wb/imports/new", s.uploadPage)
 	app.POST("/workbooks/:wb/imports", s.uploadCSV)

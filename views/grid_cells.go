@@ -46,10 +46,11 @@ func gridCells(g GridContext, recURL string, rec workbooks.Record, st CellState)
 		}
 		for _, col := range g.cells {
 			_, suggested := rec.Suggestions[col.ID]
+			_, conflicted := rec.Conflicts[col.ID]
 			switch {
 			case st.Editing && st.ColumnID == col.ID:
 				err = cellEditor(g, rec, col.Column, st, col.Pin).Render(ctx, buf)
-			case suggested || (st.ColumnID == col.ID && st.Conflict != ""):
+			case suggested || conflicted || (st.ColumnID == col.ID && st.Conflict != ""):
 				err = gridCell(recURL, rec, col, st).Render(ctx, buf)
 			default:
 				err = writeGridCell(buf, rec, col)
@@ -63,7 +64,7 @@ func gridCells(g GridContext, recURL string, rec workbooks.Record, st CellState)
 }
 
 // writeGridCell writes a cell showing its value, as gridCell does for a cell
-// without a suggestion or a conflict.
+// without a suggestion, a conflict with its source or a refused edit.
 func writeGridCell(buf *templruntime.Buffer, rec workbooks.Record, col cellColumn) error {
 	v := rec.Fields[col.ID]
 	trouble, note := cellTrouble(rec, col.ID)

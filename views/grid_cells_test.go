@@ -57,6 +57,10 @@ func TestGridCellsAsTemplates(t *testing.T) {
 			if i == 2 && j == 0 {
 				r.SuggestedAction = "delete"
 			}
+			if i == 0 && j == 3 {
+				r.Conflicts = map[string]any{"c_num": json.Number("7"), "c_body": nil}
+				r.SourceDeleted = true
+			}
 			recs = append(recs, r)
 		}
 	}

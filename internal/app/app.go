@@ -127,7 +127,7 @@ func New(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts Option
 	a.rescuer = jobs.NewRescuer(pool, jobOpts)
 	a.Jobs = jobs.NewService(river, pool, a.Imports, a.rescuer).WithSyncs(a.Syncs)
 
-	a.Broker = events.NewBroker(events.BrokerOptions{Renderer: handlers.EventRenderer(handlers.EventRendererDeps{Logger: logger, Workbooks: a.Workbooks, Extra: []func(context.Context, events.Event) ([]events.Message, bool){handlers.RenderImportEvent}}), Logger: logger})
+	a.Broker = events.NewBroker(events.BrokerOptions{Renderer: handlers.EventRenderer(handlers.EventRendererDeps{Logger: logger, Workbooks: a.Workbooks, Extra: []func(context.Context, events.Event) ([]events.Message, bool){handlers.RenderImportEvent, handlers.RenderSyncEvent}}), Logger: logger})
 	a.listener = events.NewListener(pool, a.Broker, logger)
 
 	var clerk *clerkauth.Client
