@@ -53,31 +53,55 @@ WHERE workbook_id = @workbook_id AND id = @id;
 -- The page's remote ids are recorded in sync_seen for the sweep that ends
 -- the pull. Returns how many records were inserted, changed and are in
 -- conflict.
+--
+-- Most of a re-pull is clean records the source did not change: those are
+-- told apart first, without locking them (a clean record stays the same
+-- when its pulled fields are already its fields), so that only records that
+-- may change are locked and merged. A record edited meanwhile is one the
+-- merge would have left alone before the edit. Each page row finds its
+-- record through records_remote_id_key, and each candidate is locked by its
+-- key: the LATERAL subqueries keep those probes whatever the planner
+-- believes of the table's size (its statistics lag behind a first pull).
 WITH page AS (
-    SELECT p.remote_id, p.fields, nullif(p.problems, '{}') AS problems
-    FROM (SELECT unnest(@remote_ids::text[]) AS remote_id, unnest(@fields::jsonb[]) AS fields,
-                 unnest(@problems::jsonb[]) AS problems) p
+    SELECT unnest(@remote_ids::text[]) AS remote_id, unnest(@fields::jsonb[]) AS fields,
+           unnest(@problems::jsonb[]) AS problems
+),
+matched AS MATERIALIZED (
+    SELECT p.remote_id, p.fields AS pulled, p.problems, r.id, r.seq,
+           r.id IS NOT NULL AND r.state IN ('clean', 'updated')
+           AND NOT (r.state = 'clean' AND r.original IS NULL AND r.conflicts IS NULL AND r.source_deleted_at IS NULL
+                    AND r.errors = p.problems
+                    AND (r.fields = p.fields OR r.fields = (r.fields - @source_keys::text[]) || p.fields)) AS stale
+    FROM page p
+    LEFT JOIN LATERAL (
+        -- LIMIT 1: a remote id appears once per table; it also keeps this a probe.
+        SELECT r.id, r.seq, r.state, r.fields, r.original, r.conflicts, r.errors, r.source_deleted_at FROM records r
+        WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.remote_id = p.remote_id
+        LIMIT 1) r ON true
 ),
 inserted AS (
     INSERT INTO records (workbook_id, table_id, remote_id, fields, errors)
-    SELECT @workbook_id, @table_id, p.remote_id, p.fields, coalesce(p.problems, '{}') FROM page p
-    WHERE NOT EXISTS (
-        SELECT 1 FROM records r
-        WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.remote_id = p.remote_id)
+    SELECT @workbook_id, @table_id, m.remote_id, m.pulled, m.problems FROM matched m
+    WHERE m.id IS NULL
     RETURNING id
 ),
 current AS (
-    SELECT r.id, r.state, r.fields, r.original, r.edited_fields, r.conflicts, r.errors, r.source_deleted_at, p.fields AS pulled,
-           coalesce(p.problems, '{}') AS problems,
+    SELECT r.workbook_id, r.table_id, r.id, r.state, r.fields, r.original, r.edited_fields, r.conflicts, r.errors, r.source_deleted_at, m.pulled,
+           m.problems,
            -- Edited fields whose source value is now the edited one.
            ARRAY(SELECT k FROM unnest(r.edited_fields) k
-                 WHERE k = ANY(@source_keys::text[]) AND p.fields -> k = r.fields -> k) AS agreed
-    FROM records r JOIN page p ON r.remote_id = p.remote_id
-    WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.state IN ('clean', 'updated')
-    FOR UPDATE OF r
+                 WHERE k = ANY(@source_keys::text[]) AND m.pulled -> k = r.fields -> k) AS agreed
+    FROM matched m
+    CROSS JOIN LATERAL (
+        -- By seq and id, so that whichever index the planner takes, it probes.
+        SELECT r.* FROM records r
+        WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.seq = m.seq AND r.id = m.id
+          AND r.state IN ('clean', 'updated')
+        FOR UPDATE) r
+    WHERE m.stale
 ),
 merged AS (
-    SELECT c.id, c.fields AS old_fields, c.conflicts AS old_conflicts, c.original AS old_original,
+    SELECT c.workbook_id, c.table_id, c.id, c.fields AS old_fields, c.conflicts AS old_conflicts, c.original AS old_original,
            c.errors AS old_errors, c.problems, c.source_deleted_at,
            -- Scratch values and edited fields stay; the rest is the source's.
            (c.fields - ARRAY(SELECT k FROM unnest(@source_keys::text[]) k WHERE k <> ALL(c.edited_fields)))
@@ -104,7 +128,10 @@ changed AS (
         version = r.version + 1,
         updated_at = now()
     FROM merged m
-    WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = m.id
+    -- The key comes from the merged rows, not from the parameters: the
+    -- planner then probes for each merged row, where a table's key could
+    -- tempt it into scanning the table's records for each.
+    WHERE r.workbook_id = m.workbook_id AND r.table_id = m.table_id AND r.id = m.id
       AND (m.old_fields IS DISTINCT FROM m.new_fields OR m.old_conflicts IS DISTINCT FROM m.new_conflicts
            OR m.old_original IS DISTINCT FROM m.new_original OR m.old_errors IS DISTINCT FROM m.problems
            OR m.source_deleted_at IS NOT NULL)
@@ -124,13 +151,22 @@ SELECT
 -- Ends a re-pull: the table's pulled records the pull did not meet were
 -- deleted at the source. Clean ones, and ones deleted here too, go; edited
 -- ones are flagged for the user to re-create or drop. Records created here
--- have no remote id and are left alone.
-WITH gone AS (
-    SELECT r.id, r.state FROM records r
-    WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.remote_id IS NOT NULL
-      AND r.state <> 'created'
-      AND NOT EXISTS (SELECT 1 FROM sync_seen s
-                      WHERE s.sync_id = @sync_id AND s.table_id = @table_id AND s.remote_id = r.remote_id)
+-- have no remote id and are left alone. The remote ids not met are found
+-- with EXCEPT, which hashes or sorts both sides: an anti join could loop
+-- over sync_seen once per record when the planner, whose statistics lag
+-- behind a pull, takes either side for a few rows.
+WITH unseen AS (
+    SELECT r.remote_id FROM records r
+    WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.remote_id IS NOT NULL AND r.state <> 'created'
+    EXCEPT
+    SELECT s.remote_id FROM sync_seen s WHERE s.sync_id = @sync_id AND s.table_id = @table_id
+),
+gone AS (
+    SELECT r.id, r.state FROM unseen u
+    CROSS JOIN LATERAL (
+        SELECT r.id, r.state FROM records r
+        WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.remote_id = u.remote_id
+        LIMIT 1) r
 ),
 removed AS (
     DELETE FROM records r USING gone g

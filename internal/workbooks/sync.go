@@ -241,6 +241,11 @@ func (s *Service) MergePulledTx(ctx context.Context, tx pgx.Tx, t Table, syncID 
 			p.Problems[i] = emptyObject
 		}
 	}
+	// A page of pulled values is several megabytes: held in memory, the
+	// merge's intermediate results do not spill to disk.
+	if _, err := tx.Exec(ctx, "SET LOCAL work_mem = '64MB'"); err != nil {
+		return MergeCounts{}, wrap("set work_mem", err)
+	}
 	res, err := q.MergePulledPage(ctx, p)
 	if err != nil {
 		return MergeCounts{}, wrap("merge pulled records", err)
