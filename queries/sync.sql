@@ -241,11 +241,16 @@ WITH p AS (
     SELECT unnest(@record_ids::uuid[]) AS id, unnest(@published::jsonb[]) AS published
 ),
 next AS (
-    SELECT r.id, p.published,
+    SELECT r.workbook_id, r.table_id, r.id, p.published,
            coalesce(r.original, '{}') || p.published AS full_original,
            sp_edited_fields(r.state, r.fields, coalesce(r.original, '{}') || p.published, r.edited_fields) AS edited
-    FROM records r JOIN p ON r.id = p.id
-    WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.state = 'updated'
+    FROM p
+    -- A probe by key for each record (LIMIT 1 keeps it one, whatever the
+    -- planner believes of the table's size).
+    CROSS JOIN LATERAL (
+        SELECT r.* FROM records r
+        WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = p.id AND r.state = 'updated'
+        LIMIT 1) r
 )
 UPDATE records r SET
     original = sp_sparse_original(n.full_original, n.edited),
@@ -256,7 +261,8 @@ UPDATE records r SET
     version = r.version + 1,
     updated_at = now()
 FROM next n
-WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = n.id
+-- The key from the probed rows: the update probes too.
+WHERE r.workbook_id = n.workbook_id AND r.table_id = n.table_id AND r.id = n.id
 RETURNING r.id;
 
 -- name: SetConflicts :many

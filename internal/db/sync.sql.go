@@ -572,14 +572,19 @@ func (q *Queries) MarkInflight(ctx context.Context, arg MarkInflightParams) erro
 
 const markPublished = `-- name: MarkPublished :many
 WITH p AS (
-    SELECT unnest($3::uuid[]) AS id, unnest($4::jsonb[]) AS published
+    SELECT unnest($1::uuid[]) AS id, unnest($2::jsonb[]) AS published
 ),
 next AS (
-    SELECT r.id, p.published,
+    SELECT r.workbook_id, r.table_id, r.id, p.published,
            coalesce(r.original, '{}') || p.published AS full_original,
            sp_edited_fields(r.state, r.fields, coalesce(r.original, '{}') || p.published, r.edited_fields) AS edited
-    FROM records r JOIN p ON r.id = p.id
-    WHERE r.workbook_id = $1 AND r.table_id = $2 AND r.state = 'updated'
+    FROM p
+    -- A probe by key for each record (LIMIT 1 keeps it one, whatever the
+    -- planner believes of the table's size).
+    CROSS JOIN LATERAL (
+        SELECT r.workbook_id, r.table_id, r.id, r.seq, r.remote_id, r.fields, r.original, r.state, r.edited_fields, r.errors, r.version, r.created_at, r.updated_at, r.publish_errors, r.conflicts, r.source_deleted_at, r.inflight_sync_id FROM records r
+        WHERE r.workbook_id = $3 AND r.table_id = $4 AND r.id = p.id AND r.state = 'updated'
+        LIMIT 1) r
 )
 UPDATE records r SET
     original = sp_sparse_original(n.full_original, n.edited),
@@ -590,27 +595,28 @@ UPDATE records r SET
     version = r.version + 1,
     updated_at = now()
 FROM next n
-WHERE r.workbook_id = $1 AND r.table_id = $2 AND r.id = n.id
+WHERE r.workbook_id = n.workbook_id AND r.table_id = n.table_id AND r.id = n.id
 RETURNING r.id
 `
 
 type MarkPublishedParams struct {
-	WorkbookID string
-	TableID    string
 	RecordIds  []string
 	Published  []json.RawMessage
+	WorkbookID string
+	TableID    string
 }
 
 // Records whose fields a publish wrote at the source: published (an object
 // by column id, one per record) is now what the source holds, so those
 // fields count as pulled; they stay edited only if they were edited again
 // meanwhile. Conflicts and errors of the published fields go.
+// The key from the probed rows: the update probes too.
 func (q *Queries) MarkPublished(ctx context.Context, arg MarkPublishedParams) ([]string, error) {
 	rows, err := q.db.Query(ctx, markPublished,
-		arg.WorkbookID,
-		arg.TableID,
 		arg.RecordIds,
 		arg.Published,
+		arg.WorkbookID,
+		arg.TableID,
 	)
 	if err != nil {
 		return nil, err
