@@ -39,6 +39,36 @@ UPDATE workbook_tables SET pull_cursor = NULL, last_pulled_at = now(), remote_re
     updated_at = now()
 WHERE workbook_id = @workbook_id AND id = @id;
 
+-- name: ListStalePulled :many
+-- The positions (from 1) of the page rows a merge may change: rows of remote
+-- records the table lacks, and of records that are not clean records
+-- holding exactly the pulled fields (given as jsonb prints them) and
+-- problems. The others, most of a re-pull, are left out without being
+-- locked, parsed or written: a clean record holding the pulled values stays
+-- as it is. A row whose text differs from the record's only in form (a
+-- number written otherwise, say) is merely merged. Each row finds its
+-- record through records_remote_id_key (the LATERAL subquery keeps that
+-- probe whatever the planner believes of the table's size).
+SELECT p.ord::int AS ord
+FROM (SELECT unnest(@remote_ids::text[]) AS remote_id, unnest(@fields_texts::text[]) AS fields_text,
+             unnest(@problems_texts::text[]) AS problems_text, generate_subscripts(@remote_ids::text[], 1) AS ord) p
+LEFT JOIN LATERAL (
+    -- LIMIT 1: a remote id appears once per table; it also keeps this a probe.
+    SELECT r.state, r.fields, r.original, r.conflicts, r.errors, r.source_deleted_at FROM records r
+    WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.remote_id = p.remote_id
+    LIMIT 1) r ON true
+WHERE r.state IS NULL
+   OR (r.state IN ('clean', 'updated')
+       AND NOT (r.state = 'clean' AND r.original IS NULL AND r.conflicts IS NULL AND r.source_deleted_at IS NULL
+                AND r.errors::text = p.problems_text AND r.fields::text = p.fields_text))
+ORDER BY p.ord;
+
+-- name: RecordSeen :exec
+-- Records remote ids a pull met, for the sweep that ends it.
+INSERT INTO sync_seen (sync_id, table_id, remote_id)
+SELECT @sync_id, @table_id, unnest(@remote_ids::text[])
+ON CONFLICT DO NOTHING;
+
 -- name: MergePulledPage :one
 -- Merges one page of a re-pull into the table, as DESIGN §5 says:
 --   - a remote record the table lacks is inserted;
@@ -50,9 +80,7 @@ WHERE workbook_id = @workbook_id AND id = @id;
 --     as pulled (the edit is no longer one);
 --   - records created or deleted here are left alone.
 -- A record changes (and its version moves) only when something in it does.
--- The page's remote ids are recorded in sync_seen for the sweep that ends
--- the pull. Returns how many records were inserted, changed and are in
--- conflict.
+-- Returns how many records were inserted, changed and are in conflict.
 --
 -- Most of a re-pull is clean records the source did not change: those are
 -- told apart first, without locking them (a clean record stays the same
@@ -136,11 +164,6 @@ changed AS (
            OR m.old_original IS DISTINCT FROM m.new_original OR m.old_errors IS DISTINCT FROM m.problems
            OR m.source_deleted_at IS NOT NULL)
     RETURNING r.id, r.conflicts IS NOT NULL AS conflicted
-),
-seen AS (
-    INSERT INTO sync_seen (sync_id, table_id, remote_id)
-    SELECT @sync_id, @table_id, p.remote_id FROM page p
-    ON CONFLICT DO NOTHING
 )
 SELECT
     (SELECT count(*) FROM inserted)::int AS inserted,

@@ -504,6 +504,65 @@ func (q *Queries) ListPublishUpdates(ctx context.Context, arg ListPublishUpdates
 	return items, nil
 }
 
+const listStalePulled = `-- name: ListStalePulled :many
+SELECT p.ord::int AS ord
+FROM (SELECT unnest($1::text[]) AS remote_id, unnest($2::text[]) AS fields_text,
+             unnest($3::text[]) AS problems_text, generate_subscripts($1::text[], 1) AS ord) p
+LEFT JOIN LATERAL (
+    -- LIMIT 1: a remote id appears once per table; it also keeps this a probe.
+    SELECT r.state, r.fields, r.original, r.conflicts, r.errors, r.source_deleted_at FROM records r
+    WHERE r.workbook_id = $4 AND r.table_id = $5 AND r.remote_id = p.remote_id
+    LIMIT 1) r ON true
+WHERE r.state IS NULL
+   OR (r.state IN ('clean', 'updated')
+       AND NOT (r.state = 'clean' AND r.original IS NULL AND r.conflicts IS NULL AND r.source_deleted_at IS NULL
+                AND r.errors::text = p.problems_text AND r.fields::text = p.fields_text))
+ORDER BY p.ord
+`
+
+type ListStalePulledParams struct {
+	RemoteIds     []string
+	FieldsTexts   []string
+	ProblemsTexts []string
+	WorkbookID    string
+	TableID       string
+}
+
+// The positions (from 1) of the page rows a merge may change: rows of remote
+// records the table lacks, and of records that are not clean records
+// holding exactly the pulled fields (given as jsonb prints them) and
+// problems. The others, most of a re-pull, are left out without being
+// locked, parsed or written: a clean record holding the pulled values stays
+// as it is. A row whose text differs from the record's only in form (a
+// number written otherwise, say) is merely merged. Each row finds its
+// record through records_remote_id_key (the LATERAL subquery keeps that
+// probe whatever the planner believes of the table's size).
+func (q *Queries) ListStalePulled(ctx context.Context, arg ListStalePulledParams) ([]int32, error) {
+	rows, err := q.db.Query(ctx, listStalePulled,
+		arg.RemoteIds,
+		arg.FieldsTexts,
+		arg.ProblemsTexts,
+		arg.WorkbookID,
+		arg.TableID,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int32{}
+	for rows.Next() {
+		var ord int32
+		if err := rows.Scan(&ord); err != nil {
+			return nil, err
+		}
+		items = append(items, ord)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const markCreated = `-- name: MarkCreated :many
 UPDATE records r SET
     remote_id = c.remote_id,
@@ -744,11 +803,6 @@ changed AS (
            OR m.old_original IS DISTINCT FROM m.new_original OR m.old_errors IS DISTINCT FROM m.problems
            OR m.source_deleted_at IS NOT NULL)
     RETURNING r.id, r.conflicts IS NOT NULL AS conflicted
-),
-seen AS (
-    INSERT INTO sync_seen (sync_id, table_id, remote_id)
-    SELECT $7, $6, p.remote_id FROM page p
-    ON CONFLICT DO NOTHING
 )
 SELECT
     (SELECT count(*) FROM inserted)::int AS inserted,
@@ -763,7 +817,6 @@ type MergePulledPageParams struct {
 	SourceKeys []string
 	WorkbookID string
 	TableID    string
-	SyncID     string
 }
 
 type MergePulledPageRow struct {
@@ -783,9 +836,7 @@ type MergePulledPageRow struct {
 //   - records created or deleted here are left alone.
 //
 // A record changes (and its version moves) only when something in it does.
-// The page's remote ids are recorded in sync_seen for the sweep that ends
-// the pull. Returns how many records were inserted, changed and are in
-// conflict.
+// Returns how many records were inserted, changed and are in conflict.
 //
 // Most of a re-pull is clean records the source did not change: those are
 // told apart first, without locking them (a clean record stays the same
@@ -803,7 +854,6 @@ func (q *Queries) MergePulledPage(ctx context.Context, arg MergePulledPageParams
 		arg.SourceKeys,
 		arg.WorkbookID,
 		arg.TableID,
-		arg.SyncID,
 	)
 	var i MergePulledPageRow
 	err := row.Scan(&i.Inserted, &i.Changed, &i.Conflicted)
@@ -840,6 +890,24 @@ func (q *Queries) RecordPublishChanges(ctx context.Context, arg RecordPublishCha
 		arg.Befores,
 		arg.Afters,
 	)
+	return err
+}
+
+const recordSeen = `-- name: RecordSeen :exec
+INSERT INTO sync_seen (sync_id, table_id, remote_id)
+SELECT $1, $2, unnest($3::text[])
+ON CONFLICT DO NOTHING
+`
+
+type RecordSeenParams struct {
+	SyncID    string
+	TableID   string
+	RemoteIds []string
+}
+
+// Records remote ids a pull met, for the sweep that ends it.
+func (q *Queries) RecordSeen(ctx context.Context, arg RecordSeenParams) error {
+	_, err := q.db.Exec(ctx, recordSeen, arg.SyncID, arg.TableID, arg.RemoteIds)
 	return err
 }
 
