@@ -64,10 +64,8 @@ WHERE r.state IS NULL
 ORDER BY p.ord;
 
 -- name: RecordSeen :exec
--- Records remote ids a pull met, for the sweep that ends it.
-INSERT INTO sync_seen (sync_id, table_id, remote_id)
-SELECT @sync_id, @table_id, unnest(@remote_ids::text[])
-ON CONFLICT DO NOTHING;
+-- Records the remote ids of a page a pull met, for the sweep that ends it.
+INSERT INTO sync_seen_pages (sync_id, table_id, remote_ids) VALUES (@sync_id, @table_id, @remote_ids::text[]);
 
 -- name: MergePulledPage :one
 -- Merges one page of a re-pull into the table, as DESIGN §5 says:
@@ -176,13 +174,13 @@ SELECT
 -- ones are flagged for the user to re-create or drop. Records created here
 -- have no remote id and are left alone. The remote ids not met are found
 -- with EXCEPT, which hashes or sorts both sides: an anti join could loop
--- over sync_seen once per record when the planner, whose statistics lag
+-- over the ids seen once per record when the planner, whose statistics lag
 -- behind a pull, takes either side for a few rows.
 WITH unseen AS (
     SELECT r.remote_id FROM records r
     WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.remote_id IS NOT NULL AND r.state <> 'created'
     EXCEPT
-    SELECT s.remote_id FROM sync_seen s WHERE s.sync_id = @sync_id AND s.table_id = @table_id
+    SELECT unnest(s.remote_ids) FROM sync_seen_pages s WHERE s.sync_id = @sync_id AND s.table_id = @table_id
 ),
 gone AS (
     SELECT r.id, r.state FROM unseen u
@@ -206,7 +204,7 @@ flagged AS (
 SELECT (SELECT count(*) FROM removed)::int AS removed, (SELECT count(*) FROM flagged)::int AS flagged;
 
 -- name: ForgetSeen :exec
-DELETE FROM sync_seen WHERE sync_id = @sync_id AND table_id = @table_id;
+DELETE FROM sync_seen_pages WHERE sync_id = @sync_id AND table_id = @table_id;
 
 -- name: ListPublishCreates :many
 -- Records created here and accepted (not drafts of a pending suggestion),

@@ -163,7 +163,7 @@ func (q *Queries) FinishTablePull(ctx context.Context, arg FinishTablePullParams
 }
 
 const forgetSeen = `-- name: ForgetSeen :exec
-DELETE FROM sync_seen WHERE sync_id = $1 AND table_id = $2
+DELETE FROM sync_seen_pages WHERE sync_id = $1 AND table_id = $2
 `
 
 type ForgetSeenParams struct {
@@ -894,9 +894,7 @@ func (q *Queries) RecordPublishChanges(ctx context.Context, arg RecordPublishCha
 }
 
 const recordSeen = `-- name: RecordSeen :exec
-INSERT INTO sync_seen (sync_id, table_id, remote_id)
-SELECT $1, $2, unnest($3::text[])
-ON CONFLICT DO NOTHING
+INSERT INTO sync_seen_pages (sync_id, table_id, remote_ids) VALUES ($1, $2, $3::text[])
 `
 
 type RecordSeenParams struct {
@@ -905,7 +903,7 @@ type RecordSeenParams struct {
 	RemoteIds []string
 }
 
-// Records remote ids a pull met, for the sweep that ends it.
+// Records the remote ids of a page a pull met, for the sweep that ends it.
 func (q *Queries) RecordSeen(ctx context.Context, arg RecordSeenParams) error {
 	_, err := q.db.Exec(ctx, recordSeen, arg.SyncID, arg.TableID, arg.RemoteIds)
 	return err
@@ -1192,7 +1190,7 @@ WITH unseen AS (
     SELECT r.remote_id FROM records r
     WHERE r.workbook_id = $1 AND r.table_id = $2 AND r.remote_id IS NOT NULL AND r.state <> 'created'
     EXCEPT
-    SELECT s.remote_id FROM sync_seen s WHERE s.sync_id = $3 AND s.table_id = $2
+    SELECT unnest(s.remote_ids) FROM sync_seen_pages s WHERE s.sync_id = $3 AND s.table_id = $2
 ),
 gone AS (
     SELECT r.id, r.state FROM unseen u
@@ -1232,7 +1230,7 @@ type SweepUnseenRecordsRow struct {
 // ones are flagged for the user to re-create or drop. Records created here
 // have no remote id and are left alone. The remote ids not met are found
 // with EXCEPT, which hashes or sorts both sides: an anti join could loop
-// over sync_seen once per record when the planner, whose statistics lag
+// over the ids seen once per record when the planner, whose statistics lag
 // behind a pull, takes either side for a few rows.
 func (q *Queries) SweepUnseenRecords(ctx context.Context, arg SweepUnseenRecordsParams) (SweepUnseenRecordsRow, error) {
 	row := q.db.QueryRow(ctx, sweepUnseenRecords, arg.WorkbookID, arg.TableID, arg.SyncID)
