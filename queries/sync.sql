@@ -265,13 +265,10 @@ next AS (
     SELECT r.workbook_id, r.table_id, r.id, p.published,
            coalesce(r.original, '{}') || p.published AS full_original,
            sp_edited_fields(r.state, r.fields, coalesce(r.original, '{}') || p.published, r.edited_fields) AS edited
-    FROM p
-    -- A probe by key for each record (LIMIT 1 keeps it one, whatever the
-    -- planner believes of the table's size).
-    CROSS JOIN LATERAL (
-        SELECT r.* FROM records r
-        WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = p.id AND r.state = 'updated'
-        LIMIT 1) r
+    -- The table's edited records are few next to its records, and
+    -- records_dirty_idx holds them: joined, not probed one by one.
+    FROM records r JOIN p ON r.id = p.id
+    WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.state = 'updated'
 )
 UPDATE records r SET
     original = sp_sparse_original(n.full_original, n.edited),

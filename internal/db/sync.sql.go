@@ -637,13 +637,10 @@ next AS (
     SELECT r.workbook_id, r.table_id, r.id, p.published,
            coalesce(r.original, '{}') || p.published AS full_original,
            sp_edited_fields(r.state, r.fields, coalesce(r.original, '{}') || p.published, r.edited_fields) AS edited
-    FROM p
-    -- A probe by key for each record (LIMIT 1 keeps it one, whatever the
-    -- planner believes of the table's size).
-    CROSS JOIN LATERAL (
-        SELECT r.workbook_id, r.table_id, r.id, r.seq, r.remote_id, r.fields, r.original, r.state, r.edited_fields, r.errors, r.version, r.created_at, r.updated_at, r.publish_errors, r.conflicts, r.source_deleted_at, r.inflight_sync_id FROM records r
-        WHERE r.workbook_id = $3 AND r.table_id = $4 AND r.id = p.id AND r.state = 'updated'
-        LIMIT 1) r
+    -- The table's edited records are few next to its records, and
+    -- records_dirty_idx holds them: joined, not probed one by one.
+    FROM records r JOIN p ON r.id = p.id
+    WHERE r.workbook_id = $3 AND r.table_id = $4 AND r.state = 'updated'
 )
 UPDATE records r SET
     original = sp_sparse_original(n.full_original, n.edited),
