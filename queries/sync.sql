@@ -262,11 +262,9 @@ WITH p AS (
     SELECT unnest(@record_ids::uuid[]) AS id, unnest(@published::jsonb[]) AS published
 ),
 next AS (
-    SELECT r.workbook_id, r.table_id, r.id, p.published,
+    SELECT r.id, p.published,
            coalesce(r.original, '{}') || p.published AS full_original,
            sp_edited_fields(r.state, r.fields, coalesce(r.original, '{}') || p.published, r.edited_fields) AS edited
-    -- The table's edited records are few next to its records, and
-    -- records_dirty_idx holds them: joined, not probed one by one.
     FROM records r JOIN p ON r.id = p.id
     WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.state = 'updated'
 )
@@ -279,8 +277,7 @@ UPDATE records r SET
     version = r.version + 1,
     updated_at = now()
 FROM next n
--- The key from the probed rows: the update probes too.
-WHERE r.workbook_id = n.workbook_id AND r.table_id = n.table_id AND r.id = n.id
+WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = n.id
 RETURNING r.id;
 
 -- name: SetConflicts :many

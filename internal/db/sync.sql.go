@@ -631,16 +631,14 @@ func (q *Queries) MarkInflight(ctx context.Context, arg MarkInflightParams) erro
 
 const markPublished = `-- name: MarkPublished :many
 WITH p AS (
-    SELECT unnest($1::uuid[]) AS id, unnest($2::jsonb[]) AS published
+    SELECT unnest($3::uuid[]) AS id, unnest($4::jsonb[]) AS published
 ),
 next AS (
-    SELECT r.workbook_id, r.table_id, r.id, p.published,
+    SELECT r.id, p.published,
            coalesce(r.original, '{}') || p.published AS full_original,
            sp_edited_fields(r.state, r.fields, coalesce(r.original, '{}') || p.published, r.edited_fields) AS edited
-    -- The table's edited records are few next to its records, and
-    -- records_dirty_idx holds them: joined, not probed one by one.
     FROM records r JOIN p ON r.id = p.id
-    WHERE r.workbook_id = $3 AND r.table_id = $4 AND r.state = 'updated'
+    WHERE r.workbook_id = $1 AND r.table_id = $2 AND r.state = 'updated'
 )
 UPDATE records r SET
     original = sp_sparse_original(n.full_original, n.edited),
@@ -651,28 +649,27 @@ UPDATE records r SET
     version = r.version + 1,
     updated_at = now()
 FROM next n
-WHERE r.workbook_id = n.workbook_id AND r.table_id = n.table_id AND r.id = n.id
+WHERE r.workbook_id = $1 AND r.table_id = $2 AND r.id = n.id
 RETURNING r.id
 `
 
 type MarkPublishedParams struct {
-	RecordIds  []string
-	Published  []json.RawMessage
 	WorkbookID string
 	TableID    string
+	RecordIds  []string
+	Published  []json.RawMessage
 }
 
 // Records whose fields a publish wrote at the source: published (an object
 // by column id, one per record) is now what the source holds, so those
 // fields count as pulled; they stay edited only if they were edited again
 // meanwhile. Conflicts and errors of the published fields go.
-// The key from the probed rows: the update probes too.
 func (q *Queries) MarkPublished(ctx context.Context, arg MarkPublishedParams) ([]string, error) {
 	rows, err := q.db.Query(ctx, markPublished,
-		arg.RecordIds,
-		arg.Published,
 		arg.WorkbookID,
 		arg.TableID,
+		arg.RecordIds,
+		arg.Published,
 	)
 	if err != nil {
 		return nil, err
