@@ -6,7 +6,7 @@ export GOTOOLCHAIN := local
 GO_PKGS := ./...
 BENCH_PKGS ?= ./...
 
-.PHONY: help run build test test-short generate verify lint bench fmt tools
+.PHONY: help run build test test-short generate verify lint bench bench-sync fmt tools
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}'
@@ -47,3 +47,6 @@ lint: ## Static checks: go vet and gofmt
 
 bench: ## Run the Go benchmarks, one package at a time (figures in README; SCRATCHPAD_BENCH_RECORDS=100000 for a smaller grid table)
 	go run ./cmd/withpg -- go test -p 1 -run '^$$' -bench . -benchmem -benchtime 3x -timeout 120m $(BENCH_PKGS)
+
+bench-sync: ## Run the pull, re-pull and publish benchmarks once, against their COPY and UPDATE baselines (BENCH_PULL_ROWS, BENCH_PUBLISH_ROWS)
+	go run ./cmd/withpg -- go test -run '^$$' -bench . -benchtime 1x -timeout 60m ./internal/syncs/

@@ -39,6 +39,34 @@ UPDATE workbook_tables SET pull_cursor = NULL, last_pulled_at = now(), remote_re
     updated_at = now()
 WHERE workbook_id = @workbook_id AND id = @id;
 
+-- name: ListStalePulled :many
+-- The positions (from 1) of the page rows a merge may change: rows of remote
+-- records the table lacks, and of records that are not clean records
+-- holding exactly the pulled fields (given as jsonb prints them) and
+-- problems. The others, most of a re-pull, are left out without being
+-- locked, parsed or written: a clean record holding the pulled values stays
+-- as it is. A row whose text differs from the record's only in form (a
+-- number written otherwise, say) is merely merged. Each row finds its
+-- record through records_remote_id_key (the LATERAL subquery keeps that
+-- probe whatever the planner believes of the table's size).
+SELECT p.ord::int AS ord
+FROM (SELECT unnest(@remote_ids::text[]) AS remote_id, unnest(@fields_texts::text[]) AS fields_text,
+             unnest(@problems_texts::text[]) AS problems_text, generate_subscripts(@remote_ids::text[], 1) AS ord) p
+LEFT JOIN LATERAL (
+    -- LIMIT 1: a remote id appears once per table; it also keeps this a probe.
+    SELECT r.state, r.fields, r.original, r.conflicts, r.errors, r.source_deleted_at FROM records r
+    WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.remote_id = p.remote_id
+    LIMIT 1) r ON true
+WHERE r.state IS NULL
+   OR (r.state IN ('clean', 'updated')
+       AND NOT (r.state = 'clean' AND r.original IS NULL AND r.conflicts IS NULL AND r.source_deleted_at IS NULL
+                AND r.errors::text = p.problems_text AND r.fields::text = p.fields_text))
+ORDER BY p.ord;
+
+-- name: RecordSeen :exec
+-- Records the remote ids of a page a pull met, for the sweep that ends it.
+INSERT INTO sync_seen_pages (sync_id, table_id, remote_ids) VALUES (@sync_id, @table_id, @remote_ids::text[]);
+
 -- name: MergePulledPage :one
 -- Merges one page of a re-pull into the table, as DESIGN §5 says:
 --   - a remote record the table lacks is inserted;
@@ -50,39 +78,53 @@ WHERE workbook_id = @workbook_id AND id = @id;
 --     as pulled (the edit is no longer one);
 --   - records created or deleted here are left alone.
 -- A record changes (and its version moves) only when something in it does.
--- The page's remote ids are recorded in sync_seen for the sweep that ends
--- the pull. Returns how many records were inserted, changed and are in
--- conflict.
--- The page carries the table's keys, and every join to records goes through
--- them rather than through constants: right after a big first pull the
--- planner's statistics still say the table has next to no records, and a
--- join restricted by the constants became a nested loop over all of them
--- for each record of the page (over 40 s for one page of 5,000 records
--- against a table of 12,000).
+-- Returns how many records were inserted, changed and are in conflict.
+--
+-- Most of a re-pull is clean records the source did not change: those are
+-- told apart first, without locking them (a clean record stays the same
+-- when its pulled fields are already its fields), so that only records that
+-- may change are locked and merged. A record edited meanwhile is one the
+-- merge would have left alone before the edit. Each page row finds its
+-- record through records_remote_id_key, and each candidate is locked by its
+-- key: the LATERAL subqueries keep those probes whatever the planner
+-- believes of the table's size (its statistics lag behind a first pull).
 WITH page AS (
-    SELECT @workbook_id::uuid AS workbook_id, @table_id::uuid AS table_id,
-           p.remote_id, p.fields, nullif(p.problems, '{}') AS problems
-    FROM (SELECT unnest(@remote_ids::text[]) AS remote_id, unnest(@fields::jsonb[]) AS fields,
-                 unnest(@problems::jsonb[]) AS problems) p
+    SELECT unnest(@remote_ids::text[]) AS remote_id, unnest(@fields::jsonb[]) AS fields,
+           unnest(@problems::jsonb[]) AS problems
+),
+matched AS MATERIALIZED (
+    SELECT p.remote_id, p.fields AS pulled, p.problems, r.id, r.seq,
+           r.id IS NOT NULL AND r.state IN ('clean', 'updated')
+           AND NOT (r.state = 'clean' AND r.original IS NULL AND r.conflicts IS NULL AND r.source_deleted_at IS NULL
+                    AND r.errors = p.problems
+                    AND (r.fields = p.fields OR r.fields = (r.fields - @source_keys::text[]) || p.fields)) AS stale
+    FROM page p
+    LEFT JOIN LATERAL (
+        -- LIMIT 1: a remote id appears once per table; it also keeps this a probe.
+        SELECT r.id, r.seq, r.state, r.fields, r.original, r.conflicts, r.errors, r.source_deleted_at FROM records r
+        WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.remote_id = p.remote_id
+        LIMIT 1) r ON true
 ),
 inserted AS (
     INSERT INTO records (workbook_id, table_id, remote_id, fields, errors)
-    SELECT p.workbook_id, p.table_id, p.remote_id, p.fields, coalesce(p.problems, '{}') FROM page p
-    WHERE NOT EXISTS (
-        SELECT 1 FROM records r
-        WHERE r.workbook_id = p.workbook_id AND r.table_id = p.table_id AND r.remote_id = p.remote_id)
+    SELECT @workbook_id, @table_id, m.remote_id, m.pulled, m.problems FROM matched m
+    WHERE m.id IS NULL
     RETURNING id
 ),
 current AS (
-    SELECT r.workbook_id, r.table_id, r.id, r.state, r.fields, r.original, r.edited_fields, r.conflicts, r.errors,
-           r.source_deleted_at, p.fields AS pulled, coalesce(p.problems, '{}') AS problems,
+    SELECT r.workbook_id, r.table_id, r.id, r.state, r.fields, r.original, r.edited_fields, r.conflicts, r.errors, r.source_deleted_at, m.pulled,
+           m.problems,
            -- Edited fields whose source value is now the edited one.
            ARRAY(SELECT k FROM unnest(r.edited_fields) k
-                 WHERE k = ANY(@source_keys::text[]) AND p.fields -> k = r.fields -> k) AS agreed
-    FROM page p JOIN records r
-      ON r.workbook_id = p.workbook_id AND r.table_id = p.table_id AND r.remote_id = p.remote_id
-    WHERE r.state IN ('clean', 'updated')
-    FOR UPDATE OF r
+                 WHERE k = ANY(@source_keys::text[]) AND m.pulled -> k = r.fields -> k) AS agreed
+    FROM matched m
+    CROSS JOIN LATERAL (
+        -- By seq and id, so that whichever index the planner takes, it probes.
+        SELECT r.* FROM records r
+        WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.seq = m.seq AND r.id = m.id
+          AND r.state IN ('clean', 'updated')
+        FOR UPDATE) r
+    WHERE m.stale
 ),
 merged AS (
     SELECT c.workbook_id, c.table_id, c.id, c.fields AS old_fields, c.conflicts AS old_conflicts, c.original AS old_original,
@@ -112,16 +154,14 @@ changed AS (
         version = r.version + 1,
         updated_at = now()
     FROM merged m
+    -- The key comes from the merged rows, not from the parameters: the
+    -- planner then probes for each merged row, where a table's key could
+    -- tempt it into scanning the table's records for each.
     WHERE r.workbook_id = m.workbook_id AND r.table_id = m.table_id AND r.id = m.id
       AND (m.old_fields IS DISTINCT FROM m.new_fields OR m.old_conflicts IS DISTINCT FROM m.new_conflicts
            OR m.old_original IS DISTINCT FROM m.new_original OR m.old_errors IS DISTINCT FROM m.problems
            OR m.source_deleted_at IS NOT NULL)
     RETURNING r.id, r.conflicts IS NOT NULL AS conflicted
-),
-seen AS (
-    INSERT INTO sync_seen (sync_id, table_id, remote_id)
-    SELECT @sync_id, @table_id, p.remote_id FROM page p
-    ON CONFLICT DO NOTHING
 )
 SELECT
     (SELECT count(*) FROM inserted)::int AS inserted,
@@ -132,13 +172,22 @@ SELECT
 -- Ends a re-pull: the table's pulled records the pull did not meet were
 -- deleted at the source. Clean ones, and ones deleted here too, go; edited
 -- ones are flagged for the user to re-create or drop. Records created here
--- have no remote id and are left alone.
-WITH gone AS (
-    SELECT r.id, r.state FROM records r
-    WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.remote_id IS NOT NULL
-      AND r.state <> 'created'
-      AND NOT EXISTS (SELECT 1 FROM sync_seen s
-                      WHERE s.sync_id = @sync_id AND s.table_id = @table_id AND s.remote_id = r.remote_id)
+-- have no remote id and are left alone. The remote ids not met are found
+-- with EXCEPT, which hashes or sorts both sides: an anti join could loop
+-- over the ids seen once per record when the planner, whose statistics lag
+-- behind a pull, takes either side for a few rows.
+WITH unseen AS (
+    SELECT r.remote_id FROM records r
+    WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.remote_id IS NOT NULL AND r.state <> 'created'
+    EXCEPT
+    SELECT unnest(s.remote_ids) FROM sync_seen_pages s WHERE s.sync_id = @sync_id AND s.table_id = @table_id
+),
+gone AS (
+    SELECT r.id, r.state FROM unseen u
+    CROSS JOIN LATERAL (
+        SELECT r.id, r.state FROM records r
+        WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.remote_id = u.remote_id
+        LIMIT 1) r
 ),
 removed AS (
     DELETE FROM records r USING gone g
@@ -155,7 +204,7 @@ flagged AS (
 SELECT (SELECT count(*) FROM removed)::int AS removed, (SELECT count(*) FROM flagged)::int AS flagged;
 
 -- name: ForgetSeen :exec
-DELETE FROM sync_seen WHERE sync_id = @sync_id AND table_id = @table_id;
+DELETE FROM sync_seen_pages WHERE sync_id = @sync_id AND table_id = @table_id;
 
 -- name: ListPublishCreates :many
 -- Records created here and accepted (not drafts of a pending suggestion),

@@ -268,6 +268,11 @@ func TestPullKilledMidwayFinishesOnTheSurvivor(t *testing.T) {
 	}
 	t.Logf("pulled %d rows; killed after %d; rescued on the survivor %s after the kill; pull took %s in all; re-pull %s",
 		rows, at.Done, rescue.Round(time.Millisecond), took.Round(time.Millisecond), repull.Round(time.Millisecond))
+	// The sync ends in the job's last commit; River completes the job
+	// just after.
+	if j := mustFinishedJob(t, pool, again.Job.ID); j.State != "completed" {
+		t.Fatalf("the re-pull's job ended %s", j.State)
+	}
 	noStuckJobs(t, pool)
 }
 

@@ -160,10 +160,11 @@ type Sync struct {
 	FinishedAt *time.Time
 }
 
-type SyncSeen struct {
-	SyncID   string
-	TableID  string
-	RemoteID string
+type SyncSeenPage struct {
+	SyncID    string
+	TableID   string
+	Page      int64
+	RemoteIds []string
 }
 
 type SyncTable struct {

@@ -163,7 +163,7 @@ func (q *Queries) FinishTablePull(ctx context.Context, arg FinishTablePullParams
 }
 
 const forgetSeen = `-- name: ForgetSeen :exec
-DELETE FROM sync_seen WHERE sync_id = $1 AND table_id = $2
+DELETE FROM sync_seen_pages WHERE sync_id = $1 AND table_id = $2
 `
 
 type ForgetSeenParams struct {
@@ -504,6 +504,65 @@ func (q *Queries) ListPublishUpdates(ctx context.Context, arg ListPublishUpdates
 	return items, nil
 }
 
+const listStalePulled = `-- name: ListStalePulled :many
+SELECT p.ord::int AS ord
+FROM (SELECT unnest($1::text[]) AS remote_id, unnest($2::text[]) AS fields_text,
+             unnest($3::text[]) AS problems_text, generate_subscripts($1::text[], 1) AS ord) p
+LEFT JOIN LATERAL (
+    -- LIMIT 1: a remote id appears once per table; it also keeps this a probe.
+    SELECT r.state, r.fields, r.original, r.conflicts, r.errors, r.source_deleted_at FROM records r
+    WHERE r.workbook_id = $4 AND r.table_id = $5 AND r.remote_id = p.remote_id
+    LIMIT 1) r ON true
+WHERE r.state IS NULL
+   OR (r.state IN ('clean', 'updated')
+       AND NOT (r.state = 'clean' AND r.original IS NULL AND r.conflicts IS NULL AND r.source_deleted_at IS NULL
+                AND r.errors::text = p.problems_text AND r.fields::text = p.fields_text))
+ORDER BY p.ord
+`
+
+type ListStalePulledParams struct {
+	RemoteIds     []string
+	FieldsTexts   []string
+	ProblemsTexts []string
+	WorkbookID    string
+	TableID       string
+}
+
+// The positions (from 1) of the page rows a merge may change: rows of remote
+// records the table lacks, and of records that are not clean records
+// holding exactly the pulled fields (given as jsonb prints them) and
+// problems. The others, most of a re-pull, are left out without being
+// locked, parsed or written: a clean record holding the pulled values stays
+// as it is. A row whose text differs from the record's only in form (a
+// number written otherwise, say) is merely merged. Each row finds its
+// record through records_remote_id_key (the LATERAL subquery keeps that
+// probe whatever the planner believes of the table's size).
+func (q *Queries) ListStalePulled(ctx context.Context, arg ListStalePulledParams) ([]int32, error) {
+	rows, err := q.db.Query(ctx, listStalePulled,
+		arg.RemoteIds,
+		arg.FieldsTexts,
+		arg.ProblemsTexts,
+		arg.WorkbookID,
+		arg.TableID,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int32{}
+	for rows.Next() {
+		var ord int32
+		if err := rows.Scan(&ord); err != nil {
+			return nil, err
+		}
+		items = append(items, ord)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const markCreated = `-- name: MarkCreated :many
 UPDATE records r SET
     remote_id = c.remote_id,
@@ -665,42 +724,55 @@ func (q *Queries) MarkSourceDeleted(ctx context.Context, arg MarkSourceDeletedPa
 
 const mergePulledPage = `-- name: MergePulledPage :one
 WITH page AS (
-    SELECT $1::uuid AS workbook_id, $2::uuid AS table_id,
-           p.remote_id, p.fields, nullif(p.problems, '{}') AS problems
-    FROM (SELECT unnest($3::text[]) AS remote_id, unnest($4::jsonb[]) AS fields,
-                 unnest($5::jsonb[]) AS problems) p
+    SELECT unnest($1::text[]) AS remote_id, unnest($2::jsonb[]) AS fields,
+           unnest($3::jsonb[]) AS problems
+),
+matched AS MATERIALIZED (
+    SELECT p.remote_id, p.fields AS pulled, p.problems, r.id, r.seq,
+           r.id IS NOT NULL AND r.state IN ('clean', 'updated')
+           AND NOT (r.state = 'clean' AND r.original IS NULL AND r.conflicts IS NULL AND r.source_deleted_at IS NULL
+                    AND r.errors = p.problems
+                    AND (r.fields = p.fields OR r.fields = (r.fields - $4::text[]) || p.fields)) AS stale
+    FROM page p
+    LEFT JOIN LATERAL (
+        -- LIMIT 1: a remote id appears once per table; it also keeps this a probe.
+        SELECT r.id, r.seq, r.state, r.fields, r.original, r.conflicts, r.errors, r.source_deleted_at FROM records r
+        WHERE r.workbook_id = $5 AND r.table_id = $6 AND r.remote_id = p.remote_id
+        LIMIT 1) r ON true
 ),
 inserted AS (
     INSERT INTO records (workbook_id, table_id, remote_id, fields, errors)
-    SELECT p.workbook_id, p.table_id, p.remote_id, p.fields, coalesce(p.problems, '{}') FROM page p
-    WHERE NOT EXISTS (
-        SELECT 1 FROM records r
-        WHERE r.workbook_id = p.workbook_id AND r.table_id = p.table_id AND r.remote_id = p.remote_id)
+    SELECT $5, $6, m.remote_id, m.pulled, m.problems FROM matched m
+    WHERE m.id IS NULL
     RETURNING id
 ),
 current AS (
-    SELECT r.workbook_id, r.table_id, r.id, r.state, r.fields, r.original, r.edited_fields, r.conflicts, r.errors,
-           r.source_deleted_at, p.fields AS pulled, coalesce(p.problems, '{}') AS problems,
+    SELECT r.workbook_id, r.table_id, r.id, r.state, r.fields, r.original, r.edited_fields, r.conflicts, r.errors, r.source_deleted_at, m.pulled,
+           m.problems,
            -- Edited fields whose source value is now the edited one.
            ARRAY(SELECT k FROM unnest(r.edited_fields) k
-                 WHERE k = ANY($6::text[]) AND p.fields -> k = r.fields -> k) AS agreed
-    FROM page p JOIN records r
-      ON r.workbook_id = p.workbook_id AND r.table_id = p.table_id AND r.remote_id = p.remote_id
-    WHERE r.state IN ('clean', 'updated')
-    FOR UPDATE OF r
+                 WHERE k = ANY($4::text[]) AND m.pulled -> k = r.fields -> k) AS agreed
+    FROM matched m
+    CROSS JOIN LATERAL (
+        -- By seq and id, so that whichever index the planner takes, it probes.
+        SELECT r.workbook_id, r.table_id, r.id, r.seq, r.remote_id, r.fields, r.original, r.state, r.edited_fields, r.errors, r.version, r.created_at, r.updated_at, r.publish_errors, r.conflicts, r.source_deleted_at, r.inflight_sync_id FROM records r
+        WHERE r.workbook_id = $5 AND r.table_id = $6 AND r.seq = m.seq AND r.id = m.id
+          AND r.state IN ('clean', 'updated')
+        FOR UPDATE) r
+    WHERE m.stale
 ),
 merged AS (
     SELECT c.workbook_id, c.table_id, c.id, c.fields AS old_fields, c.conflicts AS old_conflicts, c.original AS old_original,
            c.errors AS old_errors, c.problems, c.source_deleted_at,
            -- Scratch values and edited fields stay; the rest is the source's.
-           (c.fields - ARRAY(SELECT k FROM unnest($6::text[]) k WHERE k <> ALL(c.edited_fields)))
+           (c.fields - ARRAY(SELECT k FROM unnest($4::text[]) k WHERE k <> ALL(c.edited_fields)))
                || (c.pulled - c.edited_fields) AS new_fields,
            sp_sparse_original(coalesce(c.original, '{}') || (SELECT coalesce(jsonb_object_agg(k, c.pulled -> k), '{}') FROM unnest(c.agreed) k),
                ARRAY(SELECT k FROM unnest(c.edited_fields) k WHERE k <> ALL(c.agreed))) AS new_original,
            ARRAY(SELECT k FROM unnest(c.edited_fields) k WHERE k <> ALL(c.agreed)) AS new_edited,
            nullif((SELECT coalesce(jsonb_object_agg(k, coalesce(c.pulled -> k, 'null')), '{}')
                    FROM unnest(c.edited_fields) k
-                   WHERE k = ANY($6::text[]) AND k <> ALL(c.agreed)
+                   WHERE k = ANY($4::text[]) AND k <> ALL(c.agreed)
                      AND nullif(c.pulled -> k, 'null') IS DISTINCT FROM sp_pulled(c.state, c.fields, c.original, k)), '{}') AS new_conflicts,
            c.state
     FROM current c
@@ -717,16 +789,14 @@ changed AS (
         version = r.version + 1,
         updated_at = now()
     FROM merged m
+    -- The key comes from the merged rows, not from the parameters: the
+    -- planner then probes for each merged row, where a table's key could
+    -- tempt it into scanning the table's records for each.
     WHERE r.workbook_id = m.workbook_id AND r.table_id = m.table_id AND r.id = m.id
       AND (m.old_fields IS DISTINCT FROM m.new_fields OR m.old_conflicts IS DISTINCT FROM m.new_conflicts
            OR m.old_original IS DISTINCT FROM m.new_original OR m.old_errors IS DISTINCT FROM m.problems
            OR m.source_deleted_at IS NOT NULL)
     RETURNING r.id, r.conflicts IS NOT NULL AS conflicted
-),
-seen AS (
-    INSERT INTO sync_seen (sync_id, table_id, remote_id)
-    SELECT $7, $2, p.remote_id FROM page p
-    ON CONFLICT DO NOTHING
 )
 SELECT
     (SELECT count(*) FROM inserted)::int AS inserted,
@@ -735,13 +805,12 @@ SELECT
 `
 
 type MergePulledPageParams struct {
-	WorkbookID string
-	TableID    string
 	RemoteIds  []string
 	Fields     []json.RawMessage
 	Problems   []json.RawMessage
 	SourceKeys []string
-	SyncID     string
+	WorkbookID string
+	TableID    string
 }
 
 type MergePulledPageRow struct {
@@ -761,24 +830,24 @@ type MergePulledPageRow struct {
 //   - records created or deleted here are left alone.
 //
 // A record changes (and its version moves) only when something in it does.
-// The page's remote ids are recorded in sync_seen for the sweep that ends
-// the pull. Returns how many records were inserted, changed and are in
-// conflict.
-// The page carries the table's keys, and every join to records goes through
-// them rather than through constants: right after a big first pull the
-// planner's statistics still say the table has next to no records, and a
-// join restricted by the constants became a nested loop over all of them
-// for each record of the page (over 40 s for one page of 5,000 records
-// against a table of 12,000).
+// Returns how many records were inserted, changed and are in conflict.
+//
+// Most of a re-pull is clean records the source did not change: those are
+// told apart first, without locking them (a clean record stays the same
+// when its pulled fields are already its fields), so that only records that
+// may change are locked and merged. A record edited meanwhile is one the
+// merge would have left alone before the edit. Each page row finds its
+// record through records_remote_id_key, and each candidate is locked by its
+// key: the LATERAL subqueries keep those probes whatever the planner
+// believes of the table's size (its statistics lag behind a first pull).
 func (q *Queries) MergePulledPage(ctx context.Context, arg MergePulledPageParams) (MergePulledPageRow, error) {
 	row := q.db.QueryRow(ctx, mergePulledPage,
-		arg.WorkbookID,
-		arg.TableID,
 		arg.RemoteIds,
 		arg.Fields,
 		arg.Problems,
 		arg.SourceKeys,
-		arg.SyncID,
+		arg.WorkbookID,
+		arg.TableID,
 	)
 	var i MergePulledPageRow
 	err := row.Scan(&i.Inserted, &i.Changed, &i.Conflicted)
@@ -815,6 +884,22 @@ func (q *Queries) RecordPublishChanges(ctx context.Context, arg RecordPublishCha
 		arg.Befores,
 		arg.Afters,
 	)
+	return err
+}
+
+const recordSeen = `-- name: RecordSeen :exec
+INSERT INTO sync_seen_pages (sync_id, table_id, remote_ids) VALUES ($1, $2, $3::text[])
+`
+
+type RecordSeenParams struct {
+	SyncID    string
+	TableID   string
+	RemoteIds []string
+}
+
+// Records the remote ids of a page a pull met, for the sweep that ends it.
+func (q *Queries) RecordSeen(ctx context.Context, arg RecordSeenParams) error {
+	_, err := q.db.Exec(ctx, recordSeen, arg.SyncID, arg.TableID, arg.RemoteIds)
 	return err
 }
 
@@ -1095,12 +1180,18 @@ func (q *Queries) SetPullCursor(ctx context.Context, arg SetPullCursorParams) er
 }
 
 const sweepUnseenRecords = `-- name: SweepUnseenRecords :one
-WITH gone AS (
-    SELECT r.id, r.state FROM records r
-    WHERE r.workbook_id = $1 AND r.table_id = $2 AND r.remote_id IS NOT NULL
-      AND r.state <> 'created'
-      AND NOT EXISTS (SELECT 1 FROM sync_seen s
-                      WHERE s.sync_id = $3 AND s.table_id = $2 AND s.remote_id = r.remote_id)
+WITH unseen AS (
+    SELECT r.remote_id FROM records r
+    WHERE r.workbook_id = $1 AND r.table_id = $2 AND r.remote_id IS NOT NULL AND r.state <> 'created'
+    EXCEPT
+    SELECT unnest(s.remote_ids) FROM sync_seen_pages s WHERE s.sync_id = $3 AND s.table_id = $2
+),
+gone AS (
+    SELECT r.id, r.state FROM unseen u
+    CROSS JOIN LATERAL (
+        SELECT r.id, r.state FROM records r
+        WHERE r.workbook_id = $1 AND r.table_id = $2 AND r.remote_id = u.remote_id
+        LIMIT 1) r
 ),
 removed AS (
     DELETE FROM records r USING gone g
@@ -1131,7 +1222,10 @@ type SweepUnseenRecordsRow struct {
 // Ends a re-pull: the table's pulled records the pull did not meet were
 // deleted at the source. Clean ones, and ones deleted here too, go; edited
 // ones are flagged for the user to re-create or drop. Records created here
-// have no remote id and are left alone.
+// have no remote id and are left alone. The remote ids not met are found
+// with EXCEPT, which hashes or sorts both sides: an anti join could loop
+// over the ids seen once per record when the planner, whose statistics lag
+// behind a pull, takes either side for a few rows.
 func (q *Queries) SweepUnseenRecords(ctx context.Context, arg SweepUnseenRecordsParams) (SweepUnseenRecordsRow, error) {
 	row := q.db.QueryRow(ctx, sweepUnseenRecords, arg.WorkbookID, arg.TableID, arg.SyncID)
 	var i SweepUnseenRecordsRow

@@ -239,17 +239,29 @@ func (s *Service) publishCreates(ctx context.Context, r *run, st *SyncTable, t w
 // edited here (a write whose answer a crash lost) counts as published; a
 // record the source no longer has is flagged for the person to settle.
 func (s *Service) publishUpdates(ctx context.Context, r *run, st *SyncTable, t workbooks.Table, conn connectors.Connector, m fieldMap) error {
-	var after int64
 	limit := max(min(conn.Limits().UpdateBatch, conn.Limits().FetchBatch), 1)
+	// The next batch is read from the store while this one is written: the
+	// batches are of records after one another, so neither sees the other's
+	// writes.
+	listCtx, stop := context.WithCancel(ctx)
+	batches := s.listAhead(listCtx, t, limit)
+	defer func() {
+		stop()
+		for range batches {
+		}
+	}()
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		recs, err := s.store.PublishUpdates(ctx, t, after, limit)
+		b, ok := <-batches
+		if !ok {
+			return ctx.Err()
+		}
+		recs, err := b.recs, b.err
 		if err != nil || len(recs) == 0 {
 			return err
 		}
-		after = recs[len(recs)-1].Seq
 		remoteIDs := make([]string, len(recs))
 		for i, rec := range recs {
 			remoteIDs[i] = rec.RemoteID
@@ -339,6 +351,37 @@ func (s *Service) publishUpdates(ctx context.Context, r *run, st *SyncTable, t w
 			return err
 		}
 	}
+}
+
+// publishBatch is a batch of records to publish, or why it could not be
+// read.
+type publishBatch struct {
+	recs []workbooks.PublishRecord
+	err  error
+}
+
+// listAhead lists the records of t to update, limit at a time, one batch
+// ahead of the caller, until an empty batch, an error or ctx's end; the
+// channel then closes.
+func (s *Service) listAhead(ctx context.Context, t workbooks.Table, limit int) <-chan publishBatch {
+	out := make(chan publishBatch, 1)
+	go func() {
+		defer close(out)
+		var after int64
+		for {
+			recs, err := s.store.PublishUpdates(ctx, t, after, limit)
+			select {
+			case out <- publishBatch{recs: recs, err: err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil || len(recs) == 0 {
+				return
+			}
+			after = recs[len(recs)-1].Seq
+		}
+	}()
+	return out
 }
 
 // publishDeletes deletes at the source the records deleted here, a batch at

@@ -5,6 +5,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/scratchpad/scratchpad/internal/connectors"
+
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -42,18 +44,28 @@ func (s *Service) pullTable(ctx context.Context, r *run, st *SyncTable) error {
 	if st.Total < 0 && spec.EstimatedRecords >= 0 {
 		total = &spec.EstimatedRecords
 	}
+	// The next page is read and encoded while this one commits: the source,
+	// the encoding and the store's writes overlap.
+	fetchCtx, stop := context.WithCancel(ctx)
+	pages := prefetch(fetchCtx, conn, enc, t.RemoteTableID, cursor, limit)
+	defer func() {
+		// The reader is done with the connector before it may be closed.
+		stop()
+		for range pages {
+		}
+	}()
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		page, err := conn.Pull(ctx, t.RemoteTableID, cursor, limit)
-		if err != nil {
-			return fail(err)
+		p, ok := <-pages
+		if !ok {
+			return ctx.Err()
 		}
-		rows := make([]workbooks.NewRecordRow, len(page.Records))
-		for i, rec := range page.Records {
-			rows[i] = enc.Encode(rec.ID, rec.Fields)
+		if p.err != nil {
+			return fail(p.err)
 		}
+		rows := p.rows
 		err = s.commit(ctx, r, st, tableDelta{phase: "pulling", done: int64(len(rows)), total: total}, func(tx pgx.Tx, d *tableDelta) error {
 			if first {
 				n, err := s.store.AddPulledTx(ctx, tx, t, ids, rows)
@@ -68,16 +80,15 @@ func (s *Service) pullTable(ctx context.Context, r *run, st *SyncTable) error {
 				}
 				d.created, d.updated, d.conflicts = c.Inserted, c.Changed, c.Conflicted
 			}
-			return s.store.SetPullCursorTx(ctx, tx, t, page.Next)
+			return s.store.SetPullCursorTx(ctx, tx, t, p.next)
 		})
 		if err != nil {
 			return fail(err)
 		}
 		total = nil
-		if page.Next == "" {
+		if p.next == "" {
 			break
 		}
-		cursor = page.Next
 	}
 	if !first {
 		var removed, flagged int
@@ -97,4 +108,43 @@ func (s *Service) pullTable(ctx context.Context, r *run, st *SyncTable) error {
 		}
 		return s.store.ReleaseTableTx(ctx, tx, t, r.sy.ID)
 	})
+}
+
+// pulledPage is one page of a pull, encoded: its rows, the cursor after it
+// ("" when it is the last), or why it could not be read.
+type pulledPage struct {
+	rows []workbooks.NewRecordRow
+	next string
+	err  error
+}
+
+// prefetch reads and encodes the pages of a pull from cursor on, one ahead
+// of the caller, until the last page, an error or ctx's end. The channel
+// closes after the last page or an error.
+func prefetch(ctx context.Context, conn connectors.Connector, enc *workbooks.PulledEncoder, remoteTableID, cursor string, limit int) <-chan pulledPage {
+	out := make(chan pulledPage, 1)
+	go func() {
+		defer close(out)
+		for {
+			page, err := conn.Pull(ctx, remoteTableID, cursor, limit)
+			p := pulledPage{err: err}
+			if err == nil {
+				p.rows = make([]workbooks.NewRecordRow, len(page.Records))
+				for i, rec := range page.Records {
+					p.rows[i] = enc.Encode(rec.ID, rec.Fields)
+				}
+				p.next = page.Next
+			}
+			select {
+			case out <- p:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil || page.Next == "" {
+				return
+			}
+			cursor = page.Next
+		}
+	}()
+	return out
 }

@@ -228,15 +228,48 @@ type MergeCounts struct {
 
 // MergePulledTx merges one page of a re-pull of t into it, as DESIGN §5
 // says (see MergePulledPage in queries/sync.sql), and records the page's
-// remote ids for SweepPulledTx. sourceKeys are the PulledEncoder's.
+// remote ids for SweepPulledTx. sourceKeys are the PulledEncoder's. The
+// rows of clean records that already hold the pulled values are told apart
+// first (ListStalePulled) and left alone; only the others are merged.
 func (s *Service) MergePulledTx(ctx context.Context, tx pgx.Tx, t Table, syncID string, sourceKeys []string, rows []NewRecordRow) (MergeCounts, error) {
 	q := db.New(tx)
 	if err := lockForRecords(ctx, q, t); err != nil {
 		return MergeCounts{}, err
 	}
-	p := db.MergePulledPageParams{WorkbookID: t.WorkbookID, TableID: t.ID, SyncID: syncID, SourceKeys: sourceKeys,
-		RemoteIds: make([]string, len(rows)), Fields: make([]json.RawMessage, len(rows)), Problems: make([]json.RawMessage, len(rows))}
+	remoteIDs := make([]string, len(rows))
+	texts := make([]string, len(rows))
+	problems := make([]string, len(rows))
+	var buf []byte
 	for i, r := range rows {
+		remoteIDs[i] = *r.RemoteID
+		buf = appendJSONBText(buf[:0], r.Fields)
+		texts[i] = string(buf)
+		problems[i] = "{}"
+		if r.Problems != nil {
+			buf = appendJSONBText(buf[:0], r.Problems)
+			problems[i] = string(buf)
+		}
+	}
+	if err := q.RecordSeen(ctx, db.RecordSeenParams{SyncID: syncID, TableID: t.ID, RemoteIds: remoteIDs}); err != nil {
+		return MergeCounts{}, wrap("record seen records", err)
+	}
+	stale, err := q.ListStalePulled(ctx, db.ListStalePulledParams{WorkbookID: t.WorkbookID, TableID: t.ID,
+		RemoteIds: remoteIDs, FieldsTexts: texts, ProblemsTexts: problems})
+	if err != nil {
+		return MergeCounts{}, wrap("compare pulled records", err)
+	}
+	if len(stale) == 0 {
+		return MergeCounts{}, nil
+	}
+	// A page of pulled values is several megabytes: held in memory, the
+	// merge's intermediate results do not spill to disk.
+	if _, err := tx.Exec(ctx, "SET LOCAL work_mem = '64MB'"); err != nil {
+		return MergeCounts{}, wrap("set work_mem", err)
+	}
+	p := db.MergePulledPageParams{WorkbookID: t.WorkbookID, TableID: t.ID, SourceKeys: sourceKeys,
+		RemoteIds: make([]string, len(stale)), Fields: make([]json.RawMessage, len(stale)), Problems: make([]json.RawMessage, len(stale))}
+	for i, ord := range stale {
+		r := rows[ord-1]
 		p.RemoteIds[i], p.Fields[i], p.Problems[i] = *r.RemoteID, r.Fields, r.Problems
 		if r.Problems == nil {
 			p.Problems[i] = emptyObject
@@ -247,6 +280,37 @@ func (s *Service) MergePulledTx(ctx context.Context, tx pgx.Tx, t Table, syncID 
 		return MergeCounts{}, wrap("merge pulled records", err)
 	}
 	return MergeCounts{Inserted: int(res.Inserted), Changed: int(res.Changed), Conflicted: int(res.Conflicted)}, nil
+}
+
+// appendJSONBText appends JSON document doc as PostgreSQL prints it as jsonb
+// when doc's keys are in jsonb's order (as PulledEncoder writes them): no
+// white space but one space after each colon and comma outside strings.
+// Where doc differs otherwise (escapes, numbers), the text just differs.
+func appendJSONBText(b, doc []byte) []byte {
+	inString, escaped := false, false
+	for _, c := range doc {
+		switch {
+		case inString:
+			b = append(b, c)
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+		case c == ',' || c == ':':
+			b = append(b, c, ' ')
+		default:
+			if c == '"' {
+				inString = true
+			}
+			b = append(b, c)
+		}
+	}
+	return b
 }
 
 // SweepPulledTx ends a re-pull of t: the records the pull did not meet were

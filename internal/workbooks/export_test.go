@@ -1,0 +1,4 @@
+package workbooks
+
+// AppendJSONBText is appendJSONBText, for the tests.
+var AppendJSONBText = appendJSONBText
