@@ -253,12 +253,14 @@ func TestPullKilledMidwayFinishesOnTheSurvivor(t *testing.T) {
 	}
 
 	// A re-pull at once, while the planner's statistics still know nothing
-	// of these records, merges every page and sweeps in seconds, and
-	// changes nothing.
+	// of these records, finishes and changes nothing. (Its speed is
+	// measured by the syncs benchmarks; the bound here only catches a pull
+	// that stalls, as one did when stale statistics made each page a scan
+	// of the table: it is generous for a loaded CI machine under -race.)
 	var again syncStarted
 	start := time.Now()
 	api(t, survivor.URL, o.Token, http.MethodPost, "/workbooks/"+wb.ID+"/pull", map[string]any{}, &again)
-	waitFor(t, 60*time.Second, "the re-pull", func() bool { return syncEnded(mustSync(t, pool, again.Sync.ID)) })
+	waitFor(t, 3*time.Minute, "the re-pull", func() bool { return syncEnded(mustSync(t, pool, again.Sync.ID)) })
 	repull := time.Since(start)
 	if s := mustSync(t, pool, again.Sync.ID); s.Status != "done" || s.Done != rows || s.Created+s.Updated+s.Deleted+s.Conflicts != 0 {
 		t.Fatalf("re-pull ended %+v, want done with %d records met and none changed", s, rows)
