@@ -17,6 +17,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/events"
 	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
+	"github.com/scratchpad/scratchpad/views"
 )
 
 const gridPassword = "correct horse battery"
@@ -716,5 +717,67 @@ func TestGridLiveMessages(t *testing.T) {
 	cols := fmt.Sprintf(`{"kind":"table.updated","table_id":%q}`, f.tbl.ID)
 	if got := names(render(ctx, events.Event{Topic: topic, Type: "table.updated", Data: []byte(cols)})); len(got) != 1 || got[0] != "table-changed-"+f.tbl.ID {
 		t.Errorf("table changed: %v", got)
+	}
+}
+
+// TestGridAddRecordAsksForRequiredValues: a table whose source requires a
+// column (NOT NULL without a default) cannot hold an empty record, so Add
+// record asks for that value first, and only for it: a read-only column is
+// the source's to fill, and the others are filled in the grid.
+func TestGridAddRecordAsksForRequiredValues(t *testing.T) {
+	t.Parallel()
+	f := mustGridFixture(t)
+	ctx := context.Background()
+
+	// The fixture's table requires nothing: the button adds at once.
+	page := f.b.Get(f.gridURL())
+	if page.TestID("add-record-menu").Length() != 0 || page.TestID("add-record").Find("button").Length() != 1 {
+		t.Fatalf("a table without required columns has a plain Add record button: %s", page.TestID("add-record").Text())
+	}
+
+	tbl, err := f.inst.App.Workbooks.CreateTable(ctx, f.user.ID, f.wb.ID, workbooks.TableInput{Name: "Products", Columns: []workbooks.ColumnInput{
+		{Name: "id", Type: values.Number, ReadOnly: true, Required: true},
+		{Name: "title", Type: values.Text, Required: true},
+		{Name: "price", Type: values.Number},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	title, _ := tbl.Columns.Lookup("title")
+	price, _ := tbl.Columns.Lookup("price")
+	gridURL := "/workbooks/" + f.wb.ID + "/tables/" + tbl.ID
+	page = f.b.Get(gridURL)
+	fields := page.Doc.Find(`[data-testid="add-record-menu"] [data-testid="new-record-field"]`)
+	if fields.Length() != 1 || fields.AttrOr("data-column", "") != "title" || fields.AttrOr("name", "") != views.NewRecordField+title.ID {
+		t.Fatalf("the add record form asks for %d values (%s), want title only", fields.Length(), fields.AttrOr("data-column", ""))
+	}
+	if _, ok := fields.Attr("required"); !ok {
+		t.Error("the title input is not marked required")
+	}
+
+	// Without the value, the refusal says which value is missing.
+	r := gridSend(f.b, http.MethodPost, gridURL+"/records", nil)
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "The new record was not added: title is required.") {
+		t.Fatalf("add without a title: %d %s", r.Status, r.Body)
+	}
+	// A wrong value elsewhere is not read: only the asked-for fields are.
+	r = gridSend(f.b, http.MethodPost, gridURL+"/records", url.Values{
+		views.NewRecordField + title.ID: {"Lamp"},
+		views.NewRecordField + price.ID: {"cheap"},
+	})
+	row := rowFragment(t, r).Find("tr")
+	id, _ := row.Attr("data-record-id")
+	if r.Status != http.StatusOK || id == "" || !row.HasClass("created") {
+		t.Fatalf("add with a title: %d %s", r.Status, r.Body)
+	}
+	if got := strings.TrimSpace(gridCell(row, id, "title").Find(`[data-testid="cell-value"]`).Text()); got != "Lamp" {
+		t.Errorf("the new row's title shows %q, want Lamp", got)
+	}
+	recs, err := f.inst.App.Workbooks.FindRecords(ctx, f.user.ID, f.wb.ID, tbl.ID, workbooks.RecordQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs.Records) != 1 || recs.Records[0].Fields[title.ID] != "Lamp" || recs.Records[0].Fields[price.ID] != nil {
+		t.Errorf("the table holds %+v, want one record titled Lamp with no price", recs.Records)
 	}
 }

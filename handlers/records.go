@@ -184,8 +184,9 @@ func (s *Server) decideCell(c echo.Context, decide decideFunc) error {
 	return renderRow(c, http.StatusOK, ct.ctx, rec, views.CellState{})
 }
 
-// addRecord creates an empty record; htmx puts its row at the top of the
-// grid. A table with required columns refuses an empty record and says which.
+// addRecord creates a record, empty but for the values its form asks for
+// (the table's required columns); htmx puts its row at the top of the grid.
+// A missing or wrong value is refused, saying which.
 func (s *Server) addRecord(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := mustUser(c)
@@ -193,9 +194,16 @@ func (s *Server) addRecord(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rec, err := s.Workbooks.CreateRecord(ctx, u.ID, t.WorkbookID, t.ID, map[string]any{})
+	// The add form asks for the values a new record cannot go without.
+	fields := map[string]any{}
+	for _, col := range views.NewRecordColumns(t) {
+		if v := c.FormValue(views.NewRecordField + col.ID); v != "" {
+			fields[col.ID] = v
+		}
+	}
+	rec, err := s.Workbooks.CreateRecord(ctx, u.ID, t.WorkbookID, t.ID, fields)
 	if apperr.Is(err, apperr.Invalid) {
-		err = apperr.New(apperr.Invalid, "A new record needs a value for %s; add it in the record panel or by CSV.", requiredList(apperr.FieldsOf(err)))
+		err = apperr.New(apperr.Invalid, "The new record was not added: %s.", fieldProblems(apperr.FieldsOf(err)))
 	}
 	if err != nil {
 		if !isHTMX(c) && apperr.Is(err, apperr.Invalid) {
@@ -211,16 +219,16 @@ func (s *Server) addRecord(c echo.Context) error {
 	return renderRow(c, http.StatusOK, views.NewGridContext(t), rec, views.CellState{})
 }
 
-func requiredList(fields []apperr.FieldError) string {
-	names := make([]string, 0, len(fields))
+func fieldProblems(fields []apperr.FieldError) string {
+	msgs := make([]string, 0, len(fields))
 	for _, f := range fields {
-		names = append(names, f.Field)
+		msgs = append(msgs, f.Field+" "+f.Message)
 	}
-	sort.Strings(names)
-	if len(names) == 0 {
-		return "its required columns"
+	sort.Strings(msgs)
+	if len(msgs) == 0 {
+		return "a value is missing or not valid"
 	}
-	return strings.Join(names, ", ")
+	return strings.Join(msgs, "; ")
 }
 
 // deleteRecord deletes a record: the row shows it deleted (restorable until

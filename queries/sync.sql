@@ -235,12 +235,17 @@ WHERE workbook_id = @workbook_id AND table_id = @table_id AND id = ANY(@record_i
 
 -- name: MarkCreated :many
 -- Records a publish created at the source: their remote ids; they are now
--- clean, holding what was written.
+-- clean, holding what was written. source_values (an object by column id,
+-- one per record, '{}' when unknown) are the source's values of the new
+-- record: they fill the fields left empty here, such as the key the source
+-- assigned and its defaults.
 UPDATE records r SET
     remote_id = c.remote_id,
+    fields = c.source_values || r.fields,
     state = 'clean', original = NULL, edited_fields = '{}', inflight_sync_id = NULL,
     publish_errors = NULL, version = r.version + 1, updated_at = now()
-FROM (SELECT unnest(@record_ids::uuid[]) AS id, unnest(@remote_ids::text[]) AS remote_id) c
+FROM (SELECT unnest(@record_ids::uuid[]) AS id, unnest(@remote_ids::text[]) AS remote_id,
+             unnest(@source_values::jsonb[]) AS source_values) c
 WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = c.id AND r.state = 'created'
 RETURNING r.id;
 

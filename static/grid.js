@@ -406,6 +406,14 @@
     });
   }
 
+  // The add record form closes, emptied, once its record is added.
+  document.addEventListener("htmx:afterRequest", function (ev) {
+    var form = ev.detail && ev.detail.elt;
+    if (!ev.detail.successful || !form || !form.matches || !form.matches(".add-record-menu form")) { return; }
+    form.reset();
+    form.closest("details").open = false;
+  });
+
   // The record panel opens when content arrives in it.
   document.addEventListener("htmx:afterSwap", function (ev) {
     var t = ev.detail && ev.detail.target;

@@ -566,28 +566,35 @@ func (q *Queries) ListStalePulled(ctx context.Context, arg ListStalePulledParams
 const markCreated = `-- name: MarkCreated :many
 UPDATE records r SET
     remote_id = c.remote_id,
+    fields = c.source_values || r.fields,
     state = 'clean', original = NULL, edited_fields = '{}', inflight_sync_id = NULL,
     publish_errors = NULL, version = r.version + 1, updated_at = now()
-FROM (SELECT unnest($3::uuid[]) AS id, unnest($4::text[]) AS remote_id) c
+FROM (SELECT unnest($3::uuid[]) AS id, unnest($4::text[]) AS remote_id,
+             unnest($5::jsonb[]) AS source_values) c
 WHERE r.workbook_id = $1 AND r.table_id = $2 AND r.id = c.id AND r.state = 'created'
 RETURNING r.id
 `
 
 type MarkCreatedParams struct {
-	WorkbookID string
-	TableID    string
-	RecordIds  []string
-	RemoteIds  []string
+	WorkbookID   string
+	TableID      string
+	RecordIds    []string
+	RemoteIds    []string
+	SourceValues []json.RawMessage
 }
 
 // Records a publish created at the source: their remote ids; they are now
-// clean, holding what was written.
+// clean, holding what was written. source_values (an object by column id,
+// one per record, '{}' when unknown) are the source's values of the new
+// record: they fill the fields left empty here, such as the key the source
+// assigned and its defaults.
 func (q *Queries) MarkCreated(ctx context.Context, arg MarkCreatedParams) ([]string, error) {
 	rows, err := q.db.Query(ctx, markCreated,
 		arg.WorkbookID,
 		arg.TableID,
 		arg.RecordIds,
 		arg.RemoteIds,
+		arg.SourceValues,
 	)
 	if err != nil {
 		return nil, err

@@ -224,12 +224,40 @@ func (s *Service) publishCreates(ctx context.Context, r *run, st *SyncTable, t w
 			o.Created[rec.ID] = res.ID
 			o.Changes = append(o.Changes, workbooks.PublishChange{RecordID: rec.ID, RemoteID: res.ID, Action: "create", After: rec.Fields})
 		}
+		o.CreatedValues = createdValues(ctx, conn, t.RemoteTableID, m, o.Created)
 		err = s.commit(ctx, r, st, tableDelta{phase: "creating", done: int64(len(recs)), created: len(o.Created), failed: len(o.Errors)},
 			func(tx pgx.Tx, _ *tableDelta) error { return s.store.RecordPublishOutcomeTx(ctx, tx, t, r.sy.ID, o) })
 		if err != nil {
 			return err
 		}
 	}
+}
+
+// createdValues reads the records a create just made back from the
+// source, by record id, so that what the source filled in (the key it
+// assigned, its defaults) shows here without waiting for a pull. The
+// records are made either way: if the source cannot be read now, the next
+// pull brings those values.
+func createdValues(ctx context.Context, conn connectors.Connector, tableID string, m fieldMap, created map[string]string) map[string]map[string]any {
+	byRemote := make(map[string]string, len(created))
+	remoteIDs := make([]string, 0, len(created))
+	for id, remote := range created {
+		byRemote[remote] = id
+		remoteIDs = append(remoteIDs, remote)
+	}
+	out := map[string]map[string]any{}
+	for chunk := range slices.Chunk(remoteIDs, max(conn.Limits().FetchBatch, 1)) {
+		recs, err := conn.Fetch(ctx, tableID, chunk)
+		if err != nil {
+			return out
+		}
+		for _, rec := range recs {
+			if id, ok := byRemote[rec.ID]; ok {
+				out[id] = m.localValues(rec)
+			}
+		}
+	}
+	return out
 }
 
 // publishUpdates writes the edited fields of records at the source, a batch

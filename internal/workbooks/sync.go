@@ -435,6 +435,10 @@ func (s *Service) ClearInflightTx(ctx context.Context, tx pgx.Tx, t Table, recor
 type PublishOutcome struct {
 	// Created maps records created at the source to their new remote ids.
 	Created map[string]string
+	// CreatedValues are the source's values of records it created, by
+	// column id, when it was asked: they fill the fields left empty here
+	// (the key it assigned, its defaults); the values typed here stay.
+	CreatedValues map[string]map[string]any
 	// Published maps records updated at the source to the values written,
 	// by column id (nil for a value emptied).
 	Published map[string]map[string]any
@@ -475,7 +479,16 @@ func (s *Service) RecordPublishOutcomeTx(ctx context.Context, tx pgx.Tx, t Table
 	if len(o.Created) > 0 {
 		p := db.MarkCreatedParams{WorkbookID: t.WorkbookID, TableID: t.ID}
 		for id, remote := range o.Created {
+			vals := o.CreatedValues[id]
+			if vals == nil {
+				vals = map[string]any{}
+			}
+			b, err := json.Marshal(vals)
+			if err != nil {
+				return fmt.Errorf("workbooks: encode created values: %w", err)
+			}
 			p.RecordIds, p.RemoteIds = append(p.RecordIds, id), append(p.RemoteIds, remote)
+			p.SourceValues = append(p.SourceValues, b)
 		}
 		got, err := q.MarkCreated(ctx, p)
 		if err != nil {
