@@ -3,13 +3,16 @@ package handlers_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/scratchpad/scratchpad/internal/apptest"
 	"github.com/scratchpad/scratchpad/internal/browsertest"
+	"github.com/scratchpad/scratchpad/internal/imports"
 	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
@@ -84,5 +87,82 @@ func mustDiffParts(t *testing.T, tab context.Context, sel, layout, del, ins stri
 	})()`, sel+` [data-testid="diff"]`))
 	if want := []string{layout, del, ins}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("%s: diff is %q, want %q", sel, got, want)
+	}
+}
+
+// TestBrowserImportedSelectHasChoices is issue 9's item 7: a CSV column the
+// import infers as a select gets the choices found in the whole file (not
+// only its sample), and the grid edits it with a dropdown of them.
+func TestBrowserImportedSelectHasChoices(t *testing.T) {
+	t.Parallel()
+	inst := apptest.MustStart(t, apptest.Options{})
+	ctx := context.Background()
+	tab := browsertest.MustBrowser(t)
+	mustSignUpInBrowser(t, tab, inst.URL, "select@example.com", gridPassword)
+	u := mustFindUser(t, inst, "select@example.com")
+	wb, err := inst.App.Workbooks.CreateWorkbook(ctx, u.ID, "Catalogue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	b.WriteString("Name,Status\n")
+	statuses := []string{"Draft", "Published", "Archived"}
+	for i := range 80 {
+		status := statuses[i%3]
+		if i == 75 { // past the preview's sample
+			status = "Retired"
+		}
+		fmt.Fprintf(&b, "Item %d,%s\n", i, status)
+	}
+	up, tbl, err := inst.App.Imports.CreateTableFromCSV(ctx, u.ID, wb.ID, "catalogue.csv", strings.NewReader(b.String()), 0, imports.ImportInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustWaitImport(t, inst, u.ID, wb.ID, up.ID)
+	tbl, err = inst.App.Workbooks.FindTable(ctx, u.ID, wb.ID, tbl.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := tbl.Columns[1]
+	if status.Type != values.Select || fmt.Sprint(status.Options) != "[Archived Draft Published Retired]" {
+		t.Fatalf("the Status column is %s with options %q", status.Type, status.Options)
+	}
+
+	browsertest.MustDo(t, tab,
+		chromedp.Navigate(fmt.Sprintf("%s/workbooks/%s/tables/%s", inst.URL, wb.ID, tbl.ID)),
+		chromedp.WaitVisible(chromedp.CSS(`td[data-column="Status"]`)),
+		chromedp.Click(chromedp.CSS(`tbody tr:first-child td[data-column="Status"]`)),
+		chromedp.KeyEvent(kb.Enter),
+	)
+	mustWaitEval(t, tab, `document.activeElement.matches("select.cell-editor")`)
+	got := browsertest.MustEval[[]string](t, tab, `Array.from(document.activeElement.options, o => o.value)`)
+	if fmt.Sprint(got) != "[ Archived Draft Published Retired]" {
+		t.Fatalf("the editor offers %q", got)
+	}
+	browsertest.MustEval[bool](t, tab, `(() => { const s = document.activeElement; s.value = "Retired"; s.dispatchEvent(new Event("change", {bubbles: true})); return true })()`)
+	browsertest.MustDo(t, tab, chromedp.KeyEvent(kb.Enter))
+	browsertest.WaitText(t, tab, `tbody tr:first-child td[data-column="Status"] [data-testid="cell-value"]`, "Retired")
+}
+
+// mustWaitImport waits until an import has finished, and fails unless it
+// is done.
+func mustWaitImport(t *testing.T, inst *apptest.Instance, ownerID, workbookID, uploadID string) {
+	t.Helper()
+	deadline := time.Now().Add(browsertest.Timeout)
+	for {
+		up, err := inst.App.Imports.FindUpload(context.Background(), ownerID, workbookID, uploadID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if up.Status != imports.StatusImporting && up.Status != imports.StatusUploaded {
+			if up.Status != imports.StatusDone {
+				t.Fatalf("the import ended %s: %s", up.Status, up.Error)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the import is still %s", up.Status)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

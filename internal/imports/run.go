@@ -50,6 +50,7 @@ func (s *Service) RunImport(ctx context.Context, args ImportCSVArgs, lastAttempt
 	err = s.importRows(ctx, u, args)
 	switch {
 	case err == nil:
+		s.afterRows(ctx, u)
 		_, err = s.finish(context.WithoutCancel(ctx), u, StatusDone, "")
 		return err
 	case errors.Is(context.Cause(ctx), rivertype.ErrJobCancelledRemotely):
@@ -66,6 +67,18 @@ func (s *Service) RunImport(ctx context.Context, args ImportCSVArgs, lastAttempt
 		return errors.Join(err, ferr)
 	}
 	return err
+}
+
+// afterRows completes a table whose rows are all written: select columns get
+// their choices from the values imported. It is best effort: the rows are
+// in, and a failure here only leaves the column without options.
+func (s *Service) afterRows(ctx context.Context, u Upload) {
+	if u.TableID == "" {
+		return
+	}
+	if _, err := s.workbooks.AdoptSelectOptions(ctx, u.OwnerID, u.WorkbookID, u.TableID); err != nil && !apperr.Is(err, apperr.NotFound) {
+		s.logger.WarnContext(ctx, "imports: set select options", "upload", u.ID, "err", err)
+	}
 }
 
 // column is a table column an import fills from one file column.
