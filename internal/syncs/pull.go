@@ -42,6 +42,7 @@ func (s *Service) pullTable(ctx context.Context, r *run, st *SyncTable) error {
 	if st.Total < 0 && spec.EstimatedRecords >= 0 {
 		total = &spec.EstimatedRecords
 	}
+	pulled := 0
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -73,6 +74,7 @@ func (s *Service) pullTable(ctx context.Context, r *run, st *SyncTable) error {
 		if err != nil {
 			return fail(err)
 		}
+		pulled += len(rows)
 		total = nil
 		if page.Next == "" {
 			break
@@ -91,10 +93,18 @@ func (s *Service) pullTable(ctx context.Context, r *run, st *SyncTable) error {
 			return fail(err)
 		}
 	}
-	return s.commit(ctx, r, st, tableDelta{phase: "done"}, func(tx pgx.Tx, _ *tableDelta) error {
+	err = s.commit(ctx, r, st, tableDelta{phase: "done"}, func(tx pgx.Tx, _ *tableDelta) error {
 		if err := s.store.FinishPullTx(ctx, tx, t, spec.ReadOnly); err != nil {
 			return err
 		}
 		return s.store.ReleaseTableTx(ctx, tx, t, r.sy.ID)
 	})
+	if err == nil && pulled >= workbooks.BulkWriteRows {
+		// Best effort: the pull is done; stale statistics only slow the
+		// first sorted pages until autovacuum runs.
+		if serr := s.store.RefreshStatistics(ctx, t.ID); serr != nil {
+			s.logger.WarnContext(ctx, "syncs: refresh statistics", "table", t.ID, "err", serr)
+		}
+	}
+	return err
 }
