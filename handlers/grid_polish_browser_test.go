@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -164,5 +165,67 @@ func mustWaitImport(t *testing.T, inst *apptest.Instance, ownerID, workbookID, u
 			t.Fatalf("the import is still %s", up.Status)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestBrowserImportCardCatchesUpOnConnect is issue 9's item 5: an import
+// that ends before its page's event stream is connected sent its last event
+// to nobody; the card must catch up as soon as the stream opens, not at its
+// 5-second poll. The stream is held off by blocking it in the browser while
+// the import runs (this instance works no imports queue, so the test runs
+// the job itself).
+func TestBrowserImportCardCatchesUpOnConnect(t *testing.T) {
+	t.Parallel()
+	inst := apptest.MustStart(t, apptest.Options{Env: map[string]string{"JOB_QUEUES": "default:2"}})
+	ctx := context.Background()
+	tab := browsertest.MustBrowser(t)
+	mustSignUpInBrowser(t, tab, inst.URL, "import-card@example.com", gridPassword)
+	u := mustFindUser(t, inst, "import-card@example.com")
+	wb, err := inst.App.Workbooks.CreateWorkbook(ctx, u.ID, "Quick")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := inst.App.Imports
+	up, err := svc.CreateUpload(ctx, u.ID, wb.ID, "quick.csv", strings.NewReader("Name\na\nb\nc\n"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := svc.Preview(ctx, u.ID, wb.ID, up.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up, _, err = svc.StartImport(ctx, u.ID, wb.ID, up.ID, imports.ImportInput{TableName: "Quick", Columns: imports.DefaultChoices(p)}); err != nil {
+		t.Fatal(err)
+	}
+
+	block := func(patterns ...string) {
+		t.Helper()
+		var bp []*network.BlockPattern
+		for _, p := range patterns {
+			bp = append(bp, &network.BlockPattern{URLPattern: p, Block: true})
+		}
+		if _, err := chromedp.Call(tab, network.SetBlockedURLs, network.SetBlockedURLsParams{URLPatterns: bp}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	block(inst.URL + "/workbooks/*/events")
+	browsertest.MustDo(t, tab, chromedp.Navigate(fmt.Sprintf("%s/workbooks/%s/imports/%s", inst.URL, wb.ID, up.ID)))
+	browsertest.WaitText(t, tab, `[data-testid="import-status"]`, "Importing: 0 rows so far")
+	browsertest.MustEval[bool](t, tab, `window.__fetches = []; document.body.addEventListener("htmx:beforeRequest", e => {
+		const ev = e.detail.requestConfig && e.detail.requestConfig.triggeringEvent;
+		window.__fetches.push(ev ? ev.type : "poll");
+	}); true`)
+
+	var args imports.ImportCSVArgs
+	if err := inst.Pool.QueryRow(ctx, `SELECT args FROM river_job WHERE kind = 'import_csv'`).Scan(&args); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.RunImport(ctx, args, false); err != nil {
+		t.Fatal(err)
+	}
+	block()
+	browsertest.WaitText(t, tab, `[data-testid="import-status"]`, "Done: 3 rows imported")
+	if got := browsertest.MustEval[[]string](t, tab, `window.__fetches`); len(got) == 0 || got[0] == "poll" {
+		t.Fatalf("the card caught up through %q, want the stream's opening, not the poll", got)
 	}
 }
