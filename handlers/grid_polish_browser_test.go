@@ -3,6 +3,8 @@ package handlers_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/scratchpad/scratchpad/internal/accounts"
 	"github.com/scratchpad/scratchpad/internal/apptest"
 	"github.com/scratchpad/scratchpad/internal/browsertest"
 	"github.com/scratchpad/scratchpad/internal/imports"
@@ -228,4 +231,118 @@ func TestBrowserImportCardCatchesUpOnConnect(t *testing.T) {
 	if got := browsertest.MustEval[[]string](t, tab, `window.__fetches`); len(got) == 0 || got[0] == "poll" {
 		t.Fatalf("the card caught up through %q, want the stream's opening, not the poll", got)
 	}
+}
+
+// mustFitsItsText fails unless the select sel is wide enough for its
+// longest option, measured in its own font.
+func mustFitsItsText(t *testing.T, tab context.Context, sel string) {
+	t.Helper()
+	got := browsertest.MustEval[[]float64](t, tab, fmt.Sprintf(`(() => {
+		const s = document.querySelector(%q);
+		const cs = getComputedStyle(s);
+		const ctx = document.createElement("canvas").getContext("2d");
+		ctx.font = cs.font;
+		const text = Math.max(...Array.from(s.options, o => ctx.measureText(o.text).width));
+		const room = s.getBoundingClientRect().width - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - parseFloat(cs.borderLeftWidth) - parseFloat(cs.borderRightWidth);
+		return [room, text];
+	})()`, sel))
+	if got[0]+0.5 < got[1] {
+		t.Errorf("%s has %.1f px for its text, its longest option needs %.1f", sel, got[0], got[1])
+	}
+}
+
+// TestBrowserSmallOnes is issue 9's item 10 in one person's afternoon: the
+// upload page shows no empty bar, the preview's sentence has no stray space
+// and its type pickers show whole words, a filter with text in double
+// quotes gets a hint and a link to the filter syntax, adding a column and
+// changing a role are confirmed by toasts, a refused bulk action says why
+// once, and the admin jobs list names its jobs and says what they did.
+func TestBrowserSmallOnes(t *testing.T) {
+	t.Parallel()
+	inst := apptest.MustStart(t, apptest.Options{})
+	ctx := context.Background()
+	tab := browsertest.MustBrowser(t)
+	mustSignUpInBrowser(t, tab, inst.URL, "admin-small@example.com", gridPassword) // the first account: an admin
+	u := mustFindUser(t, inst, "admin-small@example.com")
+	wb, err := inst.App.Workbooks.CreateWorkbook(ctx, u.ID, "Catalogue")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The upload page: no bar before an upload.
+	browsertest.MustDo(t, tab, chromedp.Navigate(inst.URL+"/workbooks/"+wb.ID+"/imports/new"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="upload-form"]`)))
+	if browsertest.MustEval[bool](t, tab, `document.getElementById("upload-progress").getBoundingClientRect().height > 0`) {
+		t.Error("the upload page shows a progress bar before any upload")
+	}
+
+	// The preview: one sentence without a stray space, whole type names.
+	// Many columns, so each column of the preview is narrow.
+	extra := strings.Repeat(",N", 12)
+	up, err := inst.App.Imports.CreateUpload(ctx, u.ID, wb.ID, "products.csv", strings.NewReader("Name,Price"+strings.ReplaceAll(extra, "N", "Count")+"\nProduct 1,9.5"+strings.ReplaceAll(extra, "N", "1")+"\nProduct 2,10"+strings.ReplaceAll(extra, "N", "2")+"\n"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	browsertest.MustDo(t, tab, chromedp.Navigate(fmt.Sprintf("%s/workbooks/%s/imports/%s", inst.URL, wb.ID, up.ID)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="file-facts"]`)))
+	if facts := mustTrimmedText(t, tab, `[data-testid="file-facts"]`); strings.Contains(facts, " .") || !strings.Contains(facts, "separated by commas. Types were guessed") {
+		t.Errorf("the file facts read %q", facts)
+	}
+	mustFitsItsText(t, tab, `[data-testid="preview-column"]:nth-child(2) [data-testid="preview-type"]`)
+	browsertest.Screenshot(t, tab, "preview")
+	browsertest.MustDo(t, tab, chromedp.Click(chromedp.CSS(`[data-testid="import-submit"]`)))
+	browsertest.WaitText(t, tab, `[data-testid="import-status"]`, "Done: 2 rows imported")
+	browsertest.MustDo(t, tab, chromedp.Click(chromedp.CSS(`[data-testid="open-table"]`)))
+	browsertest.WaitText(t, tab, `body`, "Product 2")
+	gridURL := browsertest.MustEval[string](t, tab, `location.href`)
+
+	// A filter with text in double quotes.
+	browsertest.MustDo(t, tab, chromedp.Navigate(gridURL+`?filter=`+url.QueryEscape(`Name = "Product 1"`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="filter-error"]`)))
+	browsertest.WaitText(t, tab, `[data-testid="filter-hint"]`, `write it in single quotes: 'Product 1'.`)
+	href := browsertest.MustEval[string](t, tab, `document.querySelector('[data-testid="filter-syntax-link"]').href`)
+	browsertest.MustDo(t, tab, chromedp.Navigate(href))
+	browsertest.WaitText(t, tab, `[data-testid="filter-help"]`, "single quotes")
+
+	// Adding a column is confirmed by a toast; its type picker shows "Number" whole.
+	browsertest.MustDo(t, tab, chromedp.Navigate(gridURL), chromedp.WaitVisible(chromedp.CSS(`[data-testid="grid"]`)))
+	browsertest.MustEval[bool](t, tab, `(() => { const d = document.querySelector('[data-testid="new-column-type"]').closest("details"); d.open = true; return true })()`)
+	mustFitsItsText(t, tab, `[data-testid="new-column-type"]`)
+	browsertest.MustDo(t, tab,
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="new-column-name"]`), "Score"),
+		chromedp.SetValue(chromedp.CSS(`[data-testid="new-column-type"]`), "number"),
+		chromedp.Click(chromedp.CSS(`[data-testid="add-column"]`)),
+	)
+	browsertest.WaitText(t, tab, `#toasts [data-testid="toast"]`, "Added the column Score.")
+	browsertest.Screenshot(t, tab, "column-added")
+
+	// A bulk action refused for a missing column says so once.
+	tbls, err := inst.App.Workbooks.FindWorkbook(ctx, u.ID, wb.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	br := inst.NewBrowser(t)
+	br.MustSignIn("admin-small@example.com", gridPassword)
+	br.Get(strings.TrimPrefix(gridURL, inst.URL))
+	r := br.Send(http.MethodPost, fmt.Sprintf("/workbooks/%s/tables/%s/suggestions/accept", wb.ID, tbls.Tables[0].ID), url.Values{"scope": {"column"}}, true)
+	if !strings.Contains(r.Body, "Choose a column first.") || strings.Contains(r.Body, "is required") {
+		t.Errorf("a bulk accept without a column answers %d: %s", r.Status, r.Body)
+	}
+
+	// Changing a role is confirmed by a toast.
+	if _, err := inst.App.Accounts.SignUp(ctx, accounts.SignUpInput{Email: "member-small@example.com", Password: "another good password"}); err != nil {
+		t.Fatal(err)
+	}
+	row := `tr[data-testid="user-row"][data-user-email="member-small@example.com"]`
+	browsertest.MustDo(t, tab, chromedp.Navigate(inst.URL+"/admin/users"), chromedp.WaitVisible(chromedp.CSS(row)))
+	browsertest.MustEval[bool](t, tab, `(() => { const s = document.querySelector('`+row+` select[data-testid="role-select"]'); s.value = "admin"; s.dispatchEvent(new Event("change", {bubbles: true})); return true })()`)
+	browsertest.WaitText(t, tab, `#toasts [data-testid="toast"]`, "member-small@example.com is now admin.")
+
+	// The jobs list names the import and says what it did.
+	browsertest.MustDo(t, tab, chromedp.Navigate(inst.URL+"/admin/jobs"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="job-row"]`)))
+	browsertest.WaitText(t, tab, `[data-testid="job-name"]`, "CSV import")
+	browsertest.WaitText(t, tab, `[data-testid="job-detail"]`, "products.csv")
+	browsertest.WaitText(t, tab, `[data-testid="job-detail"]`, "2 rows imported")
+	browsertest.WaitText(t, tab, `[data-testid="job-attempts"]`, "1 of up to")
+	browsertest.Screenshot(t, tab, "admin-jobs")
 }

@@ -45,6 +45,7 @@ func (s *Server) routes(e *echo.Echo) {
 	app := web.Group("", requireUser)
 	app.GET("/", s.home)
 	app.GET("/events", s.userEvents)
+	app.GET("/help/filters", s.filterHelp)
 
 	// Workbooks and the grid (workbooks.go, grid.go, records.go).
 	app.POST("/workbooks", s.createWorkbook)
