@@ -559,13 +559,12 @@ func (s *Server) bulkError(c echo.Context, err error, panel bool) error {
 		return err
 	}
 	r := views.BulkResult{Kind: "error", Message: apperr.MessageOf(err), Count: -1}
-	fields := apperr.FieldsOf(err)
-	if len(fields) == 1 && !strings.HasPrefix(r.Message, "Please correct") {
-		// A message about one input already says what is wrong with it
-		// ("Choose a column first."): its field error would say it twice.
-		fields = nil
-	}
-	for _, fe := range fields {
+	for _, fe := range apperr.FieldsOf(err) {
+		if fe.Message == "is required" && !strings.HasPrefix(r.Message, "Please correct") {
+			// The message already asks for the input ("Choose a column
+			// first."): "Column: is required" would say it twice.
+			continue
+		}
 		label, ok := bulkLabels[fe.Field]
 		if !ok {
 			label = fe.Field

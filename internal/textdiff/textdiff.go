@@ -186,10 +186,11 @@ type Diff struct {
 	Blocks bool
 }
 
-// Rewrite thresholds: a change is shown as old and new blocks when less than
-// minKept of the longer text survives, when it breaks the text into more
+// Rewrite thresholds: a change to a text longer than shortText bytes is shown
+// as old and new blocks when less than minKept of the longer text survives, when it breaks the text into more
 // than maxRuns changed runs, or when either value is longer than blockSize.
 const (
+	shortText = 60
 	minKept   = 0.5
 	maxRuns   = 12
 	blockSize = 20_000
@@ -224,7 +225,7 @@ func Compare(before, after string) Diff {
 	}
 	longer := max(len(strings.TrimSpace(before)), len(strings.TrimSpace(after)))
 	// Short values (a word or two) read fine inline even when all changed.
-	if before != "" && after != "" && longer > 40 &&
+	if before != "" && after != "" && longer > shortText &&
 		(float64(kept) < minKept*float64(longer) || runs > maxRuns) {
 		return Diff{Spans: whole, Blocks: true}
 	}
