@@ -5,7 +5,8 @@
 // (app.css as app.3f2a1c9e0b.css), which pages link to through URL. Such a
 // name changes whenever the content does, so browsers may keep it for a
 // year without asking again. The plain names still work, with a short cache,
-// for anything that linked to them before.
+// for anything that linked to them before, and so do hashed names of an
+// older build (serving today's file, briefly cached).
 package static
 
 import (
@@ -16,6 +17,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -96,6 +98,23 @@ func Handler() http.Handler {
 			return
 		}
 		w.Header().Set("Cache-Control", cachePlain)
+		if m := staleHash.FindStringSubmatch(r.URL.Path); m != nil {
+			// A name from an older build, in a page loaded before a
+			// deploy: today's file, which must not be kept long.
+			if _, ok := catalogue().hashed[strings.TrimPrefix(m[1]+m[2], "/")]; ok {
+				r2 := new(http.Request)
+				*r2 = *r
+				u := *r.URL
+				u.Path = m[1] + m[2]
+				r2.URL = &u
+				plain.ServeHTTP(w, r2)
+				return
+			}
+		}
 		plain.ServeHTTP(w, r)
 	})
 }
+
+// staleHash matches a hashed name: the plain name's stem, the hash, and its
+// extension.
+var staleHash = regexp.MustCompile(`^(.*)\.[0-9a-f]{10}(\.[A-Za-z0-9]+)$`)
