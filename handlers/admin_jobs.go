@@ -1,12 +1,16 @@
 package handlers
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
+	"github.com/scratchpad/scratchpad/internal/imports"
 	"github.com/scratchpad/scratchpad/internal/jobs"
 	"github.com/scratchpad/scratchpad/views"
 )
@@ -20,7 +24,7 @@ func (s *Server) adminJobs(c echo.Context) error {
 	}
 	list := views.AdminJobList{State: state, States: jobs.States()}
 	for _, j := range found {
-		list.Rows = append(list.Rows, views.AdminJobRow{Job: jobView(j), CSRFToken: csrfToken(c)})
+		list.Rows = append(list.Rows, views.AdminJobRow{Job: s.describeJob(c, jobView(j), j), CSRFToken: csrfToken(c)})
 	}
 	return render(c, http.StatusOK, views.AdminJobsPage(s.page(c, "Jobs", "admin-jobs"), list))
 }
@@ -40,7 +44,7 @@ func (s *Server) adminCancelJob(c echo.Context) error {
 		s.flash(c, "success", "Job "+strconv.FormatInt(j.ID, 10)+" is "+j.State+".")
 		return redirect(c, "/admin/jobs")
 	}
-	return render(c, http.StatusOK, views.AdminJobTableRow(views.AdminJobRow{Job: jobView(j), CSRFToken: csrfToken(c)}))
+	return render(c, http.StatusOK, views.AdminJobTableRow(views.AdminJobRow{Job: s.describeJob(c, jobView(j), j), CSRFToken: csrfToken(c)}))
 }
 
 // jobView is what the admin list shows of a job.
@@ -49,4 +53,50 @@ func jobView(j jobs.Job) views.JobView {
 		ID: j.ID, Kind: j.Kind, Queue: j.Queue, State: j.State, Attempt: j.Attempt,
 		MaxAttempts: j.MaxAttempts, Errors: j.Errors, CreatedAt: j.CreatedAt, Cancellable: j.Cancellable(),
 	}
+}
+
+// jobNames are the kinds of job as people call them.
+var jobNames = map[string]string{
+	"import_csv":          "CSV import",
+	"pull":                "Pull from a data source",
+	"publish":             "Publish to a data source",
+	"build_record_index":  "Index for sorting and filtering",
+	"drop_record_indexes": "Removal of unused indexes",
+	"purge_expired":       "Clean-up of expired data",
+}
+
+// indexKindNames name the kinds of on-demand index.
+var indexKindNames = map[string]string{"asc": "ascending sort and filters", "desc": "descending sort", "trgm": "text search"}
+
+// describeJob gives v a name and a line of detail from the job's arguments
+// (and, for an import, its upload). Detail that cannot be read is left out:
+// the kind and the id still identify the job.
+func (s *Server) describeJob(c echo.Context, v views.JobView, j jobs.Job) views.JobView {
+	v.Name = jobNames[j.Kind]
+	if v.Name == "" {
+		v.Name = strings.ReplaceAll(j.Kind, "_", " ")
+	}
+	var args struct {
+		TableID  string `json:"table_id"`
+		ColumnID string `json:"column_id"`
+		Kind     string `json:"kind"`
+		SyncID   string `json:"sync_id"`
+	}
+	_ = json.Unmarshal(j.Args, &args)
+	switch j.Kind {
+	case "import_csv":
+		if s.Imports == nil {
+			break
+		}
+		if u, err := s.Imports.FindUploadByJob(c.Request().Context(), j.ID); err == nil {
+			v.Detail = fmt.Sprintf("%s (%s): %d rows imported, %d rejected; import %s", u.Filename, imports.ByteSize(u.SizeBytes), u.RowsImported, u.RowsRejected, u.Status)
+		}
+	case "build_record_index":
+		v.Detail = fmt.Sprintf("Column %s of table %s, for %s", args.ColumnID, args.TableID, indexKindNames[args.Kind])
+	case "pull", "publish":
+		if args.SyncID != "" {
+			v.Detail = "Sync " + args.SyncID
+		}
+	}
+	return v
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"github.com/scratchpad/scratchpad/internal/accounts"
@@ -97,7 +98,7 @@ func (s *Server) userChanged(c echo.Context, u accounts.User, err error, success
 		return redirect(c, next)
 	}
 	if !refused {
-		return render(c, http.StatusOK, views.AdminUserTableRow(s.userRow(c, u, next, "")))
+		return render(c, http.StatusOK, templ.Join(views.AdminUserTableRow(s.userRow(c, u, next, "")), views.OOBToast("success", success(u))))
 	}
 	current, ferr := s.Accounts.FindUserByID(c.Request().Context(), c.Param("id"))
 	if ferr != nil {

@@ -134,6 +134,31 @@ var filterPosition = regexp.MustCompile(`^at (\d+): (.*)$`)
 // queryProblem splits a refused query into a filter error with its position
 // and a message for anything else.
 func queryProblem(err error, source string) (*views.FilterProblem, string) {
+	p, msg := filterProblem(err, source)
+	if p != nil {
+		p.Hint = filterHint(p.Message, source)
+	}
+	return p, msg
+}
+
+// quotedText finds the first double-quoted text of a filter.
+var quotedText = regexp.MustCompile(`"((?:[^"]|"")*)"`)
+
+// filterHint explains the usual cause of a filter error: text written in
+// double quotes, which the filter language reads as a column name.
+func filterHint(message, source string) string {
+	if !strings.HasPrefix(message, "unknown column") {
+		return ""
+	}
+	m := quotedText.FindStringSubmatch(source)
+	if m == nil {
+		return ""
+	}
+	text := strings.ReplaceAll(strings.ReplaceAll(m[1], `""`, `"`), "'", "''")
+	return `Double quotes name a column. To compare with text, write it in single quotes: '` + text + `'.`
+}
+
+func filterProblem(err error, source string) (*views.FilterProblem, string) {
 	var fe *filter.Error
 	if errors.As(err, &fe) {
 		return &views.FilterProblem{Source: source, Message: fe.Msg, Pos: fe.Pos, Len: fe.Len}, ""
@@ -235,7 +260,7 @@ func (s *Server) addScratchColumn(c echo.Context) error {
 		return err
 	}
 	if t.ID != "" {
-		s.flash(c, "success", "Added the scratch column.")
+		s.toast(c, "success", "Added the column "+t.Columns[len(t.Columns)-1].Name+".")
 	}
 	return redirect(c, s.gridReturnURL(c))
 }
@@ -305,4 +330,10 @@ func (s *Server) gridReturnURL(c echo.Context) string {
 		return next
 	}
 	return base
+}
+
+// filterHelp is the page explaining the filter language, linked from every
+// filter error.
+func (s *Server) filterHelp(c echo.Context) error {
+	return render(c, http.StatusOK, views.FilterHelpPage(s.page(c, "Filter syntax", "")))
 }

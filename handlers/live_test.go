@@ -86,6 +86,9 @@ func mustOpenEventStream(t *testing.T, br *apptest.Browser, base string) *eventS
 		t.Fatal(err)
 	}
 	req.Header.Set("Accept", "text/event-stream")
+	// Asked for explicitly, gzip is not undone by the client: the stream
+	// must arrive uncompressed anyway, event by event.
+	req.Header.Set("Accept-Encoding", "gzip")
 	client := &http.Client{Jar: br.Client.Jar}
 	resp, err := client.Do(req)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -401,4 +402,28 @@ func noStore(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Response().Header().Set("Cache-Control", "no-store")
 		return next(c)
 	}
+}
+
+// compressMinLength is the smallest response compress gzips: below it the
+// bytes saved do not pay for the header and the work.
+const compressMinLength = 1024
+
+// compress gzips responses for clients that accept it, except event
+// streams (gzip would hold events back until its buffer fills), files that
+// are compressed already, and /metrics, whose handler compresses itself.
+func compress() echo.MiddlewareFunc {
+	return middleware.GzipWithConfig(middleware.GzipConfig{
+		MinLength: compressMinLength,
+		Skipper: func(c echo.Context) bool {
+			r := c.Request()
+			if strings.Contains(r.Header.Get(echo.HeaderAccept), "text/event-stream") || strings.HasSuffix(r.URL.Path, "/events") || r.URL.Path == "/metrics" {
+				return true
+			}
+			switch strings.ToLower(path.Ext(r.URL.Path)) {
+			case ".gz", ".zip", ".png", ".jpg", ".jpeg", ".webp", ".woff2":
+				return true
+			}
+			return false
+		},
+	})
 }

@@ -29,7 +29,7 @@ func isHTMX(c echo.Context) bool {
 
 // page builds the layout's view model for the current request.
 func (s *Server) page(c echo.Context, title, nav string) views.Page {
-	p := views.Page{Title: title, Nav: nav, CSRFToken: csrfToken(c), Flashes: s.popFlashes(c)}
+	p := views.Page{Title: title, Nav: nav, CSRFToken: csrfToken(c), Flashes: s.popFlashes(c), Toasts: s.popToasts(c)}
 	if u, ok := currentUser(c); ok {
 		p.User = &views.CurrentUser{ID: u.ID, Email: u.Email, Name: u.Name, IsAdmin: u.IsAdmin()}
 	}
@@ -53,6 +53,25 @@ func (s *Server) flash(c echo.Context, kind, message string) {
 	ctx := c.Request().Context()
 	list, _ := s.Sessions.Get(ctx, flashKey).([]views.Flash)
 	s.Sessions.Put(ctx, flashKey, append(list, views.Flash{Kind: kind, Message: message}))
+}
+
+// toastKey holds the confirmations the next page shows as toasts.
+const toastKey = "toasts"
+
+// toast shows message as a toast on the next page: a confirmation that
+// should catch the eye wherever the page is scrolled.
+func (s *Server) toast(c echo.Context, kind, message string) {
+	ctx := c.Request().Context()
+	list, _ := s.Sessions.Get(ctx, toastKey).([]views.Flash)
+	s.Sessions.Put(ctx, toastKey, append(list, views.Flash{Kind: kind, Message: message}))
+}
+
+func (s *Server) popToasts(c echo.Context) []views.Flash {
+	if c.Get(sessionLoadedKey) == nil {
+		return nil
+	}
+	list, _ := s.Sessions.Pop(c.Request().Context(), toastKey).([]views.Flash)
+	return list
 }
 
 func (s *Server) popFlashes(c echo.Context) []views.Flash {

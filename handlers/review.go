@@ -469,8 +469,9 @@ func (s *Server) findReplace(c echo.Context) error {
 	fr := workbooks.FindReplace{
 		Column: c.FormValue("field"), Find: c.FormValue("find"), Replace: c.FormValue("replace"),
 		Regex: truthy(c.FormValue("regex")), CaseSensitive: truthy(c.FormValue("case_sensitive")),
-		Query:   workbooks.RecordQuery{Filter: c.FormValue("filter"), Has: c.FormValue("has")},
-		Preview: c.FormValue("mode") != "apply",
+		KeepCase: truthy(c.FormValue("keep_case")),
+		Query:    workbooks.RecordQuery{Filter: c.FormValue("filter"), Has: c.FormValue("has")},
+		Preview:  c.FormValue("mode") != "apply",
 	}
 	n, err := s.Workbooks.FindReplace(c.Request().Context(), u.ID, c.Param("wb"), c.Param("t"), fr)
 	if err != nil {
@@ -559,6 +560,11 @@ func (s *Server) bulkError(c echo.Context, err error, panel bool) error {
 	}
 	r := views.BulkResult{Kind: "error", Message: apperr.MessageOf(err), Count: -1}
 	for _, fe := range apperr.FieldsOf(err) {
+		if fe.Message == "is required" && !strings.HasPrefix(r.Message, "Please correct") {
+			// The message already asks for the input ("Choose a column
+			// first."): "Column: is required" would say it twice.
+			continue
+		}
 		label, ok := bulkLabels[fe.Field]
 		if !ok {
 			label = fe.Field

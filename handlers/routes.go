@@ -16,7 +16,7 @@ func (s *Server) routes(e *echo.Echo) {
 	gob.Register([]views.Flash{})
 
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
-	e.Use(requestID, s.accessLog, s.recoverPanics, s.securityHeaders())
+	e.Use(requestID, s.accessLog, s.recoverPanics, s.securityHeaders(), compress())
 
 	// Probes and metrics: no session, no CSRF. Metrics are served here only
 	// behind METRICS_TOKEN, and not when METRICS_ADDR gives them an address
@@ -45,6 +45,7 @@ func (s *Server) routes(e *echo.Echo) {
 	app := web.Group("", requireUser)
 	app.GET("/", s.home)
 	app.GET("/events", s.userEvents)
+	app.GET("/help/filters", s.filterHelp)
 
 	// Workbooks and the grid (workbooks.go, grid.go, records.go).
 	app.POST("/workbooks", s.createWorkbook)

@@ -13,8 +13,11 @@ const (
 	// Infer considers it a select or multi_select: fewer say too little.
 	selectMinValues = 20
 	// selectMaxOptions is the most distinct values (or options) a select
-	// (or multi_select) column may have.
+	// (or multi_select) column may have whatever its sample's size.
 	selectMaxOptions = 12
+	// selectMaxLowCardinality is the most distinct values a select may
+	// have when they repeat: each used three times on average or more.
+	selectMaxLowCardinality = 50
 	// optionMaxLen is the longest value that can be a select option.
 	optionMaxLen = 64
 	// longText is the length from which a single-line cell counts as long
@@ -43,7 +46,8 @@ type ColumnGuess struct {
 //   - text with format url or email when every value is one;
 //   - multi_select when at least 20 cells are comma-separated lists, some of
 //     several items, of at most 12 distinct short options with letters;
-//   - select when at least 20 cells hold at most 12 distinct short values;
+//   - select when at least 20 cells hold at most 12 distinct short values,
+//     or at most 50 that each come back three times on average;
 //   - text with format markdown when the text is long (a line break or 80
 //     characters somewhere) and at least a tenth of the values use Markdown
 //     (headings, lists, quotes, fences, links or bold);
@@ -161,11 +165,11 @@ func isSelect(vals []string) bool {
 			return false
 		}
 		distinct[v] = true
-		if len(distinct) > selectMaxOptions {
+		if len(distinct) > selectMaxLowCardinality {
 			return false
 		}
 	}
-	return true
+	return len(distinct) <= selectMaxOptions || 3*len(distinct) <= len(vals)
 }
 
 func isMultiSelect(vals []string) bool {

@@ -63,7 +63,9 @@ func TestInfer(t *testing.T) {
 		{"not emails", []string{"ada@example.com", "Ada <ada@example.com>"}, values.Text, values.FormatPlain},
 		{"select", repeat(20, "Draft", "Published", "Archived"), values.Select, ""},
 		{"too few values for select", repeat(19, "Draft", "Published"), values.Text, values.FormatPlain},
-		{"too many options for select", repeat(40, strings.Split("a b c d e f g h i j k l m", " ")...), values.Text, values.FormatPlain},
+		{"too many options for select", repeat(30, strings.Split("a b c d e f g h i j k l m", " ")...), values.Text, values.FormatPlain},
+		{"many options that repeat make a select", repeat(60, options(20)...), values.Select, ""},
+		{"more than 50 options are text", repeat(200, options(51)...), values.Text, values.FormatPlain},
 		{"long values are not options", repeat(20, strings.Repeat("x", 65), "y"), values.Text, values.FormatPlain},
 		{"multi_select", repeat(20, "red, blue", "blue", "green,red", "red"), values.MultiSelect, ""},
 		{"lists of numbers are not multi_select", numberPairs(20), values.Text, values.FormatPlain},
@@ -102,4 +104,13 @@ func TestInferSeveralColumnsAndShortRows(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Infer = %+v, want %+v", got, want)
 	}
+}
+
+// options returns n distinct option names.
+func options(n int) []string {
+	var out []string
+	for i := range n {
+		out = append(out, fmt.Sprintf("Option %d", i+1))
+	}
+	return out
 }

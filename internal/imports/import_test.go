@@ -540,3 +540,37 @@ func TestAppendStringMatchesEncodingJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestImportLeavesStatisticsCurrent is issue 9's item 11: right after an
+// import, with autovacuum off as on the test server, the first sorted page
+// of a table big enough for indexes already asks for them.
+func TestImportLeavesStatisticsCurrent(t *testing.T) {
+	t.Parallel()
+	f := MustFixture(t, Options{})
+	ctx := context.Background()
+	f.wb.SetIndexThreshold(15000)
+	var b strings.Builder
+	b.WriteString("Title,Price\n")
+	for i := range 20000 {
+		fmt.Fprintf(&b, "Item %d,%d\n", i, i%997)
+	}
+	up := f.MustUpload(t, "big.csv", b.String())
+	p, err := f.svc.Preview(ctx, f.owner, f.wbID, up.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, tbl := f.MustStart(t, up.ID, ImportInput{TableName: "Big", Columns: DefaultChoices(p)})
+	if done := f.MustRun(t, u); done.Status != StatusDone || done.RowsImported != 20000 {
+		t.Fatalf("import ended %s with %d rows", done.Status, done.RowsImported)
+	}
+	if _, err := f.wb.FindRecords(ctx, f.owner, f.wbID, tbl.ID, workbooks.RecordQuery{Sort: "Price", Limit: 100}); err != nil {
+		t.Fatal(err)
+	}
+	idx, err := f.wb.FindRecordIndexes(ctx, f.wbID, tbl.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(idx) == 0 {
+		t.Fatal("the first sorted page after the import asked for no index: the table's size was not known yet")
+	}
+}

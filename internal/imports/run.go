@@ -50,6 +50,7 @@ func (s *Service) RunImport(ctx context.Context, args ImportCSVArgs, lastAttempt
 	err = s.importRows(ctx, u, args)
 	switch {
 	case err == nil:
+		s.afterRows(ctx, u)
 		_, err = s.finish(context.WithoutCancel(ctx), u, StatusDone, "")
 		return err
 	case errors.Is(context.Cause(ctx), rivertype.ErrJobCancelledRemotely):
@@ -66,6 +67,25 @@ func (s *Service) RunImport(ctx context.Context, args ImportCSVArgs, lastAttempt
 		return errors.Join(err, ferr)
 	}
 	return err
+}
+
+// afterRows completes a table whose rows are all written: select columns get
+// their choices from the values imported, and the planner's statistics are
+// refreshed so that the first sorted page already asks for the indexes a
+// big table needs. It is best effort: the rows are in, and a failure here
+// only leaves the column without options or the statistics to autovacuum.
+func (s *Service) afterRows(ctx context.Context, u Upload) {
+	if u.TableID == "" {
+		return
+	}
+	if row, err := s.q.GetUploadByID(ctx, u.ID); err == nil && row.RowsImported >= workbooks.BulkWriteRows {
+		if err := s.workbooks.RefreshStatistics(ctx, u.TableID); err != nil {
+			s.logger.WarnContext(ctx, "imports: refresh statistics", "upload", u.ID, "err", err)
+		}
+	}
+	if _, err := s.workbooks.AdoptSelectOptions(ctx, u.OwnerID, u.WorkbookID, u.TableID); err != nil && !apperr.Is(err, apperr.NotFound) {
+		s.logger.WarnContext(ctx, "imports: set select options", "upload", u.ID, "err", err)
+	}
 }
 
 // column is a table column an import fills from one file column.

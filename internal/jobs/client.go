@@ -189,6 +189,8 @@ type Job struct {
 	CreatedAt   time.Time
 	AttemptedAt *time.Time
 	FinalizedAt *time.Time
+	// Args are the job's arguments as River stores them (JSON).
+	Args []byte
 }
 
 // Cancellable reports whether the job can still be cancelled.
@@ -204,6 +206,7 @@ func jobFromRow(r *rivertype.JobRow) Job {
 	j := Job{
 		ID: r.ID, Kind: r.Kind, Queue: r.Queue, State: string(r.State), Attempt: r.Attempt,
 		MaxAttempts: r.MaxAttempts, CreatedAt: r.CreatedAt, AttemptedAt: r.AttemptedAt, FinalizedAt: r.FinalizedAt,
+		Args: r.EncodedArgs,
 	}
 	for _, e := range r.Errors {
 		j.Errors = append(j.Errors, e.Error)

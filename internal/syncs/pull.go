@@ -54,6 +54,7 @@ func (s *Service) pullTable(ctx context.Context, r *run, st *SyncTable) error {
 		for range pages {
 		}
 	}()
+	pulled := 0
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -85,6 +86,7 @@ func (s *Service) pullTable(ctx context.Context, r *run, st *SyncTable) error {
 		if err != nil {
 			return fail(err)
 		}
+		pulled += len(rows)
 		total = nil
 		if p.next == "" {
 			break
@@ -102,12 +104,20 @@ func (s *Service) pullTable(ctx context.Context, r *run, st *SyncTable) error {
 			return fail(err)
 		}
 	}
-	return s.commit(ctx, r, st, tableDelta{phase: "done"}, func(tx pgx.Tx, _ *tableDelta) error {
+	err = s.commit(ctx, r, st, tableDelta{phase: "done"}, func(tx pgx.Tx, _ *tableDelta) error {
 		if err := s.store.FinishPullTx(ctx, tx, t, spec.ReadOnly); err != nil {
 			return err
 		}
 		return s.store.ReleaseTableTx(ctx, tx, t, r.sy.ID)
 	})
+	if err == nil && pulled >= workbooks.BulkWriteRows {
+		// Best effort: the pull is done; stale statistics only slow the
+		// first sorted pages until autovacuum runs.
+		if serr := s.store.RefreshStatistics(ctx, t.ID); serr != nil {
+			s.logger.WarnContext(ctx, "syncs: refresh statistics", "table", t.ID, "err", serr)
+		}
+	}
+	return err
 }
 
 // pulledPage is one page of a pull, encoded: its rows, the cursor after it

@@ -1,9 +1,16 @@
 // Package textdiff computes word-level differences between two texts, for
 // showing a suggestion against the current value: removed words struck
-// through, added words highlighted.
+// through, added words highlighted. Numbers are compared as whole values, and
+// a rewrite that changes most of a text is shown as the old and the new text
+// rather than as word-by-word confetti (see Compare).
 package textdiff
 
-import "unicode"
+import (
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
 
 // Op says what a span of text is in the diff.
 type Op int
@@ -135,12 +142,17 @@ func classify(r rune) class {
 }
 
 // tokenize splits s into words, runs of whitespace and single other runes.
+// A separator between two digits ("9.09", "1,250") stays inside its word, so
+// numbers are compared whole.
 func tokenize(s string) []string {
 	var tokens []string
 	start := 0
 	prev := class(-1)
 	for i, r := range s {
 		c := classify(r)
+		if (r == '.' || r == ',') && prev == classWord && digitBefore(s, i) && digitAfter(s, i+1) {
+			c = classWord
+		}
 		if i > start && (c != prev || c == classOther) {
 			tokens = append(tokens, s[start:i])
 			start = i
@@ -151,4 +163,82 @@ func tokenize(s string) []string {
 		tokens = append(tokens, s[start:])
 	}
 	return tokens
+}
+
+func digitBefore(s string, i int) bool {
+	r, _ := utf8.DecodeLastRuneInString(s[:i])
+	return unicode.IsDigit(r)
+}
+
+func digitAfter(s string, i int) bool {
+	r, _ := utf8.DecodeRuneInString(s[i:])
+	return unicode.IsDigit(r)
+}
+
+// Diff is how to show one value replacing another.
+type Diff struct {
+	// Spans turn before into after. When the values are compared whole
+	// (numbers, rewrites), they are one Delete of before then one Insert of
+	// after.
+	Spans []Span
+	// Blocks says the change is a rewrite: show before and after as two
+	// blocks, one above the other, rather than inline.
+	Blocks bool
+}
+
+// Rewrite thresholds: a change to a text longer than shortText bytes is shown
+// as old and new blocks when less than minKept of the longer text survives, when it breaks the text into more
+// than maxRuns changed runs, or when either value is longer than blockSize.
+const (
+	shortText = 60
+	minKept   = 0.5
+	maxRuns   = 12
+	blockSize = 20_000
+)
+
+// Compare decides how to show after against before. Numbers (both values
+// parse as one) are shown whole, old then new. A long rewrite, where most of
+// the text changed or the values are large, is shown as blocks. Anything
+// else is a word diff.
+func Compare(before, after string) Diff {
+	whole := []Span{}
+	whole = appendSpan(whole, Delete, before)
+	whole = appendSpan(whole, Insert, after)
+	if before == after {
+		return Diff{Spans: appendSpan(nil, Equal, before)}
+	}
+	if isNumber(before) && isNumber(after) {
+		return Diff{Spans: whole}
+	}
+	if len(before) > blockSize || len(after) > blockSize {
+		return Diff{Spans: whole, Blocks: true}
+	}
+	spans := Words(before, after)
+	kept, runs := 0, 0
+	for i, s := range spans {
+		switch {
+		case s.Op == Equal:
+			kept += len(strings.TrimSpace(s.Text))
+		case i == 0 || spans[i-1].Op == Equal:
+			runs++
+		}
+	}
+	longer := max(len(strings.TrimSpace(before)), len(strings.TrimSpace(after)))
+	// Short values (a word or two) read fine inline even when all changed.
+	if before != "" && after != "" && longer > shortText &&
+		(float64(kept) < minKept*float64(longer) || runs > maxRuns) {
+		return Diff{Spans: whole, Blocks: true}
+	}
+	return Diff{Spans: spans}
+}
+
+// isNumber says s is one number, as a person or a spreadsheet writes it.
+func isNumber(s string) bool {
+	s = strings.TrimSpace(s)
+	t := strings.TrimLeft(s, "+-")
+	if t == "" || !(t[0] == '.' || '0' <= t[0] && t[0] <= '9') {
+		return false // also keeps "Inf" and "NaN" words
+	}
+	_, err := strconv.ParseFloat(strings.ReplaceAll(s, ",", ""), 64)
+	return err == nil
 }

@@ -1,6 +1,7 @@
 package textdiff
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -73,5 +74,43 @@ func BenchmarkWordsLongBody(b *testing.B) {
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {
 		Words(body, edited)
+	}
+}
+
+func TestCompare(t *testing.T) {
+	t.Parallel()
+	long := "The quick brown fox jumps over the lazy dog near the river bank."
+	cases := []struct {
+		name, before, after, want string
+		blocks                    bool
+	}{
+		{"number", "9.09", "10.0", "[-9.09-]{+10.0+}", false},
+		{"thousands", "1,250", "1,300.5", "[-1,250-]{+1,300.5+}", false},
+		{"negative", "-3", "4", "[--3-]{+4+}", false},
+		{"number in text", "costs 9.09 now", "costs 10.0 now", "costs [-9.09-]{+10.0+} now", false},
+		{"small edit", long, strings.Replace(long, "lazy", "sleepy", 1), strings.Replace(long, "lazy", "[-lazy-]{+sleepy+}", 1), false},
+		{"rewrite", long, "A completely different sentence about cats sleeping on warm windowsills.", "[-" + long + "-]{+A completely different sentence about cats sleeping on warm windowsills.+}", true},
+		{"short words", "red", "blue", "[-red-]{+blue+}", false},
+		{"empty before", "", "new text", "{+new text+}", false},
+		{"words not numbers", "NaN", "Inf", "[-NaN-]{+Inf+}", false},
+	}
+	for _, tc := range cases {
+		d := Compare(tc.before, tc.after)
+		if got := render(d.Spans); got != tc.want || d.Blocks != tc.blocks {
+			t.Errorf("%s: Compare(%q, %q) = %q blocks=%v, want %q blocks=%v", tc.name, tc.before, tc.after, got, d.Blocks, tc.want, tc.blocks)
+		}
+	}
+	// Confetti: many scattered changes in a long text become blocks.
+	var before, after []string
+	for i := range 30 {
+		before = append(before, "word"+strconv.Itoa(i), "same")
+		after = append(after, "other"+strconv.Itoa(i), "same")
+	}
+	if d := Compare(strings.Join(before, " "), strings.Join(after, " ")); !d.Blocks {
+		t.Errorf("30 scattered changes should be shown as blocks")
+	}
+	big := strings.Repeat("x ", blockSize)
+	if d := Compare(big, big+"y"); !d.Blocks || len(d.Spans) != 2 {
+		t.Errorf("values above %d bytes should be shown as blocks", blockSize)
 	}
 }

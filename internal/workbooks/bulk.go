@@ -177,6 +177,10 @@ type FindReplace struct {
 	Replace       string
 	Regex         bool
 	CaseSensitive bool
+	// KeepCase makes each replacement follow the case of the text it
+	// replaces: all capitals, a capital first letter, or all lower case.
+	// Text of mixed case gets the replacement as written.
+	KeepCase bool
 	// Query scopes the change to the records its filter and quick filter
 	// match (every one of them, not a page); sort, cursor and limit are
 	// ignored.

@@ -281,3 +281,30 @@ func TestFillColumn(t *testing.T) {
 	_, err = f.svc.FillColumn(ctx, other, f.wb.ID, f.table.ID, "Price", "1", workbooks.Scope{})
 	wantKind(t, err, apperr.NotFound)
 }
+
+// TestFindReplaceKeepsCase is issue 9's item 10: with KeepCase the
+// replacement follows the case of each match.
+func TestFindReplaceKeepsCase(t *testing.T) {
+	t.Parallel()
+	f := MustFixture(t)
+	ctx := context.Background()
+	title := f.col(t, "Title")
+	want := map[string]string{
+		"LAMP for the DESK": "LIGHT for the DESK",
+		"Lamp, small":       "Light, small",
+		"a lamp":            "a light",
+		"lAmP":              "light", // mixed: as written
+	}
+	ids := map[string]string{}
+	for before := range want {
+		ids[before] = f.MustRecord(t, map[string]any{"Title": before}).ID
+	}
+	if _, err := f.svc.FindReplace(ctx, f.owner, f.wb.ID, f.table.ID, workbooks.FindReplace{Column: title, Find: "lamp", Replace: "light", KeepCase: true}); err != nil {
+		t.Fatal(err)
+	}
+	for before, after := range want {
+		if got := f.MustFind(t, ids[before]).Suggestions[title]; got != after {
+			t.Errorf("%q became %q, want %q", before, got, after)
+		}
+	}
+}

@@ -38,9 +38,22 @@ func ParseChange(data []byte) (Change, error) {
 // events.Notify adds around the data.
 const eventEnvelopeBytes = 200
 
+// touchEvery is how stale a workbook's last change may get before a change
+// to its records moves it: the row is written at most once a minute, and
+// never waited for, so concurrent edits do not queue on it.
+const touchEvery = "1 minute"
+
 // notify sends one event about c on the workbook's topic inside tx, so it
-// reaches viewers only if the change commits.
+// reaches viewers only if the change commits. Every change goes through
+// here, so it also moves the workbook's last change (throttled: touchEvery).
 func notify(ctx context.Context, tx events.Execer, workbookID string, c change) error {
+	// SKIP LOCKED: a change never waits for (or deadlocks with) another
+	// transaction moving the same workbook; that one moves it.
+	if _, err := tx.Exec(ctx, `UPDATE workbooks SET updated_at = now()
+		WHERE id = (SELECT id FROM workbooks WHERE id = $1 AND updated_at < now() - $2::interval
+			FOR NO KEY UPDATE SKIP LOCKED)`, workbookID, touchEvery); err != nil {
+		return fmt.Errorf("workbooks: touch workbook: %w", err)
+	}
 	if len(c.RecordIDs) > 0 {
 		ids := slices.Clone(c.RecordIDs)
 		slices.Sort(ids)

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -591,4 +592,54 @@ func indexNamePattern(name string) bool {
 	}
 	_, err := hex.DecodeString(name[3:])
 	return err == nil && strings.ToLower(name) == name
+}
+
+// BulkWriteRows is how many records a write must touch before it refreshes
+// the planner's statistics (RefreshStatistics): below it, what PostgreSQL
+// knew is close enough.
+const BulkWriteRows = 1000
+
+// RefreshStatistics analyzes records after a write of many of a table's
+// records (an import, a pull, a bulk accept), and forgets this process's
+// remembered size of the table. Whether a table is big enough to get
+// indexes on demand, and how many records a filter matches, come from the
+// planner's statistics; without this they would wait for autovacuum (about
+// a minute, or for ever where it is off), and the first sorted pages after
+// an import would read the whole table.
+func (s *Service) RefreshStatistics(ctx context.Context, tableID string) error {
+	s.sizes.Delete(tableID)
+	if err := s.execDDL(ctx, "ANALYZE records"); err != nil {
+		return fmt.Errorf("workbooks: analyze records: %w", err)
+	}
+	s.sizes.Delete(tableID)
+	return nil
+}
+
+// refreshSoon refreshes the statistics like RefreshStatistics, in the
+// background, for a request that wrote many records and should not wait for
+// ANALYZE. Refreshes asked for while one runs are coalesced into one more.
+func (s *Service) refreshSoon(tableID string) {
+	s.sizes.Delete(tableID)
+	s.analyzeAgain.Store(true)
+	if !s.analyzing.CompareAndSwap(false, true) {
+		return // the running refresh will go again
+	}
+	go func() {
+		for {
+			for s.analyzeAgain.Swap(false) {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+				if err := s.execDDL(ctx, "ANALYZE records"); err != nil && ctx.Err() == nil {
+					slog.Warn("workbooks: analyze records after a bulk write", "err", err)
+				}
+				cancel()
+				s.sizes.Delete(tableID)
+			}
+			s.analyzing.Store(false)
+			// A request between the last Swap and the Store found the
+			// refresh running: take it over unless another goroutine has.
+			if !s.analyzeAgain.Load() || !s.analyzing.CompareAndSwap(false, true) {
+				return
+			}
+		}
+	}()
 }

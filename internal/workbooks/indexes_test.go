@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
@@ -293,5 +294,64 @@ func TestCommonWordSearchWalksTheSortIndex(t *testing.T) {
 	page, err := big.FindRecords(ctx, f.owner, f.wb.ID, f.table.ID, q)
 	if err != nil || len(page.Records) != 100 {
 		t.Fatalf("page: %d records, %v", len(page.Records), err)
+	}
+}
+
+// TestBulkAcceptRefreshesStatistics is issue 9's item 11 for bulk accepts:
+// records the planner has not analyzed yet (autovacuum is off on the test
+// server) make a big table look small, so no index is asked for; accepting
+// a thousand suggestions refreshes the statistics, and the next sorted page
+// asks for its index.
+func TestBulkAcceptRefreshesStatistics(t *testing.T) {
+	t.Parallel()
+	f := MustFixture(t)
+	ctx := context.Background()
+	_, err := f.pool.Exec(ctx, `INSERT INTO records (workbook_id, table_id, fields, original)
+		SELECT $1, $2, v, v FROM (
+			SELECT jsonb_build_object($3::text, 'r' || g, $4::text, g % 997) AS v
+			FROM generate_series(1, 12000) g) s`,
+		f.wb.ID, f.table.ID, f.col(t, "Title"), f.col(t, "Price"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := workbooks.NewService(f.pool)
+	svc.SetIndexThreshold(11000)
+	if _, err := svc.FindRecords(ctx, f.owner, f.wb.ID, f.table.ID, workbooks.RecordQuery{Sort: "Price", Limit: 100}); err != nil {
+		t.Fatal(err)
+	}
+	if idx, _ := svc.FindRecordIndexes(ctx, f.wb.ID, f.table.ID); len(idx) != 0 {
+		t.Skipf("the records were analyzed already (autovacuum?): %v", idx)
+	}
+
+	rows, err := f.pool.Query(ctx, `SELECT id::text FROM records WHERE table_id = $1 ORDER BY seq LIMIT $2`, f.table.ID, workbooks.BulkWriteRows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var updates []workbooks.RecordUpdate
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		updates = append(updates, workbooks.RecordUpdate{RecordID: id, Fields: map[string]any{"Title": "accepted " + id}})
+	}
+	if _, err := svc.ProposeSuggestions(ctx, f.owner, f.wb.ID, f.table.ID, workbooks.Proposal{Source: workbooks.SourceAgent, Updates: updates}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AcceptSuggestions(ctx, f.owner, f.wb.ID, f.table.ID, workbooks.Selector{All: true}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := svc.FindRecords(ctx, f.owner, f.wb.ID, f.table.ID, workbooks.RecordQuery{Sort: "Price", Limit: 100}); err != nil {
+			t.Fatal(err)
+		}
+		if idx, _ := svc.FindRecordIndexes(ctx, f.wb.ID, f.table.ID); len(idx) > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("after a bulk accept the sorted page still asks for no index: the statistics are stale")
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -477,7 +477,8 @@ type sizedTable struct {
 // tableSize counts a table's records up to exactCountLimit and, for a
 // bigger table, returns the planner's estimate of its size (never below
 // exactCountLimit), so sizing a million-record table costs no scan. A big
-// table's size is remembered for tableSizeTTL.
+// table's size is remembered for tableSizeTTL once it reaches the index
+// threshold.
 func (s *Service) tableSize(ctx context.Context, t Table) (int64, error) {
 	if v, ok := s.sizes.Load(t.ID); ok {
 		if st := v.(sizedTable); time.Since(st.at) < tableSizeTTL {
@@ -501,7 +502,15 @@ func (s *Service) tableSize(ctx context.Context, t Table) (int64, error) {
 		return 0, err
 	}
 	size := max(n, est)
-	s.sizes.Store(t.ID, sizedTable{size: size, at: time.Now()})
+	// Only a size that makes the table big is remembered: a table still
+	// below the threshold is sized again on its next page, so growing
+	// past it (an import, a pull) asks for indexes at once, whichever
+	// process wrote the records.
+	if size >= s.indexThreshold() {
+		s.sizes.Store(t.ID, sizedTable{size: size, at: time.Now()})
+	} else {
+		s.sizes.Delete(t.ID)
+	}
 	return size, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"regexp/syntax"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
@@ -51,6 +52,8 @@ type replacer struct {
 	// literal means template is inserted as it is; otherwise $1, ${name}
 	// and $$ are expanded as regexp.Regexp.Expand does.
 	literal bool
+	// keepCase makes each replacement follow its match's case (matchCase).
+	keepCase bool
 	// fixed is how many bytes the template inserts per match besides its
 	// groups, and refs the groups it inserts; a match's replacement is
 	// fixed plus, for each ref, times × the group's length.
@@ -73,7 +76,7 @@ func newReplacer(fr FindReplace) (*replacer, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &replacer{re: re, template: fr.Replace, literal: !fr.Regex, fixed: len(fr.Replace)}
+	r := &replacer{re: re, template: fr.Replace, literal: !fr.Regex, fixed: len(fr.Replace), keepCase: fr.KeepCase}
 	if fr.Regex {
 		if err := r.measureTemplate(); err != nil {
 			return nil, err
@@ -166,10 +169,14 @@ func (r *replacer) replace(s string) (string, bool, error) {
 	last := 0
 	for _, m := range matches {
 		out = append(out, s[last:m[0]]...)
+		start := len(out)
 		if r.literal {
 			out = append(out, r.template...)
 		} else {
 			out = r.re.ExpandString(out, r.template, s, m)
+		}
+		if r.keepCase {
+			out = append(out[:start], matchCase(s[m[0]:m[1]], string(out[start:]))...)
 		}
 		last = m[1]
 	}
@@ -241,4 +248,35 @@ func compileFind(fr FindReplace) (*regexp.Regexp, error) {
 		return nil, apperr.InvalidFields("The regular expression is not valid.", apperr.FieldError{Field: "find", Message: msg})
 	}
 	return re, nil
+}
+
+// matchCase returns rep in the case of matched: all capitals when matched
+// has two letters or more and no lower-case one, a capital first letter
+// when matched starts with one, lower case when matched has letters and
+// all are lower case, and rep as written otherwise.
+func matchCase(matched, rep string) string {
+	upper, lower := 0, 0
+	for _, c := range matched {
+		switch {
+		case unicode.IsUpper(c):
+			upper++
+		case unicode.IsLower(c):
+			lower++
+		}
+	}
+	first, _ := utf8.DecodeRuneInString(strings.TrimLeftFunc(matched, func(c rune) bool { return !unicode.IsLetter(c) }))
+	switch {
+	case upper >= 2 && lower == 0:
+		return strings.ToUpper(rep)
+	case unicode.IsUpper(first):
+		i := strings.IndexFunc(rep, unicode.IsLetter)
+		if i < 0 {
+			return rep
+		}
+		c, n := utf8.DecodeRuneInString(rep[i:])
+		return rep[:i] + string(unicode.ToUpper(c)) + rep[i+n:]
+	case lower > 0 && upper == 0:
+		return strings.ToLower(rep)
+	}
+	return rep
 }

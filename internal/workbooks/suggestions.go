@@ -375,6 +375,9 @@ func (s *Service) AcceptSuggestions(ctx context.Context, ownerID, workbookID, ta
 	if err != nil {
 		return SuggestionCounts{}, wrap("accept suggestions", err)
 	}
+	if counts.Total() >= BulkWriteRows {
+		s.refreshSoon(tableID)
+	}
 	return counts, nil
 }
 

@@ -456,3 +456,70 @@ func saveColumns(ctx context.Context, q *db.Queries, t Table, cols Columns, hidd
 	}
 	return q.SetTableColumns(ctx, db.SetTableColumnsParams{WorkbookID: t.WorkbookID, ID: t.ID, Columns: b, HiddenColumns: hidden})
 }
+
+// MaxAdoptedOptions is the most distinct values AdoptSelectOptions turns
+// into a select column's options: past it the column keeps accepting any
+// value, as a select without options does.
+const MaxAdoptedOptions = 50
+
+// AdoptSelectOptions gives each select and multi select column of a table
+// that has no options yet the distinct values its records hold, sorted, when
+// there are at most MaxAdoptedOptions of them. An import calls it when it
+// has written every row: the file's types were inferred from a sample, and
+// only the whole table says which choices there are. It reports the columns
+// it changed; with none it changes nothing and tells nobody.
+// Errors: NotFound.
+func (s *Service) AdoptSelectOptions(ctx context.Context, ownerID, workbookID, tableID string) ([]string, error) {
+	var changed []string
+	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		t, err := lockTable(ctx, q, ownerID, workbookID, tableID, lockExclusive)
+		if err != nil {
+			return err
+		}
+		cols := slices.Clone(t.Columns)
+		for i, c := range cols {
+			if (c.Type != values.Select && c.Type != values.MultiSelect) || len(c.Options) > 0 {
+				continue
+			}
+			opts, err := distinctOptions(ctx, tx, t, c)
+			if err != nil {
+				return err
+			}
+			if len(opts) == 0 || len(opts) > MaxAdoptedOptions {
+				continue
+			}
+			cols[i].Options = opts
+			changed = append(changed, c.ID)
+		}
+		if len(changed) == 0 {
+			return nil
+		}
+		if _, err := saveColumns(ctx, q, t, cols, t.HiddenColumns); err != nil {
+			return err
+		}
+		return notify(ctx, tx, workbookID, change{Kind: "table.updated", TableID: tableID})
+	})
+	if err != nil {
+		return nil, wrap("set column options", err)
+	}
+	return changed, nil
+}
+
+// distinctOptions reads up to MaxAdoptedOptions+1 distinct values of column c
+// (items, for a multi select) across the table's records, sorted. The
+// column id is a bound parameter, never SQL text.
+func distinctOptions(ctx context.Context, tx pgx.Tx, t Table, c Column) ([]string, error) {
+	vals := `SELECT r.fields->>$3 FROM records r
+		WHERE r.workbook_id = $1 AND r.table_id = $2 AND jsonb_typeof(r.fields->$3) = 'string'`
+	if c.Type == values.MultiSelect {
+		vals = `SELECT e FROM records r, jsonb_array_elements_text(r.fields->$3) e
+		WHERE r.workbook_id = $1 AND r.table_id = $2 AND jsonb_typeof(r.fields->$3) = 'array'`
+	}
+	rows, err := tx.Query(ctx, `SELECT DISTINCT v FROM (`+vals+`) d(v) WHERE v <> '' ORDER BY v LIMIT $4`,
+		t.WorkbookID, t.ID, c.ID, MaxAdoptedOptions+1)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}

@@ -3,6 +3,7 @@ package workbooks_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -97,4 +98,51 @@ func (f *fixture) MustWorkbook(tb testing.TB) workbooks.Workbook {
 		tb.Fatal(err)
 	}
 	return wb
+}
+
+// TestAdoptSelectOptions checks what an import leaves its select columns:
+// the sorted distinct values (items, for a multi select) as options, and
+// none when there are more than MaxAdoptedOptions.
+func TestAdoptSelectOptions(t *testing.T) {
+	t.Parallel()
+	f := MustFixture(t)
+	ctx := context.Background()
+	tbl, err := f.svc.CreateTable(ctx, f.owner, f.wb.ID, workbooks.TableInput{Name: "Choices", Columns: []workbooks.ColumnInput{
+		{Name: "Status", Type: values.Select},
+		{Name: "Tags", Type: values.MultiSelect},
+		{Name: "Code", Type: values.Select},
+		{Name: "Fixed", Type: values.Select, Options: []string{"one"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range workbooks.MaxAdoptedOptions + 1 {
+		fields := map[string]any{"Code": fmt.Sprintf("C%02d", i), "Status": []string{"Draft", "Published"}[i%2]}
+		if i < 3 {
+			fields["Tags"] = []string{"red", "blue", "green"}[:i+1]
+		}
+		if _, err := f.svc.CreateRecord(ctx, f.owner, f.wb.ID, tbl.ID, fields); err != nil {
+			t.Fatal(err)
+		}
+	}
+	changed, err := f.svc.AdoptSelectOptions(ctx, f.owner, f.wb.ID, tbl.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.svc.FindTable(ctx, f.owner, f.wb.ID, tbl.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	options := map[string]string{}
+	for _, c := range got.Columns {
+		options[c.Name] = fmt.Sprint(c.Options)
+	}
+	want := map[string]string{"Status": "[Draft Published]", "Tags": "[blue green red]", "Code": "[]", "Fixed": "[one]"}
+	if fmt.Sprint(options) != fmt.Sprint(want) || len(changed) != 2 {
+		t.Fatalf("options %v (changed %v), want %v", options, changed, want)
+	}
+	// Nothing left to adopt: no change, no error.
+	if again, err := f.svc.AdoptSelectOptions(ctx, f.owner, f.wb.ID, tbl.ID); err != nil || len(again) != 0 {
+		t.Fatalf("second adopt: %v, %v", again, err)
+	}
 }

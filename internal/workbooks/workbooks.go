@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -27,6 +28,9 @@ type Service struct {
 	// registered holds the on-demand index registrations this process has
 	// seen, by table, column and kind (see requestIndexes).
 	registered sync.Map
+	// analyzing and analyzeAgain coalesce background refreshes of the
+	// statistics (refreshSoon).
+	analyzing, analyzeAgain atomic.Bool
 }
 
 // NewService returns the record store service over pool.

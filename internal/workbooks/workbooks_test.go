@@ -3,6 +3,7 @@ package workbooks_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/values"
@@ -275,5 +276,28 @@ func TestInMethodsTakeOnlyTablesLoadedForTheOwner(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRecordEditsMoveTheWorkbooksLastChange is issue 9's item 10: the
+// workbook list's "Last change" follows edits to its records, not only
+// changes to its tables.
+func TestRecordEditsMoveTheWorkbooksLastChange(t *testing.T) {
+	t.Parallel()
+	f := MustFixture(t)
+	ctx := context.Background()
+	rec := f.MustRecord(t, map[string]any{"Title": "Lamp"})
+	if _, err := f.pool.Exec(ctx, `UPDATE workbooks SET updated_at = now() - interval '2 hours' WHERE id = $1`, f.wb.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.UpdateRecord(ctx, f.owner, f.wb.ID, f.table.ID, rec.ID, map[string]any{"Title": "Desk lamp"}, rec.Version); err != nil {
+		t.Fatal(err)
+	}
+	wb, err := f.svc.FindWorkbook(ctx, f.owner, f.wb.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if age := time.Since(wb.UpdatedAt); age > time.Minute {
+		t.Fatalf("the workbook's last change is %s old after an edit", age)
 	}
 }
