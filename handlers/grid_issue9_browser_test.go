@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -83,5 +84,114 @@ func TestBrowserGridHideColumn(t *testing.T) {
 	}
 	if len(got.HiddenColumns) != 1 || got.HiddenColumns[0] != f.tbl.Columns[2].ID {
 		t.Fatalf("hidden columns are %v, want only Note (%s)", got.HiddenColumns, f.tbl.Columns[2].ID)
+	}
+}
+
+// gridLayout is where the grid page's parts sit, measured in the browser.
+type gridLayout struct {
+	TitleLeft      float64 `json:"titleLeft"`
+	WrapTop        float64 `json:"wrapTop"`
+	WrapBottom     float64 `json:"wrapBottom"`
+	RowsVisible    int     `json:"rowsVisible"`
+	PageScrolls    bool    `json:"pageScrolls"`
+	GridScrolls    bool    `json:"gridScrolls"`
+	TabsScrollbar  bool    `json:"tabsScrollbar"`
+	TotalAbove     bool    `json:"totalAbove"`
+	InnerHeight    float64 `json:"innerHeight"`
+	HeaderBottom   float64 `json:"headerBottom"`
+	TheadTopScroll float64 `json:"theadTopScroll"`
+}
+
+// measureGridLayout measures the page at the top, then scrolls the grid by
+// 2,000 px to see where its header sticks, and scrolls back.
+const measureGridLayout = `(() => {
+	const wrap = document.getElementById("grid-wrap");
+	const r = wrap.getBoundingClientRect();
+	const rows = Array.from(document.querySelectorAll("#grid-body tr[data-record-id]"));
+	const visible = rows.filter(tr => { const b = tr.getBoundingClientRect(); return b.top >= r.top && b.bottom <= Math.min(r.bottom, innerHeight); }).length;
+	const tabs = document.querySelector('[data-testid="table-tabs"]');
+	const total = document.querySelector('[data-testid="record-total"]');
+	const header = document.querySelector(".app-header").getBoundingClientRect();
+	const se = document.scrollingElement;
+	const out = {
+		titleLeft: document.querySelector('[data-testid="workbook-name"]').getBoundingClientRect().left,
+		wrapTop: r.top, wrapBottom: r.bottom, rowsVisible: visible,
+		pageScrolls: se.scrollHeight > se.clientHeight + 1,
+		gridScrolls: wrap.scrollHeight > wrap.clientHeight + 1,
+		tabsScrollbar: tabs.offsetHeight - tabs.clientHeight > 1 || tabs.offsetWidth - tabs.clientWidth > 1,
+		totalAbove: !!total && total.getBoundingClientRect().bottom <= r.top + 1,
+		innerHeight: innerHeight,
+		headerBottom: Math.max(0, header.bottom),
+	};
+	wrap.scrollTop = 2000;
+	out.theadTopScroll = document.querySelector("#grid-wrap thead th").getBoundingClientRect().top;
+	wrap.scrollTop = 0;
+	return out;
+})()`
+
+// TestBrowserGridLayout checks the grid page's layout at 1440×900 and on a
+// 390×844 phone (issue 9, item 9): the title keeps off the window's edge,
+// the first rows are on the first screen, only the grid scrolls and its
+// header sticks below the top bar, the record count shows above the grid,
+// the tab bar has no stray scrollbar, and opening Columns does not push
+// the grid down. Screenshots of both sizes are saved.
+func TestBrowserGridLayout(t *testing.T) {
+	t.Parallel()
+	f := mustBigGrid(t, "grid-layout@example.com", 300)
+	browsertest.MustDo(t, f.tab, chromedp.Navigate(f.gridURL), chromedp.WaitVisible(chromedp.CSS(`#grid-body tr[data-record-id]`)))
+	for _, size := range []struct {
+		w, h    int64
+		name    string
+		minRows int
+	}{{1440, 900, "desktop", 15}, {390, 844, "phone", 5}} {
+		browsertest.MustDo(t, f.tab, chromedp.EmulateViewport(size.w, size.h))
+		time.Sleep(150 * time.Millisecond) // layout settles
+		path, err := browsertest.Screenshot(t, f.tab, "grid-"+size.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %s", size.name, path)
+		l := browsertest.MustEval[gridLayout](t, f.tab, measureGridLayout)
+		t.Logf("%s: %+v", size.name, l)
+		if l.TitleLeft < 8 {
+			t.Errorf("%s: the title starts %.0f px from the window's edge", size.name, l.TitleLeft)
+		}
+		if l.RowsVisible < size.minRows {
+			t.Errorf("%s: %d rows on the first screen (the grid starts at %.0f px), want at least %d", size.name, l.RowsVisible, l.WrapTop, size.minRows)
+		}
+		if l.PageScrolls {
+			t.Errorf("%s: the page scrolls as well as the grid", size.name)
+		}
+		if !l.GridScrolls {
+			t.Errorf("%s: the grid does not scroll its 300 rows", size.name)
+		}
+		if l.WrapBottom > l.InnerHeight+1 {
+			t.Errorf("%s: the grid's box ends at %.0f px, below the window (%.0f px)", size.name, l.WrapBottom, l.InnerHeight)
+		}
+		if l.TheadTopScroll < l.HeaderBottom-1 {
+			t.Errorf("%s: scrolled, the grid's header is at %.0f px, under the top bar (ends at %.0f px)", size.name, l.TheadTopScroll, l.HeaderBottom)
+		}
+		if l.TabsScrollbar {
+			t.Errorf("%s: the tab bar shows a scrollbar", size.name)
+		}
+		if !l.TotalAbove {
+			t.Errorf("%s: the record count is not above the grid", size.name)
+		}
+	}
+
+	// Opening Columns lays its menu over the page rather than pushing the
+	// grid down.
+	browsertest.MustDo(t, f.tab, chromedp.EmulateViewport(1440, 900))
+	time.Sleep(100 * time.Millisecond)
+	before := browsertest.MustEval[float64](t, f.tab, `document.getElementById("grid-wrap").getBoundingClientRect().top`)
+	browsertest.MustDo(t, f.tab,
+		chromedp.Click(chromedp.CSS(`[data-testid="columns-menu"] > summary`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="save-hidden-columns"]`)),
+	)
+	if after := browsertest.MustEval[float64](t, f.tab, `document.getElementById("grid-wrap").getBoundingClientRect().top`); after != before {
+		t.Errorf("opening Columns moved the grid from %.0f px to %.0f px", before, after)
+	}
+	if _, err := browsertest.Screenshot(t, f.tab, "grid-columns-open"); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -153,9 +153,36 @@
 
   // ---- Events ----------------------------------------------------------
 
+  // ---- Bars above the grid ------------------------------------------------
+
+  // showBulk shows or hides the bulk toolbar, which otherwise keeps the
+  // grid's first rows off the first screen.
+  function showBulk(open) {
+    var panel = document.getElementById("bulk-panel");
+    var toggle = document.querySelector('[data-testid="bulk-toggle"]');
+    if (!panel) { return; }
+    panel.hidden = !open;
+    if (toggle) { toggle.setAttribute("aria-expanded", open ? "true" : "false"); }
+  }
+
+  // Ticking a row's box shows the bulk toolbar that acts on it.
+  document.addEventListener("change", function (ev) {
+    var t = ev.target;
+    if (t instanceof HTMLInputElement && t.classList.contains("select-record") && t.checked) { showBulk(true); }
+  });
+
   document.addEventListener("click", function (ev) {
     var t = ev.target;
     if (!(t instanceof Element)) { return; }
+    if (t.closest('[data-testid="bulk-toggle"]')) {
+      var panel = document.getElementById("bulk-panel");
+      showBulk(!!panel && panel.hidden);
+      return;
+    }
+    // The columns menu lies over the grid: a click elsewhere closes it.
+    document.querySelectorAll("details.columns-menu[open]").forEach(function (d) {
+      if (!d.contains(t)) { d.open = false; }
+    });
     // The panel's × is a link back to the grid for pages without this
     // script; here it only closes the panel, keeping the grid as it is.
     if (t.closest("#record-panel [data-close-panel]") && !ev.ctrlKey && !ev.metaKey && !ev.shiftKey) {
