@@ -195,3 +195,57 @@ func TestBrowserGridLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestBrowserGridScrollsToTheEnd scrolls a 1,000-record table to its last
+// record and back (issue 9, item 2): pages keep loading inside the grid's
+// box, rows far above are unloaded so the page never holds much more than
+// 300 rows, and they come back when the grid scrolls up again.
+func TestBrowserGridScrollsToTheEnd(t *testing.T) {
+	t.Parallel()
+	f := mustBigGrid(t, "grid-scroll@example.com", 1000)
+	browsertest.MustDo(t, f.tab, chromedp.Navigate(f.gridURL), chromedp.WaitVisible(chromedp.CSS(`#grid-body tr[data-record-id]`)))
+	const rowCount = `document.querySelectorAll("#grid-body tr[data-record-id]").length`
+	most := 0
+	scroll := func(expr, want string) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			found := browsertest.MustEval[bool](t, f.tab, `(() => { const w = document.getElementById("grid-wrap"); `+expr+`; return [...document.querySelectorAll("#grid-body td[data-column='Title']")].some(td => td.textContent.includes(`+"`"+want+"`"+`)); })()`)
+			most = max(most, browsertest.MustEval[int](t, f.tab, rowCount))
+			if found {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s is not in the grid after scrolling for 30 s; %d rows there", want, browsertest.MustEval[int](t, f.tab, rowCount))
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	scroll(`w.scrollTop = w.scrollHeight`, "Item 1000")
+	if most > 320 {
+		t.Errorf("the page held %d rows on the way down, want at most about 300", most)
+	}
+	// The last record can be brought into view.
+	mustWaitEval(t, f.tab, `(() => { const w = document.getElementById("grid-wrap"); w.scrollTop = w.scrollHeight; const td = [...document.querySelectorAll("#grid-body td[data-column='Title']")].find(td => td.textContent.includes("Item 1000")); const r = td.getBoundingClientRect(), b = w.getBoundingClientRect(); return r.top >= b.top && r.bottom <= b.bottom; })()`)
+	if _, err := browsertest.Screenshot(t, f.tab, "grid-end"); err != nil {
+		t.Fatal(err)
+	}
+	most = 0
+	scroll(`w.scrollTop = Math.max(0, w.scrollTop - 1500)`, "Item 0001")
+	if most > 320 {
+		t.Errorf("the page held %d rows on the way up, want at most about 300", most)
+	}
+	// Back at the top, the records are in order with none missing.
+	titles := browsertest.MustEval[[]string](t, f.tab, `[...document.querySelectorAll("#grid-body td[data-column='Title']")].slice(0, 150).map(td => td.textContent.trim())`)
+	for i, got := range titles {
+		if want := fmt.Sprintf("Item %04d", i+1); got != want {
+			t.Fatalf("row %d is %q, want %q (rows: %v)", i, got, want, titles)
+		}
+	}
+	// And down again: pages unloaded at the bottom load again.
+	most = 0
+	scroll(`w.scrollTop = w.scrollHeight`, "Item 1000")
+	if most > 320 {
+		t.Errorf("the page held %d rows on the second way down, want at most about 300", most)
+	}
+}
