@@ -3,10 +3,12 @@ package handlers_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/scratchpad/scratchpad/internal/apptest"
 	"github.com/scratchpad/scratchpad/internal/browsertest"
@@ -247,5 +249,99 @@ func TestBrowserGridScrollsToTheEnd(t *testing.T) {
 	scroll(`w.scrollTop = w.scrollHeight`, "Item 1000")
 	if most > 320 {
 		t.Errorf("the page held %d rows on the second way down, want at most about 300", most)
+	}
+}
+
+// TestBrowserGridRecordPanelFollowsEdits (issue 9, item 4): Enter on the
+// first column opens the panel with the record's values; an edit made in
+// the grid reaches the open panel, and the panel's Save then keeps it
+// instead of failing against the person's own edit; a real conflict names
+// who changed the record and shows both values.
+func TestBrowserGridRecordPanelFollowsEdits(t *testing.T) {
+	t.Parallel()
+	f := mustBigGrid(t, "grid-panel@example.com", 3)
+	ctx := context.Background()
+	store := f.inst.App.Workbooks
+	title, note := f.tbl.Columns[0].ID, f.tbl.Columns[2].ID
+	browsertest.MustDo(t, f.tab, chromedp.Navigate(f.gridURL), chromedp.WaitVisible(chromedp.CSS(`#grid-body tr[data-record-id]`)))
+	id := browsertest.MustEval[string](t, f.tab, `document.querySelector("#grid-body tr[data-record-id]").dataset.recordId`)
+	row := fmt.Sprintf(`#grid-body tr[data-record-id="%s"]`, id)
+	field := func(col string) string {
+		return fmt.Sprintf(`#record-panel [data-testid="panel-field"][data-field="%s"] [name="f.%s"]`, col, col)
+	}
+	panelValue := func(col string) string {
+		return browsertest.MustEval[string](t, f.tab, fmt.Sprintf(`(document.querySelector(%q) || {}).value || ""`, field(col)))
+	}
+
+	// Enter on the first column opens the panel with this record's values.
+	browsertest.MustEval[bool](t, f.tab, fmt.Sprintf(`document.querySelector('%s td[data-column="Title"]').focus(); true`, row))
+	browsertest.MustDo(t, f.tab, chromedp.KeyEvent(kb.Enter))
+	mustWaitEval(t, f.tab, fmt.Sprintf(`!document.getElementById("record-panel").hidden && !!document.querySelector(%q)`, field(title)))
+	if got := panelValue(title); got != "Item 0001" {
+		t.Fatalf("the panel opened by Enter shows Title %q, want %q", got, "Item 0001")
+	}
+
+	// An edit in the grid reaches the open panel.
+	browsertest.MustEval[bool](t, f.tab, fmt.Sprintf(`document.querySelector('%s td[data-column="Note"]').focus(); true`, row))
+	browsertest.MustDo(t, f.tab, chromedp.KeyEvent(kb.Enter))
+	mustWaitEval(t, f.tab, `document.activeElement.classList.contains("cell-editor")`)
+	browsertest.MustEval[bool](t, f.tab, `document.activeElement.value = ""; true`)
+	browsertest.MustDo(t, f.tab, chromedp.KeyEvent("From the grid"), chromedp.KeyEvent(kb.Enter))
+	browsertest.WaitText(t, f.tab, row+` td[data-column="Note"] [data-testid="cell-value"]`, "From the grid")
+	mustWaitEval(t, f.tab, fmt.Sprintf(`(document.querySelector(%q) || {}).value === "From the grid"`, field(note)))
+
+	// Saving the panel keeps the grid's edit and does not 409.
+	browsertest.MustDo(t, f.tab,
+		chromedp.SetValue(chromedp.CSS(field(title)), "Renamed in the panel"),
+		chromedp.Click(chromedp.CSS(`#record-panel [data-testid="panel-save"]`)),
+	)
+	browsertest.WaitText(t, f.tab, `#record-panel [data-testid="panel-notice"]`, "Saved.")
+	rec, err := store.FindRecord(ctx, f.userID, f.wb.ID, f.tbl.ID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Fields[title] != "Renamed in the panel" || rec.Fields[note] != "From the grid" {
+		t.Fatalf("after the panel's save the record holds %v", rec.Fields)
+	}
+
+	// The panel keeps following the grid after a save; an edit typed in the
+	// panel while the grid changes another field is merged on save.
+	typeInPanel := func(col, value string) {
+		t.Helper()
+		browsertest.MustDo(t, f.tab, chromedp.SetValue(chromedp.CSS(field(col)), value))
+		browsertest.MustEval[bool](t, f.tab, fmt.Sprintf(`document.querySelector(%q).dispatchEvent(new Event("input", {bubbles: true})); true`, field(col)))
+	}
+	save := func() {
+		t.Helper()
+		browsertest.MustEval[bool](t, f.tab, `document.querySelectorAll('#record-panel [data-testid="panel-notice"]').forEach(e => e.remove()); true`)
+		browsertest.MustDo(t, f.tab, chromedp.Click(chromedp.CSS(`#record-panel [data-testid="panel-save"]`)))
+	}
+	typeInPanel(title, "Renamed in the panel again")
+	if _, err := store.UpdateRecord(ctx, f.userID, f.wb.ID, f.tbl.ID, id, map[string]any{"Note": "Elsewhere"}, rec.Version); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.WaitText(t, f.tab, row+` td[data-column="Note"]`, "Elsewhere")
+	save()
+	browsertest.WaitText(t, f.tab, `#record-panel [data-testid="panel-notice"]`, "Saved.")
+	rec, err = store.FindRecord(ctx, f.userID, f.wb.ID, f.tbl.ID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Fields[title] != "Renamed in the panel again" || rec.Fields[note] != "Elsewhere" {
+		t.Fatalf("after the merged save the record holds %v", rec.Fields)
+	}
+
+	// A real conflict: the same field changed elsewhere meanwhile.
+	typeInPanel(title, "Mine")
+	if _, err := store.UpdateRecord(ctx, f.userID, f.wb.ID, f.tbl.ID, id, map[string]any{"Title": "Theirs"}, rec.Version); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.WaitText(t, f.tab, row+` td[data-column="Title"]`, "Theirs")
+	save()
+	msg := browsertest.WaitText(t, f.tab, `#record-panel [data-testid="panel-conflict"]`, "grid-panel@example.com")
+	for _, want := range []string{"Title", "Theirs", "Mine"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the conflict says %q, without %q", msg, want)
+		}
 	}
 }

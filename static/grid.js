@@ -103,6 +103,28 @@
     htmx.ajax("GET", tr.dataset.panelUrl, { target: panel, swap: "outerHTML" });
   }
 
+  // followPanel shows a newer version of the panel's record, arrived in
+  // the grid (an edit there, a live update), unless the person has typed in
+  // the panel: then its Save merges with what changed meanwhile.
+  function followPanel(tr) {
+    var panel = document.getElementById("record-panel");
+    if (!panel || panel.hidden || panel.dataset.recordId !== tr.dataset.recordId || !tr.dataset.panelUrl) { return; }
+    if (Number(tr.dataset.version) <= Number(panel.dataset.version)) { return; }
+    var form = panel.querySelector('form[data-testid="panel-form"]');
+    if (form && form.dataset.dirty) { return; }
+    // A request of the panel's own (save, accept) brings the new version.
+    if (panel.classList.contains("htmx-request") || panel.querySelector(".htmx-request")) { return; }
+    htmx.ajax("GET", tr.dataset.panelUrl, { target: panel, swap: "outerHTML" });
+  }
+
+  // Typing in the panel marks its form, so live updates leave it alone.
+  document.addEventListener("input", function (ev) {
+    var t = ev.target;
+    if (!(t instanceof Element)) { return; }
+    var form = t.closest('#record-panel form[data-testid="panel-form"]');
+    if (form) { form.dataset.dirty = "1"; }
+  });
+
   function closePanel() {
     var panel = document.getElementById("record-panel");
     if (!panel || panel.hidden) { return false; }
@@ -314,6 +336,7 @@
       }
       return;
     }
+    if (!paging.swapping) { followPanel(tr); }
     // A page loaded again while scrolling leaves the active cell be: focusing
     // it would scroll the grid back to it.
     if (state.row === id && !paging.swapping) {
