@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -343,5 +344,38 @@ func TestBrowserGridRecordPanelFollowsEdits(t *testing.T) {
 		if !strings.Contains(msg, want) {
 			t.Errorf("the conflict says %q, without %q", msg, want)
 		}
+	}
+}
+
+// TestBrowserGridFillShowsNewValues (issue 9, item 3): Fill over 140
+// filtered records shows the new values in the grid without a reload, and
+// the live stream carrying them is not dropped on the way.
+func TestBrowserGridFillShowsNewValues(t *testing.T) {
+	t.Parallel()
+	f := mustBigGrid(t, "grid-fill@example.com", 300)
+	browsertest.MustDo(t, f.tab,
+		chromedp.Navigate(f.gridURL+"?filter="+url.QueryEscape("Price <= 140")),
+		chromedp.WaitVisible(chromedp.CSS(`#grid-body tr[data-record-id]`)),
+	)
+	// Each tab holds two streams: its own (/events) and the workbook's.
+	mustWaitSubscribers(t, f.inst, 2)
+	browsertest.MustEval[bool](t, f.tab, `window.__opens = 0; window.__marker = 1; document.addEventListener("htmx:sseOpen", () => window.__opens++); true`)
+	browsertest.MustDo(t, f.tab,
+		chromedp.Click(chromedp.CSS(`[data-testid="bulk-toggle"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="bulk-field"]`)),
+		chromedp.SetValue(chromedp.CSS(`[data-testid="bulk-field"]`), f.tbl.Columns[2].ID),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="bulk-value"]`), "Filled"),
+		chromedp.Click(chromedp.CSS(`input[name="fill_scope"][value="filter"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="bulk-fill"]`)),
+	)
+	browsertest.WaitText(t, f.tab, `[data-testid="bulk-result-message"]`, "140")
+	// Every row the grid holds shows the new value, without a page load.
+	mustWaitEval(t, f.tab, `(() => { const cells = [...document.querySelectorAll('#grid-body td[data-column="Note"]')]; return cells.length >= 100 && cells.every(td => td.textContent.includes("Filled")); })()`)
+	if !browsertest.MustEval[bool](t, f.tab, `window.__marker === 1`) {
+		t.Fatal("the page was reloaded")
+	}
+	time.Sleep(500 * time.Millisecond) // a dropped stream would reopen now
+	if n := browsertest.MustEval[int](t, f.tab, `window.__opens`); n != 0 {
+		t.Errorf("the live streams reopened %d times after the fill: the server dropped them", n)
 	}
 }

@@ -396,6 +396,11 @@
       insertNewRows(data);
       return;
     }
+    if (elt.id === "grid-changed-rows") {
+      ev.preventDefault();
+      replaceRows(data);
+      return;
+    }
     if (elt.id === "grid-table-changed") {
       ev.preventDefault();
       if (openEditor()) { state.reloadPending = true; } else { reloadPage(); }
@@ -443,6 +448,31 @@
       note.textContent = "Someone changed this cell meanwhile. Saving will show their value; Esc shows it now.";
       form.appendChild(note);
     }
+  }
+
+  // replaceRows swaps in the rows of a change to many records, sent in one
+  // message: each row the grid holds is replaced as its own live update
+  // would replace it, and rows it does not hold are left for their pages.
+  function replaceRows(html) {
+    parseRows(html).concat(parseRemoved(html)).forEach(function (tr) {
+      var old = document.getElementById(tr.id);
+      if (!old || !old.closest("#grid-body")) { return; }
+      var editor = old.querySelector(".cell-editor");
+      if (editor) {
+        staleWhileEditing(old, editor, tr.outerHTML);
+        return;
+      }
+      state.refocus = old.contains(document.activeElement);
+      old.replaceWith(tr);
+      htmx.process(tr);
+      if (tr.dataset.recordId) { rowLoaded(tr); }
+    });
+  }
+
+  function parseRemoved(html) {
+    var tpl = document.createElement("template");
+    tpl.innerHTML = html || "";
+    return Array.prototype.slice.call(tpl.content.querySelectorAll("tr.removed"));
   }
 
   // insertNewRows adds rows created elsewhere when the grid shows its last
