@@ -197,6 +197,23 @@ func TestBrowserGridLayout(t *testing.T) {
 	if _, err := browsertest.Screenshot(t, f.tab, "grid-columns-open"); err != nil {
 		t.Fatal(err)
 	}
+
+	// Bulk actions opens the bulk toolbar between the filter bar and the
+	// grid, and closes it again.
+	browsertest.MustDo(t, f.tab,
+		chromedp.Click(chromedp.CSS(`[data-testid="bulk-toggle"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="bulk-field"]`)),
+	)
+	if browsertest.MustEval[bool](t, f.tab, `document.querySelector("details.columns-menu").open`) {
+		t.Error("a click elsewhere must close the columns menu")
+	}
+	if _, err := browsertest.Screenshot(t, f.tab, "grid-bulk-open"); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.MustDo(t, f.tab,
+		chromedp.Click(chromedp.CSS(`[data-testid="bulk-toggle"]`)),
+		chromedp.WaitNotVisible(chromedp.CSS(`[data-testid="bulk-field"]`)),
+	)
 }
 
 // TestBrowserGridScrollsToTheEnd scrolls a 1,000-record table to its last

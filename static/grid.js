@@ -196,15 +196,15 @@
   document.addEventListener("click", function (ev) {
     var t = ev.target;
     if (!(t instanceof Element)) { return; }
+    // The columns menu lies over the grid: a click elsewhere closes it.
+    document.querySelectorAll("details.columns-menu[open]").forEach(function (d) {
+      if (!d.contains(t)) { d.open = false; }
+    });
     if (t.closest('[data-testid="bulk-toggle"]')) {
       var panel = document.getElementById("bulk-panel");
       showBulk(!!panel && panel.hidden);
       return;
     }
-    // The columns menu lies over the grid: a click elsewhere closes it.
-    document.querySelectorAll("details.columns-menu[open]").forEach(function (d) {
-      if (!d.contains(t)) { d.open = false; }
-    });
     // The panel's × is a link back to the grid for pages without this
     // script; here it only closes the panel, keeping the grid as it is.
     if (t.closest("#record-panel [data-close-panel]") && !ev.ctrlKey && !ev.metaKey && !ev.shiftKey) {
