@@ -396,3 +396,34 @@ func TestBrowserGridFillShowsNewValues(t *testing.T) {
 		t.Errorf("the live streams reopened %d times after the fill: the server dropped them", n)
 	}
 }
+
+// TestBrowserGridBulkChangeKeepsScrollDepth: a change to more records than
+// an event names (here a fill of 400) reloads the pages the grid holds in
+// place, so a person scrolled to row 250 sees its new value there instead
+// of being sent back to the first page.
+func TestBrowserGridBulkChangeKeepsScrollDepth(t *testing.T) {
+	t.Parallel()
+	f := mustBigGrid(t, "grid-bulk-depth@example.com", 400)
+	browsertest.MustDo(t, f.tab, chromedp.Navigate(f.gridURL), chromedp.WaitVisible(chromedp.CSS(`#grid-body tr[data-record-id]`)))
+	mustWaitSubscribers(t, f.inst, 2)
+	const row250 = `[...document.querySelectorAll("#grid-body tr[data-record-id]")].find(tr => tr.querySelector('td[data-column="Title"]').textContent.includes("Item 0250"))`
+	mustWaitEval(t, f.tab, `(() => { const w = document.getElementById("grid-wrap"); const tr = `+row250+`; if (!tr) { w.scrollTop = w.scrollHeight; return false; } tr.scrollIntoView({block: "center"}); return true; })()`)
+	time.Sleep(300 * time.Millisecond) // pages near the new position settle
+	browsertest.MustEval[bool](t, f.tab, `window.__marker = 1; true`)
+	before := browsertest.MustEval[float64](t, f.tab, `(`+row250+`).getBoundingClientRect().top`)
+	if _, err := f.inst.App.Workbooks.FillColumn(context.Background(), f.userID, f.wb.ID, f.tbl.ID, "Note", "Bulk filled", workbooks.Scope{Query: workbooks.RecordQuery{}}); err != nil {
+		t.Fatal(err)
+	}
+	mustWaitEval(t, f.tab, `(() => { const tr = `+row250+`; return !!tr && tr.querySelector('td[data-column="Note"]').textContent.includes("Bulk filled"); })()`)
+	if !browsertest.MustEval[bool](t, f.tab, `window.__marker === 1`) {
+		t.Fatal("the page was reloaded")
+	}
+	after := browsertest.MustEval[float64](t, f.tab, `(`+row250+`).getBoundingClientRect().top`)
+	if after < before-50 || after > before+50 {
+		t.Errorf("row 250 moved from %.0f px to %.0f px", before, after)
+	}
+	if n := browsertest.MustEval[int](t, f.tab, `document.querySelectorAll("#grid-body tr[data-record-id]").length`); n > 320 {
+		t.Errorf("%d rows after the refresh", n)
+	}
+	mustWaitEval(t, f.tab, `[...document.querySelectorAll('#grid-body td[data-column="Note"]')].every(td => td.textContent.includes("Bulk filled"))`)
+}

@@ -369,19 +369,32 @@
 
   function refreshGrid() {
     var tb = body();
-    if (tb) { htmx.ajax("GET", tb.getAttribute("hx-get"), { target: tb, swap: "innerHTML" }); }
+    if (!tb) { return; }
+    if (paging.above.length || markers().length > 1) {
+      refreshPages();
+      return;
+    }
+    htmx.ajax("GET", tb.getAttribute("hx-get"), { target: tb, swap: "innerHTML" });
   }
 
   function reloadPage() {
     if (!state.navigating) { window.location.reload(); }
   }
 
-  // A bulk change reloads the first page, but not over an open editor.
+  // A bulk change reloads the grid's rows, but not over an open editor.
+  // A grid scrolled past its first page reloads the pages it holds in
+  // place (refreshPages) rather than going back to the first page.
   document.addEventListener("htmx:beforeRequest", function (ev) {
     var tb = body();
-    if (tb && ev.detail && ev.detail.elt === tb && openEditor()) {
+    if (!tb || !ev.detail || ev.detail.elt !== tb) { return; }
+    if (openEditor()) {
       ev.preventDefault();
       state.refreshPending = true;
+      return;
+    }
+    if (paging.above.length || markers().length > 1) {
+      ev.preventDefault();
+      refreshPages();
     }
   });
 
@@ -498,7 +511,7 @@
   // IntersectionObserver whose root is the grid's own scroll box.
   var MAX_ROWS = 300;
   var NEAR = 800; // px beyond the visible part where pages load and stay
-  var paging = { above: [], busy: false, swapping: false, observer: null, retry: 0 };
+  var paging = { above: [], busy: false, swapping: false, observer: null, retry: 0, refreshAgain: false };
 
   function wrap() { return document.getElementById("grid-wrap"); }
   function sentinel() { return document.querySelector("#grid-body > tr.grid-sentinel"); }
@@ -660,6 +673,44 @@
       mark.remove();
       loaded(false);
     });
+  }
+
+  // refreshPages fetches each page the grid holds again from its address,
+  // one after the other, and puts its rows in place of the page's old ones.
+  // A refresh asked for meanwhile runs once this one ends.
+  function refreshPages() {
+    if (paging.busy) {
+      paging.refreshAgain = true;
+      return;
+    }
+    paging.busy = true;
+    var pages = markers();
+    var w = wrap();
+    var next = function (i) {
+      if (i >= pages.length) {
+        paging.busy = false;
+        if (paging.refreshAgain) {
+          paging.refreshAgain = false;
+          refreshPages();
+          return;
+        }
+        watch();
+        return;
+      }
+      var mark = pages[i];
+      if (!mark.isConnected) { next(i + 1); return; }
+      var old = pageRows(mark).filter(function (el) { return !el.querySelector(".cell-editor"); });
+      var oldHeight = rowsHeight(old);
+      var above = old.length && old[old.length - 1].getBoundingClientRect().bottom < w.getBoundingClientRect().top;
+      htmx.ajax("GET", mark.dataset.url, { source: mark, target: mark, swap: "afterend", select: "tr[data-record-id]" }).then(function () {
+        // rowLoaded already removed old rows of records that came again;
+        // what is left of the old page is no longer in it.
+        old.forEach(function (el) { if (el.isConnected) { el.remove(); } });
+        if (above) { w.scrollTop += rowsHeight(pageRows(mark)) - oldHeight; }
+        next(i + 1);
+      }, function () { next(i + 1); });
+    };
+    next(0);
   }
 
   function watch() {
