@@ -255,10 +255,12 @@ func TestBrowserDoneWhenIssue3(t *testing.T) {
 	mustWaitExactText(t, tabB, `[data-testid="counter-suggestions"]`, "6")
 
 	// Close the panel with its ×, without leaving the page, and accept the
-	// rest of the title column from the bulk toolbar.
+	// rest of the title column from the bulk toolbar, opened by Bulk actions.
 	browsertest.MustDo(t, tabB, chromedp.Click(chromedp.CSS(`#record-panel [data-testid="panel-close"]`)))
 	mustWaitEval(t, tabB, `document.getElementById("record-panel").hidden && window.__marker === 1`)
 	browsertest.MustDo(t, tabB,
+		chromedp.Click(chromedp.CSS(`[data-testid="bulk-toggle"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="bulk-field"]`)),
 		chromedp.SetValue(chromedp.CSS(`[data-testid="bulk-field"]`), col["Title"].ID),
 		chromedp.Click(chromedp.CSS(`[data-testid="bulk-accept-column"]`)),
 	)

@@ -123,6 +123,11 @@ func EventRenderer(d EventRendererDeps) events.Renderer {
 //
 //   - rec-{id}: each named record's row as it is now (or an empty, hidden
 //     row for a record that no longer exists), which the row swaps in place;
+//   - rows-{table}: instead of rec-{id}, when the event names more than
+//     liveRowMessages records: all their rows in one message, which the
+//     grid swaps row by row. One message per row would outrun a
+//     subscriber's queue on a fill of a hundred rows, and the broker
+//     drops a subscriber whose queue is full;
 //   - rec-new-{table}: the rows of records just created, which the grid adds
 //     when it does not show them yet;
 //   - grid-refresh-{table}: for bulk changes, the grid reloads its first page;
@@ -159,13 +164,18 @@ func renderWorkbookEvent(ctx context.Context, logger *slog.Logger, store *workbo
 	for _, r := range recs {
 		byID[r.ID] = r
 	}
-	msgs := make([]events.Message, 0, len(ch.RecordIDs)+2)
-	var created bytes.Buffer
+	msgs := make([]events.Message, 0, min(len(ch.RecordIDs), liveRowMessages)+3)
+	var created, combined bytes.Buffer
+	together := len(ch.RecordIDs) > liveRowMessages
 	for _, id := range ch.RecordIDs {
 		rec, ok := byID[id]
 		if !ok {
 			if gone, err := renderFragment(ctx, views.RemovedGridRow(id)); err == nil {
-				msgs = append(msgs, events.Message{Name: "rec-" + id, Data: gone})
+				if together {
+					combined.Write(gone)
+				} else {
+					msgs = append(msgs, events.Message{Name: "rec-" + id, Data: gone})
+				}
 			}
 			continue
 		}
@@ -174,16 +184,28 @@ func renderWorkbookEvent(ctx context.Context, logger *slog.Logger, store *workbo
 			logger.ErrorContext(ctx, "render live row", "err", err)
 			continue
 		}
-		msgs = append(msgs, events.Message{Name: "rec-" + id, Data: row})
+		if together {
+			combined.Write(row)
+		} else {
+			msgs = append(msgs, events.Message{Name: "rec-" + id, Data: row})
+		}
 		if ev.Type == "record.created" || rec.SuggestedAction == "create" {
 			created.Write(row)
 		}
+	}
+	if combined.Len() > 0 {
+		msgs = append(msgs, events.Message{Name: "rows-" + ch.TableID, Data: combined.Bytes()})
 	}
 	if created.Len() > 0 {
 		msgs = append(msgs, events.Message{Name: "rec-new-" + ch.TableID, Data: created.Bytes()})
 	}
 	return append(msgs, counters)
 }
+
+// liveRowMessages is how many rows of one event go out as messages of
+// their own (rec-{id}); more go out together (rows-{table}). It stays well
+// below the broker's queue (events.DefaultBufferSize).
+const liveRowMessages = 16
 
 func workbookIDOf(topic string) string { return strings.TrimPrefix(topic, "workbook:") }
 

@@ -709,6 +709,19 @@ func TestGridLiveMessages(t *testing.T) {
 	if got := strings.Join(names(msgs), " "); got != "grid-refresh-"+f.tbl.ID+" counters-"+f.tbl.ID {
 		t.Errorf("bulk: %s", got)
 	}
+	// A change to many records goes out as one message, which a
+	// subscriber's queue holds, rather than one per row.
+	many := []string{strconv.Quote(f.recs[0].ID)}
+	for i := range 40 {
+		many = append(many, fmt.Sprintf(`"00000000-0000-4000-8000-%012d"`, i+1))
+	}
+	data = fmt.Sprintf(`{"kind":"records.changed","table_id":%q,"record_ids":[%s]}`, f.tbl.ID, strings.Join(many, ","))
+	msgs = render(ctx, events.Event{Topic: topic, Type: "records.changed", Data: []byte(data)})
+	if got := strings.Join(names(msgs), " "); got != "rows-"+f.tbl.ID+" counters-"+f.tbl.ID {
+		t.Errorf("many records: %s", got)
+	} else if rows := string(msgs[0].Data); strings.Count(rows, "<tr") != 41 || !strings.Contains(rows, `data-record-id="`+f.recs[0].ID+`"`) {
+		t.Errorf("many records: the message holds %d rows: %.300s", strings.Count(rows, "<tr"), rows)
+	}
 	created := fmt.Sprintf(`{"kind":"record.created","table_id":%q,"record_ids":[%q]}`, f.tbl.ID, f.recs[0].ID)
 	msgs = render(ctx, events.Event{Topic: topic, Type: "record.created", Data: []byte(created)})
 	if got := strings.Join(names(msgs), " "); !strings.Contains(got, "rec-new-"+f.tbl.ID) {

@@ -100,8 +100,18 @@ func (s *Server) saveRecordPanel(c echo.Context) error {
 		return apperr.InvalidFields("The form is missing the record's version; reload the record.",
 			apperr.FieldError{Field: "version", Message: "is required"})
 	}
-	fields, typed := panelChanges(t.Columns, rec, form)
+	fields, typed, clashes := panelChanges(t.Columns, rec, form)
 	listing := reviewListing(c)
+	if len(clashes) > 0 {
+		// Someone changed a field the person changed too: the stale
+		// version makes the store refuse, naming who changed it.
+		typed = clashes
+	} else if version != rec.Version && hasBaseValues(form) {
+		// The record moved on (the person's own grid edit, another field
+		// changed elsewhere) but not in any field changed here: save on
+		// the latest version, changing only those fields.
+		version = rec.Version
+	}
 
 	saved, err := s.Workbooks.UpdateRecord(ctx, u.ID, t.WorkbookID, t.ID, rec.ID, fields, version)
 	if err == nil {
@@ -187,31 +197,67 @@ func typedValue(vals []string) (string, []string) {
 }
 
 // panelChanges reads the panel's form into the fields the person changed:
-// those whose value, read as the column reads it, differs from the record's.
-// Unchanged fields are left out, so saving never rewrites them (a multi
-// select submits its options in list order, for one). Values the column
-// cannot hold are passed on for the record store to refuse per field. It also
-// returns the changed values as typed, for a conflict message.
-func panelChanges(cols workbooks.Columns, rec workbooks.Record, form url.Values) (map[string]any, []views.ConflictValue) {
+// those whose value differs from what the field showed (its b.<id> value),
+// or, for a form without those, from the record's current value, read as
+// the column reads it. Unchanged fields are left out, so saving never
+// rewrites them (a multi select submits its options in list order, for
+// one). Values the column cannot hold are passed on for the record store
+// to refuse per field. It also returns the changed values as typed, for a
+// conflict message, and clashes: the changed fields that rec no longer
+// holds as the panel showed them, with their current value.
+func panelChanges(cols workbooks.Columns, rec workbooks.Record, form url.Values) (map[string]any, []views.ConflictValue, []views.ConflictValue) {
 	fields := map[string]any{}
-	var typed []views.ConflictValue
+	var typed, clashes []views.ConflictValue
 	for _, col := range cols {
 		vals, ok := form["f."+col.ID]
 		if !ok || col.ReadOnly || len(vals) == 0 {
 			continue
 		}
 		raw := workbooks.ParseForm(col, vals)
+		base, hasBase := form["b."+col.ID]
+		if hasBase && sameFormValue(col, vals, base) {
+			continue // not changed here
+		}
 		if v, err := workbooks.NormalizeValue(col, raw); err == nil && workbooks.SameValue(col, v, rec.Fields[col.ID]) {
-			continue
+			continue // already what the record holds
 		}
 		fields[col.ID] = raw
 		shown, selected := typedValue(vals)
 		if len(selected) > 1 || col.Type == values.MultiSelect {
 			shown = strings.Join(selected, ", ")
 		}
-		typed = append(typed, views.ConflictValue{Name: col.Name, Value: shown})
+		cv := views.ConflictValue{Name: col.Name, Value: shown}
+		typed = append(typed, cv)
+		if hasBase {
+			b, err := workbooks.NormalizeValue(col, workbooks.ParseForm(col, base))
+			if err != nil || !workbooks.SameValue(col, b, rec.Fields[col.ID]) {
+				cv.Theirs, cv.HasTheirs = col.Text(rec.Fields[col.ID]), true
+				clashes = append(clashes, cv)
+			}
+		}
 	}
-	return fields, typed
+	return fields, typed, clashes
+}
+
+// sameFormValue reports whether two submissions of a field mean the same:
+// the same strings, or the same value once read as the column reads it.
+func sameFormValue(col workbooks.Column, a, b []string) bool {
+	if slices.Equal(a, b) {
+		return true
+	}
+	va, errA := workbooks.NormalizeValue(col, workbooks.ParseForm(col, a))
+	vb, errB := workbooks.NormalizeValue(col, workbooks.ParseForm(col, b))
+	return errA == nil && errB == nil && workbooks.SameValue(col, va, vb)
+}
+
+// hasBaseValues reports whether the form says what its fields showed.
+func hasBaseValues(form url.Values) bool {
+	for k := range form {
+		if strings.HasPrefix(k, "b.") {
+			return true
+		}
+	}
+	return false
 }
 
 func stringsOf(list []any) []string {

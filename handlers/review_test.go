@@ -598,10 +598,11 @@ func TestBrowserReviewToolbarAndPanel(t *testing.T) {
 	}
 	browsertest.MustDo(t, tab,
 		chromedp.Navigate(inst.URL+base),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="bulk-toolbar"]`)),
 		chromedp.WaitVisible(chromedp.CSS(box(recs[2]))),
 		chromedp.Click(chromedp.CSS(box(recs[0]))),
 		chromedp.Click(chromedp.CSS(box(recs[2]))),
+		// Ticking a row shows the bulk toolbar, hidden until then.
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="bulk-toolbar"]`)),
 	)
 	if n := browsertest.MustEval[int](t, tab, `document.querySelectorAll('input[name="record_id"][form="bulk-form"]:checked').length`); n != 2 {
 		t.Fatalf("%d rows checked, want 2", n)

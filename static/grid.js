@@ -103,6 +103,28 @@
     htmx.ajax("GET", tr.dataset.panelUrl, { target: panel, swap: "outerHTML" });
   }
 
+  // followPanel shows a newer version of the panel's record, arrived in
+  // the grid (an edit there, a live update), unless the person has typed in
+  // the panel: then its Save merges with what changed meanwhile.
+  function followPanel(tr) {
+    var panel = document.getElementById("record-panel");
+    if (!panel || panel.hidden || panel.dataset.recordId !== tr.dataset.recordId || !tr.dataset.panelUrl) { return; }
+    if (Number(tr.dataset.version) <= Number(panel.dataset.version)) { return; }
+    var form = panel.querySelector('form[data-testid="panel-form"]');
+    if (form && form.dataset.dirty) { return; }
+    // A request of the panel's own (save, accept) brings the new version.
+    if (panel.classList.contains("htmx-request") || panel.querySelector(".htmx-request")) { return; }
+    htmx.ajax("GET", tr.dataset.panelUrl, { target: panel, swap: "outerHTML" });
+  }
+
+  // Typing in the panel marks its form, so live updates leave it alone.
+  document.addEventListener("input", function (ev) {
+    var t = ev.target;
+    if (!(t instanceof Element)) { return; }
+    var form = t.closest('#record-panel form[data-testid="panel-form"]');
+    if (form) { form.dataset.dirty = "1"; }
+  });
+
   function closePanel() {
     var panel = document.getElementById("record-panel");
     if (!panel || panel.hidden) { return false; }
@@ -153,9 +175,36 @@
 
   // ---- Events ----------------------------------------------------------
 
+  // ---- Bars above the grid ------------------------------------------------
+
+  // showBulk shows or hides the bulk toolbar, which otherwise keeps the
+  // grid's first rows off the first screen.
+  function showBulk(open) {
+    var panel = document.getElementById("bulk-panel");
+    var toggle = document.querySelector('[data-testid="bulk-toggle"]');
+    if (!panel) { return; }
+    panel.hidden = !open;
+    if (toggle) { toggle.setAttribute("aria-expanded", open ? "true" : "false"); }
+  }
+
+  // Ticking a row's box shows the bulk toolbar that acts on it.
+  document.addEventListener("change", function (ev) {
+    var t = ev.target;
+    if (t instanceof HTMLInputElement && t.classList.contains("select-record") && t.checked) { showBulk(true); }
+  });
+
   document.addEventListener("click", function (ev) {
     var t = ev.target;
     if (!(t instanceof Element)) { return; }
+    // The columns menu lies over the grid: a click elsewhere closes it.
+    document.querySelectorAll("details.columns-menu[open]").forEach(function (d) {
+      if (!d.contains(t)) { d.open = false; }
+    });
+    if (t.closest('[data-testid="bulk-toggle"]')) {
+      var panel = document.getElementById("bulk-panel");
+      showBulk(!!panel && panel.hidden);
+      return;
+    }
     // The panel's × is a link back to the grid for pages without this
     // script; here it only closes the panel, keeping the grid as it is.
     if (t.closest("#record-panel [data-close-panel]") && !ev.ctrlKey && !ev.metaKey && !ev.shiftKey) {
@@ -287,7 +336,10 @@
       }
       return;
     }
-    if (state.row === id) {
+    if (!paging.swapping) { followPanel(tr); }
+    // A page loaded again while scrolling leaves the active cell be: focusing
+    // it would scroll the grid back to it.
+    if (state.row === id && !paging.swapping) {
       var cell = findCell(id, state.col);
       if (cell && state.tab) {
         cell = neighbour(cell, 0, state.tab, true) || cell;
@@ -317,19 +369,32 @@
 
   function refreshGrid() {
     var tb = body();
-    if (tb) { htmx.ajax("GET", tb.getAttribute("hx-get"), { target: tb, swap: "innerHTML" }); }
+    if (!tb) { return; }
+    if (paging.above.length || markers().length > 1) {
+      refreshPages();
+      return;
+    }
+    htmx.ajax("GET", tb.getAttribute("hx-get"), { target: tb, swap: "innerHTML" });
   }
 
   function reloadPage() {
     if (!state.navigating) { window.location.reload(); }
   }
 
-  // A bulk change reloads the first page, but not over an open editor.
+  // A bulk change reloads the grid's rows, but not over an open editor.
+  // A grid scrolled past its first page reloads the pages it holds in
+  // place (refreshPages) rather than going back to the first page.
   document.addEventListener("htmx:beforeRequest", function (ev) {
     var tb = body();
-    if (tb && ev.detail && ev.detail.elt === tb && openEditor()) {
+    if (!tb || !ev.detail || ev.detail.elt !== tb) { return; }
+    if (openEditor()) {
       ev.preventDefault();
       state.refreshPending = true;
+      return;
+    }
+    if (paging.above.length || markers().length > 1) {
+      ev.preventDefault();
+      refreshPages();
     }
   });
 
@@ -342,6 +407,11 @@
     if (elt.id === "grid-new-rows") {
       ev.preventDefault();
       insertNewRows(data);
+      return;
+    }
+    if (elt.id === "grid-changed-rows") {
+      ev.preventDefault();
+      replaceRows(data);
       return;
     }
     if (elt.id === "grid-table-changed") {
@@ -393,6 +463,31 @@
     }
   }
 
+  // replaceRows swaps in the rows of a change to many records, sent in one
+  // message: each row the grid holds is replaced as its own live update
+  // would replace it, and rows it does not hold are left for their pages.
+  function replaceRows(html) {
+    parseRows(html).concat(parseRemoved(html)).forEach(function (tr) {
+      var old = document.getElementById(tr.id);
+      if (!old || !old.closest("#grid-body")) { return; }
+      var editor = old.querySelector(".cell-editor");
+      if (editor) {
+        staleWhileEditing(old, editor, tr.outerHTML);
+        return;
+      }
+      state.refocus = old.contains(document.activeElement);
+      old.replaceWith(tr);
+      htmx.process(tr);
+      if (tr.dataset.recordId) { rowLoaded(tr); }
+    });
+  }
+
+  function parseRemoved(html) {
+    var tpl = document.createElement("template");
+    tpl.innerHTML = html || "";
+    return Array.prototype.slice.call(tpl.content.querySelectorAll("tr.removed"));
+  }
+
   // insertNewRows adds rows created elsewhere when the grid shows its last
   // page; otherwise they arrive with the pages still to load.
   function insertNewRows(html) {
@@ -413,6 +508,258 @@
     form.reset();
     form.closest("details").open = false;
   });
+
+  // ---- Paging ---------------------------------------------------------------
+  // The grid holds at most about MAX_ROWS rendered rows at any depth. Rows
+  // arrive a page at a time, each page after a hidden marker row that keeps
+  // the address it came from. Pages far above the grid's visible part are
+  // unloaded into the spacer's height and fetched again from their address
+  // when the spacer comes near; pages far below are unloaded and the
+  // sentinel points at the first of them again. Loading is driven by an
+  // IntersectionObserver whose root is the grid's own scroll box.
+  var MAX_ROWS = 300;
+  var NEAR = 800; // px beyond the visible part where pages load and stay
+  var paging = { above: [], busy: false, swapping: false, observer: null, retry: 0, refreshAgain: false };
+
+  function wrap() { return document.getElementById("grid-wrap"); }
+  function sentinel() { return document.querySelector("#grid-body > tr.grid-sentinel"); }
+  function spacer() { return document.querySelector("#grid-body > tr.grid-spacer"); }
+  function markers() { return Array.prototype.slice.call(document.querySelectorAll("#grid-body > tr.grid-page-mark")); }
+  function recordCount() { return document.querySelectorAll("#grid-body > tr[data-record-id]").length; }
+
+  function makeMarker(url) {
+    var tr = document.createElement("tr");
+    tr.className = "grid-page-mark";
+    tr.hidden = true;
+    tr.dataset.url = url;
+    return tr;
+  }
+
+  // pageRows are the rows of the page that starts at marker.
+  function pageRows(marker) {
+    var out = [];
+    for (var el = marker.nextElementSibling; el && !el.matches(".grid-page-mark, .grid-sentinel"); el = el.nextElementSibling) {
+      out.push(el);
+    }
+    return out;
+  }
+
+  function rowsHeight(els) {
+    return els.reduce(function (h, el) { return h + el.getBoundingClientRect().height; }, 0);
+  }
+
+  function holdsEdit(els) {
+    return els.some(function (el) { return el.querySelector(".cell-editor"); });
+  }
+
+  // setSpacer makes the spacer as tall as the pages unloaded above.
+  function setSpacer() {
+    var tb = body();
+    var sp = spacer();
+    if (!paging.above.length) {
+      if (sp) { sp.remove(); }
+      return;
+    }
+    if (!sp) {
+      sp = document.createElement("tr");
+      sp.className = "grid-spacer";
+      sp.setAttribute("aria-hidden", "true");
+      var td = document.createElement("td");
+      td.colSpan = document.querySelectorAll("#grid-wrap thead th").length || 1;
+      sp.appendChild(td);
+      var first = markers()[0];
+      tb.insertBefore(sp, first || tb.firstChild);
+    }
+    var h = paging.above.reduce(function (sum, page) { return sum + page.height; }, 0);
+    sp.firstElementChild.style.height = h + "px";
+  }
+
+  // unloadAbove drops the first pages while the grid holds too many rows
+  // and they lie wholly above the visible part.
+  function unloadAbove() {
+    var w = wrap();
+    if (!w) { return; }
+    var limit = w.getBoundingClientRect().top - NEAR;
+    while (recordCount() > MAX_ROWS) {
+      var ms = markers();
+      if (ms.length < 2) { return; }
+      var page = pageRows(ms[0]);
+      var last = page[page.length - 1];
+      if (!last || last.getBoundingClientRect().bottom > limit || holdsEdit(page)) { return; }
+      paging.above.push({ url: ms[0].dataset.url, height: rowsHeight(page) });
+      // The spacer grows by what goes, before the next layout: no jump.
+      setSpacer();
+      page.forEach(function (el) { el.remove(); });
+      ms[0].remove();
+    }
+  }
+
+  // unloadBelow drops the last pages while the grid holds too many rows and
+  // they lie wholly below the visible part; the sentinel then loads the
+  // first of them again.
+  function unloadBelow() {
+    var w = wrap();
+    if (!w) { return; }
+    var limit = w.getBoundingClientRect().bottom + NEAR;
+    while (recordCount() > MAX_ROWS) {
+      var ms = markers();
+      if (ms.length < 2) { return; }
+      var mark = ms[ms.length - 1];
+      var page = pageRows(mark);
+      if (!page.length || page[0].getBoundingClientRect().top < limit || holdsEdit(page)) { return; }
+      var s = sentinel();
+      if (!s) {
+        s = document.createElement("tr");
+        s.className = "grid-sentinel";
+        s.setAttribute("data-testid", "grid-sentinel");
+        var td = document.createElement("td");
+        td.colSpan = document.querySelectorAll("#grid-wrap thead th").length || 1;
+        td.className = "muted";
+        td.textContent = "Loading more records…";
+        s.appendChild(td);
+        body().appendChild(s);
+      }
+      s.setAttribute("hx-get", mark.dataset.url);
+      page.forEach(function (el) { el.remove(); });
+      mark.remove();
+    }
+  }
+
+  // loaded ends a page load: unload what is too far, and look again, since
+  // the observer reports only changes.
+  function loaded(ok, unload) {
+    paging.busy = false;
+    if (!ok) {
+      paging.retry = Math.min((paging.retry || 500) * 2, 30000);
+      setTimeout(watch, paging.retry);
+      return;
+    }
+    paging.retry = 0;
+    unload();
+    watch();
+  }
+
+  function loadNext() {
+    var s = sentinel();
+    var url = s && s.getAttribute("hx-get");
+    if (!url || paging.busy) { return; }
+    paging.busy = true;
+    var mark = makeMarker(url);
+    s.parentNode.insertBefore(mark, s);
+    htmx.ajax("GET", url, { source: s, target: s, swap: "outerHTML" }).then(function () {
+      var ok = !s.isConnected;
+      if (!ok) { mark.remove(); }
+      loaded(ok, unloadAbove);
+    }, function () {
+      mark.remove();
+      loaded(false);
+    });
+  }
+
+  function loadPrev() {
+    var sp = spacer();
+    if (!sp || paging.busy || !paging.above.length) { return; }
+    paging.busy = true;
+    var page = paging.above[paging.above.length - 1];
+    var mark = makeMarker(page.url);
+    sp.after(mark);
+    var w = wrap();
+    htmx.ajax("GET", page.url, { source: mark, target: mark, swap: "afterend", select: "tr[data-record-id]" }).then(function () {
+      var rows = pageRows(mark);
+      if (!rows.length) {
+        mark.remove();
+        loaded(false);
+        return;
+      }
+      // What came in replaces its share of the spacer; the scroll position
+      // moves by any difference, so the visible rows stay where they were.
+      paging.above.pop();
+      setSpacer();
+      w.scrollTop += rowsHeight(rows) - page.height;
+      loaded(true, unloadBelow);
+    }, function () {
+      mark.remove();
+      loaded(false);
+    });
+  }
+
+  // refreshPages fetches each page the grid holds again from its address,
+  // one after the other, and puts its rows in place of the page's old ones.
+  // A refresh asked for meanwhile runs once this one ends.
+  function refreshPages() {
+    if (paging.busy) {
+      paging.refreshAgain = true;
+      return;
+    }
+    paging.busy = true;
+    var pages = markers();
+    var w = wrap();
+    var next = function (i) {
+      if (i >= pages.length) {
+        paging.busy = false;
+        if (paging.refreshAgain) {
+          paging.refreshAgain = false;
+          refreshPages();
+          return;
+        }
+        watch();
+        return;
+      }
+      var mark = pages[i];
+      if (!mark.isConnected) { next(i + 1); return; }
+      var old = pageRows(mark).filter(function (el) { return !el.querySelector(".cell-editor"); });
+      var oldHeight = rowsHeight(old);
+      var above = old.length && old[old.length - 1].getBoundingClientRect().bottom < w.getBoundingClientRect().top;
+      htmx.ajax("GET", mark.dataset.url, { source: mark, target: mark, swap: "afterend", select: "tr[data-record-id]" }).then(function () {
+        // rowLoaded already removed old rows of records that came again;
+        // what is left of the old page is no longer in it.
+        old.forEach(function (el) { if (el.isConnected) { el.remove(); } });
+        if (above) { w.scrollTop += rowsHeight(pageRows(mark)) - oldHeight; }
+        next(i + 1);
+      }, function () { next(i + 1); });
+    };
+    next(0);
+  }
+
+  function watch() {
+    var w = wrap();
+    if (!w || !("IntersectionObserver" in window)) { return; }
+    if (paging.observer) { paging.observer.disconnect(); }
+    paging.observer = new IntersectionObserver(function (entries) {
+      entries.forEach(function (e) {
+        if (!e.isIntersecting) { return; }
+        if (e.target.classList.contains("grid-sentinel")) { loadNext(); } else if (e.target.classList.contains("grid-spacer")) { loadPrev(); }
+      });
+    }, { root: w, rootMargin: NEAR + "px 0px" });
+    var s = sentinel();
+    var sp = spacer();
+    if (s) { paging.observer.observe(s); }
+    if (sp) { paging.observer.observe(sp); }
+  }
+
+  // resetPaging starts over with the first page, as rendered or as the
+  // grid's refresh brought it.
+  function resetPaging() {
+    var tb = body();
+    if (!tb) { return; }
+    paging.above = [];
+    var first = tb.querySelector("tr[data-record-id]");
+    var mark = makeMarker(tb.getAttribute("hx-get") || "");
+    tb.insertBefore(mark, first || tb.firstChild);
+    watch();
+  }
+
+  document.addEventListener("htmx:beforeSwap", function (ev) {
+    var t = ev.detail && ev.detail.target;
+    if (t instanceof Element && t.matches("#grid-body > .grid-sentinel, #grid-body > .grid-page-mark")) { paging.swapping = true; }
+  });
+  document.addEventListener("htmx:afterSwap", function (ev) {
+    paging.swapping = false;
+    var t = ev.detail && ev.detail.target;
+    if (t && t === body()) { resetPaging(); }
+  });
+
+  resetPaging();
 
   // The record panel opens when content arrives in it.
   document.addEventListener("htmx:afterSwap", function (ev) {
