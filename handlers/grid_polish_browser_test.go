@@ -135,7 +135,7 @@ func TestBrowserImportedSelectHasChoices(t *testing.T) {
 	browsertest.MustDo(t, tab,
 		chromedp.Navigate(fmt.Sprintf("%s/workbooks/%s/tables/%s", inst.URL, wb.ID, tbl.ID)),
 		chromedp.WaitVisible(chromedp.CSS(`td[data-column="Status"]`)),
-		chromedp.Click(chromedp.CSS(`tbody tr:first-child td[data-column="Status"]`)),
+		chromedp.Click(chromedp.CSS(`#grid-body tr[data-record-id]:not([hidden]) td[data-column="Status"]`)),
 		chromedp.KeyEvent(kb.Enter),
 	)
 	mustWaitEval(t, tab, `document.activeElement.matches("select.cell-editor")`)
@@ -145,7 +145,7 @@ func TestBrowserImportedSelectHasChoices(t *testing.T) {
 	}
 	browsertest.MustEval[bool](t, tab, `(() => { const s = document.activeElement; s.value = "Retired"; s.dispatchEvent(new Event("change", {bubbles: true})); return true })()`)
 	browsertest.MustDo(t, tab, chromedp.KeyEvent(kb.Enter))
-	browsertest.WaitText(t, tab, `tbody tr:first-child td[data-column="Status"] [data-testid="cell-value"]`, "Retired")
+	browsertest.WaitText(t, tab, `#grid-body tr[data-record-id]:not([hidden]) td[data-column="Status"] [data-testid="cell-value"]`, "Retired")
 }
 
 // mustWaitImport waits until an import has finished, and fails unless it
