@@ -266,6 +266,13 @@ func createdValues(ctx context.Context, conn connectors.Connector, tableID strin
 // is a conflict and is not written; a field the source already holds as
 // edited here (a write whose answer a crash lost) counts as published; a
 // record the source no longer has is flagged for the person to settle.
+//
+// A batch's outcome commits while the next batch is read from the source
+// and written there: the store's writes and the source's overlap. The
+// next batch's records are other records, so neither step sees the other's
+// writes. A crash between a batch's write and its commit leaves it as a
+// crash between the two always did: the next attempt finds the source
+// holding the edited values, which then count as published.
 func (s *Service) publishUpdates(ctx context.Context, r *run, st *SyncTable, t workbooks.Table, conn connectors.Connector, m fieldMap) error {
 	limit := max(min(conn.Limits().UpdateBatch, conn.Limits().FetchBatch), 1)
 	// The next batch is read from the store while this one is written: the
@@ -278,6 +285,18 @@ func (s *Service) publishUpdates(ctx context.Context, r *run, st *SyncTable, t w
 		for range batches {
 		}
 	}()
+	// committed answers the commit of the previous batch's outcome, if one
+	// is under way; nothing returns before it has answered.
+	var committed chan error
+	settle := func() error {
+		if committed == nil {
+			return nil
+		}
+		err := <-committed
+		committed = nil
+		return err
+	}
+	defer func() { _ = settle() }()
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -287,8 +306,11 @@ func (s *Service) publishUpdates(ctx context.Context, r *run, st *SyncTable, t w
 			return ctx.Err()
 		}
 		recs, err := b.recs, b.err
-		if err != nil || len(recs) == 0 {
+		if err != nil {
 			return err
+		}
+		if len(recs) == 0 {
+			return settle()
 		}
 		remoteIDs := make([]string, len(recs))
 		for i, rec := range recs {
@@ -372,12 +394,16 @@ func (s *Service) publishUpdates(ctx context.Context, r *run, st *SyncTable, t w
 				Before: befores[rec.ID], After: written})
 		}
 		d := tableDelta{phase: "updating", done: int64(len(recs)), updated: updated, conflicts: len(o.Conflicts) + len(o.SourceDeleted), failed: len(o.Errors)}
-		err = s.commit(ctx, r, st, d, func(tx pgx.Tx, _ *tableDelta) error {
-			return s.store.RecordPublishOutcomeTx(ctx, tx, t, r.sy.ID, o)
-		})
-		if err != nil {
+		// Outcomes commit in order, one at a time.
+		if err := settle(); err != nil {
 			return err
 		}
+		committed = make(chan error, 1)
+		go func(done chan<- error) {
+			done <- s.commit(ctx, r, st, d, func(tx pgx.Tx, _ *tableDelta) error {
+				return s.store.RecordPublishOutcomeTx(ctx, tx, t, r.sy.ID, o)
+			})
+		}(committed)
 	}
 }
 

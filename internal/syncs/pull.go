@@ -48,6 +48,11 @@ func (s *Service) pullTable(ctx context.Context, r *run, st *SyncTable) error {
 	// the encoding and the store's writes overlap.
 	fetchCtx, stop := context.WithCancel(ctx)
 	pages := prefetch(fetchCtx, conn, enc, t.RemoteTableID, cursor, limit)
+	if !first {
+		// A re-pull compares each page with the table while the page
+		// before it commits.
+		pages = s.compareAhead(fetchCtx, t, pages)
+	}
 	defer func() {
 		// The reader is done with the connector before it may be closed.
 		stop()
@@ -75,7 +80,7 @@ func (s *Service) pullTable(ctx context.Context, r *run, st *SyncTable) error {
 					return err
 				}
 			} else {
-				c, err := s.store.MergePulledTx(ctx, tx, t, r.sy.ID, enc.SourceKeys(), rows)
+				c, err := s.store.MergePulledTx(ctx, tx, t, r.sy.ID, enc.SourceKeys(), rows, p.stale)
 				if err != nil {
 					return err
 				}
@@ -124,8 +129,39 @@ func (s *Service) pullTable(ctx context.Context, r *run, st *SyncTable) error {
 // ("" when it is the last), or why it could not be read.
 type pulledPage struct {
 	rows []workbooks.NewRecordRow
-	next string
-	err  error
+	// stale are the positions of the rows a merge may change (a re-pull's;
+	// see workbooks.StalePulled).
+	stale []int32
+	next  string
+	err   error
+}
+
+// compareAhead passes on the pages of in with the positions of their rows
+// that a merge may change, one page ahead of the caller, until in closes,
+// an error or ctx's end. The channel closes once in has closed too.
+func (s *Service) compareAhead(ctx context.Context, t workbooks.Table, in <-chan pulledPage) <-chan pulledPage {
+	out := make(chan pulledPage, 1)
+	go func() {
+		defer close(out)
+		defer func() {
+			for range in {
+			}
+		}()
+		for p := range in {
+			if p.err == nil && len(p.rows) > 0 {
+				p.stale, p.err = s.store.StalePulled(ctx, t, p.rows)
+			}
+			select {
+			case out <- p:
+			case <-ctx.Done():
+				return
+			}
+			if p.err != nil {
+				return
+			}
+		}
+	}()
+	return out
 }
 
 // prefetch reads and encodes the pages of a pull from cursor on, one ahead

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -487,3 +488,59 @@ func valuesJSON(v any) string {
 }
 
 var _ = valuesJSON
+
+// A publish of more records than a few update batches (2,000 for
+// PostgreSQL) writes each once, commits each batch's outcome, and keeps a
+// conflict found in a middle batch back; the progress counts add up.
+func TestPublishOfSeveralBatchesWritesEveryRecord(t *testing.T) {
+	t.Parallel()
+	const n = 4321
+	ctx := context.Background()
+	f := mustFixture(t, 0)
+	f.mustSource(t, `INSERT INTO products SELECT i, 'Product ' || i, 'Body ' || i, (i || '.50')::numeric, ARRAY['a'], i % 2 = 0 FROM generate_series(1, $1) i`, n)
+	tbl := f.mustAddProducts(t)
+	title := col(t, tbl, "title")
+	rows, err := f.pool.Query(ctx, `SELECT id::text, remote_id, version FROM records WHERE table_id = $1 ORDER BY seq`, tbl.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type rec struct {
+		ID, RemoteID string
+		Version      int
+	}
+	recs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[rec])
+	if err != nil || len(recs) != n {
+		t.Fatalf("%d records after the pull: %v", len(recs), err)
+	}
+	for part := range slices.Chunk(recs, workbooks.MaxBatchSize) {
+		var b workbooks.Batch
+		for _, r := range part {
+			b.Updates = append(b.Updates, workbooks.BatchUpdate{RecordID: r.ID, Fields: map[string]any{title: "Edited " + r.RemoteID}, Version: r.Version})
+		}
+		if _, err := f.store.BatchRecords(ctx, f.owner, f.wb, tbl.ID, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A title changed at the source since the pull, in the second batch.
+	f.mustSource(t, `UPDATE products SET title = 'Theirs' WHERE id = 3000`)
+
+	sy := f.mustPublish(t, tbl)
+	if c := sy.Counts(); c.Updated != n-1 || c.Conflicts != 1 || c.Failed != 0 {
+		t.Fatalf("publish counts %+v", c)
+	}
+	var written, theirs int
+	if err := f.src.QueryRow(ctx, `SELECT count(*) FILTER (WHERE title = 'Edited ' || id), count(*) FILTER (WHERE title = 'Theirs') FROM products`).Scan(&written, &theirs); err != nil {
+		t.Fatal(err)
+	}
+	if written != n-1 || theirs != 1 {
+		t.Errorf("source: %d titles written, %d kept as theirs; want %d and 1", written, theirs, n-1)
+	}
+	var clean, conflicted int
+	if err := f.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE state = 'clean' AND original IS NULL AND edited_fields = '{}'),
+		count(*) FILTER (WHERE state = 'updated' AND conflicts IS NOT NULL AND remote_id = '3000') FROM records WHERE table_id = $1`, tbl.ID).Scan(&clean, &conflicted); err != nil {
+		t.Fatal(err)
+	}
+	if clean != n-1 || conflicted != 1 {
+		t.Errorf("records: %d clean, %d in conflict; want %d and 1", clean, conflicted, n-1)
+	}
+}

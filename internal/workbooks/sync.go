@@ -226,16 +226,19 @@ type MergeCounts struct {
 	Inserted, Changed, Conflicted int
 }
 
-// MergePulledTx merges one page of a re-pull of t into it, as DESIGN §5
-// says (see MergePulledPage in queries/sync.sql), and records the page's
-// remote ids for SweepPulledTx. sourceKeys are the PulledEncoder's. The
-// rows of clean records that already hold the pulled values are told apart
-// first (ListStalePulled) and left alone; only the others are merged.
-func (s *Service) MergePulledTx(ctx context.Context, tx pgx.Tx, t Table, syncID string, sourceKeys []string, rows []NewRecordRow) (MergeCounts, error) {
-	q := db.New(tx)
-	if err := lockForRecords(ctx, q, t); err != nil {
-		return MergeCounts{}, err
-	}
+// StalePulled returns the positions (from 1, in order) of the rows of one
+// page of a re-pull of t that a merge may change: rows of remote records
+// the table lacks, and of records that are not clean records holding
+// exactly the pulled values (see ListStalePulled). It reads without the
+// table's lock, so that a pull compares a page while the page before it
+// commits: a record that changes after it was compared still merges
+// exactly. One that was clean and holding the pulled values, and is edited
+// or deleted here since, is one the merge leaves alone as well (its other
+// fields are the pulled ones, and an edited field that differs from its
+// pulled value is neither agreed nor in conflict); a pulled record is never
+// removed outside a sync, which holds the table. Any other row goes to the
+// merge, which decides again under the lock.
+func (s *Service) StalePulled(ctx context.Context, t Table, rows []NewRecordRow) ([]int32, error) {
 	remoteIDs := make([]string, len(rows))
 	texts := make([]string, len(rows))
 	problems := make([]string, len(rows))
@@ -250,13 +253,28 @@ func (s *Service) MergePulledTx(ctx context.Context, tx pgx.Tx, t Table, syncID 
 			problems[i] = string(buf)
 		}
 	}
+	stale, err := db.New(s.pool).ListStalePulled(ctx, db.ListStalePulledParams{WorkbookID: t.WorkbookID, TableID: t.ID,
+		RemoteIds: remoteIDs, FieldsTexts: texts, ProblemsTexts: problems})
+	return stale, wrap("compare pulled records", err)
+}
+
+// MergePulledTx merges one page of a re-pull of t into it, as DESIGN §5
+// says (see MergePulledPage in queries/sync.sql), and records the page's
+// remote ids for SweepPulledTx. sourceKeys are the PulledEncoder's; stale
+// are the positions StalePulled returned for rows: the rows of clean
+// records that already hold the pulled values are left alone, and only
+// the others are merged.
+func (s *Service) MergePulledTx(ctx context.Context, tx pgx.Tx, t Table, syncID string, sourceKeys []string, rows []NewRecordRow, stale []int32) (MergeCounts, error) {
+	q := db.New(tx)
+	if err := lockForRecords(ctx, q, t); err != nil {
+		return MergeCounts{}, err
+	}
+	remoteIDs := make([]string, len(rows))
+	for i, r := range rows {
+		remoteIDs[i] = *r.RemoteID
+	}
 	if err := q.RecordSeen(ctx, db.RecordSeenParams{SyncID: syncID, TableID: t.ID, RemoteIds: remoteIDs}); err != nil {
 		return MergeCounts{}, wrap("record seen records", err)
-	}
-	stale, err := q.ListStalePulled(ctx, db.ListStalePulledParams{WorkbookID: t.WorkbookID, TableID: t.ID,
-		RemoteIds: remoteIDs, FieldsTexts: texts, ProblemsTexts: problems})
-	if err != nil {
-		return MergeCounts{}, wrap("compare pulled records", err)
 	}
 	if len(stale) == 0 {
 		return MergeCounts{}, nil

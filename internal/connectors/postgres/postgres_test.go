@@ -109,3 +109,55 @@ func TestConformance(t *testing.T) {
 		},
 	})
 }
+
+// An update batch of a wide table has more values than a statement may have
+// parameters (65,535): the connector splits it, and every record is written.
+func TestUpdateOfAWideBatchSplitsWithinTheParameterLimit(t *testing.T) {
+	t.Parallel()
+	s := newSource(t)
+	ctx := context.Background()
+	const width = 40
+	cols := make([]string, width)
+	for i := range cols {
+		cols[i] = fmt.Sprintf("c%d text", i)
+	}
+	if _, err := s.pool.Exec(ctx, `CREATE TABLE src.wide (id bigint PRIMARY KEY, `+strings.Join(cols, ", ")+`)`); err != nil {
+		t.Fatal(err)
+	}
+	c, err := postgres.Open(ctx, s.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	n := c.Limits().UpdateBatch
+	if n*(width+1) <= 65535 {
+		t.Fatalf("a batch of %d records of %d columns fits in one statement: widen the table", n, width)
+	}
+	if _, err := s.pool.Exec(ctx, `INSERT INTO src.wide (id) SELECT generate_series(1, $1)`, n); err != nil {
+		t.Fatal(err)
+	}
+	changes := make([]connectors.Change, n)
+	for i := range changes {
+		fields := map[string]any{}
+		for j := range width {
+			fields[fmt.Sprintf("c%d", j)] = fmt.Sprintf("v%d.%d", i+1, j)
+		}
+		changes[i] = connectors.Change{ID: fmt.Sprint(i + 1), Fields: fields}
+	}
+	res, err := c.Update(ctx, `"src"."wide"`, changes)
+	if err != nil {
+		t.Fatalf("Update of %d records × %d columns: %v", n, width, err)
+	}
+	for i, r := range res {
+		if r.Err != nil {
+			t.Fatalf("record %d: %v", i+1, r.Err)
+		}
+	}
+	var written int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM src.wide WHERE c0 = 'v' || id || '.0' AND c39 = 'v' || id || '.39'`).Scan(&written); err != nil {
+		t.Fatal(err)
+	}
+	if written != n {
+		t.Fatalf("%d of %d records written", written, n)
+	}
+}

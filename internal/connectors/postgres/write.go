@@ -301,45 +301,13 @@ func (c *Connector) Update(ctx context.Context, id string, changes []connectors.
 	}
 	err = c.inTx(ctx, func(tx pgx.Tx) error {
 		for _, key := range order {
-			update := func(tx pgx.Tx, batch []int) ([]string, error) {
-				sql, args, err := t.updateSQL(cols[key], changes, batch)
-				if err != nil {
-					return nil, err
+			// Each statement's parameters (the key's and the values' of
+			// each record) stay within maxParams.
+			perRow := max(len(t.pk), 1) + len(cols[key])
+			for part := range slices.Chunk(groups[key], max(maxParams/perRow, 1)) {
+				if err := c.updateGroup(ctx, tx, t, cols[key], changes, part, results); err != nil {
+					return err
 				}
-				rows, err := tx.Query(ctx, sql, args...)
-				if err != nil {
-					return nil, err
-				}
-				return pgx.CollectRows(rows, pgx.RowTo[string])
-			}
-			err := perRecord(ctx, tx, groups[key], func(tx pgx.Tx, batch []int) ([]string, error) {
-				ids, err := update(tx, batch)
-				if err != nil {
-					return nil, err
-				}
-				// Records the UPDATE did not find are gone; the
-				// others stay updated.
-				found := map[string]bool{}
-				for _, id := range ids {
-					found[id] = true
-				}
-				out := make([]string, len(batch))
-				for n, i := range batch {
-					if found[changes[i].ID] {
-						out[n] = changes[i].ID
-					}
-				}
-				return out, nil
-			}, func(i int, id string, err error) {
-				switch {
-				case err != nil:
-					results[i].Err = err
-				case id == "":
-					results[i].Err = connectors.Errorf(connectors.NotFound, "The record no longer exists.")
-				}
-			})
-			if err != nil {
-				return err
 			}
 		}
 		return nil
@@ -348,6 +316,47 @@ func (c *Connector) Update(ctx context.Context, id string, changes []connectors.
 		return nil, err
 	}
 	return results, nil
+}
+
+// updateGroup writes cols of changes[batch] in one statement, or record by
+// record if the statement fails for a record's sake, and sets each record's
+// result.
+func (c *Connector) updateGroup(ctx context.Context, tx pgx.Tx, t *table, cols []int, changes []connectors.Change, batch []int, results []connectors.WriteResult) error {
+	update := func(tx pgx.Tx, batch []int) ([]string, error) {
+		sql, args, err := t.updateSQL(cols, changes, batch)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := tx.Query(ctx, sql, args...)
+		if err != nil {
+			return nil, err
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return nil, err
+		}
+		// Records the UPDATE did not find are gone; the others stay
+		// updated.
+		found := make(map[string]bool, len(ids))
+		for _, id := range ids {
+			found[id] = true
+		}
+		out := make([]string, len(batch))
+		for n, i := range batch {
+			if found[changes[i].ID] {
+				out[n] = changes[i].ID
+			}
+		}
+		return out, nil
+	}
+	return perRecord(ctx, tx, batch, update, func(i int, id string, err error) {
+		switch {
+		case err != nil:
+			results[i].Err = err
+		case id == "":
+			results[i].Err = connectors.Errorf(connectors.NotFound, "The record no longer exists.")
+		}
+	})
 }
 
 // updateSQL builds the UPDATE of cols of changes[batch]. The VALUES list's
