@@ -160,6 +160,9 @@ func New(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts Option
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "scratchpad_sse_subscribers", Help: "Open server-sent event streams on this instance.",
 	}, func() float64 { return float64(a.Broker.Subscribers()) }))
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "scratchpad_sse_dropped_total", Help: "Server-sent event streams dropped because their client could not keep up.",
+	}, func() float64 { return float64(a.Broker.Dropped()) }))
 	reg.MustRegister(&jobStateCollector{jobs: a.Jobs, logger: logger})
 	a.metrics = handlers.MetricsHandler(reg, cfg.MetricsToken)
 

@@ -515,5 +515,8 @@ func TestCancelEndsAPullWhoseWorkerIsGone(t *testing.T) {
 	}
 	t.Logf("killed after %d of %d rows; the cancel answered in %s, %s after the kill",
 		left.Done, rows, answered.Round(time.Millisecond), sinceKill.Round(time.Millisecond))
+	if j := mustFinishedJob(t, pool, again.Job.ID); j.State != "completed" {
+		t.Fatalf("the new pull's job ended %s", j.State)
+	}
 	noStuckJobs(t, pool)
 }

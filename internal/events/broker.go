@@ -128,7 +128,9 @@ type Broker struct {
 	ctx           context.Context
 	cancel        context.CancelFunc
 	heartbeatDone chan struct{}
-	nextID        atomic.Uint64
+	// dropped counts the live streams dropped as too slow.
+	dropped atomic.Int64
+	nextID  atomic.Uint64
 	// resyncs counts Resync calls (resync.go).
 	resyncs atomic.Uint64
 
@@ -406,11 +408,16 @@ func (b *Broker) removeStream(streamID string, _ *sse.Subscriber) {
 	}
 }
 
+// Dropped is how many live streams this broker has dropped as too slow to
+// keep up (their browsers reconnect and resync).
+func (b *Broker) Dropped() int64 { return b.dropped.Load() }
+
 // drop disconnects a subscriber that cannot keep up.
 func (b *Broker) drop(s *subscriber) {
 	// A failed publish also happens when the client has just gone away
 	// and its stream is already removed; that is not worth a warning.
 	if b.detach(s) && b.server.StreamExists(s.streamID) {
+		b.dropped.Add(1)
 		b.logger.Warn("events: dropping slow subscriber", "topic", s.topic, "format", s.format)
 	}
 	s.cancel()

@@ -323,6 +323,9 @@ func TestSlowSubscriberIsDroppedWithoutDelayingOthers(t *testing.T) {
 		}
 	}
 	t.Logf("slow subscriber dropped after %d messages", published)
+	if n := server.broker.Dropped(); n != 1 {
+		t.Errorf("the broker counts %d dropped streams, want 1", n)
+	}
 
 	server.broker.Publish(events.Event{Topic: topic, Type: "tick", Data: json.RawMessage(`"after"`)})
 	if got := fast.MustNext(t); !strings.HasPrefix(got.Data, `"after" `) {
