@@ -22,9 +22,13 @@ func (s *Server) adminJobs(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	uploads, err := s.uploadsOf(c, found)
+	if err != nil {
+		return err
+	}
 	list := views.AdminJobList{State: state, States: jobs.States()}
 	for _, j := range found {
-		list.Rows = append(list.Rows, views.AdminJobRow{Job: s.describeJob(c, jobView(j), j), CSRFToken: csrfToken(c)})
+		list.Rows = append(list.Rows, views.AdminJobRow{Job: describeJob(jobView(j), j, uploads), CSRFToken: csrfToken(c)})
 	}
 	return render(c, http.StatusOK, views.AdminJobsPage(s.page(c, "Jobs", "admin-jobs"), list))
 }
@@ -44,7 +48,11 @@ func (s *Server) adminCancelJob(c echo.Context) error {
 		s.flash(c, "success", "Job "+strconv.FormatInt(j.ID, 10)+" is "+j.State+".")
 		return redirect(c, "/admin/jobs")
 	}
-	return render(c, http.StatusOK, views.AdminJobTableRow(views.AdminJobRow{Job: s.describeJob(c, jobView(j), j), CSRFToken: csrfToken(c)}))
+	uploads, err := s.uploadsOf(c, []jobs.Job{j})
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.AdminJobTableRow(views.AdminJobRow{Job: describeJob(jobView(j), j, uploads), CSRFToken: csrfToken(c)}))
 }
 
 // jobView is what the admin list shows of a job.
@@ -68,10 +76,24 @@ var jobNames = map[string]string{
 // indexKindNames name the kinds of on-demand index.
 var indexKindNames = map[string]string{"asc": "ascending sort and filters", "desc": "descending sort", "trgm": "text search"}
 
+// uploadsOf reads the uploads of the import jobs among found, in one query.
+func (s *Server) uploadsOf(c echo.Context, found []jobs.Job) (map[int64]imports.Upload, error) {
+	if s.Imports == nil {
+		return nil, nil
+	}
+	var ids []int64
+	for _, j := range found {
+		if j.Kind == "import_csv" {
+			ids = append(ids, j.ID)
+		}
+	}
+	return s.Imports.FindUploadsOfJobs(c.Request().Context(), ids)
+}
+
 // describeJob gives v a name and a line of detail from the job's arguments
-// (and, for an import, its upload). Detail that cannot be read is left out:
-// the kind and the id still identify the job.
-func (s *Server) describeJob(c echo.Context, v views.JobView, j jobs.Job) views.JobView {
+// (and, for an import, its upload in uploads). Detail that cannot be read
+// is left out: the kind and the id still identify the job.
+func describeJob(v views.JobView, j jobs.Job, uploads map[int64]imports.Upload) views.JobView {
 	v.Name = jobNames[j.Kind]
 	if v.Name == "" {
 		v.Name = strings.ReplaceAll(j.Kind, "_", " ")
@@ -85,10 +107,7 @@ func (s *Server) describeJob(c echo.Context, v views.JobView, j jobs.Job) views.
 	_ = json.Unmarshal(j.Args, &args)
 	switch j.Kind {
 	case "import_csv":
-		if s.Imports == nil {
-			break
-		}
-		if u, err := s.Imports.FindUploadByJob(c.Request().Context(), j.ID); err == nil {
+		if u, ok := uploads[j.ID]; ok {
 			v.Detail = fmt.Sprintf("%s (%s): %d rows imported, %d rejected; import %s", u.Filename, imports.ByteSize(u.SizeBytes), u.RowsImported, u.RowsRejected, u.Status)
 		}
 	case "build_record_index":

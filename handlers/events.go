@@ -82,7 +82,7 @@ func EventRenderer(d EventRendererDeps) events.Renderer {
 				return msgs
 			}
 		}
-		if strings.HasPrefix(ev.Topic, "workbook:") {
+		if isWorkbookTopic(ev.Topic) {
 			return renderWorkbookEvent(ctx, logger, d.Workbooks, ev)
 		}
 		switch ev.Type {

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -443,6 +444,4 @@ func RenderSyncEvent(ctx context.Context, ev events.Event) ([]events.Message, bo
 	return msgs, true
 }
 
-func isWorkbookTopic(topic string) bool {
-	return len(topic) > len("workbook:") && topic[:len("workbook:")] == "workbook:"
-}
+func isWorkbookTopic(topic string) bool { return strings.HasPrefix(topic, "workbook:") }

@@ -262,14 +262,15 @@ func (s *Server) apiResolveConflicts(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	if req.Keep != "mine" && req.Keep != "theirs" {
-		return apperr.InvalidFields("Say which value to keep.", apperr.FieldError{Field: "keep", Message: `must be "mine" or "theirs"`})
+	keepMine, err := keepChoice(req.Keep)
+	if err != nil {
+		return err
 	}
 	sel := workbooks.ConflictSelector{All: req.All}
 	for _, cell := range req.Cells {
 		sel.Cells = append(sel.Cells, workbooks.Cell{RecordID: cell.RecordID, Field: cell.Field})
 	}
-	n, err := s.Workbooks.ResolveConflicts(c.Request().Context(), mustUser(c).ID, c.Param("wb"), c.Param("t"), sel, req.Keep == "mine")
+	n, err := s.Workbooks.ResolveConflicts(c.Request().Context(), mustUser(c).ID, c.Param("wb"), c.Param("t"), sel, keepMine)
 	if err != nil {
 		return err
 	}
@@ -293,10 +294,11 @@ func (s *Server) apiResolveSourceDeleted(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	if req.Action != "recreate" && req.Action != "drop" {
-		return apperr.InvalidFields("Say what to do with the records.", apperr.FieldError{Field: "action", Message: `must be "recreate" or "drop"`})
+	recreate, err := recreateChoice(req.Action)
+	if err != nil {
+		return err
 	}
-	n, err := s.Workbooks.ResolveSourceDeleted(c.Request().Context(), mustUser(c).ID, c.Param("wb"), c.Param("t"), req.RecordIDs, req.All, req.Action == "recreate")
+	n, err := s.Workbooks.ResolveSourceDeleted(c.Request().Context(), mustUser(c).ID, c.Param("wb"), c.Param("t"), req.RecordIDs, req.All, recreate)
 	if err != nil {
 		return err
 	}

@@ -89,6 +89,11 @@ WHERE workbook_id = @workbook_id AND table_id = @table_id AND remote_id IS NOT N
 -- another user's upload is not found, whatever its job.
 SELECT * FROM uploads WHERE owner_id = @owner_id AND job_id = ANY (@job_ids::bigint[]);
 
+-- name: ListUploadsByJobs :many
+-- The uploads the given import jobs fill, whoever owns them (the admin's
+-- jobs list).
+SELECT * FROM uploads WHERE job_id = ANY (@job_ids::bigint[]);
+
 -- name: GetUploadByJobID :one
 -- The upload an import job fills, whoever owns it (admin cancels).
 SELECT * FROM uploads WHERE job_id = @job_id;

@@ -490,6 +490,53 @@ func (q *Queries) ListUploadChunks(ctx context.Context, arg ListUploadChunksPara
 	return items, nil
 }
 
+const listUploadsByJobs = `-- name: ListUploadsByJobs :many
+SELECT id, owner_id, workbook_id, filename, size_bytes, chunk_count, status, table_id, job_id, mapping, last_row, bytes_done, rows_imported, rows_rejected, cell_errors, problems, error, created_at, updated_at, finished_at FROM uploads WHERE job_id = ANY ($1::bigint[])
+`
+
+// The uploads the given import jobs fill, whoever owns them (the admin's
+// jobs list).
+func (q *Queries) ListUploadsByJobs(ctx context.Context, jobIds []int64) ([]Upload, error) {
+	rows, err := q.db.Query(ctx, listUploadsByJobs, jobIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Upload{}
+	for rows.Next() {
+		var i Upload
+		if err := rows.Scan(
+			&i.ID,
+			&i.OwnerID,
+			&i.WorkbookID,
+			&i.Filename,
+			&i.SizeBytes,
+			&i.ChunkCount,
+			&i.Status,
+			&i.TableID,
+			&i.JobID,
+			&i.Mapping,
+			&i.LastRow,
+			&i.BytesDone,
+			&i.RowsImported,
+			&i.RowsRejected,
+			&i.CellErrors,
+			&i.Problems,
+			&i.Error,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.FinishedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listWorkbookUploads = `-- name: ListWorkbookUploads :many
 SELECT id, owner_id, workbook_id, filename, size_bytes, chunk_count, status, table_id, job_id, mapping, last_row, bytes_done, rows_imported, rows_rejected, cell_errors, problems, error, created_at, updated_at, finished_at FROM uploads WHERE workbook_id = $1 AND owner_id = $2
 ORDER BY created_at DESC LIMIT 20
