@@ -366,7 +366,13 @@ func TestPublishKilledMidwayCreatesEachRecordOnce(t *testing.T) {
 	if _, err := hold.Exec(ctx, `LOCK TABLE publish_changes IN SHARE MODE`); err != nil {
 		t.Fatal(err)
 	}
-	testdb.WaitForLockWaiter(t, pool)
+	// Wait for the worker's outcome commit itself to wait on the table
+	// (other sessions may wait on other locks meanwhile).
+	waitFor(t, 30*time.Second, "the worker to wait on publish_changes", func() bool {
+		return count1(t, pool, `SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+			WHERE NOT l.granted AND c.relname = 'publish_changes'
+			  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`) > 0
+	})
 	at := mustSync(t, pool, pub.Sync.ID)
 	inflight := strings1(t, pool, `WITH col AS (
 			SELECT c ->> 'id' AS id FROM workbook_tables wt, jsonb_array_elements(wt.columns) c
