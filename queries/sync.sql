@@ -303,6 +303,27 @@ FROM next n
 WHERE r.workbook_id = n.workbook_id AND r.table_id = n.table_id AND r.id = n.id
 RETURNING r.id;
 
+-- name: MarkPublishedAsListed :many
+-- MarkPublished for records still at the version a publish listed them at:
+-- their published fields are then exactly the values they hold, so those
+-- fields stop being edited without comparing a value, and the record is
+-- clean when no other field is edited. The records not returned changed
+-- since, and go through MarkPublished.
+UPDATE records r SET
+    original = nullif(coalesce(r.original, '{}') - p.keys, '{}'),
+    edited_fields = ARRAY(SELECT k FROM unnest(r.edited_fields) k WHERE k <> ALL(p.keys) ORDER BY k),
+    state = CASE WHEN r.edited_fields <@ p.keys THEN 'clean' ELSE 'updated' END,
+    conflicts = nullif(coalesce(r.conflicts, '{}') - p.keys, '{}'),
+    publish_errors = nullif(coalesce(r.publish_errors, '{}') - p.keys - '', '{}'),
+    version = r.version + 1,
+    updated_at = now()
+FROM (SELECT u.id, u.version, ARRAY(SELECT jsonb_object_keys(u.published)) AS keys
+      FROM (SELECT unnest(@record_ids::uuid[]) AS id, unnest(@versions::int[]) AS version,
+                   unnest(@published::jsonb[]) AS published) u) p
+WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = p.id
+  AND r.version = p.version AND r.state = 'updated'
+RETURNING r.id;
+
 -- name: SetConflicts :many
 -- Fields a publish found changed at the source since the pull: their
 -- source values become the records' conflicts (one object per record).

@@ -714,6 +714,62 @@ func (q *Queries) MarkPublished(ctx context.Context, arg MarkPublishedParams) ([
 	return items, nil
 }
 
+const markPublishedAsListed = `-- name: MarkPublishedAsListed :many
+UPDATE records r SET
+    original = nullif(coalesce(r.original, '{}') - p.keys, '{}'),
+    edited_fields = ARRAY(SELECT k FROM unnest(r.edited_fields) k WHERE k <> ALL(p.keys) ORDER BY k),
+    state = CASE WHEN r.edited_fields <@ p.keys THEN 'clean' ELSE 'updated' END,
+    conflicts = nullif(coalesce(r.conflicts, '{}') - p.keys, '{}'),
+    publish_errors = nullif(coalesce(r.publish_errors, '{}') - p.keys - '', '{}'),
+    version = r.version + 1,
+    updated_at = now()
+FROM (SELECT u.id, u.version, ARRAY(SELECT jsonb_object_keys(u.published)) AS keys
+      FROM (SELECT unnest($3::uuid[]) AS id, unnest($4::int[]) AS version,
+                   unnest($5::jsonb[]) AS published) u) p
+WHERE r.workbook_id = $1 AND r.table_id = $2 AND r.id = p.id
+  AND r.version = p.version AND r.state = 'updated'
+RETURNING r.id
+`
+
+type MarkPublishedAsListedParams struct {
+	WorkbookID string
+	TableID    string
+	RecordIds  []string
+	Versions   []int32
+	Published  []json.RawMessage
+}
+
+// MarkPublished for records still at the version a publish listed them at:
+// their published fields are then exactly the values they hold, so those
+// fields stop being edited without comparing a value, and the record is
+// clean when no other field is edited. The records not returned changed
+// since, and go through MarkPublished.
+func (q *Queries) MarkPublishedAsListed(ctx context.Context, arg MarkPublishedAsListedParams) ([]string, error) {
+	rows, err := q.db.Query(ctx, markPublishedAsListed,
+		arg.WorkbookID,
+		arg.TableID,
+		arg.RecordIds,
+		arg.Versions,
+		arg.Published,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const markSourceDeleted = `-- name: MarkSourceDeleted :many
 UPDATE records SET source_deleted_at = now(), version = version + 1, updated_at = now()
 WHERE workbook_id = $1 AND table_id = $2 AND id = ANY($3::uuid[]) AND source_deleted_at IS NULL

@@ -2,6 +2,7 @@ package syncs
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
 
@@ -279,7 +280,7 @@ func (s *Service) publishUpdates(ctx context.Context, r *run, st *SyncTable, t w
 	// batches are of records after one another, so neither sees the other's
 	// writes.
 	listCtx, stop := context.WithCancel(ctx)
-	batches := s.listAhead(listCtx, t, limit)
+	batches := s.listAhead(listCtx, t, conn, limit)
 	defer func() {
 		stop()
 		for range batches {
@@ -297,6 +298,18 @@ func (s *Service) publishUpdates(ctx context.Context, r *run, st *SyncTable, t w
 		return err
 	}
 	defer func() { _ = settle() }()
+	// kept answers the recording of the previous batch's changes at the
+	// source, the same way.
+	var kept chan error
+	settleChanges := func() error {
+		if kept == nil {
+			return nil
+		}
+		err := <-kept
+		kept = nil
+		return err
+	}
+	defer func() { _ = settleChanges() }()
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -305,22 +318,14 @@ func (s *Service) publishUpdates(ctx context.Context, r *run, st *SyncTable, t w
 		if !ok {
 			return ctx.Err()
 		}
-		recs, err := b.recs, b.err
+		recs, current, err := b.recs, b.current, b.err
 		if err != nil {
 			return err
 		}
 		if len(recs) == 0 {
-			return settle()
+			return errors.Join(settleChanges(), settle())
 		}
-		remoteIDs := make([]string, len(recs))
-		for i, rec := range recs {
-			remoteIDs[i] = rec.RemoteID
-		}
-		current, err := fetch(ctx, conn, t.RemoteTableID, remoteIDs)
-		if err != nil {
-			return err
-		}
-		o := workbooks.PublishOutcome{Published: map[string]map[string]any{}, Conflicts: map[string]map[string]any{}, Errors: map[string]map[string]string{}}
+		o := workbooks.PublishOutcome{Published: map[string]map[string]any{}, Listed: map[string]int{}, Conflicts: map[string]map[string]any{}, Errors: map[string]map[string]string{}}
 		var changes []connectors.Change
 		var changed []workbooks.PublishRecord
 		befores := map[string]map[string]any{}
@@ -334,6 +339,7 @@ func (s *Service) publishUpdates(ctx context.Context, r *run, st *SyncTable, t w
 			if err != nil {
 				return err
 			}
+			o.Listed[rec.ID] = rec.Version
 			ch := connectors.Change{ID: rec.RemoteID, Fields: map[string]any{}}
 			agreed := map[string]any{}
 			before := map[string]any{}
@@ -393,6 +399,16 @@ func (s *Service) publishUpdates(ctx context.Context, r *run, st *SyncTable, t w
 			o.Changes = append(o.Changes, workbooks.PublishChange{RecordID: rec.ID, RemoteID: rec.RemoteID, Action: "update",
 				Before: befores[rec.ID], After: written})
 		}
+		// What the source now holds is kept at once, while the outcome
+		// of the batch before commits and the next batch is written.
+		if err := settleChanges(); err != nil {
+			return err
+		}
+		kept = make(chan error, 1)
+		go func(done chan<- error, changes []workbooks.PublishChange) {
+			done <- s.store.RecordPublishChanges(ctx, t, r.sy.ID, changes)
+		}(kept, o.Changes)
+		o.Changes = nil
 		d := tableDelta{phase: "updating", done: int64(len(recs)), updated: updated, conflicts: len(o.Conflicts) + len(o.SourceDeleted), failed: len(o.Errors)}
 		// Outcomes commit in order, one at a time.
 		if err := settle(); err != nil {
@@ -407,32 +423,45 @@ func (s *Service) publishUpdates(ctx context.Context, r *run, st *SyncTable, t w
 	}
 }
 
-// publishBatch is a batch of records to publish, or why it could not be
-// read.
+// publishBatch is a batch of records to publish with their source's
+// current values by remote id, or why it could not be read.
 type publishBatch struct {
-	recs []workbooks.PublishRecord
-	err  error
+	recs    []workbooks.PublishRecord
+	current map[string]connectors.Record
+	err     error
 }
 
-// listAhead lists the records of t to update, limit at a time, one batch
-// ahead of the caller, until an empty batch, an error or ctx's end; the
-// channel then closes.
-func (s *Service) listAhead(ctx context.Context, t workbooks.Table, limit int) <-chan publishBatch {
+// listAhead lists the records of t to update, limit at a time, and reads
+// their current values at the source, one batch ahead of the caller, until
+// an empty batch, an error or ctx's end; the channel then closes. The
+// source is read ahead of the write of the batch before, which touches
+// other records: the conflict check of a record still compares the source
+// as it was moments before its own write. The first batch is a quarter of
+// the others, so that writing starts, and the first progress shows, sooner.
+func (s *Service) listAhead(ctx context.Context, t workbooks.Table, conn connectors.Connector, limit int) <-chan publishBatch {
 	out := make(chan publishBatch, 1)
 	go func() {
 		defer close(out)
 		var after int64
-		for {
-			recs, err := s.store.PublishUpdates(ctx, t, after, limit)
+		for n := max(limit/4, 1); ; n = limit {
+			b := publishBatch{}
+			b.recs, b.err = s.store.PublishUpdates(ctx, t, after, n)
+			if b.err == nil && len(b.recs) > 0 {
+				remoteIDs := make([]string, len(b.recs))
+				for i, rec := range b.recs {
+					remoteIDs[i] = rec.RemoteID
+				}
+				b.current, b.err = fetch(ctx, conn, t.RemoteTableID, remoteIDs)
+			}
 			select {
-			case out <- publishBatch{recs: recs, err: err}:
+			case out <- b:
 			case <-ctx.Done():
 				return
 			}
-			if err != nil || len(recs) == 0 {
+			if b.err != nil || len(b.recs) == 0 {
 				return
 			}
-			after = recs[len(recs)-1].Seq
+			after = b.recs[len(b.recs)-1].Seq
 		}
 	}()
 	return out

@@ -544,3 +544,52 @@ func TestPublishOfSeveralBatchesWritesEveryRecord(t *testing.T) {
 		t.Errorf("records: %d clean, %d in conflict; want %d and 1", clean, conflicted, n-1)
 	}
 }
+
+// TestPublishOutcomeSettlesOnlyWhatWasPublished: a record still as the
+// publish listed it stops being edited in the fields published, and keeps
+// the others edited with their values as pulled; a record edited again
+// after it was listed keeps the new edit, which no publish has written.
+func TestPublishOutcomeSettlesOnlyWhatWasPublished(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := mustFixture(t, 3)
+	tbl := f.mustAddProducts(t)
+	title, price := col(t, tbl, "title"), col(t, tbl, "price")
+	recs := f.records(t, tbl)
+	r1 := f.mustEdit(t, tbl, recs["1"], title, "Title 1, published")
+	f.mustEdit(t, tbl, r1, price, "11.50")
+	f.mustEdit(t, tbl, recs["2"], title, "Title 2, published")
+	r3 := f.mustEdit(t, tbl, recs["3"], title, "Title 3, listed")
+
+	listed, err := f.store.PublishUpdates(ctx, tbl, 0, 10)
+	if err != nil || len(listed) != 3 {
+		t.Fatalf("listed %d records: %v", len(listed), err)
+	}
+	o := workbooks.PublishOutcome{Published: map[string]map[string]any{}, Listed: map[string]int{}}
+	for _, rec := range listed {
+		o.Published[rec.ID] = map[string]any{title: rec.Fields[title]}
+		o.Listed[rec.ID] = rec.Version
+	}
+	// Edited again while the source was being written.
+	f.mustEdit(t, tbl, r3, title, "Title 3, edited again")
+
+	if err := pgx.BeginFunc(ctx, f.pool, func(tx pgx.Tx) error {
+		return f.store.RecordPublishOutcomeTx(ctx, tx, tbl, "", o)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got := f.records(t, tbl)
+	if r := got["1"]; r.State != workbooks.StateUpdated || !slices.Equal(r.EditedFields, []string{price}) {
+		t.Errorf("record 1: state %s, edited %v; want only the price still edited", r.State, r.EditedFields)
+	} else if orig, err := r.Original(); err != nil || orig[title] != "Title 1, published" || fmt.Sprint(orig[price]) != "1.50" {
+		t.Errorf("record 1 as pulled: %v (%v): the title is now the published one, the price the pulled one", orig, err)
+	}
+	if r := got["2"]; r.State != workbooks.StateClean || len(r.EditedFields) != 0 || r.Fields[title] != "Title 2, published" {
+		t.Errorf("record 2: %+v; want clean with the published title", r)
+	}
+	if r := got["3"]; r.State != workbooks.StateUpdated || !slices.Equal(r.EditedFields, []string{title}) || r.Fields[title] != "Title 3, edited again" {
+		t.Errorf("record 3: %+v; want the later edit kept as an edit", r)
+	} else if orig, _ := r.Original(); orig[title] != "Title 3, listed" {
+		t.Errorf("record 3 as pulled: %v; want the published title", orig)
+	}
+}

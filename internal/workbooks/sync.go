@@ -460,6 +460,10 @@ type PublishOutcome struct {
 	// Published maps records updated at the source to the values written,
 	// by column id (nil for a value emptied).
 	Published map[string]map[string]any
+	// Listed are the versions the Published records were listed at: a
+	// record still at its version holds exactly the values published, and
+	// is settled without a re-read of its values.
+	Listed map[string]int
 	// Conflicts maps records to the source's values of fields it changed
 	// since the pull that were edited here too.
 	Conflicts map[string]map[string]any
@@ -515,17 +519,9 @@ func (s *Service) RecordPublishOutcomeTx(ctx context.Context, tx pgx.Tx, t Table
 		touched = append(touched, got...)
 	}
 	if len(o.Published) > 0 {
-		p := db.MarkPublishedParams{WorkbookID: t.WorkbookID, TableID: t.ID}
-		for id, vals := range o.Published {
-			b, err := json.Marshal(vals)
-			if err != nil {
-				return fmt.Errorf("workbooks: encode published values: %w", err)
-			}
-			p.RecordIds, p.Published = append(p.RecordIds, id), append(p.Published, b)
-		}
-		got, err := q.MarkPublished(ctx, p)
+		got, err := markPublished(ctx, q, t, o.Published, o.Listed)
 		if err != nil {
-			return wrap("mark published", err)
+			return err
 		}
 		touched = append(touched, got...)
 	}
@@ -582,6 +578,61 @@ func (s *Service) RecordPublishOutcomeTx(ctx context.Context, tx pgx.Tx, t Table
 		return nil
 	}
 	return notify(ctx, tx, t.WorkbookID, change{Kind: "records.changed", TableID: t.ID, RecordIDs: touched})
+}
+
+// RecordPublishChanges records, in a transaction of its own, what publish
+// syncID changed at the source in t, as soon as the source answered: a
+// publish cut off before its outcome commits still has them for a revert,
+// and the retry that finds the source already holding the values adds
+// none. The changes of a record are kept once per publish.
+func (s *Service) RecordPublishChanges(ctx context.Context, t Table, syncID string, changes []PublishChange) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	return recordPublishChanges(ctx, s.q, t, syncID, changes)
+}
+
+// markPublished settles the published fields of records: those still at
+// their listed version in one plain update, the rest (changed since they
+// were listed) by comparing their values with the ones published.
+func markPublished(ctx context.Context, q *db.Queries, t Table, published map[string]map[string]any, listed map[string]int) ([]string, error) {
+	encoded := make(map[string]json.RawMessage, len(published))
+	for id, vals := range published {
+		b, err := json.Marshal(vals)
+		if err != nil {
+			return nil, fmt.Errorf("workbooks: encode published values: %w", err)
+		}
+		encoded[id] = b
+	}
+	var touched []string
+	if len(listed) > 0 {
+		p := db.MarkPublishedAsListedParams{WorkbookID: t.WorkbookID, TableID: t.ID}
+		for id, b := range encoded {
+			if v, ok := listed[id]; ok {
+				p.RecordIds, p.Versions, p.Published = append(p.RecordIds, id), append(p.Versions, int32(v)), append(p.Published, b)
+			}
+		}
+		got, err := q.MarkPublishedAsListed(ctx, p)
+		if err != nil {
+			return nil, wrap("mark published", err)
+		}
+		touched = got
+		for _, id := range got {
+			delete(encoded, id)
+		}
+	}
+	if len(encoded) == 0 {
+		return touched, nil
+	}
+	p := db.MarkPublishedParams{WorkbookID: t.WorkbookID, TableID: t.ID}
+	for id, b := range encoded {
+		p.RecordIds, p.Published = append(p.RecordIds, id), append(p.Published, b)
+	}
+	got, err := q.MarkPublished(ctx, p)
+	if err != nil {
+		return nil, wrap("mark published", err)
+	}
+	return append(touched, got...), nil
 }
 
 func recordPublishChanges(ctx context.Context, q *db.Queries, t Table, syncID string, changes []PublishChange) error {
