@@ -52,18 +52,24 @@ func (s *Server) apiAdminUsers(c echo.Context) error {
 	return apiJSON(c, http.StatusOK, out)
 }
 
-// pageLimit reads ?limit=: absent means the default page size; anything
+// pageLimit reads ?limit=: absent means the default page size (0); anything
 // but a whole number from 1 to maxPageLimit is refused rather than quietly
 // clamped, so a client's mistake is visible.
 func pageLimit(c echo.Context) (int, error) {
-	raw := c.QueryParam("limit")
-	if raw == "" {
-		return 0, nil
+	return optionalLimit(c, "limit", 0, maxPageLimit)
+}
+
+// optionalLimit reads an optional whole-number query parameter between 1
+// and most, def when absent. Errors: Invalid.
+func optionalLimit(c echo.Context, name string, def, most int) (int, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return def, nil
 	}
-	n, err := strconv.Atoi(raw)
-	if err != nil || n < 1 || n > maxPageLimit {
-		return 0, apperr.InvalidFields("The page size is not valid.",
-			apperr.FieldError{Field: "limit", Message: "must be a whole number from 1 to " + strconv.Itoa(maxPageLimit)})
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > most {
+		return 0, apperr.InvalidFields("The "+name+" is not valid.",
+			apperr.FieldError{Field: name, Message: "must be a whole number from 1 to " + strconv.Itoa(most)})
 	}
 	return n, nil
 }

@@ -202,21 +202,6 @@ func (s *Server) apiPublishPreview(c echo.Context) error {
 	return apiJSON(c, http.StatusOK, out)
 }
 
-// optionalLimit reads an optional whole-number query parameter between 1
-// and most. Errors: Invalid.
-func optionalLimit(c echo.Context, name string, def, most int) (int, error) {
-	v := c.QueryParam(name)
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > most {
-		return 0, apperr.InvalidFields("The "+name+" is not valid.",
-			apperr.FieldError{Field: name, Message: "must be a whole number from 1 to " + strconv.Itoa(most)})
-	}
-	return n, nil
-}
-
 // apiListPublishes lists a workbook's publishes, newest first.
 func (s *Server) apiListPublishes(c echo.Context) error {
 	limit, err := pageLimit(c)
