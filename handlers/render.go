@@ -46,39 +46,39 @@ func csrfToken(c echo.Context) string {
 	return ""
 }
 
-const flashKey = "flashes"
+// The session keys of the one-time messages the next full page shows:
+// flashes in the page, toasts floating over it.
+const (
+	flashKey = "flashes"
+	toastKey = "toasts"
+)
 
 // flash queues a one-time message for the next full page this browser loads.
 func (s *Server) flash(c echo.Context, kind, message string) {
-	ctx := c.Request().Context()
-	list, _ := s.Sessions.Get(ctx, flashKey).([]views.Flash)
-	s.Sessions.Put(ctx, flashKey, append(list, views.Flash{Kind: kind, Message: message}))
+	s.queueMessage(c, flashKey, kind, message)
 }
-
-// toastKey holds the confirmations the next page shows as toasts.
-const toastKey = "toasts"
 
 // toast shows message as a toast on the next page: a confirmation that
 // should catch the eye wherever the page is scrolled.
 func (s *Server) toast(c echo.Context, kind, message string) {
+	s.queueMessage(c, toastKey, kind, message)
+}
+
+func (s *Server) popToasts(c echo.Context) []views.Flash { return s.popMessages(c, toastKey) }
+
+func (s *Server) popFlashes(c echo.Context) []views.Flash { return s.popMessages(c, flashKey) }
+
+func (s *Server) queueMessage(c echo.Context, key, kind, message string) {
 	ctx := c.Request().Context()
-	list, _ := s.Sessions.Get(ctx, toastKey).([]views.Flash)
-	s.Sessions.Put(ctx, toastKey, append(list, views.Flash{Kind: kind, Message: message}))
+	list, _ := s.Sessions.Get(ctx, key).([]views.Flash)
+	s.Sessions.Put(ctx, key, append(list, views.Flash{Kind: kind, Message: message}))
 }
 
-func (s *Server) popToasts(c echo.Context) []views.Flash {
-	if c.Get(sessionLoadedKey) == nil {
-		return nil
-	}
-	list, _ := s.Sessions.Pop(c.Request().Context(), toastKey).([]views.Flash)
-	return list
-}
-
-func (s *Server) popFlashes(c echo.Context) []views.Flash {
+func (s *Server) popMessages(c echo.Context, key string) []views.Flash {
 	if c.Get(sessionLoadedKey) == nil {
 		return nil // an error raised before the session loaded
 	}
-	list, _ := s.Sessions.Pop(c.Request().Context(), flashKey).([]views.Flash)
+	list, _ := s.Sessions.Pop(c.Request().Context(), key).([]views.Flash)
 	return list
 }
 
