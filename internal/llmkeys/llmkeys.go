@@ -232,3 +232,52 @@ func (s *Service) SetMonthlyLimit(ctx context.Context, userID string, limit floa
 	}
 	return nil
 }
+
+// Rotate seals every stored key again with the keyring's current key and
+// returns how many it resealed: `scratchpad secrets rotate` runs it with
+// the data sources' rotation.
+func (s *Service) Rotate(ctx context.Context) (int, error) {
+	n := 0
+	for _, kind := range []string{SourceUser, SourceProvisioned} {
+		after := "00000000-0000-0000-0000-000000000000"
+		for {
+			var rows []db.UserLLMKeysToRotateRow
+			var err error
+			if kind == SourceUser {
+				rows, err = s.q.UserLLMKeysToRotate(ctx, after)
+			} else {
+				var prov []db.ProvisionedLLMKeysToRotateRow
+				prov, err = s.q.ProvisionedLLMKeysToRotate(ctx, after)
+				for _, p := range prov {
+					rows = append(rows, db.UserLLMKeysToRotateRow(p))
+				}
+			}
+			if err != nil {
+				return n, err
+			}
+			if len(rows) == 0 {
+				break
+			}
+			for _, r := range rows {
+				after = r.UserID
+				if s.keys.Current(r.SealedKey) {
+					continue
+				}
+				sealed, err := s.keys.Reseal(llm.KeyPurpose(r.UserID), r.SealedKey)
+				if err != nil {
+					return n, fmt.Errorf("%s key of user %s: %w", kind, r.UserID, err)
+				}
+				if kind == SourceUser {
+					err = s.q.ResealUserLLMKey(ctx, db.ResealUserLLMKeyParams{UserID: r.UserID, SealedKey: sealed, OldSealedKey: r.SealedKey})
+				} else {
+					err = s.q.ResealProvisionedLLMKey(ctx, db.ResealProvisionedLLMKeyParams{UserID: r.UserID, SealedKey: sealed, OldSealedKey: r.SealedKey})
+				}
+				if err != nil {
+					return n, err
+				}
+				n++
+			}
+		}
+	}
+	return n, nil
+}

@@ -21,6 +21,7 @@ import (
 type fixture struct {
 	pool       *pgxpool.Pool
 	ring       *secrets.Keyring
+	rawKey     []byte
 	alice, bob string
 }
 
@@ -32,7 +33,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.ring = ring
+	f.ring, f.rawKey = ring, k
 	acc := accounts.NewService(f.pool)
 	for who, id := range map[string]*string{"alice": &f.alice, "bob": &f.bob} {
 		u, err := acc.CreateUser(context.Background(), accounts.SignUpInput{
@@ -175,5 +176,33 @@ func TestSetMonthlyLimitWithoutProvisioning(t *testing.T) {
 	svc := llmkeys.NewService(f.pool, f.ring, llmkeys.Options{})
 	if err := svc.SetMonthlyLimit(context.Background(), f.alice, 3); !apperr.Is(err, apperr.Conflict) {
 		t.Errorf("%v", err)
+	}
+}
+
+func TestRotateResealsWithTheCurrentKey(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	old := llmkeys.NewService(f.pool, f.ring, llmkeys.Options{})
+	if _, err := old.SetOwnKey(ctx, f.alice, "sk-alices-key-abcd"); err != nil {
+		t.Fatal(err)
+	}
+	newKey, _ := secrets.ParseKey(secrets.NewKey())
+	// The new keyring has a new current key and f.ring's key as an old one.
+	ring, err := secrets.NewKeyring(newKey, f.rawKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := llmkeys.NewService(f.pool, ring, llmkeys.Options{})
+	n, err := svc.Rotate(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("rotated %d %v", n, err)
+	}
+	if n, _ := svc.Rotate(ctx); n != 0 {
+		t.Errorf("second rotation resealed %d", n)
+	}
+	only, _ := secrets.NewKeyring(newKey)
+	k, _, err := llmkeys.NewService(f.pool, only, llmkeys.Options{}).KeyFor(ctx, f.alice)
+	if err != nil || k != "sk-alices-key-abcd" {
+		t.Errorf("with the new key alone: %q %v", k, err)
 	}
 }
