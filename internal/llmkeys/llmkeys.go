@@ -9,6 +9,7 @@ package llmkeys
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -211,8 +212,9 @@ func (s *Service) ProvisionedKey(ctx context.Context, userID string) (p Provisio
 }
 
 // SetMonthlyLimit sets the monthly credit limit (US dollars) of userID's
-// provisioned key, provisioning one with that limit when there is none.
-func (s *Service) SetMonthlyLimit(ctx context.Context, userID string, limit float64) error {
+// provisioned key, provisioning one with that limit when there is none,
+// and records the change in the audit log as actorID's.
+func (s *Service) SetMonthlyLimit(ctx context.Context, actorID, userID string, limit float64) error {
 	if s.opts.Provisioner == nil {
 		return apperr.New(apperr.Conflict, "Keys are not provisioned: LLM_PROVISIONING_KEY is not set.")
 	}
@@ -220,17 +222,29 @@ func (s *Service) SetMonthlyLimit(ctx context.Context, userID string, limit floa
 		return apperr.InvalidFields("A monthly limit is between $0 and $1,000,000.", apperr.FieldError{Field: "monthly_limit", Message: "must be between 0 and 1000000"})
 	}
 	r, err := s.q.GetProvisionedLLMKey(ctx, userID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		_, err = s.provisioned(ctx, userID, limit)
+	var before any
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		if _, err := s.provisioned(ctx, userID, limit); err != nil {
+			return err
+		}
+	case err != nil:
 		return err
+	default:
+		if k, err := s.opts.Provisioner.Get(ctx, r.KeyHash); err == nil && k.Limit != nil {
+			before = *k.Limit
+		}
+		if _, err := s.opts.Provisioner.SetLimit(ctx, r.KeyHash, limit); err != nil {
+			return fmt.Errorf("llmkeys: setting the monthly limit: %w", err)
+		}
 	}
-	if err != nil {
-		return err
+	b, _ := json.Marshal(map[string]any{"monthly_limit": before})
+	a, _ := json.Marshal(map[string]any{"monthly_limit": limit})
+	var actor *string
+	if actorID != "" {
+		actor = &actorID
 	}
-	if _, err := s.opts.Provisioner.SetLimit(ctx, r.KeyHash, limit); err != nil {
-		return fmt.Errorf("llmkeys: setting the monthly limit: %w", err)
-	}
-	return nil
+	return s.q.InsertAuditEntry(ctx, db.InsertAuditEntryParams{ActorID: actor, TargetUserID: &userID, Action: "user.llm_limit_changed", Before: b, After: a})
 }
 
 // Rotate seals every stored key again with the keyring's current key and

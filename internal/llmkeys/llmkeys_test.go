@@ -141,16 +141,23 @@ func TestProvisionedKeysAndLimits(t *testing.T) {
 	if err != nil || !ok || p.Limit == nil || *p.Limit != 7 {
 		t.Fatalf("provisioned: %+v %v %v", p, ok, err)
 	}
-	if err := svc.SetMonthlyLimit(ctx, f.alice, 12.5); err != nil {
+	if err := svc.SetMonthlyLimit(ctx, f.bob, f.alice, 12.5); err != nil {
 		t.Fatal(err)
 	}
 	p, _, _ = svc.ProvisionedKey(ctx, f.alice)
 	if p.Limit == nil || *p.Limit != 12.5 {
 		t.Errorf("limit after change = %v", p.Limit)
 	}
+	var before, after string
+	if err := f.pool.QueryRow(ctx, `SELECT before::text, after::text FROM audit_log WHERE target_user_id = $1 AND actor_id = $2 AND action = 'user.llm_limit_changed'`, f.alice, f.bob).Scan(&before, &after); err != nil {
+		t.Fatalf("audit entry: %v", err)
+	}
+	if before != `{"monthly_limit": 7}` || after != `{"monthly_limit": 12.5}` {
+		t.Errorf("audit %s -> %s", before, after)
+	}
 	// An admin setting bob's limit before bob ever asked provisions his key
 	// with it.
-	if err := svc.SetMonthlyLimit(ctx, f.bob, 2); err != nil {
+	if err := svc.SetMonthlyLimit(ctx, f.alice, f.bob, 2); err != nil {
 		t.Fatal(err)
 	}
 	p, ok, _ = svc.ProvisionedKey(ctx, f.bob)
@@ -158,7 +165,7 @@ func TestProvisionedKeysAndLimits(t *testing.T) {
 		t.Errorf("bob: %+v %v keys %d", p, ok, fake.Len())
 	}
 	for _, bad := range []float64{-1, 2e6} {
-		if err := svc.SetMonthlyLimit(ctx, f.bob, bad); !apperr.Is(err, apperr.Invalid) {
+		if err := svc.SetMonthlyLimit(ctx, f.alice, f.bob, bad); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("%v: %v", bad, err)
 		}
 	}
@@ -174,7 +181,7 @@ func TestProvisionedKeysAndLimits(t *testing.T) {
 func TestSetMonthlyLimitWithoutProvisioning(t *testing.T) {
 	f := newFixture(t)
 	svc := llmkeys.NewService(f.pool, f.ring, llmkeys.Options{})
-	if err := svc.SetMonthlyLimit(context.Background(), f.alice, 3); !apperr.Is(err, apperr.Conflict) {
+	if err := svc.SetMonthlyLimit(context.Background(), f.bob, f.alice, 3); !apperr.Is(err, apperr.Conflict) {
 		t.Errorf("%v", err)
 	}
 }
