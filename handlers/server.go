@@ -50,7 +50,7 @@ type Deps struct {
 	// Assets are the users' prompt assets; LLMKeys their model keys.
 	Assets  *assets.Service
 	LLMKeys *llmkeys.Service
-	Broker      *events.Broker
+	Broker  *events.Broker
 	// Clerk is nil unless Clerk sign-in is configured.
 	Clerk    *clerkauth.Client
 	Sessions *scs.SessionManager
