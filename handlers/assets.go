@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -120,7 +121,7 @@ func (s *Server) importAsset(c echo.Context) error {
 func (s *Server) previewAsset(c echo.Context) error {
 	body := c.FormValue("body")
 	if len(body) > assets.MaxBody {
-		body = body[:assets.MaxBody]
+		body = strings.ToValidUTF8(body[:assets.MaxBody], "")
 	}
 	return render(c, http.StatusOK, views.AssetPreview(body))
 }
