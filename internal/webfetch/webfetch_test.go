@@ -298,3 +298,13 @@ func TestBlocked(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkHTMLText2MiB turns a page at the size limit into text.
+func BenchmarkHTMLText2MiB(b *testing.B) {
+	block := `<div class="x"><h2>Title</h2><p>Some <a href="/a">linked</a> text, and <b>more</b>.</p><script>var a = 1;</script><ul><li>one</li><li>two</li></ul></div>`
+	src := "<html><head><title>T</title></head><body>" + strings.Repeat(block, webfetch.DefaultMaxBytes/len(block)) + "</body></html>"
+	b.SetBytes(int64(len(src)))
+	for b.Loop() {
+		webfetch.HTMLText(src)
+	}
+}
