@@ -107,8 +107,12 @@ func (s *Server) importAsset(c echo.Context) error {
 	in := assets.ImportInput{URL: c.FormValue("url"), Name: c.FormValue("name"), AutoInclude: c.FormValue("auto_include") == "on"}
 	a, err := s.Assets.Import(c.Request().Context(), mustUser(c).ID, in)
 	if apperr.Is(err, apperr.Invalid) || apperr.Is(err, apperr.Conflict) {
-		return s.renderAssets(c, http.StatusUnprocessableEntity, views.AssetImportForm{URL: in.URL, Name: in.Name, AutoInclude: in.AutoInclude,
-			Error: apperr.MessageOf(err), Errors: fieldMap(apperr.FieldsOf(err))})
+		f := views.AssetImportForm{URL: in.URL, Name: in.Name, AutoInclude: in.AutoInclude,
+			Error: apperr.MessageOf(err), Errors: fieldMap(apperr.FieldsOf(err))}
+		if isHTMX(c) {
+			return render(c, http.StatusUnprocessableEntity, views.AssetImportCard(csrfToken(c), f))
+		}
+		return s.renderAssets(c, http.StatusUnprocessableEntity, f)
 	}
 	if err != nil {
 		return err

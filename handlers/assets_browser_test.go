@@ -125,6 +125,7 @@ func TestBrowserPromptAssets(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="asset-list"]`)),
 	)
 	mustWaitEval(t, tab, `document.querySelectorAll('[data-testid="asset-row"]').length === 1`)
+	browsertest.WaitText(t, tab, `[data-testid="asset-row"] [data-testid="asset-name"]`, "House style v2")
 	mustScreenshots(t, tab, "assets-list")
 }
 

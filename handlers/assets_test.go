@@ -68,12 +68,21 @@ func TestAssetPages(t *testing.T) {
 	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.TestID("import-error").Text(), "application/pdf") {
 		t.Fatalf("refused import: %d %q", r.Status, r.TestID("import-error").Text())
 	}
+	// Through htmx, the refusal is the card alone; a success opens the asset.
+	r = b.Send(http.MethodPost, "/assets/import", url.Values{"url": {pages.URL + "/metadata"}}, true)
+	if r.Status != http.StatusUnprocessableEntity || strings.Contains(r.Body, "<html") || !strings.Contains(r.TestID("import-error").Text(), "private or special") {
+		t.Fatalf("htmx refused import: %d %s", r.Status, r.Body)
+	}
+	r = b.Send(http.MethodPost, "/assets/import", url.Values{"url": {pages.URL + "/guide"}}, true)
+	if r.Status != http.StatusNoContent || !strings.HasPrefix(r.Header.Get("HX-Redirect"), "/assets/") {
+		t.Fatalf("htmx import: %d %q", r.Status, r.Header.Get("HX-Redirect"))
+	}
 	r = b.PostForm("/assets/import", url.Values{"url": {pages.URL + "/guide"}, "name": {"Imported"}})
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("import: %d %s", r.Status, r.TestID("import-error").Text())
 	}
-	if n := b.Get("/assets").TestID("asset-row").Length(); n != 2 {
-		t.Fatalf("%d assets listed, want 2", n)
+	if n := b.Get("/assets").TestID("asset-row").Length(); n != 3 {
+		t.Fatalf("%d assets listed, want 3", n)
 	}
 
 	// Without the CSRF token, nothing changes.
