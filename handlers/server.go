@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/scratchpad/scratchpad/internal/accounts"
+	"github.com/scratchpad/scratchpad/internal/assets"
 	"github.com/scratchpad/scratchpad/internal/clerkauth"
 	"github.com/scratchpad/scratchpad/internal/config"
 	"github.com/scratchpad/scratchpad/internal/datasources"
@@ -22,6 +23,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/idempotency"
 	"github.com/scratchpad/scratchpad/internal/imports"
 	"github.com/scratchpad/scratchpad/internal/jobs"
+	"github.com/scratchpad/scratchpad/internal/llmkeys"
 	"github.com/scratchpad/scratchpad/internal/ratelimit"
 	"github.com/scratchpad/scratchpad/internal/syncs"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
@@ -45,7 +47,10 @@ type Deps struct {
 	Syncs *syncs.Service
 	// DataSources keeps the connections to where content lives.
 	DataSources *datasources.Service
-	Broker      *events.Broker
+	// Assets are the users' prompt assets; LLMKeys their model keys.
+	Assets  *assets.Service
+	LLMKeys *llmkeys.Service
+	Broker  *events.Broker
 	// Clerk is nil unless Clerk sign-in is configured.
 	Clerk    *clerkauth.Client
 	Sessions *scs.SessionManager

@@ -22,6 +22,7 @@ import (
 
 	"github.com/scratchpad/scratchpad/handlers"
 	"github.com/scratchpad/scratchpad/internal/accounts"
+	"github.com/scratchpad/scratchpad/internal/assets"
 	"github.com/scratchpad/scratchpad/internal/clerkauth"
 	"github.com/scratchpad/scratchpad/internal/config"
 	"github.com/scratchpad/scratchpad/internal/connectors"
@@ -34,9 +35,12 @@ import (
 	"github.com/scratchpad/scratchpad/internal/imports"
 	"github.com/scratchpad/scratchpad/internal/joblease"
 	"github.com/scratchpad/scratchpad/internal/jobs"
+	"github.com/scratchpad/scratchpad/internal/llm"
+	"github.com/scratchpad/scratchpad/internal/llmkeys"
 	"github.com/scratchpad/scratchpad/internal/secrets"
 	"github.com/scratchpad/scratchpad/internal/sessionstore"
 	"github.com/scratchpad/scratchpad/internal/syncs"
+	"github.com/scratchpad/scratchpad/internal/webfetch"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 	"github.com/scratchpad/scratchpad/migrations"
 )
@@ -55,10 +59,15 @@ type App struct {
 	// DataSources keeps connections to the systems content lives in.
 	DataSources *datasources.Service
 	// Syncs pulls tables from data sources and publishes changes back.
-	Syncs   *syncs.Service
-	River   *jobs.Client
-	Broker  *events.Broker
-	Handler http.Handler
+	Syncs *syncs.Service
+	// Assets are the users' prompt assets; LLMKeys picks the key that pays
+	// for a user's model calls; WebFetch loads web pages as text, safely.
+	Assets   *assets.Service
+	LLMKeys  *llmkeys.Service
+	WebFetch *webfetch.Fetcher
+	River    *jobs.Client
+	Broker   *events.Broker
+	Handler  http.Handler
 
 	listener *events.Listener
 	// rescuer hands back long jobs whose process died; every instance runs
@@ -83,6 +92,14 @@ type Options struct {
 	ConnectorHTTPClient *http.Client
 	// NoPeriodicJobs leaves periodic jobs out.
 	NoPeriodicJobs bool
+	// FetchLoopback lets the web page loader (prompt-asset import, the
+	// agent's load-URL tool) fetch from 127.0.0.1, so browser tests can
+	// import from an httptest server. Tests only: every other private
+	// address stays refused.
+	FetchLoopback bool
+	// ProvisioningHTTPClient is the HTTP client of the key-provisioning
+	// API; nil means a default one.
+	ProvisioningHTTPClient *http.Client
 }
 
 // New builds an instance over pool. Nothing runs until Start.
@@ -113,6 +130,14 @@ func New(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts Option
 	if err != nil {
 		return nil, err
 	}
+
+	a.WebFetch = webfetch.New(webfetch.Options{AllowLoopback: opts.FetchLoopback})
+	a.Assets = assets.NewService(pool, a.WebFetch)
+	keyOpts := llmkeys.Options{ServerKey: cfg.LLMAPIKey, Logger: logger}
+	if cfg.LLMProvisioningKey != "" {
+		keyOpts.Provisioner = llm.NewProvisioner(cfg.LLMBaseURL, cfg.LLMProvisioningKey, opts.ProvisioningHTTPClient)
+	}
+	a.LLMKeys = llmkeys.NewService(pool, keys, keyOpts)
 
 	idem := idempotency.NewStore(pool)
 	jobOpts := jobs.Options{
@@ -168,7 +193,7 @@ func New(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts Option
 
 	e := handlers.New(handlers.Deps{
 		Config: cfg, Logger: logger, Accounts: a.Accounts, Jobs: a.Jobs, Workbooks: a.Workbooks, Imports: a.Imports, Idempotency: idem, Broker: a.Broker,
-		DataSources: a.DataSources, Syncs: a.Syncs,
+		DataSources: a.DataSources, Syncs: a.Syncs, Assets: a.Assets, LLMKeys: a.LLMKeys,
 		Clerk: clerk, Sessions: a.sessions, Registry: reg, Ready: a.ready, DatabaseUnavailable: db.IsUnavailable,
 	})
 	// The session middleware cannot load or save sessions while the
