@@ -273,6 +273,15 @@ func lockTable(ctx context.Context, q *db.Queries, ownerID, workbookID, tableID 
 // table it returns and notifies viewers.
 func (s *Service) changeTable(ctx context.Context, ownerID, workbookID, tableID, action string,
 	fn func(q *db.Queries, t Table) (db.WorkbookTable, error)) (Table, error) {
+	return s.changeTableTx(ctx, ownerID, workbookID, tableID, action, func(_ pgx.Tx, q *db.Queries, t Table) (db.WorkbookTable, error) {
+		return fn(q, t)
+	})
+}
+
+// changeTableTx is changeTable for changes that also rewrite records, with
+// the transaction at hand.
+func (s *Service) changeTableTx(ctx context.Context, ownerID, workbookID, tableID, action string,
+	fn func(tx pgx.Tx, q *db.Queries, t Table) (db.WorkbookTable, error)) (Table, error) {
 	var out Table
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
@@ -280,7 +289,7 @@ func (s *Service) changeTable(ctx context.Context, ownerID, workbookID, tableID,
 		if err != nil {
 			return err
 		}
-		row, err := fn(q, t)
+		row, err := fn(tx, q, t)
 		if err != nil {
 			return err
 		}
