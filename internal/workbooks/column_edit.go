@@ -78,8 +78,11 @@ type TypeChangePreview struct {
 // FailingCell is a value that would not convert, and why.
 type FailingCell struct {
 	RecordID string
-	Text     string
-	Problem  string
+	// Label is the record's value in the table's first column, to know it
+	// by ("" when that is the column itself).
+	Label   string
+	Text    string
+	Problem string
 }
 
 // typeChange is a planned type change: the column as it will be, the new
@@ -216,21 +219,22 @@ func planTypeChange(ctx context.Context, tx pgx.Tx, t Table, column string, to v
 		return nv, ""
 	}
 
-	rows, err := tx.Query(ctx, `SELECT id, fields -> $3::text, original ? $3::text, original -> $3::text FROM records
+	first := t.Columns[0]
+	rows, err := tx.Query(ctx, `SELECT id, fields -> $3::text, original ? $3::text, original -> $3::text, fields -> $4::text FROM records
 		WHERE workbook_id = $1 AND table_id = $2 AND (fields ? $3::text OR original ? $3::text) ORDER BY seq`,
-		t.WorkbookID, t.ID, col.ID)
+		t.WorkbookID, t.ID, col.ID, first.ID)
 	if err != nil {
 		return p, fmt.Errorf("workbooks: read column: %w", err)
 	}
 	type cell struct {
-		id            string
-		value, pulled []byte
-		hasPulled     *bool
+		id                   string
+		value, pulled, label []byte
+		hasPulled            *bool
 	}
 	var cells []cell
 	for rows.Next() {
 		var c cell
-		if err := rows.Scan(&c.id, &c.value, &c.hasPulled, &c.pulled); err != nil {
+		if err := rows.Scan(&c.id, &c.value, &c.hasPulled, &c.pulled, &c.label); err != nil {
 			rows.Close()
 			return p, fmt.Errorf("workbooks: read column: %w", err)
 		}
@@ -248,7 +252,11 @@ func planTypeChange(ctx context.Context, tx pgx.Tx, t Table, column string, to v
 			if out.value, problem = convert(v); problem != "" {
 				p.preview.Failing++
 				if len(p.preview.Examples) < MaxTypeChangeExamples {
-					p.preview.Examples = append(p.preview.Examples, FailingCell{RecordID: c.id, Text: old.Text(v), Problem: problem})
+					ex := FailingCell{RecordID: c.id, Text: old.Text(v), Problem: problem}
+					if first.ID != col.ID {
+						ex.Label = first.Text(decodeStored(c.label))
+					}
+					p.preview.Examples = append(p.preview.Examples, ex)
 				}
 			}
 		}
