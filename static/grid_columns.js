@@ -235,6 +235,15 @@
     }
   }
 
+  // Enter in the chip input never submits the form by itself (the
+  // browser's implicit submission, on keypress): adding a chip is not
+  // saving, and the grid saves on Enter with nothing typed.
+  document.addEventListener("keypress", function (ev) {
+    if (ev.key === "Enter" && ev.target instanceof Element && ev.target.classList.contains("chip-input")) {
+      ev.preventDefault();
+    }
+  }, true);
+
   // Choosing an option from the input's list adds it at once.
   document.addEventListener("input", function (ev) {
     var t = ev.target;
