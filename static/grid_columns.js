@@ -72,8 +72,11 @@
       if (first) { first.focus(); }
       return;
     }
-    // The type preview came: the menu grew.
+    // The type preview came: the menu grew; show the preview's verdict
+    // and its confirm button.
     place();
+    var confirm = t.querySelector('[data-testid="type-confirm"]') || t.firstElementChild;
+    if (confirm) { confirm.scrollIntoView({ block: "nearest" }); }
   });
 
   document.addEventListener("toggle", function (ev) {
