@@ -247,3 +247,28 @@ func TestMultiSort(t *testing.T) {
 	_, err = f.svc.FindRecords(ctx, f.owner, f.wb.ID, f.table.ID, workbooks.RecordQuery{Sort: "Status,-Price", Cursor: one.NextCursor})
 	wantKind(t, err, apperr.Invalid)
 }
+
+// TestInsertScratchColumn puts a scratch column left or right of another.
+func TestInsertScratchColumn(t *testing.T) {
+	t.Parallel()
+	f := MustFixture(t)
+	ctx := context.Background()
+	if _, err := f.svc.InsertScratchColumn(ctx, f.owner, f.wb.ID, f.table.ID, "Left of price", values.Text, "Price", false); err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := f.svc.InsertScratchColumn(ctx, f.owner, f.wb.ID, f.table.ID, "Right of price", values.Number, f.col(t, "Price"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range tbl.Columns {
+		names = append(names, c.Name)
+	}
+	if got := strings.Join(names, ","); got != "Title,Left of price,Price,Right of price,In stock,Status,SKU" {
+		t.Fatalf("columns = %s", got)
+	}
+	_, err = f.svc.InsertScratchColumn(ctx, f.owner, f.wb.ID, f.table.ID, "X", values.Text, "Nope", true)
+	wantKind(t, err, apperr.NotFound)
+	_, err = f.svc.InsertScratchColumn(ctx, MustUser(t, f.pool), f.wb.ID, f.table.ID, "X", values.Text, "Price", true)
+	wantKind(t, err, apperr.NotFound)
+}
