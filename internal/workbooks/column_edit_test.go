@@ -272,3 +272,58 @@ func TestInsertScratchColumn(t *testing.T) {
 	_, err = f.svc.InsertScratchColumn(ctx, MustUser(t, f.pool), f.wb.ID, f.table.ID, "X", values.Text, "Price", true)
 	wantKind(t, err, apperr.NotFound)
 }
+
+// TestSourceColumnKeepsTypeAndOptionValues: a column from a data source
+// can be renamed (its remote key stays, so publishing still writes the
+// source's field) but not change type, and its options can be added but
+// not renamed; a scratch column of the same table changes type freely.
+func TestSourceColumnKeepsTypeAndOptionValues(t *testing.T) {
+	t.Parallel()
+	f := MustFixture(t)
+	ctx := context.Background()
+	var dsID string
+	if err := f.pool.QueryRow(ctx, `INSERT INTO data_sources (owner_id, service, name, credentials) VALUES ($1, 'postgres', 'Shop DB', '\x00') RETURNING id`,
+		f.owner).Scan(&dsID); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := f.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := f.svc.CreateSourcedTableTx(ctx, tx, f.owner, f.wb.ID, workbooks.SourcedTableInput{
+		Name: "Remote", Service: "postgres", DataSourceID: dsID, RemoteTableID: `"public"."things"`,
+		Columns: []workbooks.ColumnInput{
+			{Name: "Name", Type: values.Text, RemoteKey: "name", RemoteType: "text"},
+			{Name: "State", Type: values.Select, Options: []string{"on", "off"}, RemoteKey: "state", RemoteType: "text"},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	renamed, err := f.svc.RenameColumn(ctx, f.owner, f.wb.ID, tbl.ID, "Name", "Title")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := renamed.Columns.Lookup("Title"); c.RemoteKey != "name" {
+		t.Fatalf("renamed source column = %+v", c)
+	}
+	_, err = f.svc.PreviewTypeChange(ctx, f.owner, f.wb.ID, tbl.ID, "Title", values.Number)
+	wantKind(t, err, apperr.Invalid)
+	if !strings.Contains(apperr.MessageOf(err), "data source") {
+		t.Fatalf("refusal = %q", apperr.MessageOf(err))
+	}
+	_, _, err = f.svc.SetColumnOptions(ctx, f.owner, f.wb.ID, tbl.ID, "State", []workbooks.OptionEdit{{From: "on", To: "enabled"}, {From: "off", To: "off"}})
+	wantKind(t, err, apperr.Invalid)
+	if _, _, err := f.svc.SetColumnOptions(ctx, f.owner, f.wb.ID, tbl.ID, "State", []workbooks.OptionEdit{{From: "on", To: "on"}, {From: "off", To: "off"}, {To: "broken"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.AddScratchColumn(ctx, f.owner, f.wb.ID, tbl.ID, "Mine", values.Text); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.ChangeColumnType(ctx, f.owner, f.wb.ID, tbl.ID, "Mine", values.Number, false); err != nil {
+		t.Fatal(err)
+	}
+}
