@@ -286,6 +286,9 @@ func TestBrowserChipEditorAndRowSuggestedDelete(t *testing.T) {
 	mustWaitEval(t, f.tab, `Array.from(document.querySelectorAll('[data-testid="chip"]')).map(c => c.dataset.value).join() === "promo"`)
 	browsertest.MustDo(t, f.tab, chromedp.KeyEvent("news"), chromedp.KeyEvent(kb.Enter))
 	mustWaitEval(t, f.tab, `Array.from(document.querySelectorAll('[data-testid="chip"]')).map(c => c.dataset.value).join() === "promo,news"`)
+	if path, err := browsertest.Screenshot(t, f.tab, "chip-editor"); err == nil {
+		t.Logf("screenshot: %s", path)
+	}
 	browsertest.MustDo(t, f.tab, chromedp.KeyEvent(kb.Enter)) // nothing typed: saves
 	mustWaitEval(t, f.tab, `!document.querySelector(".chip-editor") && document.querySelector(`+jsString(tags)+`).querySelectorAll(".badge").length === 2`)
 	if got := fmt.Sprint(f.record(t, "Apple").Fields[f.tbl.Columns[3].ID]); got != "[promo news]" {
