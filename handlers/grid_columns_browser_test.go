@@ -269,11 +269,12 @@ func TestBrowserChipEditorAndRowSuggestedDelete(t *testing.T) {
 	ctx := context.Background()
 	if _, err := f.inst.App.Workbooks.ProposeSuggestions(ctx, f.userID, f.wb.ID, f.tbl.ID, workbooks.Proposal{
 		Source: workbooks.SourceAgent, Deletes: []string{f.recs["Banana"].ID, f.recs["Date"].ID},
+		Creates: []workbooks.RecordFields{{Fields: map[string]any{"Title": "Elderberry"}}},
 	}); err != nil {
 		t.Fatal(err)
 	}
 	browsertest.MustDo(t, f.tab, chromedp.Navigate(f.gridURL))
-	mustRowTitles(t, f.tab, "Apple,Banana,Cherry,Date")
+	mustRowTitles(t, f.tab, "Apple,Banana,Cherry,Date,Elderberry")
 
 	// Apple's tags: news → news, promo; Backspace first removes news,
 	// which is typed back.
@@ -300,6 +301,9 @@ func TestBrowserChipEditorAndRowSuggestedDelete(t *testing.T) {
 	browsertest.WaitText(t, f.tab, `#rec-`+f.recs["Banana"].ID+` [data-testid="row-label"]`, "deleted")
 	browsertest.MustDo(t, f.tab, chromedp.Click(chromedp.CSS(`#rec-`+f.recs["Date"].ID+` [data-testid="reject-row"]`)))
 	mustWaitEval(t, f.tab, `!document.querySelector('#rec-`+f.recs["Date"].ID+` [data-testid="row-label"]') && !!document.querySelector('#rec-`+f.recs["Date"].ID+`')`)
+	// A suggested new record rejected on its row is gone.
+	browsertest.MustDo(t, f.tab, chromedp.Click(chromedp.CSS(`#grid-body tr[data-record-id]:last-of-type [data-testid="reject-row"]`)))
+	mustRowTitles(t, f.tab, "Apple,Banana,Cherry,Date")
 	if r := f.record(t, "Banana"); r.State != workbooks.StateDeleted || r.SuggestedAction != "" {
 		t.Fatalf("Banana = %s, suggested %q", r.State, r.SuggestedAction)
 	}
