@@ -178,6 +178,11 @@ func TestBrowserColumnMenuSortFilterHide(t *testing.T) {
 	mustWaitEval(t, f.tab, `document.activeElement.dataset.testid === "menu-sort-desc"`)
 	browsertest.MustDo(t, f.tab, chromedp.KeyEvent(kb.Escape))
 	mustWaitEval(t, f.tab, `document.getElementById("column-menu").hidden && document.activeElement.dataset.column === "Title" && document.activeElement.getAttribute("aria-expanded") === "false"`)
+
+	// Alt+↓ on a cell opens its column's menu.
+	browsertest.MustDo(t, f.tab, chromedp.Click(chromedp.CSS(`#rec-`+f.recs["Apple"].ID+` td[data-column="Price"]`)))
+	browsertest.MustDo(t, f.tab, chromedp.KeyEvent(kb.ArrowDown, chromedp.KeyModifiers(chromedp.ModifierAlt)))
+	mustWaitEval(t, f.tab, `!document.getElementById("column-menu").hidden && document.querySelector('#column-menu [data-column="Price"]') !== null`)
 }
 
 // TestBrowserColumnMenuRenameTypeInsertOptions renames a column, changes

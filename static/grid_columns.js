@@ -137,6 +137,16 @@
       chipKey(ev, t);
       return;
     }
+    // Alt+↓ on a cell opens its column's menu, as in a spreadsheet.
+    if (ev.altKey && ev.key === "ArrowDown" && t.matches("#grid-body td.cell")) {
+      var btn = document.querySelector('.col-menu-btn[data-column-id="' + CSS.escape(t.dataset.columnId || "") + '"]');
+      if (btn) {
+        ev.preventDefault();
+        ev.stopPropagation();
+        btn.click();
+      }
+      return;
+    }
     if (menu.hidden || !menu.contains(t)) { return; }
     if (ev.key === "Escape") {
       ev.preventDefault();
