@@ -739,7 +739,7 @@ var walkQueryValues = map[string][]string{
 		strings.Repeat("NOT ", 20000) + "Price > 1",
 		"Price IN (" + strings.Repeat("1,", 70000) + "1)",
 	},
-	"sort": {"no_such_column", "-no_such_column", "--Title", "Title,Price", "-", strings.Repeat("x", 10000)},
+	"sort": {"no_such_column", "-no_such_column", "--Title", "Title,Price,Status,Data", "Title,Nope", "Title,-Title", "-", strings.Repeat("x", 10000)},
 	// Any text is a valid search; only the bytes every string parameter is
 	// sent (NUL, invalid UTF-8) are hostile.
 	"q": nil,

@@ -252,15 +252,17 @@ func (s *Server) deleteTable(c echo.Context) error {
 	return redirect(c, views.WorkbookURL(c.Param("wb")))
 }
 
-// addScratchColumn adds a local-only column and comes back to the grid.
+// addScratchColumn adds a local-only column and comes back to the grid:
+// at the end, or left or right (side) of the column beside.
 func (s *Server) addScratchColumn(c echo.Context) error {
 	typ := values.Type(c.FormValue("type"))
-	t, err := s.Workbooks.AddScratchColumn(c.Request().Context(), mustUser(c).ID, c.Param("wb"), c.Param("t"), c.FormValue("name"), typ)
+	t, err := s.Workbooks.InsertScratchColumn(c.Request().Context(), mustUser(c).ID, c.Param("wb"), c.Param("t"), c.FormValue("name"), typ,
+		c.FormValue("beside"), c.FormValue("side") != "left")
 	if err := s.flashRefusal(c, err, "name"); err != nil {
 		return err
 	}
 	if t.ID != "" {
-		s.toast(c, "success", "Added the column "+t.Columns[len(t.Columns)-1].Name+".")
+		s.toast(c, "success", "Added the column "+strings.TrimSpace(c.FormValue("name"))+".")
 	}
 	return redirect(c, s.gridReturnURL(c))
 }

@@ -64,6 +64,7 @@ func (s *Server) routes(e *echo.Echo) {
 	tbl.POST("/columns", s.addScratchColumn)
 	tbl.DELETE("/columns/:col", s.removeColumn)
 	tbl.POST("/hidden-columns", s.setHiddenColumns)
+	s.gridColumnRoutes(tbl)
 	tbl.POST("/records", s.addRecord)
 	tbl.DELETE("/records/:r", s.deleteRecord)
 	tbl.POST("/records/:r/restore", s.restoreRecord)

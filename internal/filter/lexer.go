@@ -310,3 +310,7 @@ func quoteString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''"
 
 // quoteIdent renders s as a filter-language quoted column name.
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// QuoteIdent writes a column name as a quoted identifier of the filter
+// language, for filters built for people to read and edit.
+func QuoteIdent(name string) string { return quoteIdent(name) }

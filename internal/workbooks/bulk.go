@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -82,10 +84,6 @@ func (s *Service) Neighbours(ctx context.Context, ownerID, workbookID, tableID, 
 	if err != nil {
 		return "", "", err
 	}
-	sortExpr := "NULL::text"
-	if sort.col != nil {
-		sortExpr = filter.ValueExpr("r.fields", sort.col.filterColumn())
-	}
 	n, err := s.q.CountRecordsWithIDs(ctx, db.CountRecordsWithIDsParams{WorkbookID: t.WorkbookID, TableID: t.ID, RecordIds: []string{recordID}})
 	if err != nil {
 		return "", "", fmt.Errorf("workbooks: find record: %w", err)
@@ -98,61 +96,72 @@ func (s *Service) Neighbours(ctx context.Context, ownerID, workbookID, tableID, 
 		return "", "", err
 	}
 	big := size >= s.indexThreshold()
-	if next, err = s.neighbour(ctx, t, recordID, q, sort, sortExpr, big, true); err != nil {
+	if next, err = s.neighbour(ctx, t, recordID, q, sort, big, true); err != nil {
 		return "", "", err
 	}
-	if prev, err = s.neighbour(ctx, t, recordID, q, sort, sortExpr, big, false); err != nil {
+	if prev, err = s.neighbour(ctx, t, recordID, q, sort, big, false); err != nil {
 		return "", "", err
 	}
 	return prev, next, nil
 }
 
 // neighbour finds the record right after (forward) or right before the
-// pivot record in the order (sort value, empty values last; then seq). On a
-// big table the table's ids are literals, as in FindRecords, so the partial
-// on-demand index of the sort column can serve the order.
-func (s *Service) neighbour(ctx context.Context, t Table, recordID string, q RecordQuery, sort sortSpec, sortExpr string, big, forward bool) (string, error) {
+// pivot record in the order (sort values, empty values last, key by key;
+// then seq). On a big table the table's ids are literals, as in
+// FindRecords, so the partial on-demand index of the sort column can serve
+// the order.
+func (s *Service) neighbour(ctx context.Context, t Table, recordID string, q RecordQuery, sort sortSpec, big, forward bool) (string, error) {
 	var b recordSQL
 	if err := scopeConditions(&b, t, q, big); err != nil {
 		return "", err
 	}
-	pivot := "(SELECT r.seq, " + sortExpr + " AS v FROM records r WHERE r.workbook_id = " + b.arg(t.WorkbookID) +
+	keys := sort.keys()
+	exprs := sortExprs(keys)
+	pivotVals := ""
+	for i, e := range exprs {
+		pivotVals += ", " + e + " AS v" + strconv.Itoa(i)
+	}
+	pivot := "(SELECT r.seq" + pivotVals + " FROM records r WHERE r.workbook_id = " + b.arg(t.WorkbookID) +
 		" AND r.table_id = " + b.arg(t.ID) + " AND r.id = " + b.arg(recordID) + ")"
 
-	// Going forward in an ascending sort means greater values; a descending
-	// sort or going backward flips that; both flip it back.
-	cmp := ">"
-	if sort.desc != !forward {
-		cmp = "<"
-	}
-	seqCmp, order := ">", "r.seq"
+	seqCmp := ">"
 	if !forward {
-		seqCmp, order = "<", "r.seq DESC"
+		seqCmp = "<"
 	}
-	var cond string
-	if sort.col == nil {
-		cond = "r.seq " + seqCmp + " p.seq"
-	} else {
-		// Empty values come after every value, in seq order among themselves.
+	cond := "r.seq " + seqCmp + " p.seq"
+	order := make([]string, 0, len(keys)+1)
+	for i := len(keys) - 1; i >= 0; i-- {
+		// Going forward in an ascending sort means greater values; a
+		// descending sort or going backward flips that; both flip it back.
+		e, pv := exprs[i], "p.v"+strconv.Itoa(i)
+		cmp, dir := ">", "ASC"
+		if keys[i].desc != !forward {
+			cmp, dir = "<", "DESC"
+		}
+		// Empty values come after every value, and among themselves by the
+		// further keys.
 		var nulls string
 		if forward {
-			nulls = "(" + sortExpr + " IS NULL AND (p.v IS NOT NULL OR r.seq > p.seq))"
+			nulls = "(" + e + " IS NULL AND " + pv + " IS NOT NULL)"
 		} else {
-			nulls = "(p.v IS NULL AND (" + sortExpr + " IS NOT NULL OR r.seq < p.seq))"
+			nulls = "(" + pv + " IS NULL AND " + e + " IS NOT NULL)"
 		}
-		cond = "(" + sortExpr + " " + cmp + " p.v OR (" + sortExpr + " = p.v AND r.seq " + seqCmp + " p.seq) OR " + nulls + ")"
-		// Backward walks the exact reverse of the listing's order.
-		dir, nullsAt := "ASC", "NULLS LAST"
-		if sort.desc != !forward {
-			dir = "DESC"
-		}
+		cond = "(" + e + " " + cmp + " " + pv + " OR (" + e + " = " + pv + " AND " + cond + ") OR " + nulls +
+			" OR (" + e + " IS NULL AND " + pv + " IS NULL AND " + cond + "))"
+		nullsAt := "NULLS LAST"
 		if !forward {
 			nullsAt = "NULLS FIRST"
 		}
-		order = sortExpr + " " + dir + " " + nullsAt + ", " + order
+		order = append(order, e+" "+dir+" "+nullsAt)
+	}
+	slices.Reverse(order)
+	if forward {
+		order = append(order, "r.seq")
+	} else {
+		order = append(order, "r.seq DESC")
 	}
 	sql := "SELECT r.id FROM records r CROSS JOIN " + pivot + " p WHERE " + strings.Join(b.where, " AND ") +
-		" AND r.id <> " + b.arg(recordID) + " AND " + cond + " ORDER BY " + order + " LIMIT 1"
+		" AND r.id <> " + b.arg(recordID) + " AND " + cond + " ORDER BY " + strings.Join(order, ", ") + " LIMIT 1"
 	var id string
 	err := s.pool.QueryRow(ctx, sql, b.args...).Scan(&id)
 	if db.IsNoRows(err) {

@@ -273,6 +273,15 @@ func lockTable(ctx context.Context, q *db.Queries, ownerID, workbookID, tableID 
 // table it returns and notifies viewers.
 func (s *Service) changeTable(ctx context.Context, ownerID, workbookID, tableID, action string,
 	fn func(q *db.Queries, t Table) (db.WorkbookTable, error)) (Table, error) {
+	return s.changeTableTx(ctx, ownerID, workbookID, tableID, action, func(_ pgx.Tx, q *db.Queries, t Table) (db.WorkbookTable, error) {
+		return fn(q, t)
+	})
+}
+
+// changeTableTx is changeTable for changes that also rewrite records, with
+// the transaction at hand.
+func (s *Service) changeTableTx(ctx context.Context, ownerID, workbookID, tableID, action string,
+	fn func(tx pgx.Tx, q *db.Queries, t Table) (db.WorkbookTable, error)) (Table, error) {
 	var out Table
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
@@ -280,7 +289,7 @@ func (s *Service) changeTable(ctx context.Context, ownerID, workbookID, tableID,
 		if err != nil {
 			return err
 		}
-		row, err := fn(q, t)
+		row, err := fn(tx, q, t)
 		if err != nil {
 			return err
 		}
@@ -384,9 +393,28 @@ func (s *Service) DeleteTable(ctx context.Context, ownerID, workbookID, tableID 
 // AddScratchColumn adds a local-only column at the end of a table.
 // Errors: Invalid, NotFound.
 func (s *Service) AddScratchColumn(ctx context.Context, ownerID, workbookID, tableID, name string, typ values.Type) (Table, error) {
+	return s.InsertScratchColumn(ctx, ownerID, workbookID, tableID, name, typ, "", true)
+}
+
+// InsertScratchColumn adds a local-only column next to the column beside
+// (an id or name): after it, or before it when after is false. With no
+// beside it goes at the end. Errors: Invalid, NotFound (the table, or
+// beside).
+func (s *Service) InsertScratchColumn(ctx context.Context, ownerID, workbookID, tableID, name string, typ values.Type, beside string, after bool) (Table, error) {
 	return s.changeTable(ctx, ownerID, workbookID, tableID, "add column", func(q *db.Queries, t Table) (db.WorkbookTable, error) {
 		if len(t.Columns) >= maxColumns {
 			return db.WorkbookTable{}, apperr.New(apperr.Invalid, "A table can have at most %d columns.", maxColumns)
+		}
+		at := len(t.Columns)
+		if beside != "" {
+			b, ok := t.Columns.Lookup(beside)
+			if !ok {
+				return db.WorkbookTable{}, errColumnNotFound
+			}
+			at = slices.IndexFunc(t.Columns, func(c Column) bool { return c.ID == b.ID })
+			if after {
+				at++
+			}
 		}
 		taken := map[string]bool{}
 		for _, c := range t.Columns {
@@ -400,7 +428,7 @@ func (s *Service) AddScratchColumn(ctx context.Context, ownerID, workbookID, tab
 			}
 			return db.WorkbookTable{}, apperr.InvalidFields("Please correct the column.", apperr.FieldError{Field: field, Message: msg})
 		}
-		return saveColumns(ctx, q, t, append(t.Columns, c), t.HiddenColumns)
+		return saveColumns(ctx, q, t, slices.Insert(slices.Clone(t.Columns), at, c), t.HiddenColumns)
 	})
 }
 
