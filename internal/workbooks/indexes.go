@@ -600,18 +600,15 @@ func indexNamePattern(name string) bool {
 const BulkWriteRows = 1000
 
 // RefreshStatistics analyzes records after a write of many of a table's
-// records (an import, a pull, a bulk accept), and forgets this process's
-// remembered size of the table. Whether a table is big enough to get
-// indexes on demand, and how many records a filter matches, come from the
-// planner's statistics; without this they would wait for autovacuum (about
-// a minute, or for ever where it is off), and the first sorted pages after
-// an import would read the whole table.
+// records (an import, a pull, a bulk accept). How many records a filter
+// matches, and which index serves it, come from the planner's statistics;
+// without this they would wait for autovacuum (about a minute, or for ever
+// where it is off), and the first sorted pages after an import would read
+// the whole table. (Whether a table is big comes from its exact size.)
 func (s *Service) RefreshStatistics(ctx context.Context, tableID string) error {
-	s.sizes.Delete(tableID)
 	if err := s.execDDL(ctx, "ANALYZE records"); err != nil {
 		return fmt.Errorf("workbooks: analyze records: %w", err)
 	}
-	s.sizes.Delete(tableID)
 	return nil
 }
 
@@ -619,7 +616,6 @@ func (s *Service) RefreshStatistics(ctx context.Context, tableID string) error {
 // background, for a request that wrote many records and should not wait for
 // ANALYZE. Refreshes asked for while one runs are coalesced into one more.
 func (s *Service) refreshSoon(tableID string) {
-	s.sizes.Delete(tableID)
 	s.analyzeAgain.Store(true)
 	if !s.analyzing.CompareAndSwap(false, true) {
 		return // the running refresh will go again
@@ -632,7 +628,6 @@ func (s *Service) refreshSoon(tableID string) {
 					slog.Warn("workbooks: analyze records after a bulk write", "err", err)
 				}
 				cancel()
-				s.sizes.Delete(tableID)
 			}
 			s.analyzing.Store(false)
 			// A request between the last Swap and the Store found the

@@ -23,8 +23,6 @@ type Service struct {
 	q    *db.Queries
 	// idx requests on-demand indexes (indexes.go).
 	idx indexer
-	// sizes holds the sizes of big tables by table id (see tableSize).
-	sizes sync.Map
 	// registered holds the on-demand index registrations this process has
 	// seen, by table, column and kind (see requestIndexes).
 	registered sync.Map
