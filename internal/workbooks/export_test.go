@@ -33,12 +33,16 @@ func (s *Service) BuildIndexesAtOnce(ctx context.Context, workbookID, tableID st
 	if err != nil {
 		return err
 	}
+	part, err := s.partitionOf(ctx, workbookID, tableID)
+	if err != nil {
+		return err
+	}
 	for _, ri := range list {
-		ddl, err := indexDDL(ri)
+		ddl, err := indexDDL(ri, part)
 		if err != nil {
 			return err
 		}
-		stats, err := statisticsDDL(ri)
+		stats, err := statisticsDDL(ri, part)
 		if err != nil {
 			return err
 		}

@@ -132,8 +132,8 @@ func TestBigTablesAskForIndexesThatTheirPagesThenUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	for q, index := range map[workbooks.RecordQuery]string{
-		{Limit: 100}:                                "records_seq_idx",
-		{Has: workbooks.HasEdits, Limit: 100}:       "records_dirty_idx",
+		{Limit: 100}:                                "_seq_idx on records_p",
+		{Has: workbooks.HasEdits, Limit: 100}:       "_dirty_idx on records_p",
 		{Has: workbooks.HasSuggestions, Limit: 100}: "suggestions_",
 	} {
 		plan, err := big.ExplainFindRecords(ctx, f.owner, f.wb.ID, f.table.ID, q)
