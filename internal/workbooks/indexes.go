@@ -32,10 +32,17 @@ import (
 // it with CREATE INDEX CONCURRENTLY (writes go on meanwhile). Until the index
 // is ready that listing is slow but correct.
 //
-// Each index is partial, over one table's records only:
+// Each index is partial, over one table's records only, and built on the
+// partition of records that holds the table (records is partitioned by hash
+// of its two ids, migration 00021; partitionOf):
 //
-//	CREATE INDEX CONCURRENTLY ri_… ON records ((<value expr>) [DESC NULLS LAST], seq)
+//	CREATE INDEX CONCURRENTLY ri_… ON records_pNN ((<value expr>) [DESC NULLS LAST], seq)
 //	    WHERE workbook_id = '<uuid>' AND table_id = '<uuid>'
+//
+// A statement naming a table's ids is pruned to its partition before the
+// planner looks at indexes, so one table's indexes cost other tables'
+// statements nothing, and a build, its statistics and ANALYZE read one
+// partition (README, "Many big tables in one database").
 //
 // with the value expression from filter.ValueExpr, the same text the filter
 // compiler and ORDER BY produce, so the planner matches them. The planner
@@ -423,8 +430,8 @@ func indexExpr(ri db.RecordIndex) (string, error) {
 // matches (a fixed fraction for LIKE), and a badly wrong guess picks the
 // wrong index: a trigram search matching 3% of a table, estimated at 0.03%,
 // reads and sorts 30,000 records instead of walking the sort index.
-// Statistics on the expression cover all of records, where other tables'
-// records read as NULL, so they stay estimates, but close ones. A trigram
+// Statistics on the expression cover the table's partition, where other
+// tables' records read as NULL, so they stay estimates, but close ones. A trigram
 // index gets statistics on lower(value), the expression the filters it
 // serves are written in (filter.Compile): with only the value's, the planner
 // guessed a word in 4% of a million titles at 320 records, read all 39,000
@@ -485,7 +492,7 @@ func (s *Service) indexState(ctx context.Context, name string) (present, valid b
 // BuildRecordIndex builds the index args names, unless it was dropped
 // meanwhile. A build that failed half-way (leaving an invalid index) is
 // dropped and redone. Afterwards the column gets a statistics object (see
-// statisticsDDL) and records is analyzed, so the planner can estimate
+// statisticsDDL) and the table's partition is analyzed, so the planner can estimate
 // filters on it. Run by the build_record_index job.
 func (s *Service) BuildRecordIndex(ctx context.Context, args BuildRecordIndexArgs) error {
 	name := indexName(args.WorkbookID, args.TableID, args.ColumnID, args.IndexKind)
