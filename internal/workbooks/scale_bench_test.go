@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/scratchpad/scratchpad/internal/db"
 	"github.com/scratchpad/scratchpad/internal/testdb"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
@@ -93,7 +94,8 @@ func newScaleDB(tb testing.TB, tables, records int) *scaleDB {
 	tb.Helper()
 	ctx := context.Background()
 	url := testdb.NewURL(tb)
-	pool, err := pgxpool.New(ctx, url)
+	// Sessions as the app opens them (db.Connect).
+	pool, err := db.Connect(ctx, url, 0)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -159,6 +161,21 @@ func median(ds []time.Duration) time.Duration {
 	return ds[len(ds)/2]
 }
 
+// connect opens a connection to d with the app's session settings.
+func (d *scaleDB) connect(tb testing.TB) *pgx.Conn {
+	tb.Helper()
+	cfg, err := pgx.ParseConfig(d.url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db.SessionDefaults(cfg.RuntimeParams)
+	conn, err := pgx.ConnectConfig(context.Background(), cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return conn
+}
+
 // measure takes d's figures on its target table.
 func (d *scaleDB) measure(tb testing.TB, records int) scaleFigures {
 	tb.Helper()
@@ -212,10 +229,7 @@ func (d *scaleDB) measure(tb testing.TB, records int) scaleFigures {
 	// loads the catalog entries of records and of the indexes it looks at.
 	var firsts []time.Duration
 	for range 9 {
-		conn, err := pgx.Connect(ctx, d.url)
-		if err != nil {
-			tb.Fatal(err)
-		}
+		conn := d.connect(tb)
 		start := time.Now()
 		rows, err := conn.Query(ctx, sql, args...)
 		if err == nil {
@@ -233,13 +247,10 @@ func (d *scaleDB) measure(tb testing.TB, records int) scaleFigures {
 	f.firstQuery = median(firsts)
 
 	// A one-record UPDATE as sqlc's queries run: prepared once on a new
-	// connection (pgx caches statements) and executed 10 times, so the plan
-	// cache's sixth execution builds the generic plan, which cannot prune
-	// partitions at planning time.
-	conn, err := pgx.Connect(ctx, d.url)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	// connection (pgx caches statements) and executed 10 times. Without
+	// the app's plan_cache_mode (db.SessionDefaults) the sixth run would
+	// build a generic plan over every partition.
+	conn := d.connect(tb)
 	// In one transaction, rolled back: commits would wait for the disk.
 	tx, err := conn.Begin(ctx)
 	if err != nil {
