@@ -677,6 +677,14 @@ const recordPartitions = 64
 // indexes, their statistics and ANALYZE go to that partition only, and the
 // bulk path COPYs into it.
 func (s *Service) partitionOf(ctx context.Context, workbookID, tableID string) (string, error) {
+	return s.partitionVia(ctx, s.pool, workbookID, tableID)
+}
+
+// partitionVia is partitionOf asking over conn (a transaction's, so a
+// writer holding one of the pool's connections needs no second one).
+func (s *Service) partitionVia(ctx context.Context, conn interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, workbookID, tableID string) (string, error) {
 	if !ids.ValidUUID(workbookID) || !ids.ValidUUID(tableID) {
 		return "", fmt.Errorf("workbooks: no partition for %q/%q", workbookID, tableID)
 	}
@@ -685,7 +693,7 @@ func (s *Service) partitionOf(ctx context.Context, workbookID, tableID string) (
 		return v.(string), nil
 	}
 	var r int
-	err := s.pool.QueryRow(ctx, `SELECT r FROM generate_series(0, $1::int - 1) r
+	err := conn.QueryRow(ctx, `SELECT r FROM generate_series(0, $1::int - 1) r
 		WHERE satisfies_hash_partition('records'::regclass, $1::int, r, $2::uuid, $3::uuid)`,
 		recordPartitions, workbookID, tableID).Scan(&r)
 	if err != nil {
