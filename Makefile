@@ -6,7 +6,7 @@ export GOTOOLCHAIN := local
 GO_PKGS := ./...
 BENCH_PKGS ?= ./...
 
-.PHONY: help run build test test-short generate verify lint bench bench-sync fmt tools
+.PHONY: help run build test test-short generate verify lint bench bench-sync bench-scale fmt tools
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}'
@@ -50,3 +50,7 @@ bench: ## Run the Go benchmarks, one package at a time (figures in README; SCRAT
 
 bench-sync: ## Run the pull, re-pull and publish benchmarks once, against their COPY and UPDATE baselines (BENCH_PULL_ROWS, BENCH_PUBLISH_ROWS)
 	go run ./cmd/withpg -- go test -run '^$$' -bench . -benchtime 1x -timeout 60m ./internal/syncs/
+
+bench-scale: export BENCH_SCALE_TABLES ?= 200
+bench-scale: ## K big tables in one database against one alone: grid p95, planning, first query, index build (BENCH_SCALE_TABLES=200, BENCH_SCALE_RECORDS=5000)
+	go run ./cmd/withpg -- go test -run '^$$' -bench '^BenchmarkScale$$' -benchtime 1x -timeout 60m ./internal/workbooks/

@@ -222,3 +222,109 @@ func TestTrigramIndexesOnLowerMigration(t *testing.T) {
 		t.Errorf("after the migration: indexes %q, rows %q; want only the ascending one", indexes, rows)
 	}
 }
+
+// TestRecordsByTableMigration moves records that hold data into the
+// partitioned layout of 00021 and back: every record keeps its values and
+// place (seq), suggestions keep their records, new records continue the
+// order, and the sizes kept per table are the counted ones.
+func TestRecordsByTableMigration(t *testing.T) {
+	ctx := context.Background()
+	db := newDB(t, "migrations_records_by_table_test")
+	p, err := migrations.NewProvider(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 18); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `
+		INSERT INTO users (id, email) VALUES ('00000000-0000-4000-8000-000000000001', 'a@example.com');
+		INSERT INTO workbooks (id, owner_id, name) VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', 'W');
+		INSERT INTO workbook_tables (workbook_id, id, name, position) VALUES
+		  ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000003', 'T', 0),
+		  ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000004', 'U', 1);
+		INSERT INTO records (workbook_id, table_id, remote_id, fields, state, edited_fields, conflicts)
+		SELECT '00000000-0000-4000-8000-000000000002', CASE WHEN g % 3 = 0 THEN '00000000-0000-4000-8000-000000000004'::uuid
+		       ELSE '00000000-0000-4000-8000-000000000003'::uuid END,
+		       'r' || g, jsonb_build_object('t', 'v' || g), CASE WHEN g % 5 = 0 THEN 'updated' ELSE 'clean' END,
+		       CASE WHEN g % 5 = 0 THEN '{t}'::text[] ELSE '{}' END, CASE WHEN g = 7 THEN '{"t": "x"}'::jsonb END
+		FROM generate_series(1, 300) g;
+		INSERT INTO suggestions (workbook_id, table_id, record_id, action, field, value, source)
+		SELECT workbook_id, table_id, id, 'update', 't', '"s"', 'api' FROM records WHERE seq % 10 = 0`); err != nil {
+		t.Fatal(err)
+	}
+	snapshot := func() string {
+		t.Helper()
+		var s string
+		if err := db.QueryRowContext(ctx, `SELECT md5(string_agg(concat_ws('|', r.workbook_id, r.table_id, r.id, r.seq, r.remote_id,
+			r.fields, r.state, r.edited_fields, r.conflicts, r.version, r.created_at,
+			(SELECT count(*) FROM suggestions s WHERE s.record_id = r.id)), ',' ORDER BY r.seq)) FROM records r`).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	// nextSeq adds a record and returns its seq, then removes it.
+	nextSeq := func() int64 {
+		t.Helper()
+		var seq int64
+		if err := db.QueryRowContext(ctx, `INSERT INTO records (workbook_id, table_id, fields)
+			VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000003', '{}') RETURNING seq`).Scan(&seq); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, `DELETE FROM records WHERE seq = $1`, seq); err != nil {
+			t.Fatal(err)
+		}
+		return seq
+	}
+	before := snapshot()
+
+	if _, err := p.UpTo(ctx, 21); err != nil {
+		t.Fatal(err)
+	}
+	if got := snapshot(); got != before {
+		t.Fatal("the records changed on the way into partitions")
+	}
+	var parts int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pg_inherits WHERE inhparent = 'records'::regclass`).Scan(&parts); err != nil || parts != 64 {
+		t.Fatalf("records has %d partitions (%v), want 64", parts, err)
+	}
+	sizes := func() string {
+		t.Helper()
+		var s string
+		if err := db.QueryRowContext(ctx, `SELECT string_agg(right(table_id::text, 1) || '=' || records, ' ' ORDER BY table_id) FROM table_sizes`).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if got := sizes(); got != "3=200 4=100" {
+		t.Errorf("table sizes after the migration: %s", got)
+	}
+	if seq := nextSeq(); seq != 301 {
+		t.Errorf("a new record got seq %d, want 301", seq)
+	}
+	if got := sizes(); got != "3=200 4=100" {
+		t.Errorf("table sizes after a record came and went: %s", got)
+	}
+	// The suggestions still follow their records out.
+	if _, err := db.ExecContext(ctx, `DELETE FROM records WHERE seq = 10`); err != nil {
+		t.Fatal(err)
+	}
+	var orphans int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM suggestions s WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.id = s.record_id)`).Scan(&orphans); err != nil || orphans != 0 {
+		t.Fatalf("%d suggestions lost their record (%v)", orphans, err)
+	}
+	before = snapshot()
+
+	if _, err := p.DownTo(ctx, 18); err != nil {
+		t.Fatal(err)
+	}
+	if got := snapshot(); got != before {
+		t.Fatal("the records changed on the way out of partitions")
+	}
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pg_inherits WHERE inhparent = 'records'::regclass`).Scan(&parts); err != nil || parts != 0 {
+		t.Fatalf("records still has %d partitions (%v)", parts, err)
+	}
+	if seq := nextSeq(); seq != 302 {
+		t.Errorf("a new record got seq %d, want 302", seq)
+	}
+}

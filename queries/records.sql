@@ -97,3 +97,8 @@ WHERE workbook_id = @workbook_id AND table_id = @table_id AND id = ANY(@record_i
 SELECT true FROM workbook_tables
 WHERE workbook_id = @workbook_id AND id = @id
 FOR KEY SHARE;
+
+-- name: TableSize :one
+-- A table's exact number of records, kept by the triggers of migration
+-- 00021 on every insert and delete.
+SELECT coalesce((SELECT records FROM table_sizes WHERE workbook_id = @workbook_id AND table_id = @table_id), 0)::bigint;

@@ -202,6 +202,12 @@ type SyncTable struct {
 	Error      *string
 }
 
+type TableSize struct {
+	WorkbookID string
+	TableID    string
+	Records    int64
+}
+
 type Upload struct {
 	ID           string
 	OwnerID      string

@@ -414,6 +414,24 @@ func (q *Queries) RestoreRecord(ctx context.Context, arg RestoreRecordParams) (R
 	return i, err
 }
 
+const tableSize = `-- name: TableSize :one
+SELECT coalesce((SELECT records FROM table_sizes WHERE workbook_id = $1 AND table_id = $2), 0)::bigint
+`
+
+type TableSizeParams struct {
+	WorkbookID string
+	TableID    string
+}
+
+// A table's exact number of records, kept by the triggers of migration
+// 00021 on every insert and delete.
+func (q *Queries) TableSize(ctx context.Context, arg TableSizeParams) (int64, error) {
+	row := q.db.QueryRow(ctx, tableSize, arg.WorkbookID, arg.TableID)
+	var column_1 int64
+	err := row.Scan(&column_1)
+	return column_1, err
+}
+
 const updateRecordFields = `-- name: UpdateRecordFields :one
 UPDATE records SET
     original = sp_touch_original(state, fields, original, $1::text[]),

@@ -79,7 +79,7 @@ func (s *Service) afterRows(ctx context.Context, u Upload) {
 		return
 	}
 	if row, err := s.q.GetUploadByID(ctx, u.ID); err == nil && row.RowsImported >= workbooks.BulkWriteRows {
-		if err := s.workbooks.RefreshStatistics(ctx, u.TableID); err != nil {
+		if err := s.workbooks.RefreshStatistics(ctx, u.WorkbookID, u.TableID); err != nil {
 			s.logger.WarnContext(ctx, "imports: refresh statistics", "upload", u.ID, "err", err)
 		}
 	}

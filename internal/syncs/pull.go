@@ -118,7 +118,7 @@ func (s *Service) pullTable(ctx context.Context, r *run, st *SyncTable) error {
 	if err == nil && pulled >= workbooks.BulkWriteRows {
 		// Best effort: the pull is done; stale statistics only slow the
 		// first sorted pages until autovacuum runs.
-		if serr := s.store.RefreshStatistics(ctx, t.ID); serr != nil {
+		if serr := s.store.RefreshStatistics(ctx, t.WorkbookID, t.ID); serr != nil {
 			s.logger.WarnContext(ctx, "syncs: refresh statistics", "table", t.ID, "err", serr)
 		}
 	}

@@ -32,10 +32,17 @@ import (
 // it with CREATE INDEX CONCURRENTLY (writes go on meanwhile). Until the index
 // is ready that listing is slow but correct.
 //
-// Each index is partial, over one table's records only:
+// Each index is partial, over one table's records only, and built on the
+// partition of records that holds the table (records is partitioned by hash
+// of its two ids, migration 00021; partitionOf):
 //
-//	CREATE INDEX CONCURRENTLY ri_… ON records ((<value expr>) [DESC NULLS LAST], seq)
+//	CREATE INDEX CONCURRENTLY ri_… ON records_pNN ((<value expr>) [DESC NULLS LAST], seq)
 //	    WHERE workbook_id = '<uuid>' AND table_id = '<uuid>'
+//
+// A statement naming a table's ids is pruned to its partition before the
+// planner looks at indexes, so one table's indexes cost other tables'
+// statements nothing, and a build, its statistics and ANALYZE read one
+// partition (README, "Many big tables in one database").
 //
 // with the value expression from filter.ValueExpr, the same text the filter
 // compiler and ORDER BY produce, so the planner matches them. The planner
@@ -423,14 +430,14 @@ func indexExpr(ri db.RecordIndex) (string, error) {
 // matches (a fixed fraction for LIKE), and a badly wrong guess picks the
 // wrong index: a trigram search matching 3% of a table, estimated at 0.03%,
 // reads and sorts 30,000 records instead of walking the sort index.
-// Statistics on the expression cover all of records, where other tables'
-// records read as NULL, so they stay estimates, but close ones. A trigram
+// Statistics on the expression cover the table's partition, where other
+// tables' records read as NULL, so they stay estimates, but close ones. A trigram
 // index gets statistics on lower(value), the expression the filters it
 // serves are written in (filter.Compile): with only the value's, the planner
 // guessed a word in 4% of a million titles at 320 records, read all 39,000
 // through the trigram index and sorted them (190 ms) instead of walking the
 // sort index for 2 ms.
-func statisticsDDL(ri db.RecordIndex) (string, error) {
+func statisticsDDL(ri db.RecordIndex, partition string) (string, error) {
 	expr, err := indexExpr(ri)
 	if err != nil {
 		return "", err
@@ -440,11 +447,12 @@ func statisticsDDL(ri db.RecordIndex) (string, error) {
 		expr = "lower(" + expr + ")"
 	}
 	return "CREATE STATISTICS IF NOT EXISTS " + statisticsName(ri.WorkbookID, ri.TableID, ri.ColumnID, lowered) +
-		" ON (" + expr + ") FROM records", nil
+		" ON (" + expr + ") FROM " + partition, nil
 }
 
-// indexDDL returns the CREATE INDEX statement of a registered index.
-func indexDDL(ri db.RecordIndex) (string, error) {
+// indexDDL returns the CREATE INDEX statement of a registered index, on the
+// partition of records holding its table (partitionOf).
+func indexDDL(ri db.RecordIndex, partition string) (string, error) {
 	expr, err := indexExpr(ri)
 	if err != nil {
 		return "", err
@@ -464,7 +472,7 @@ func indexDDL(ri db.RecordIndex) (string, error) {
 	default:
 		return "", fmt.Errorf("workbooks: index %s has unknown kind %q", ri.Name, ri.Kind)
 	}
-	return "CREATE INDEX CONCURRENTLY IF NOT EXISTS " + ri.Name + " ON records " + def + " WHERE " + pred, nil
+	return "CREATE INDEX CONCURRENTLY IF NOT EXISTS " + ri.Name + " ON " + partition + " " + def + " WHERE " + pred, nil
 }
 
 // indexState reports whether an index of that name exists and is valid.
@@ -484,7 +492,7 @@ func (s *Service) indexState(ctx context.Context, name string) (present, valid b
 // BuildRecordIndex builds the index args names, unless it was dropped
 // meanwhile. A build that failed half-way (leaving an invalid index) is
 // dropped and redone. Afterwards the column gets a statistics object (see
-// statisticsDDL) and records is analyzed, so the planner can estimate
+// statisticsDDL) and the table's partition is analyzed, so the planner can estimate
 // filters on it. Run by the build_record_index job.
 func (s *Service) BuildRecordIndex(ctx context.Context, args BuildRecordIndexArgs) error {
 	name := indexName(args.WorkbookID, args.TableID, args.ColumnID, args.IndexKind)
@@ -510,7 +518,11 @@ func (s *Service) BuildRecordIndex(ctx context.Context, args BuildRecordIndexArg
 }
 
 func (s *Service) buildIndex(ctx context.Context, ri db.RecordIndex) error {
-	ddl, err := indexDDL(ri)
+	part, err := s.partitionOf(ctx, ri.WorkbookID, ri.TableID)
+	if err != nil {
+		return err
+	}
+	ddl, err := indexDDL(ri, part)
 	if err != nil {
 		return err
 	}
@@ -526,15 +538,15 @@ func (s *Service) buildIndex(ctx context.Context, ri db.RecordIndex) error {
 	if err := s.execDDL(ctx, ddl); err != nil {
 		return fmt.Errorf("workbooks: build index %s: %w", ri.Name, err)
 	}
-	stats, err := statisticsDDL(ri)
+	stats, err := statisticsDDL(ri, part)
 	if err != nil {
 		return err
 	}
 	if err := s.execDDL(ctx, stats); err != nil {
 		return fmt.Errorf("workbooks: create statistics for %s: %w", ri.Name, err)
 	}
-	if err := s.execDDL(ctx, "ANALYZE records"); err != nil {
-		return fmt.Errorf("workbooks: analyze records: %w", err)
+	if err := s.execDDL(ctx, "ANALYZE "+part); err != nil {
+		return fmt.Errorf("workbooks: analyze %s: %w", part, err)
 	}
 	if err := s.q.MarkRecordIndexReady(ctx, ri.Name); err != nil {
 		return fmt.Errorf("workbooks: mark index ready: %w", err)
@@ -599,47 +611,95 @@ func indexNamePattern(name string) bool {
 // knew is close enough.
 const BulkWriteRows = 1000
 
-// RefreshStatistics analyzes records after a write of many of a table's
-// records (an import, a pull, a bulk accept), and forgets this process's
-// remembered size of the table. Whether a table is big enough to get
-// indexes on demand, and how many records a filter matches, come from the
-// planner's statistics; without this they would wait for autovacuum (about
-// a minute, or for ever where it is off), and the first sorted pages after
-// an import would read the whole table.
-func (s *Service) RefreshStatistics(ctx context.Context, tableID string) error {
-	s.sizes.Delete(tableID)
-	if err := s.execDDL(ctx, "ANALYZE records"); err != nil {
-		return fmt.Errorf("workbooks: analyze records: %w", err)
+// RefreshStatistics analyzes the partition of records holding a table
+// after a write of many of its records (an import, a pull, a bulk accept).
+// How many records a filter matches, and which index serves it, come from
+// the planner's statistics; without this they would wait for autovacuum
+// (about a minute, or for ever where it is off), and the first sorted pages
+// after an import would read the whole table. (Whether a table is big comes
+// from its exact size.) It reads one partition, not every table's records.
+func (s *Service) RefreshStatistics(ctx context.Context, workbookID, tableID string) error {
+	part, err := s.partitionOf(ctx, workbookID, tableID)
+	if err != nil {
+		return err
 	}
-	s.sizes.Delete(tableID)
+	if err := s.execDDL(ctx, "ANALYZE "+part); err != nil {
+		return fmt.Errorf("workbooks: analyze %s: %w", part, err)
+	}
 	return nil
 }
 
-// refreshSoon refreshes the statistics like RefreshStatistics, in the
+// refreshSoon refreshes a table's statistics like RefreshStatistics, in the
 // background, for a request that wrote many records and should not wait for
-// ANALYZE. Refreshes asked for while one runs are coalesced into one more.
-func (s *Service) refreshSoon(tableID string) {
-	s.sizes.Delete(tableID)
-	s.analyzeAgain.Store(true)
-	if !s.analyzing.CompareAndSwap(false, true) {
-		return // the running refresh will go again
+// ANALYZE. Refreshes of a table asked for while one is pending are
+// coalesced into one; one goroutine works them off in turn.
+func (s *Service) refreshSoon(workbookID, tableID string) {
+	s.analyzeMu.Lock()
+	defer s.analyzeMu.Unlock()
+	if s.analyzePending == nil {
+		s.analyzePending = map[[2]string]bool{}
 	}
+	s.analyzePending[[2]string{workbookID, tableID}] = true
+	if s.analyzing {
+		return // the running refresh will take it
+	}
+	s.analyzing = true
 	go func() {
 		for {
-			for s.analyzeAgain.Swap(false) {
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-				if err := s.execDDL(ctx, "ANALYZE records"); err != nil && ctx.Err() == nil {
-					slog.Warn("workbooks: analyze records after a bulk write", "err", err)
-				}
-				cancel()
-				s.sizes.Delete(tableID)
+			s.analyzeMu.Lock()
+			var next [2]string
+			for k := range s.analyzePending {
+				next = k
+				break
 			}
-			s.analyzing.Store(false)
-			// A request between the last Swap and the Store found the
-			// refresh running: take it over unless another goroutine has.
-			if !s.analyzeAgain.Load() || !s.analyzing.CompareAndSwap(false, true) {
+			if next == ([2]string{}) {
+				s.analyzing = false
+				s.analyzeMu.Unlock()
 				return
 			}
+			delete(s.analyzePending, next)
+			s.analyzeMu.Unlock()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			if err := s.RefreshStatistics(ctx, next[0], next[1]); err != nil && ctx.Err() == nil {
+				slog.Warn("workbooks: analyze records after a bulk write", "err", err)
+			}
+			cancel()
 		}
 	}()
+}
+
+// recordPartitions is how many partitions records has (migration 00021).
+const recordPartitions = 64
+
+// partitionOf returns the name of the partition of records that holds a
+// table's records: records_p00 to records_p63, by PostgreSQL's hash of the
+// two ids, which it is asked for once per table and process. On-demand
+// indexes, their statistics and ANALYZE go to that partition only, and the
+// bulk path COPYs into it.
+func (s *Service) partitionOf(ctx context.Context, workbookID, tableID string) (string, error) {
+	return s.partitionVia(ctx, s.pool, workbookID, tableID)
+}
+
+// partitionVia is partitionOf asking over conn (a transaction's, so a
+// writer holding one of the pool's connections needs no second one).
+func (s *Service) partitionVia(ctx context.Context, conn interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, workbookID, tableID string) (string, error) {
+	if !ids.ValidUUID(workbookID) || !ids.ValidUUID(tableID) {
+		return "", fmt.Errorf("workbooks: no partition for %q/%q", workbookID, tableID)
+	}
+	key := workbookID + "/" + tableID
+	if v, ok := s.partitions.Load(key); ok {
+		return v.(string), nil
+	}
+	var r int
+	err := conn.QueryRow(ctx, `SELECT r FROM generate_series(0, $1::int - 1) r
+		WHERE satisfies_hash_partition('records'::regclass, $1::int, r, $2::uuid, $3::uuid)`,
+		recordPartitions, workbookID, tableID).Scan(&r)
+	if err != nil {
+		return "", fmt.Errorf("workbooks: find partition: %w", err)
+	}
+	name := fmt.Sprintf("records_p%02d", r)
+	s.partitions.Store(key, name)
+	return name, nil
 }

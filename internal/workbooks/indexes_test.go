@@ -132,8 +132,8 @@ func TestBigTablesAskForIndexesThatTheirPagesThenUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	for q, index := range map[workbooks.RecordQuery]string{
-		{Limit: 100}:                                "records_seq_idx",
-		{Has: workbooks.HasEdits, Limit: 100}:       "records_dirty_idx",
+		{Limit: 100}:                                "_seq_idx on records_p",
+		{Has: workbooks.HasEdits, Limit: 100}:       "_dirty_idx on records_p",
 		{Has: workbooks.HasSuggestions, Limit: 100}: "suggestions_",
 	} {
 		plan, err := big.ExplainFindRecords(ctx, f.owner, f.wb.ID, f.table.ID, q)
@@ -353,5 +353,55 @@ func TestBulkAcceptRefreshesStatistics(t *testing.T) {
 			t.Fatal("after a bulk accept the sorted page still asks for no index: the statistics are stale")
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestBigTablesAmongManyGetTheirIndexes fills 24 tables of one database,
+// half of them above the index threshold, and checks that exactly those ask
+// for indexes. Sizing a table from the planner's estimate for its two ids
+// (before migration 00021) multiplied their selectivities, and with 21
+// tables in a database no table reached the threshold.
+func TestBigTablesAmongManyGetTheirIndexes(t *testing.T) {
+	t.Parallel()
+	f := MustFixture(t)
+	ctx := context.Background()
+	svc := workbooks.NewService(f.pool)
+	svc.SetIndexThreshold(2000)
+	type sized struct {
+		table workbooks.Table
+		n     int
+	}
+	var tables []sized
+	for i := range 24 {
+		tbl, err := f.svc.CreateTable(ctx, f.owner, f.wb.ID, workbooks.TableInput{Name: fmt.Sprintf("T%d", i), Columns: productColumns})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 1990 + i%2*(20+i) // odd tables are big
+		if _, err := f.pool.Exec(ctx, `INSERT INTO records (workbook_id, table_id, fields)
+			SELECT $1, $2, jsonb_build_object($3::text, 'r' || g) FROM generate_series(1, $4::int) g`,
+			f.wb.ID, tbl.ID, tbl.Columns[0].ID, n); err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, sized{tbl, n})
+	}
+	if _, err := f.pool.Exec(ctx, `ANALYZE records`); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range tables {
+		page, err := svc.FindRecords(ctx, f.owner, f.wb.ID, s.table.ID, workbooks.RecordQuery{Sort: "Title", Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.EstimatedTotal != int64(s.n) || page.TotalIsEstimate {
+			t.Errorf("%s: total %d (estimate %v), want %d", s.table.Name, page.EstimatedTotal, page.TotalIsEstimate, s.n)
+		}
+		list, err := svc.FindRecordIndexes(ctx, f.wb.ID, s.table.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if big := s.n >= 2000; big != (len(list) == 1) {
+			t.Errorf("%s of %d records: %d indexes requested", s.table.Name, s.n, len(list))
+		}
 	}
 }

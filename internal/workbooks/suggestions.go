@@ -376,7 +376,7 @@ func (s *Service) AcceptSuggestions(ctx context.Context, ownerID, workbookID, ta
 		return SuggestionCounts{}, wrap("accept suggestions", err)
 	}
 	if counts.Total() >= BulkWriteRows {
-		s.refreshSoon(tableID)
+		s.refreshSoon(workbookID, tableID)
 	}
 	return counts, nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -23,14 +22,17 @@ type Service struct {
 	q    *db.Queries
 	// idx requests on-demand indexes (indexes.go).
 	idx indexer
-	// sizes holds the sizes of big tables by table id (see tableSize).
-	sizes sync.Map
 	// registered holds the on-demand index registrations this process has
 	// seen, by table, column and kind (see requestIndexes).
 	registered sync.Map
-	// analyzing and analyzeAgain coalesce background refreshes of the
-	// statistics (refreshSoon).
-	analyzing, analyzeAgain atomic.Bool
+	// partitions holds the partition of records of each table seen, by
+	// workbook and table id (partitionOf).
+	partitions sync.Map
+	// analyzeMu guards the background refreshes of statistics: the tables
+	// waiting for one, and whether a goroutine works them off (refreshSoon).
+	analyzeMu      sync.Mutex
+	analyzePending map[[2]string]bool
+	analyzing      bool
 }
 
 // NewService returns the record store service over pool.
