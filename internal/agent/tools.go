@@ -75,7 +75,7 @@ func init() {
 	tools = []tool{
 		{spec: llm.ToolSpec{Name: "fetch_records", Description: "Read records of a table: by a filter in the filter language (such as: price > 10 AND title ILIKE '%shoe%'), by ids, or the next page with a cursor a previous call returned.",
 			Parameters: obj([]string{}, map[string]any{"table": table, "filter": str("A filter expression; empty for all records."),
-				"ids": map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "maxItems": maxFetchLimit},
+				"ids":    map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "maxItems": maxFetchLimit},
 				"cursor": str("next_cursor from the previous page."), "limit": map[string]any{"type": "integer", "minimum": 1, "maximum": maxFetchLimit}})},
 			run: fetchRecords},
 		{spec: llm.ToolSpec{Name: "suggest_updates", Description: "Suggest new values for fields of existing records. The user reviews each suggestion.",
