@@ -494,6 +494,12 @@ func editField(ctx context.Context, e *toolEnv, raw json.RawMessage) (any, error
 	if cur != nil {
 		current = col.Text(cur)
 	}
+	// Edits earlier in this step are not committed yet: the step's
+	// transaction holds them.
+	cell := r.ID + "/" + col.ID
+	if v, ok := e.t.stepEdits[cell]; ok {
+		current = v
+	}
 	var next string
 	switch a.Op {
 	case "set":
@@ -520,6 +526,7 @@ func editField(ctx context.Context, e *toolEnv, raw json.RawMessage) (any, error
 	if err != nil {
 		return nil, err
 	}
+	e.t.stepEdits[cell] = next
 	return map[string]any{"suggested": truncateRunes(next, maxValueRunes), "counts": res}, nil
 }
 

@@ -365,6 +365,9 @@ type turn struct {
 	cost       float64
 	wb         workbooks.Workbook
 	tools      []tool
+	// stepEdits are the values edit_field suggested in the step under way,
+	// by "record/column", which its later edits build on.
+	stepEdits map[string]string
 }
 
 // RunTurn runs (or resumes) the turn of args: it calls the model, runs the
@@ -443,6 +446,7 @@ func (s *Service) loop(ctx context.Context, t *turn, history []llm.Message, st *
 		model := resp.Model
 		err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 			step.ToolCalls = step.ToolCalls[:0]
+			t.stepEdits = map[string]string{}
 			for _, call := range resp.ToolCalls {
 				step.ToolCalls = append(step.ToolCalls, s.runTool(ctx, tx, t, len(t.steps), call, model))
 			}
