@@ -184,6 +184,20 @@ func (s *Server) apiRoutes(api *echo.Group) {
 	at.POST("/conflicts/resolve", s.apiResolveConflicts, s.scope("write"))
 	at.POST("/source-deleted/resolve", s.apiResolveSourceDeleted, s.scope("write"))
 
+	// The agent (agent_api.go).
+	ag := authed.Group("/workbooks/:wb/agent/sessions")
+	if s.Agent != nil {
+		ag.GET("", s.apiListAgentSessions, s.scope("read"))
+		ag.POST("", s.apiCreateAgentSession, s.scope("write"))
+		ag.GET("/:s", s.apiGetAgentSession, s.scope("read"))
+		ag.PATCH("/:s", s.apiUpdateAgentSession, s.scope("write"))
+		ag.DELETE("/:s", s.apiDeleteAgentSession, s.scope("write"))
+		ag.POST("/:s/messages", s.apiSendAgentMessage, s.scope("write"))
+		ag.POST("/:s/stop", s.apiStopAgentTurn, s.scope("write"))
+	} else {
+		ag.Any("*", agentUnavailable)
+	}
+
 	// Data sources and the services they connect (api_datasources.go).
 	authed.GET("/services", s.apiListServices, s.scope("read"))
 	authed.GET("/data-sources", s.apiListDataSources, s.scope("read"))

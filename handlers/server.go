@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/scratchpad/scratchpad/internal/accounts"
+	"github.com/scratchpad/scratchpad/internal/agent"
 	"github.com/scratchpad/scratchpad/internal/clerkauth"
 	"github.com/scratchpad/scratchpad/internal/config"
 	"github.com/scratchpad/scratchpad/internal/datasources"
@@ -43,6 +44,8 @@ type Deps struct {
 	Imports *imports.Service
 	// Syncs adds tables from data sources, pulls and publishes.
 	Syncs *syncs.Service
+	// Agent is the AI agent: sessions, messages, turns (nil: not set up).
+	Agent *agent.Service
 	// DataSources keeps the connections to where content lives.
 	DataSources *datasources.Service
 	Broker      *events.Broker

@@ -22,6 +22,7 @@ import (
 
 	"github.com/scratchpad/scratchpad/handlers"
 	"github.com/scratchpad/scratchpad/internal/accounts"
+	"github.com/scratchpad/scratchpad/internal/agent"
 	"github.com/scratchpad/scratchpad/internal/clerkauth"
 	"github.com/scratchpad/scratchpad/internal/config"
 	"github.com/scratchpad/scratchpad/internal/connectors"
@@ -34,6 +35,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/imports"
 	"github.com/scratchpad/scratchpad/internal/joblease"
 	"github.com/scratchpad/scratchpad/internal/jobs"
+	"github.com/scratchpad/scratchpad/internal/llm"
 	"github.com/scratchpad/scratchpad/internal/secrets"
 	"github.com/scratchpad/scratchpad/internal/sessionstore"
 	"github.com/scratchpad/scratchpad/internal/syncs"
@@ -55,7 +57,14 @@ type App struct {
 	// DataSources keeps connections to the systems content lives in.
 	DataSources *datasources.Service
 	// Syncs pulls tables from data sources and publishes changes back.
-	Syncs   *syncs.Service
+	Syncs *syncs.Service
+	// LLM is the client of the model endpoint (LLM_BASE_URL).
+	LLM *llm.Client
+	// Provisioner manages per-user keys when LLM_PROVISIONING_KEY is set;
+	// nil otherwise.
+	Provisioner *llm.Provisioner
+	// Agent runs the AI agent's sessions and turns.
+	Agent   *agent.Service
 	River   *jobs.Client
 	Broker  *events.Broker
 	Handler http.Handler
@@ -83,6 +92,11 @@ type Options struct {
 	ConnectorHTTPClient *http.Client
 	// NoPeriodicJobs leaves periodic jobs out.
 	NoPeriodicJobs bool
+	// AgentPages, AgentAssets and AgentKeys give the agent web pages,
+	// prompt assets and users' own model keys (nil: the agent does without).
+	AgentPages  agent.PageLoader
+	AgentAssets agent.AssetSource
+	AgentKeys   agent.KeySource
 }
 
 // New builds an instance over pool. Nothing runs until Start.
@@ -114,10 +128,24 @@ func New(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts Option
 		return nil, err
 	}
 
+	models := make([]llm.Model, 0, len(cfg.LLMModels))
+	for _, m := range cfg.LLMModels {
+		models = append(models, llm.ConfiguredModel(m.ID, m.ContextLength, m.PromptPerMTok, m.CompletionPerMTok))
+	}
+	a.LLM = llm.New(llm.Options{BaseURL: cfg.LLMBaseURL, APIKey: cfg.LLMAPIKey, DefaultModel: cfg.LLMDefaultModel, Models: models, MaxRetries: 2})
+	if cfg.LLMProvisioningKey != "" {
+		a.Provisioner = llm.NewProvisioner(cfg.LLMBaseURL, cfg.LLMProvisioningKey, nil)
+	}
+	a.Agent, err = agent.NewService(pool, a.Workbooks, a.LLM, agent.Options{Logger: logger, Lease: lease,
+		Pages: opts.AgentPages, Assets: opts.AgentAssets, Keys: opts.AgentKeys})
+	if err != nil {
+		return nil, err
+	}
+
 	idem := idempotency.NewStore(pool)
 	jobOpts := jobs.Options{
 		Queues: cfg.JobQueues, Logger: logger, Accounts: a.Accounts, Imports: a.Imports, Workbooks: a.Workbooks, Idempotency: idem,
-		NoPeriodic: opts.NoPeriodicJobs, Lease: lease, Syncs: a.Syncs,
+		NoPeriodic: opts.NoPeriodicJobs, Lease: lease, Syncs: a.Syncs, Agent: a.Agent,
 	}
 	river, err := jobs.NewClient(pool, jobOpts)
 	if err != nil {
@@ -127,7 +155,7 @@ func New(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts Option
 	a.rescuer = jobs.NewRescuer(pool, jobOpts)
 	a.Jobs = jobs.NewService(river, pool, a.Imports, a.rescuer).WithSyncs(a.Syncs)
 
-	a.Broker = events.NewBroker(events.BrokerOptions{Renderer: handlers.EventRenderer(handlers.EventRendererDeps{Logger: logger, Workbooks: a.Workbooks, Extra: []func(context.Context, events.Event) ([]events.Message, bool){handlers.RenderImportEvent, handlers.RenderSyncEvent}}), Logger: logger})
+	a.Broker = events.NewBroker(events.BrokerOptions{Renderer: handlers.EventRenderer(handlers.EventRendererDeps{Logger: logger, Workbooks: a.Workbooks, Extra: []func(context.Context, events.Event) ([]events.Message, bool){handlers.RenderImportEvent, handlers.RenderSyncEvent, handlers.LiveRenderers().Render}}), Logger: logger})
 	a.listener = events.NewListener(pool, a.Broker, logger)
 
 	var clerk *clerkauth.Client
@@ -168,7 +196,7 @@ func New(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts Option
 
 	e := handlers.New(handlers.Deps{
 		Config: cfg, Logger: logger, Accounts: a.Accounts, Jobs: a.Jobs, Workbooks: a.Workbooks, Imports: a.Imports, Idempotency: idem, Broker: a.Broker,
-		DataSources: a.DataSources, Syncs: a.Syncs,
+		DataSources: a.DataSources, Syncs: a.Syncs, Agent: a.Agent,
 		Clerk: clerk, Sessions: a.sessions, Registry: reg, Ready: a.ready, DatabaseUnavailable: db.IsUnavailable,
 	})
 	// The session middleware cannot load or save sessions while the
