@@ -1,15 +1,18 @@
 package handlers
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"github.com/scratchpad/scratchpad/internal/accounts"
 	"github.com/scratchpad/scratchpad/internal/apperr"
+	"github.com/scratchpad/scratchpad/internal/llm"
 	"github.com/scratchpad/scratchpad/views"
 )
 
@@ -47,6 +50,13 @@ func (s *Server) adminUser(c echo.Context) error {
 		return err
 	}
 	d := views.AdminUserDetail{Row: s.userRow(c, u, c.Request().URL.Path, ""), Audit: audit}
+	if s.LLMKeys.Provisioning() {
+		card, err := s.adminLLMCard(c, u.ID)
+		if err != nil {
+			return err
+		}
+		d.LLM = &card
+	}
 	return render(c, http.StatusOK, views.AdminUserPage(s.page(c, u.Email, "admin-users"), d))
 }
 
@@ -125,4 +135,80 @@ func userPageSize(raw string) int {
 // history cache, which needs the whole page despite the HX-Request header.
 func isHistoryRestore(c echo.Context) bool {
 	return c.Request().Header.Get("HX-History-Restore-Request") == "true"
+}
+
+// adminLLMCard describes userID's provisioned key; a provisioning API that
+// cannot be read is said in the card, not as a failed page.
+func (s *Server) adminLLMCard(c echo.Context, userID string) (views.AdminLLMCard, error) {
+	card := views.AdminLLMCard{UserID: userID, CSRFToken: csrfToken(c)}
+	p, ok, err := s.LLMKeys.ProvisionedKey(c.Request().Context(), userID)
+	card.Provisioned, card.Hint = ok, p.Hint
+	if err != nil {
+		if !ok {
+			return card, err
+		}
+		s.Logger.Warn("reading a provisioned key", "user", userID, "err", err)
+		card.Error = "The provisioning API could not be read: " + llmErrorText(err)
+		return card, nil
+	}
+	if p.Limit != nil {
+		card.Limit = strconv.FormatFloat(*p.Limit, 'f', 2, 64)
+	}
+	card.UsageMonthly = strconv.FormatFloat(p.UsageMonthly, 'f', 2, 64)
+	card.Disabled = p.Disabled
+	return card, nil
+}
+
+// llmErrorText words a model service error for people.
+func llmErrorText(err error) string {
+	var le *llm.Error
+	if errors.As(err, &le) {
+		return le.UserMessage()
+	}
+	return "it did not answer."
+}
+
+// adminSetLLMLimit changes a user's monthly credit limit (provisioning
+// their key when they have none yet).
+func (s *Server) adminSetLLMLimit(c echo.Context) error {
+	ctx := c.Request().Context()
+	u, err := s.Accounts.FindUserByID(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	raw := strings.TrimSpace(c.FormValue("monthly_limit"))
+	limit, perr := strconv.ParseFloat(raw, 64)
+	if perr != nil {
+		err = apperr.InvalidFields("Enter the monthly limit in US dollars, such as 10 or 12.50.", apperr.FieldError{Field: "monthly_limit", Message: "must be a number of US dollars"})
+	} else {
+		err = s.LLMKeys.SetMonthlyLimit(ctx, mustUser(c).ID, u.ID, limit)
+	}
+	var refused string
+	var fields map[string]string
+	switch {
+	case apperr.Is(err, apperr.Invalid), apperr.Is(err, apperr.Conflict):
+		refused, fields = apperr.MessageOf(err), fieldMap(apperr.FieldsOf(err))
+	case err != nil:
+		s.Logger.Warn("setting a monthly limit", "user", u.ID, "err", err)
+		refused = "The limit could not be set: " + llmErrorText(err)
+	}
+	card, cerr := s.adminLLMCard(c, u.ID)
+	if cerr != nil {
+		return cerr
+	}
+	status := http.StatusOK
+	if refused != "" {
+		card.Error, card.Fields, card.Value, status = refused, fields, raw, http.StatusUnprocessableEntity
+	} else {
+		card.Saved = true
+	}
+	if !isHTMX(c) {
+		if refused != "" {
+			s.flash(c, "error", refused)
+		} else {
+			s.flash(c, "success", "Monthly limit saved.")
+		}
+		return redirect(c, "/admin/users/"+u.ID)
+	}
+	return render(c, status, views.AdminLLMSection(card))
 }

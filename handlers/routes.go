@@ -117,6 +117,16 @@ func (s *Server) routes(e *echo.Echo) {
 	app.GET("/data-sources/:ds/tables", s.dataSourceTables)
 	app.POST("/data-sources/:ds/delete", s.deleteDataSource)
 	app.GET("/jobs", s.jobsPage)
+
+	// Prompt assets (assets.go).
+	app.GET("/assets", s.assetsPage)
+	app.GET("/assets/new", s.newAssetPage)
+	app.POST("/assets", s.createAsset)
+	app.POST("/assets/import", s.importAsset)
+	app.POST("/assets/preview", s.previewAsset)
+	app.GET("/assets/:asset", s.assetPage)
+	app.POST("/assets/:asset", s.updateAsset)
+	app.POST("/assets/:asset/delete", s.deleteAsset)
 	app.POST("/jobs/:job/cancel", s.cancelOwnJob)
 	app.POST("/jobs/:job/retry", s.retryOwnJob)
 
@@ -126,6 +136,8 @@ func (s *Server) routes(e *echo.Echo) {
 	app.POST("/settings/tokens", s.createToken)
 	app.DELETE("/settings/tokens/:id", s.revokeToken)
 	app.POST("/settings/sessions/sign-out-others", s.endOtherSessions)
+	app.POST("/settings/llm-key", s.saveLLMKey)
+	app.POST("/settings/llm-key/delete", s.deleteLLMKey)
 	app.DELETE("/settings/sessions/:id", s.endSession)
 
 	admin := web.Group("/admin", requireAdmin)
@@ -133,6 +145,7 @@ func (s *Server) routes(e *echo.Echo) {
 	admin.GET("/users/:id", s.adminUser)
 	admin.POST("/users/:id/role", s.adminChangeRole)
 	admin.POST("/users/:id/disabled", s.adminSetDisabled)
+	admin.POST("/users/:id/llm-limit", s.adminSetLLMLimit)
 	admin.GET("/jobs", s.adminJobs)
 	admin.POST("/jobs/:id/cancel", s.adminCancelJob)
 
@@ -207,6 +220,14 @@ func (s *Server) apiRoutes(api *echo.Group) {
 	authed.DELETE("/data-sources/:ds", s.apiDeleteDataSource, s.scope("write"))
 	authed.POST("/data-sources/:ds/test", s.apiTestDataSource, s.scope("write"))
 	authed.GET("/data-sources/:ds/tables", s.apiDataSourceTables, s.scope("read"))
+
+	// Prompt assets (api_assets.go).
+	authed.GET("/assets", s.apiListAssets, s.scope("read"))
+	authed.POST("/assets", s.apiCreateAsset, s.scope("write"))
+	authed.POST("/assets/import", s.apiImportAsset, s.scope("write"))
+	authed.GET("/assets/:asset", s.apiGetAsset, s.scope("read"))
+	authed.PATCH("/assets/:asset", s.apiUpdateAsset, s.scope("write"))
+	authed.DELETE("/assets/:asset", s.apiDeleteAsset, s.scope("write"))
 
 	// The caller's own background jobs (api_jobs.go).
 	authed.GET("/jobs", s.apiListJobs, s.scope("read"))

@@ -16,13 +16,16 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/accounts"
 	"github.com/scratchpad/scratchpad/internal/agent"
+	"github.com/scratchpad/scratchpad/internal/assets"
 	"github.com/scratchpad/scratchpad/internal/clerkauth"
 	"github.com/scratchpad/scratchpad/internal/config"
 	"github.com/scratchpad/scratchpad/internal/datasources"
 	"github.com/scratchpad/scratchpad/internal/events"
+	"github.com/scratchpad/scratchpad/internal/llm"
 	"github.com/scratchpad/scratchpad/internal/idempotency"
 	"github.com/scratchpad/scratchpad/internal/imports"
 	"github.com/scratchpad/scratchpad/internal/jobs"
+	"github.com/scratchpad/scratchpad/internal/llmkeys"
 	"github.com/scratchpad/scratchpad/internal/ratelimit"
 	"github.com/scratchpad/scratchpad/internal/syncs"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
@@ -46,9 +49,14 @@ type Deps struct {
 	Syncs *syncs.Service
 	// Agent is the AI agent: sessions, messages, turns (nil: not set up).
 	Agent *agent.Service
+	// LLM is the model endpoint's client: the chat panel lists its models.
+	LLM *llm.Client
 	// DataSources keeps the connections to where content lives.
 	DataSources *datasources.Service
-	Broker      *events.Broker
+	// Assets are the users' prompt assets; LLMKeys their model keys.
+	Assets  *assets.Service
+	LLMKeys *llmkeys.Service
+	Broker  *events.Broker
 	// Clerk is nil unless Clerk sign-in is configured.
 	Clerk    *clerkauth.Client
 	Sessions *scs.SessionManager

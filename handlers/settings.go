@@ -208,12 +208,75 @@ func (s *Server) settingsView(c echo.Context, u accounts.User) (views.SettingsPa
 	if err != nil {
 		return views.SettingsPage{}, err
 	}
+	llmCard, err := s.llmKeyCard(c, u.ID)
+	if err != nil {
+		return views.SettingsPage{}, err
+	}
 	return views.SettingsPage{
 		Profile:  views.ProfileForm{CSRFToken: csrfToken(c), Email: u.Email, Name: u.Name},
 		Password: views.PasswordForm{CSRFToken: csrfToken(c), HasPassword: u.HasPassword},
 		Sessions: sessions,
 		Tokens:   tokensCard(c, u, list),
+		LLMKey:   llmCard,
 	}, nil
+}
+
+// llmKeyCard is the model key card of u.
+func (s *Server) llmKeyCard(c echo.Context, userID string) (views.LLMKeyCard, error) {
+	hint, err := s.LLMKeys.OwnKeyHint(c.Request().Context(), userID)
+	if err != nil {
+		return views.LLMKeyCard{}, err
+	}
+	card := views.LLMKeyCard{CSRFToken: csrfToken(c), Hint: hint}
+	switch {
+	case s.LLMKeys.Provisioning():
+		card.Fallback = "provisioned"
+	case s.LLMKeys.HasServerKey():
+		card.Fallback = "server"
+	}
+	return card, nil
+}
+
+// saveLLMKey stores the user's own model key, sealed; the card shows only
+// its hint from then on.
+func (s *Server) saveLLMKey(c echo.Context) error {
+	u := mustUser(c)
+	_, err := s.LLMKeys.SetOwnKey(c.Request().Context(), u.ID, c.FormValue("api_key"))
+	card, cerr := s.llmKeyCard(c, u.ID)
+	if cerr != nil {
+		return cerr
+	}
+	if apperr.Is(err, apperr.Invalid) {
+		card.Error, card.Fields = apperr.MessageOf(err), fieldMap(apperr.FieldsOf(err))
+		return s.renderSettingsCard(c, http.StatusUnprocessableEntity, views.LLMKeySection(card), func(p *views.SettingsPage) { p.LLMKey = card })
+	}
+	if err != nil {
+		return err
+	}
+	if !isHTMX(c) {
+		s.flash(c, "success", "Model key saved.")
+		return redirect(c, "/settings")
+	}
+	card.Saved = true
+	return render(c, http.StatusOK, views.LLMKeySection(card))
+}
+
+// deleteLLMKey deletes the user's own model key.
+func (s *Server) deleteLLMKey(c echo.Context) error {
+	u := mustUser(c)
+	if err := s.LLMKeys.DeleteOwnKey(c.Request().Context(), u.ID); err != nil {
+		return err
+	}
+	if !isHTMX(c) {
+		s.flash(c, "success", "Model key deleted.")
+		return redirect(c, "/settings")
+	}
+	card, err := s.llmKeyCard(c, u.ID)
+	if err != nil {
+		return err
+	}
+	card.Deleted = true
+	return render(c, http.StatusOK, views.LLMKeySection(card))
 }
 
 // sessionsCard lists the browsers signed in as u. People who sign in

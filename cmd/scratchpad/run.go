@@ -21,6 +21,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/config"
 	"github.com/scratchpad/scratchpad/internal/datasources"
 	"github.com/scratchpad/scratchpad/internal/db"
+	"github.com/scratchpad/scratchpad/internal/llmkeys"
 	"github.com/scratchpad/scratchpad/internal/localpg"
 	"github.com/scratchpad/scratchpad/internal/reqlog"
 	"github.com/scratchpad/scratchpad/internal/secrets"
@@ -136,6 +137,11 @@ func secretsCommand(ctx context.Context, cfg config.Config, logger *slog.Logger,
 	}
 	return withDB(ctx, cfg, logger, func(pool *pgxpool.Pool) error {
 		n, err := datasources.NewService(pool, keys, app.Connectors(), datasources.Options{Logger: logger}).Rotate(ctx)
+		if err != nil {
+			return fmt.Errorf("secrets rotate: %w (after resealing %d)", err, n)
+		}
+		m, err := llmkeys.NewService(pool, keys, llmkeys.Options{Logger: logger}).Rotate(ctx)
+		n += m
 		if err != nil {
 			return fmt.Errorf("secrets rotate: %w (after resealing %d)", err, n)
 		}

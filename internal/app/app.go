@@ -23,6 +23,7 @@ import (
 	"github.com/scratchpad/scratchpad/handlers"
 	"github.com/scratchpad/scratchpad/internal/accounts"
 	"github.com/scratchpad/scratchpad/internal/agent"
+	"github.com/scratchpad/scratchpad/internal/assets"
 	"github.com/scratchpad/scratchpad/internal/clerkauth"
 	"github.com/scratchpad/scratchpad/internal/config"
 	"github.com/scratchpad/scratchpad/internal/connectors"
@@ -36,9 +37,11 @@ import (
 	"github.com/scratchpad/scratchpad/internal/joblease"
 	"github.com/scratchpad/scratchpad/internal/jobs"
 	"github.com/scratchpad/scratchpad/internal/llm"
+	"github.com/scratchpad/scratchpad/internal/llmkeys"
 	"github.com/scratchpad/scratchpad/internal/secrets"
 	"github.com/scratchpad/scratchpad/internal/sessionstore"
 	"github.com/scratchpad/scratchpad/internal/syncs"
+	"github.com/scratchpad/scratchpad/internal/webfetch"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 	"github.com/scratchpad/scratchpad/migrations"
 )
@@ -64,10 +67,15 @@ type App struct {
 	// nil otherwise.
 	Provisioner *llm.Provisioner
 	// Agent runs the AI agent's sessions and turns.
-	Agent   *agent.Service
-	River   *jobs.Client
-	Broker  *events.Broker
-	Handler http.Handler
+	Agent *agent.Service
+	// Assets are the users' prompt assets; LLMKeys picks the key that pays
+	// for a user's model calls; WebFetch loads web pages as text, safely.
+	Assets   *assets.Service
+	LLMKeys  *llmkeys.Service
+	WebFetch *webfetch.Fetcher
+	River    *jobs.Client
+	Broker   *events.Broker
+	Handler  http.Handler
 
 	listener *events.Listener
 	// rescuer hands back long jobs whose process died; every instance runs
@@ -92,11 +100,20 @@ type Options struct {
 	ConnectorHTTPClient *http.Client
 	// NoPeriodicJobs leaves periodic jobs out.
 	NoPeriodicJobs bool
-	// AgentPages, AgentAssets and AgentKeys give the agent web pages,
-	// prompt assets and users' own model keys (nil: the agent does without).
+	// AgentPages, AgentAssets and AgentKeys replace the agent's web pages,
+	// prompt assets and users' own model keys (nil: the app's own, over
+	// internal/webfetch, internal/assets and internal/llmkeys).
 	AgentPages  agent.PageLoader
 	AgentAssets agent.AssetSource
 	AgentKeys   agent.KeySource
+	// FetchLoopback lets the web page loader (prompt-asset import, the
+	// agent's load-URL tool) fetch from 127.0.0.1, so browser tests can
+	// import from an httptest server. Tests only: every other private
+	// address stays refused.
+	FetchLoopback bool
+	// ProvisioningHTTPClient is the HTTP client of the key-provisioning
+	// API; nil means a default one.
+	ProvisioningHTTPClient *http.Client
 }
 
 // New builds an instance over pool. Nothing runs until Start.
@@ -133,11 +150,25 @@ func New(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts Option
 		models = append(models, llm.ConfiguredModel(m.ID, m.ContextLength, m.PromptPerMTok, m.CompletionPerMTok))
 	}
 	a.LLM = llm.New(llm.Options{BaseURL: cfg.LLMBaseURL, APIKey: cfg.LLMAPIKey, DefaultModel: cfg.LLMDefaultModel, Models: models, MaxRetries: 2})
+	a.WebFetch = webfetch.New(webfetch.Options{AllowLoopback: opts.FetchLoopback})
+	a.Assets = assets.NewService(pool, a.WebFetch)
+	keyOpts := llmkeys.Options{ServerKey: cfg.LLMAPIKey, Logger: logger}
 	if cfg.LLMProvisioningKey != "" {
-		a.Provisioner = llm.NewProvisioner(cfg.LLMBaseURL, cfg.LLMProvisioningKey, nil)
+		keyOpts.Provisioner = llm.NewProvisioner(cfg.LLMBaseURL, cfg.LLMProvisioningKey, opts.ProvisioningHTTPClient)
 	}
-	a.Agent, err = agent.NewService(pool, a.Workbooks, a.LLM, agent.Options{Logger: logger, Lease: lease,
-		Pages: opts.AgentPages, Assets: opts.AgentAssets, Keys: opts.AgentKeys})
+	a.Provisioner = keyOpts.Provisioner
+	a.LLMKeys = llmkeys.NewService(pool, keys, keyOpts)
+	agentOpts := agent.Options{Logger: logger, Lease: lease, Pages: opts.AgentPages, Assets: opts.AgentAssets, Keys: opts.AgentKeys}
+	if agentOpts.Pages == nil {
+		agentOpts.Pages = agentPages{a.WebFetch}
+	}
+	if agentOpts.Assets == nil {
+		agentOpts.Assets = agentAssets{a.Assets}
+	}
+	if agentOpts.Keys == nil {
+		agentOpts.Keys = agentKeys{a.LLMKeys}
+	}
+	a.Agent, err = agent.NewService(pool, a.Workbooks, a.LLM, agentOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +227,7 @@ func New(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts Option
 
 	e := handlers.New(handlers.Deps{
 		Config: cfg, Logger: logger, Accounts: a.Accounts, Jobs: a.Jobs, Workbooks: a.Workbooks, Imports: a.Imports, Idempotency: idem, Broker: a.Broker,
-		DataSources: a.DataSources, Syncs: a.Syncs, Agent: a.Agent,
+		DataSources: a.DataSources, Syncs: a.Syncs, Agent: a.Agent, Assets: a.Assets, LLMKeys: a.LLMKeys, LLM: a.LLM,
 		Clerk: clerk, Sessions: a.sessions, Registry: reg, Ready: a.ready, DatabaseUnavailable: db.IsUnavailable,
 	})
 	// The session middleware cannot load or save sessions while the

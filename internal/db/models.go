@@ -99,6 +99,25 @@ type LoginFailure struct {
 	FailedAt time.Time
 }
 
+type PromptAsset struct {
+	ID          string
+	OwnerID     string
+	Name        string
+	Body        string
+	AutoInclude bool
+	SourceUrl   *string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+type ProvisionedLlmKey struct {
+	UserID    string
+	KeyHash   string
+	SealedKey []byte
+	Hint      string
+	CreatedAt time.Time
+}
+
 type PublishChange struct {
 	SyncID     string
 	WorkbookID string
@@ -260,6 +279,13 @@ type User struct {
 	DisabledAt   *time.Time
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+}
+
+type UserLlmKey struct {
+	UserID    string
+	SealedKey []byte
+	Hint      string
+	CreatedAt time.Time
 }
 
 type Workbook struct {

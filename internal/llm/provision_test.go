@@ -2,122 +2,26 @@ package llm_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/scratchpad/scratchpad/internal/llm"
+	"github.com/scratchpad/scratchpad/internal/llm/llmtest"
 	"github.com/scratchpad/scratchpad/internal/secrets"
 )
 
-const managementKey = "sk-or-v1-management-test"
+const managementKey = llmtest.ManagementKey
 
-// fakeProvisioning follows OpenRouter's key-provisioning API: POST /keys
-// answers 201 {"data": {...}, "key": secret}; GET and PATCH /keys/{hash}
-// answer {"data": {...}}; DELETE answers {"deleted": true}; every route
-// refuses any key but the management key with a 401; unknown hashes are
-// 404.
-type fakeProvisioning struct {
-	srv *httptest.Server
-
-	mu     sync.Mutex
-	keys   map[string]map[string]any
-	bodies []map[string]any
-	n      int
-}
-
-func newFakeProvisioning(t *testing.T) *fakeProvisioning {
-	f := &fakeProvisioning{keys: map[string]map[string]any{}}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-func (f *fakeProvisioning) serve(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("Authorization") != "Bearer "+managementKey {
-		jsonError(w, 401, `{"error":{"code":401,"message":"No cookie auth credentials found"}}`)
-		return
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var body map[string]any
-	if r.Body != nil && (r.Method == http.MethodPost || r.Method == http.MethodPatch) {
-		if r.Header.Get("Content-Type") != "application/json" {
-			jsonError(w, 400, `{"error":{"code":400,"message":"Content-Type must be application/json"}}`)
-			return
-		}
-		b, _ := io.ReadAll(r.Body)
-		if err := json.Unmarshal(b, &body); err != nil {
-			jsonError(w, 400, `{"error":{"code":400,"message":"invalid JSON"}}`)
-			return
-		}
-		f.bodies = append(f.bodies, body)
-	}
-	write := func(status int, v any) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		json.NewEncoder(w).Encode(v)
-	}
-	switch {
-	case r.URL.Path == "/api/v1/keys" && r.Method == http.MethodPost:
-		name, _ := body["name"].(string)
-		if name == "" {
-			jsonError(w, 400, `{"error":{"code":400,"message":"name is required"}}`)
-			return
-		}
-		f.n++
-		hash := fmt.Sprintf("%064x", f.n)
-		k := map[string]any{
-			"hash": hash, "name": name, "label": "sk-or-v1-abc...xyz", "disabled": false,
-			"limit": body["limit"], "limit_remaining": body["limit"], "limit_reset": body["limit_reset"],
-			"include_byok_in_limit": false, "usage": 0, "usage_daily": 0, "usage_weekly": 0, "usage_monthly": 0,
-			"created_at": "2026-12-07T10:30:00Z", "updated_at": nil,
-		}
-		f.keys[hash] = k
-		write(201, map[string]any{"data": k, "key": "sk-or-v1-secret-" + hash[60:]})
-	case strings.HasPrefix(r.URL.Path, "/api/v1/keys/"):
-		hash := strings.TrimPrefix(r.URL.Path, "/api/v1/keys/")
-		k, ok := f.keys[hash]
-		if !ok {
-			jsonError(w, 404, `{"error":{"code":404,"message":"Key not found"}}`)
-			return
-		}
-		switch r.Method {
-		case http.MethodGet:
-			write(200, map[string]any{"data": k})
-		case http.MethodPatch:
-			for _, field := range []string{"name", "disabled", "limit", "limit_reset", "include_byok_in_limit"} {
-				if v, ok := body[field]; ok {
-					k[field] = v
-				}
-			}
-			if _, ok := body["limit"]; ok {
-				k["limit_remaining"] = body["limit"]
-			}
-			k["updated_at"] = "2026-12-07T11:00:00Z"
-			write(200, map[string]any{"data": k})
-		case http.MethodDelete:
-			delete(f.keys, hash)
-			write(200, map[string]any{"deleted": true})
-		default:
-			w.WriteHeader(405)
-		}
-	default:
-		http.NotFound(w, r)
-	}
-}
+// newFakeProvisioning is the fake of OpenRouter's key-provisioning API
+// that other packages' tests use too.
+func newFakeProvisioning(t *testing.T) *llmtest.Provisioning { return llmtest.NewProvisioning(t) }
 
 func TestProvisionerKeyLifecycle(t *testing.T) {
 	t.Parallel()
 	f := newFakeProvisioning(t)
-	p := llm.NewProvisioner(f.srv.URL+"/api/v1/", managementKey, nil)
+	p := llm.NewProvisioner(f.URL()+"/", managementKey, nil)
 	ctx := context.Background()
 
 	key, secret, err := p.Create(ctx, "scratchpad user 42", 10)
@@ -130,9 +34,7 @@ func TestProvisionerKeyLifecycle(t *testing.T) {
 	if key.Limit == nil || *key.Limit != 10 || key.LimitReset != "monthly" || key.Disabled || key.CreatedAt.IsZero() {
 		t.Fatalf("created %+v: want a $10 monthly limit", key)
 	}
-	f.mu.Lock()
-	created := f.bodies[0]
-	f.mu.Unlock()
+	created := f.Bodies()[0]
 	if created["name"] != "scratchpad user 42" || created["limit"] != 10.0 || created["limit_reset"] != "monthly" {
 		t.Fatalf("create body %v", created)
 	}
@@ -175,17 +77,17 @@ func TestProvisionerRefusals(t *testing.T) {
 	f := newFakeProvisioning(t)
 	ctx := context.Background()
 
-	_, _, err := llm.NewProvisioner(f.srv.URL+"/api/v1", "sk-or-v1-wrong", nil).Create(ctx, "u", 5)
+	_, _, err := llm.NewProvisioner(f.URL(), "sk-or-v1-wrong", nil).Create(ctx, "u", 5)
 	var e *llm.Error
 	if !errors.As(err, &e) || e.Kind != llm.KindAuth || e.Status != 401 || !strings.Contains(e.UserMessage(), "LLM_PROVISIONING_KEY") {
 		t.Fatalf("wrong management key: %v", err)
 	}
-	_, _, err = llm.NewProvisioner(f.srv.URL+"/api/v1", "", nil).Create(ctx, "u", 5)
+	_, _, err = llm.NewProvisioner(f.URL(), "", nil).Create(ctx, "u", 5)
 	if !errors.Is(err, llm.ErrNoKey) {
 		t.Fatalf("no management key: %v", err)
 	}
 
-	p := llm.NewProvisioner(f.srv.URL+"/api/v1", managementKey, nil)
+	p := llm.NewProvisioner(f.URL(), managementKey, nil)
 	if _, _, err := p.Create(ctx, "u", -1); err == nil {
 		t.Fatal("a negative limit was accepted")
 	}
@@ -195,9 +97,7 @@ func TestProvisionerRefusals(t *testing.T) {
 	if _, _, err := p.Create(ctx, " ", 5); err == nil {
 		t.Fatal("a key without a name was accepted")
 	}
-	f.mu.Lock()
-	n := len(f.bodies)
-	f.mu.Unlock()
+	n := len(f.Bodies())
 	if n != 0 {
 		t.Fatalf("%d invalid requests reached the API", n)
 	}
@@ -216,7 +116,7 @@ func TestProvisionedKeyWorksWithTheClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := newFakeProvisioning(t)
-	_, secret, err := llm.NewProvisioner(f.srv.URL+"/api/v1", managementKey, nil).Create(context.Background(), "u7", 3)
+	_, secret, err := llm.NewProvisioner(f.URL(), managementKey, nil).Create(context.Background(), "u7", 3)
 	if err != nil {
 		t.Fatal(err)
 	}
