@@ -53,6 +53,19 @@ func (s *Server) routes(e *echo.Echo) {
 	app.POST("/workbooks/:wb/rename", s.renameWorkbook)
 	app.DELETE("/workbooks/:wb", s.deleteWorkbook)
 	app.GET("/workbooks/:wb/events", s.workbookEvents)
+	// The agent's chat panel beside the grid (chat.go).
+	if s.Agent != nil {
+		chat := app.Group("/workbooks/:wb/chat")
+		chat.GET("", s.chatPanel)
+		chat.GET("/mentions", s.chatMentions)
+		chat.POST("/messages", s.sendChatMessage)
+		chat.POST("/sessions", s.createChatSession)
+		chat.GET("/sessions/:s", s.chatSession)
+		chat.POST("/sessions/:s/rename", s.renameChatSession)
+		chat.DELETE("/sessions/:s", s.deleteChatSession)
+		chat.POST("/sessions/:s/messages", s.sendChatMessage)
+		chat.POST("/sessions/:s/stop", s.stopChatTurn)
+	}
 	tbl := app.Group("/workbooks/:wb/tables/:t")
 	tbl.GET("", s.gridPage)
 	tbl.GET("/rows", s.gridRows)
