@@ -89,15 +89,24 @@
     var td = document.querySelector("#grid-body td.cell.active");
     if (!ids.length && td) {
       var tr = td.closest("tr[data-record-id]");
-      var title = tr && tr.querySelector("td.cell.pin");
       sc.field = {
         record: tr ? tr.dataset.recordId : "",
         column: td.dataset.columnId,
         name: td.dataset.column || "",
-        title: title ? title.textContent.trim().slice(0, 40) : ""
+        title: cellText(tr && tr.querySelector("td.cell.pin"))
       };
     }
     return sc;
+  }
+
+  // cellText is what a cell shows as its value: without the buttons and
+  // the suggested text of a diff.
+  function cellText(td) {
+    if (!td) { return ""; }
+    var c = td.cloneNode(true);
+    c.querySelectorAll("button, ins, input, .cell-actions").forEach(function (el) { el.remove(); });
+    var t = c.textContent.replace(/\s+/g, " ").trim();
+    return t.length > 40 ? t.slice(0, 39) + "…" : t;
   }
 
   function scopeKey(sc) {
