@@ -195,6 +195,25 @@ func TestBrowserChatPanel(t *testing.T) {
 	browsertest.WaitText(t, tab, `[data-testid="chat-title"]`, "Titles")
 	browsertest.WaitText(t, tab, `[data-testid="chat-messages"]`, "Keep going forever")
 
+	// Delete the chat from its menu: the panel shows none open, and the
+	// history keeps the other one.
+	browsertest.MustDo(t, tab, chromedp.Click(chromedp.CSS(`.chat-more > summary`)))
+	clickJS(t, tab, `[data-testid="chat-delete"]`)
+	browsertest.WaitText(t, tab, `[data-testid="chat-title"]`, "Agent")
+	if n := browsertest.MustEval[int](t, tab, `document.querySelectorAll('[data-testid="chat-history-item"]').length`); n != 1 {
+		t.Errorf("history lists %d chats after the delete, want 1", n)
+	}
+
+	// /clear deletes the open chat and starts an empty one.
+	clickJS(t, tab, `[data-testid="chat-history-item"]`)
+	browsertest.WaitText(t, tab, `[data-testid="chat-title"]`, "New chat")
+	before := browsertest.MustEval[string](t, tab, `document.getElementById("chat-content").dataset.sessionId`)
+	f.send(t, "/clear")
+	mustWaitEval(t, tab, `(document.getElementById("chat-content").dataset.sessionId || "") !== "" && document.getElementById("chat-content").dataset.sessionId !== `+fmt.Sprintf("%q", before))
+	if n := browsertest.MustEval[int](t, tab, `document.querySelectorAll('[data-testid="chat-history-item"]').length`); n != 1 {
+		t.Errorf("history lists %d chats after /clear, want 1", n)
+	}
+
 	// Escape closes the panel and gives focus back to its button.
 	browsertest.MustDo(t, tab, chromedp.Focus(chromedp.CSS(`[data-testid="chat-input"]`)), chromedp.KeyEvent(kb.Escape))
 	mustWaitEval(t, tab, `document.getElementById("chat-panel").hidden && document.activeElement.dataset.testid === "chat-toggle"`)

@@ -203,7 +203,7 @@
     var records = sc.records.slice();
     if (sc.field) {
       records.unshift(sc.field.record);
-      set("field", sc.field.column);
+      set("field", sc.field.name || sc.field.column);
     }
     m.records.forEach(function (id) { if (records.indexOf(id) < 0) { records.push(id); } });
     if (records.length) { set("record_ids", records.slice(0, 100)); }
@@ -303,7 +303,9 @@
       var c = content();
       var s = c.dataset.sessionUrl;
       if (!s) { commands["/new"](); return; }
-      // /clear leaves this chat behind (deleted) and starts an empty one.
+      // /clear deletes this chat (its suggestions stay) and starts an
+      // empty one; /new keeps it in the history.
+      if (!window.confirm("Delete this chat and start an empty one? The suggestions it made stay.")) { return; }
       htmx.ajax("DELETE", s, { target: body(), swap: "innerHTML" }).then(function () { commands["/new"](); });
     },
     "/accept-all": function () { decideAll(true); },
@@ -555,6 +557,16 @@
       // The server sent the text HTML-escaped.
       textSpan(box).insertAdjacentHTML("beforeend", ev.detail.data);
       scrollDown();
+      return;
+    }
+    if (elt.id === "chat-sse-filter") {
+      // The agent set the grid's filter (its set_filter tool): show the
+      // records it means. The panel opens again on the new page.
+      ev.preventDefault();
+      var f;
+      try { f = JSON.parse(ev.detail.data).filter || ""; } catch (e) { return; }
+      if (f === (panel.dataset.filter || "") || document.querySelector("#grid-body .cell-editor")) { return; }
+      window.location.assign(panel.dataset.tableUrl + (f ? "?filter=" + encodeURIComponent(f) : ""));
       return;
     }
     if (elt.id !== "chat-sse-event") { return; }
