@@ -93,6 +93,10 @@ func send(ctx context.Context, ex events.Execer, workbookID string, kind events.
 	if err != nil {
 		return err
 	}
+	// Every workbook event's data names its kind, as record-store events do.
+	if len(b) > 2 && b[0] == '{' {
+		b = append([]byte(`{"kind":"`+string(kind)+`",`), b[1:]...)
+	}
 	return events.Notify(ctx, ex, events.Event{Topic: events.WorkbookTopic(workbookID), Type: string(kind), Data: b})
 }
 

@@ -121,6 +121,10 @@ func (r *Request) validate() error {
 // the running turn. Errors: NotFound (session, scope table), Invalid,
 // Conflict (a turn is running), NoModelKey.
 func (s *Service) SendMessage(ctx context.Context, ownerID, workbookID, sessionID, content string, req Request) (Message, Message, error) {
+	se, err := s.session(ctx, ownerID, workbookID, sessionID)
+	if err != nil {
+		return Message{}, Message{}, err
+	}
 	content = strings.TrimSpace(content)
 	if content == "" {
 		return Message{}, Message{}, apperr.InvalidFields("Please write a message.", apperr.FieldError{Field: "content", Message: "is empty"})
@@ -129,10 +133,6 @@ func (s *Service) SendMessage(ctx context.Context, ownerID, workbookID, sessionI
 		return Message{}, Message{}, apperr.InvalidFields("Please shorten the message.", apperr.FieldError{Field: "content", Message: fmt.Sprintf("is longer than %d characters", maxContent)})
 	}
 	if err := req.validate(); err != nil {
-		return Message{}, Message{}, err
-	}
-	se, err := s.session(ctx, ownerID, workbookID, sessionID)
-	if err != nil {
 		return Message{}, Message{}, err
 	}
 	if req.TableID != "" {
