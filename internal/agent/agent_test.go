@@ -603,3 +603,68 @@ func TestAResumedTurnWritesItsSuggestionsOnce(t *testing.T) {
 		t.Errorf("suggestions = %+v", sugs)
 	}
 }
+
+// TestLongStreamedTextIsSplitToFitNotify: text that JSON escapes six-fold
+// and multi-byte runes travel in deltas under NOTIFY's payload limit, in
+// order, and add up to the stored reply.
+func TestLongStreamedTextIsSplitToFitNotify(t *testing.T) {
+	f := mustFixture(t, fixtureOpts{})
+	l := f.listen(t)
+	long := strings.Repeat("<é>&\u2028", 4000) // 24,000 bytes of text
+	f.fake.Script(llmfake.Stream(llmfake.Turn{Text: []string{long[:9001], long[9001:]}}))
+	se, turn := f.send(t, "Say a lot", agent.Request{})
+	m := f.waitTurn(t, se, turn.ID, 20*time.Second)
+	if m.Status != agent.StatusDone || m.Content != long {
+		t.Fatalf("turn = %s, %d bytes", m.Status, len(m.Content))
+	}
+	waitFor(t, "every delta", func() bool {
+		n := 0
+		for _, ev := range l.of(agent.KindDelta) {
+			var d agent.DeltaEvent
+			_ = json.Unmarshal(ev.Data, &d)
+			n += len(d.Text)
+		}
+		return n == len(long)
+	})
+	var got strings.Builder
+	seq := 0
+	for _, ev := range l.of(agent.KindDelta) {
+		var d agent.DeltaEvent
+		if err := json.Unmarshal(ev.Data, &d); err != nil {
+			t.Fatal(err)
+		}
+		if d.Seq <= seq {
+			t.Errorf("delta %d after %d", d.Seq, seq)
+		}
+		seq = d.Seq
+		got.WriteString(d.Text)
+	}
+	if got.String() != long {
+		t.Error("the deltas do not add up to the reply")
+	}
+}
+
+// TestDeletingASessionEndsItsTurn: the turn of a deleted session stops
+// calling the model and writes nothing more.
+func TestDeletingASessionEndsItsTurn(t *testing.T) {
+	f := mustFixture(t, fixtureOpts{})
+	f.fake.Script(llmfake.Forever(10 * time.Millisecond))
+	se, _ := f.send(t, "Go on", agent.Request{})
+	<-f.fake.Started()
+	if err := f.agent.DeleteSession(context.Background(), f.owner, f.wb.ID, se.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the job to end", func() bool {
+		var n int
+		_ = f.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE state IN ('running', 'available', 'retryable')`).Scan(&n)
+		return n == 0
+	})
+	calls := f.fake.Calls()
+	time.Sleep(200 * time.Millisecond)
+	if f.fake.Calls() != calls {
+		t.Error("the turn of a deleted session went on calling the model")
+	}
+	if _, err := f.agent.FindSession(context.Background(), f.owner, f.wb.ID, se.ID); !apperr.Is(err, apperr.NotFound) {
+		t.Errorf("deleted session: %v", err)
+	}
+}

@@ -389,7 +389,7 @@ func (s *Service) RunTurn(ctx context.Context, args TurnArgs, lastAttempt bool) 
 	end := context.WithoutCancel(ctx)
 	var le *llm.Error
 	switch {
-	case err == nil:
+	case err == nil || errors.Is(err, errTurnEnded):
 		return nil
 	case errors.Is(context.Cause(ctx), rivertype.ErrJobCancelledRemotely):
 		st.flush()
@@ -414,10 +414,9 @@ func (s *Service) RunTurn(ctx context.Context, args TurnArgs, lastAttempt bool) 
 	return err
 }
 
-// errLimit ends a turn on one of its limits.
-type errLimit struct{ msg string }
-
-func (e *errLimit) Error() string { return e.msg }
+// errTurnEnded means the turn was ended (stopped, its session deleted)
+// by someone else while it ran.
+var errTurnEnded = errors.New("agent: the turn has ended")
 
 func (s *Service) loop(ctx context.Context, t *turn, history []llm.Message, st *streamer) error {
 	system, err := s.systemPrompt(ctx, t)
@@ -454,9 +453,13 @@ func (s *Service) loop(ctx context.Context, t *turn, history []llm.Message, st *
 			if err != nil {
 				return err
 			}
-			if err := db.New(tx).RecordAgentStep(ctx, db.RecordAgentStepParams{Step: b, Text: resp.Text, Model: model,
-				TokensIn: resp.Usage.PromptTokens, TokensOut: resp.Usage.CompletionTokens, Cost: resp.Usage.Cost, MessageID: t.id}); err != nil {
+			n, err := db.New(tx).RecordAgentStep(ctx, db.RecordAgentStepParams{Step: b, Text: resp.Text, Model: model,
+				TokensIn: resp.Usage.PromptTokens, TokensOut: resp.Usage.CompletionTokens, Cost: resp.Usage.Cost, MessageID: t.id})
+			if err != nil {
 				return fmt.Errorf("agent: record step: %w", err)
+			}
+			if n == 0 {
+				return errTurnEnded // stopped or deleted meanwhile: the step's writes roll back
 			}
 			if err := notifyStep(ctx, tx, t, len(t.steps), step, resp.Usage); err != nil {
 				return err
