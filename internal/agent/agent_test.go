@@ -51,7 +51,7 @@ type anyKey string
 
 func (k anyKey) UserKey(context.Context, string) (string, error) { return string(k), nil }
 
-func mustFixture(t *testing.T, o fixtureOpts) *fixture {
+func mustFixture(t testing.TB, o fixtureOpts) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{pool: testdb.New(t), fake: llmfake.New()}
@@ -109,7 +109,7 @@ func mustFixture(t *testing.T, o fixtureOpts) *fixture {
 }
 
 // session starts a session and sends content in it, scoped to the table.
-func (f *fixture) send(t *testing.T, content string, req agent.Request) (agent.Session, agent.Message) {
+func (f *fixture) send(t testing.TB, content string, req agent.Request) (agent.Session, agent.Message) {
 	t.Helper()
 	se, err := f.agent.CreateSession(context.Background(), f.owner, f.wb.ID, "")
 	if err != nil {
@@ -126,7 +126,7 @@ func (f *fixture) send(t *testing.T, content string, req agent.Request) (agent.S
 }
 
 // waitTurn waits for the turn to end and returns it.
-func (f *fixture) waitTurn(t *testing.T, se agent.Session, id int64, timeout time.Duration) agent.Message {
+func (f *fixture) waitTurn(t testing.TB, se agent.Session, id int64, timeout time.Duration) agent.Message {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
