@@ -443,6 +443,12 @@ func (s *Service) loop(ctx context.Context, t *turn, history []llm.Message, st *
 		st.flush()
 		step := Step{Text: resp.Text}
 		model := resp.Model
+		contextLength := 0
+		if m, ok := s.llm.Model(ctx, t.model); ok {
+			contextLength = m.ContextLength
+		} else if m, ok := s.llm.Model(ctx, model); ok {
+			contextLength = m.ContextLength
+		}
 		err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 			step.ToolCalls = step.ToolCalls[:0]
 			t.stepEdits = map[string]string{}
@@ -461,7 +467,7 @@ func (s *Service) loop(ctx context.Context, t *turn, history []llm.Message, st *
 			if n == 0 {
 				return errTurnEnded // stopped or deleted meanwhile: the step's writes roll back
 			}
-			if err := notifyStep(ctx, tx, t, len(t.steps), step, resp.Usage); err != nil {
+			if err := notifyStep(ctx, tx, t, len(t.steps), step, resp.Usage, contextLength); err != nil {
 				return err
 			}
 			if s.beforeCommit != nil {
