@@ -472,6 +472,18 @@ func TestLimitsEndATurn(t *testing.T) {
 	}
 }
 
+// TestWallTimeEndsATurn: a model that never finishes is cut off at the
+// turn's longest time, and the turn says so.
+func TestWallTimeEndsATurn(t *testing.T) {
+	f := mustFixture(t, fixtureOpts{limits: agent.Limits{MaxWall: 500 * time.Millisecond}})
+	f.fake.Script(llmfake.Forever(10 * time.Millisecond))
+	se, turn := f.send(t, "Forever", agent.Request{})
+	m := f.waitTurn(t, se, turn.ID, 20*time.Second)
+	if m.Status != agent.StatusStopped || m.ErrorCode != "limit_reached" || !strings.Contains(m.Error, "longest a turn may") || !strings.Contains(m.Content, "and on") {
+		t.Errorf("turn = %s %s %q %q", m.Status, m.ErrorCode, m.Error, m.Content)
+	}
+}
+
 // TestModelErrorsEndTheTurnWithACode: 429 with a long Retry-After, a
 // context too large, an unknown key; and no key at all refuses the message.
 func TestModelErrorsEndTheTurnWithACode(t *testing.T) {
