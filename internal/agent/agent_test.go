@@ -569,25 +569,13 @@ func TestAStepWhoseCommitFailsWritesNothing(t *testing.T) {
 func TestAResumedTurnWritesItsSuggestionsOnce(t *testing.T) {
 	f := mustFixture(t, fixtureOpts{noWorkers: true})
 	r1 := f.records[0]
-	f.fake.Script(
-		llmfake.Stream(llmfake.Turn{Calls: []llmfake.Call{call("c1", "suggest_updates", map[string]any{"updates": []any{map[string]any{"record_id": r1.ID, "fields": map[string]any{"Title": "Once"}}}})}, Prompt: 10, Complete: 5}),
-		llmfake.Stream(llmfake.Turn{Text: []string{"done"}, Prompt: 20, Complete: 5}),
-	)
-	ctx, cancel := context.WithCancel(context.Background())
-	commits := 0
-	f.agent.SetBeforeCommit(func(context.Context, pgx.Tx) error {
-		commits++
-		if commits == 2 {
-			cancel() // the first attempt dies after its first step
-		}
-		return nil
-	})
 	se, turn := f.send(t, "Rename", agent.Request{})
-	// The first attempt: its second model call is cut off.
+	// The first attempt dies while the model streams its second reply.
 	f.fake.Script(
 		llmfake.Stream(llmfake.Turn{Calls: []llmfake.Call{call("c1", "suggest_updates", map[string]any{"updates": []any{map[string]any{"record_id": r1.ID, "fields": map[string]any{"Title": "Once"}}}})}, Prompt: 10, Complete: 5}),
 		llmfake.Forever(10*time.Millisecond),
 	)
+	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		<-f.fake.Started()
 		<-f.fake.Started()
