@@ -50,7 +50,7 @@ WHERE m.id = @id AND s.owner_id = @owner_id;
 -- name: RunningAgentTurn :one
 SELECT * FROM agent_messages WHERE session_id = @session_id AND status = 'running';
 
--- name: RecordAgentStep :exec
+-- name: RecordAgentStep :execrows
 -- Appends a committed step to a running turn and adds its usage to the turn
 -- and its session.
 WITH m AS (

@@ -379,12 +379,15 @@ func (s *Service) session(ctx context.Context, ownerID, workbookID, sessionID st
 // RenameSession renames one of the owner's sessions. Errors: NotFound,
 // Invalid.
 func (s *Service) RenameSession(ctx context.Context, ownerID, workbookID, sessionID, title string) (Session, error) {
+	if _, err := s.session(ctx, ownerID, workbookID, sessionID); err != nil {
+		return Session{}, err
+	}
+	if strings.TrimSpace(title) == "" {
+		return Session{}, apperr.InvalidFields("Please correct the title.", apperr.FieldError{Field: "title", Message: "is empty"})
+	}
 	title, err := cleanTitle(title)
 	if err != nil {
 		return Session{}, err
-	}
-	if !ids.ValidUUID(ownerID) || !ids.ValidUUID(workbookID) || !ids.ValidUUID(sessionID) {
-		return Session{}, errSessionNotFound
 	}
 	row, err := s.q.RenameAgentSession(ctx, db.RenameAgentSessionParams{Title: title, ID: sessionID, WorkbookID: workbookID, OwnerID: ownerID})
 	if db.IsNoRows(err) {

@@ -51,7 +51,7 @@ type anyKey string
 
 func (k anyKey) UserKey(context.Context, string) (string, error) { return string(k), nil }
 
-func mustFixture(t *testing.T, o fixtureOpts) *fixture {
+func mustFixture(t testing.TB, o fixtureOpts) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{pool: testdb.New(t), fake: llmfake.New()}
@@ -109,7 +109,7 @@ func mustFixture(t *testing.T, o fixtureOpts) *fixture {
 }
 
 // session starts a session and sends content in it, scoped to the table.
-func (f *fixture) send(t *testing.T, content string, req agent.Request) (agent.Session, agent.Message) {
+func (f *fixture) send(t testing.TB, content string, req agent.Request) (agent.Session, agent.Message) {
 	t.Helper()
 	se, err := f.agent.CreateSession(context.Background(), f.owner, f.wb.ID, "")
 	if err != nil {
@@ -126,7 +126,7 @@ func (f *fixture) send(t *testing.T, content string, req agent.Request) (agent.S
 }
 
 // waitTurn waits for the turn to end and returns it.
-func (f *fixture) waitTurn(t *testing.T, se agent.Session, id int64, timeout time.Duration) agent.Message {
+func (f *fixture) waitTurn(t testing.TB, se agent.Session, id int64, timeout time.Duration) agent.Message {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -472,6 +472,18 @@ func TestLimitsEndATurn(t *testing.T) {
 	}
 }
 
+// TestWallTimeEndsATurn: a model that never finishes is cut off at the
+// turn's longest time, and the turn says so.
+func TestWallTimeEndsATurn(t *testing.T) {
+	f := mustFixture(t, fixtureOpts{limits: agent.Limits{MaxWall: 500 * time.Millisecond}})
+	f.fake.Script(llmfake.Forever(10 * time.Millisecond))
+	se, turn := f.send(t, "Forever", agent.Request{})
+	m := f.waitTurn(t, se, turn.ID, 20*time.Second)
+	if m.Status != agent.StatusStopped || m.ErrorCode != "limit_reached" || !strings.Contains(m.Error, "longest a turn may") || !strings.Contains(m.Content, "and on") {
+		t.Errorf("turn = %s %s %q %q", m.Status, m.ErrorCode, m.Error, m.Content)
+	}
+}
+
 // TestModelErrorsEndTheTurnWithACode: 429 with a long Retry-After, a
 // context too large, an unknown key; and no key at all refuses the message.
 func TestModelErrorsEndTheTurnWithACode(t *testing.T) {
@@ -557,25 +569,13 @@ func TestAStepWhoseCommitFailsWritesNothing(t *testing.T) {
 func TestAResumedTurnWritesItsSuggestionsOnce(t *testing.T) {
 	f := mustFixture(t, fixtureOpts{noWorkers: true})
 	r1 := f.records[0]
-	f.fake.Script(
-		llmfake.Stream(llmfake.Turn{Calls: []llmfake.Call{call("c1", "suggest_updates", map[string]any{"updates": []any{map[string]any{"record_id": r1.ID, "fields": map[string]any{"Title": "Once"}}}})}, Prompt: 10, Complete: 5}),
-		llmfake.Stream(llmfake.Turn{Text: []string{"done"}, Prompt: 20, Complete: 5}),
-	)
-	ctx, cancel := context.WithCancel(context.Background())
-	commits := 0
-	f.agent.SetBeforeCommit(func(context.Context, pgx.Tx) error {
-		commits++
-		if commits == 2 {
-			cancel() // the first attempt dies after its first step
-		}
-		return nil
-	})
 	se, turn := f.send(t, "Rename", agent.Request{})
-	// The first attempt: its second model call is cut off.
+	// The first attempt dies while the model streams its second reply.
 	f.fake.Script(
 		llmfake.Stream(llmfake.Turn{Calls: []llmfake.Call{call("c1", "suggest_updates", map[string]any{"updates": []any{map[string]any{"record_id": r1.ID, "fields": map[string]any{"Title": "Once"}}}})}, Prompt: 10, Complete: 5}),
 		llmfake.Forever(10*time.Millisecond),
 	)
+	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		<-f.fake.Started()
 		<-f.fake.Started()
@@ -601,5 +601,70 @@ func TestAResumedTurnWritesItsSuggestionsOnce(t *testing.T) {
 	}
 	if sugs := f.suggestions(t); len(sugs) != 1 {
 		t.Errorf("suggestions = %+v", sugs)
+	}
+}
+
+// TestLongStreamedTextIsSplitToFitNotify: text that JSON escapes six-fold
+// and multi-byte runes travel in deltas under NOTIFY's payload limit, in
+// order, and add up to the stored reply.
+func TestLongStreamedTextIsSplitToFitNotify(t *testing.T) {
+	f := mustFixture(t, fixtureOpts{})
+	l := f.listen(t)
+	long := strings.Repeat("<é>&\u2028", 4000) // 24,000 bytes of text
+	f.fake.Script(llmfake.Stream(llmfake.Turn{Text: []string{long[:9001], long[9001:]}}))
+	se, turn := f.send(t, "Say a lot", agent.Request{})
+	m := f.waitTurn(t, se, turn.ID, 20*time.Second)
+	if m.Status != agent.StatusDone || m.Content != long {
+		t.Fatalf("turn = %s, %d bytes", m.Status, len(m.Content))
+	}
+	waitFor(t, "every delta", func() bool {
+		n := 0
+		for _, ev := range l.of(agent.KindDelta) {
+			var d agent.DeltaEvent
+			_ = json.Unmarshal(ev.Data, &d)
+			n += len(d.Text)
+		}
+		return n == len(long)
+	})
+	var got strings.Builder
+	seq := 0
+	for _, ev := range l.of(agent.KindDelta) {
+		var d agent.DeltaEvent
+		if err := json.Unmarshal(ev.Data, &d); err != nil {
+			t.Fatal(err)
+		}
+		if d.Seq <= seq {
+			t.Errorf("delta %d after %d", d.Seq, seq)
+		}
+		seq = d.Seq
+		got.WriteString(d.Text)
+	}
+	if got.String() != long {
+		t.Error("the deltas do not add up to the reply")
+	}
+}
+
+// TestDeletingASessionEndsItsTurn: the turn of a deleted session stops
+// calling the model and writes nothing more.
+func TestDeletingASessionEndsItsTurn(t *testing.T) {
+	f := mustFixture(t, fixtureOpts{})
+	f.fake.Script(llmfake.Forever(10 * time.Millisecond))
+	se, _ := f.send(t, "Go on", agent.Request{})
+	<-f.fake.Started()
+	if err := f.agent.DeleteSession(context.Background(), f.owner, f.wb.ID, se.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the job to end", func() bool {
+		var n int
+		_ = f.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE state IN ('running', 'available', 'retryable')`).Scan(&n)
+		return n == 0
+	})
+	calls := f.fake.Calls()
+	time.Sleep(200 * time.Millisecond)
+	if f.fake.Calls() != calls {
+		t.Error("the turn of a deleted session went on calling the model")
+	}
+	if _, err := f.agent.FindSession(context.Background(), f.owner, f.wb.ID, se.ID); !apperr.Is(err, apperr.NotFound) {
+		t.Errorf("deleted session: %v", err)
 	}
 }

@@ -50,15 +50,18 @@ type ToolEvent struct {
 	Error      string `json:"error,omitempty"`
 }
 
-// StepEvent is the payload of KindStep: a step's usage and the turn's
-// totals so far.
+// StepEvent is the payload of KindStep: the turn's totals so far, and how
+// full the model's context window was on this step's call (PromptTokens of
+// ContextLength; ContextLength is 0 when the model's window is unknown).
 type StepEvent struct {
-	SessionID string  `json:"session_id"`
-	MessageID int64   `json:"message_id"`
-	Step      int     `json:"step"`
-	TokensIn  int64   `json:"tokens_in"`
-	TokensOut int64   `json:"tokens_out"`
-	Cost      float64 `json:"cost"`
+	SessionID     string  `json:"session_id"`
+	MessageID     int64   `json:"message_id"`
+	Step          int     `json:"step"`
+	TokensIn      int64   `json:"tokens_in"`
+	TokensOut     int64   `json:"tokens_out"`
+	Cost          float64 `json:"cost"`
+	PromptTokens  int64   `json:"prompt_tokens"`
+	ContextLength int     `json:"context_length"`
 }
 
 // TurnEvent is the payload of KindTurn.
@@ -93,6 +96,10 @@ func send(ctx context.Context, ex events.Execer, workbookID string, kind events.
 	if err != nil {
 		return err
 	}
+	// Every workbook event's data names its kind, as record-store events do.
+	if len(b) > 2 && b[0] == '{' {
+		b = append([]byte(`{"kind":"`+string(kind)+`",`), b[1:]...)
+	}
 	return events.Notify(ctx, ex, events.Event{Topic: events.WorkbookTopic(workbookID), Type: string(kind), Data: b})
 }
 
@@ -103,7 +110,7 @@ func notifyTurn(ctx context.Context, ex events.Execer, workbookID string, e turn
 	return send(ctx, ex, workbookID, KindTurn, e)
 }
 
-func notifyStep(ctx context.Context, ex events.Execer, t *turn, step int, st Step, u llm.Usage) error {
+func notifyStep(ctx context.Context, ex events.Execer, t *turn, step int, st Step, u llm.Usage, contextLength int) error {
 	for _, c := range st.ToolCalls {
 		status, msg := "done", ""
 		if c.Error != "" {
@@ -115,7 +122,8 @@ func notifyStep(ctx context.Context, ex events.Execer, t *turn, step int, st Ste
 		}
 	}
 	return send(ctx, ex, t.workbookID, KindStep, StepEvent{SessionID: t.sessionID, MessageID: t.id, Step: step,
-		TokensIn: t.in + u.PromptTokens, TokensOut: t.out + u.CompletionTokens, Cost: t.cost + u.Cost})
+		TokensIn: t.in + u.PromptTokens, TokensOut: t.out + u.CompletionTokens, Cost: t.cost + u.Cost,
+		PromptTokens: u.PromptTokens, ContextLength: contextLength})
 }
 
 // splitText cuts s into pieces of at most n bytes on rune boundaries.
@@ -149,6 +157,9 @@ type streamer struct {
 
 	sendMu sync.Mutex
 	seq    int
+	// sentAt is when text was last sent: the first piece after a quiet
+	// spell goes at once, the rest waits for the ticker.
+	sentAt time.Time
 
 	stop chan struct{}
 	done chan struct{}
@@ -209,6 +220,12 @@ func (st *streamer) on(ev llm.Event) error {
 		st.buf.WriteString(ev.Text)
 		st.stepText.WriteString(ev.Text)
 		st.mu.Unlock()
+		st.sendMu.Lock()
+		quiet := time.Since(st.sentAt) >= st.s.every
+		st.sendMu.Unlock()
+		if quiet {
+			st.flush()
+		}
 	}
 	if ev.ToolCall != nil {
 		st.flush()
@@ -230,6 +247,9 @@ func (st *streamer) flush() {
 	st.buf.Reset()
 	step := st.step
 	st.mu.Unlock()
+	if text != "" {
+		st.sentAt = time.Now()
+	}
 	for _, piece := range splitText(text, maxDeltaBytes) {
 		st.seq++
 		st.notifyLocked(KindDelta, DeltaEvent{SessionID: st.t.sessionID, MessageID: st.t.id, Step: step, Seq: st.seq, Text: piece})

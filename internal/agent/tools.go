@@ -163,7 +163,7 @@ func (s *Service) runTool(ctx context.Context, tx pgx.Tx, t *turn, step int, cal
 		return fail(fmt.Sprintf("The arguments are longer than %d bytes: send less per call.", maxToolArgs))
 	}
 	tl := t.tools[i]
-	e := &toolEnv{s: s, tx: tx, t: t, key: fmt.Sprintf("%d:%s", step, call.ID), model: model}
+	e := &toolEnv{s: s, tx: tx, t: t, key: fmt.Sprintf("%d:%s", step, out.ID), model: model}
 	var res any
 	var err error
 	if tl.write {
@@ -203,7 +203,8 @@ func (s *Service) runTool(ctx context.Context, tx pgx.Tx, t *turn, step int, cal
 // once runs a write in a savepoint of the step's transaction, at most once
 // for its key: a step replayed after a crash skips writes it made.
 func (e *toolEnv) once(ctx context.Context, fn func(ctx context.Context) (any, error)) (any, error) {
-	sp, err := e.tx.Begin(ctx)
+	outer := e.tx
+	sp, err := outer.Begin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -215,13 +216,15 @@ func (e *toolEnv) once(ctx context.Context, fn func(ctx context.Context) (any, e
 	if n == 0 {
 		return map[string]string{"status": "already applied"}, nil
 	}
-	e.tx, sp = sp, e.tx // the write runs in the savepoint
-	defer func() { e.tx = sp }()
+	// The write runs in the savepoint: a failed one leaves the step's
+	// other writes alone.
+	e.tx = sp
+	defer func() { e.tx = outer }()
 	res, err := fn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := e.tx.Commit(ctx); err != nil {
+	if err := sp.Commit(ctx); err != nil {
 		return nil, err
 	}
 	return res, nil

@@ -121,6 +121,10 @@ func (r *Request) validate() error {
 // the running turn. Errors: NotFound (session, scope table), Invalid,
 // Conflict (a turn is running), NoModelKey.
 func (s *Service) SendMessage(ctx context.Context, ownerID, workbookID, sessionID, content string, req Request) (Message, Message, error) {
+	se, err := s.session(ctx, ownerID, workbookID, sessionID)
+	if err != nil {
+		return Message{}, Message{}, err
+	}
 	content = strings.TrimSpace(content)
 	if content == "" {
 		return Message{}, Message{}, apperr.InvalidFields("Please write a message.", apperr.FieldError{Field: "content", Message: "is empty"})
@@ -129,10 +133,6 @@ func (s *Service) SendMessage(ctx context.Context, ownerID, workbookID, sessionI
 		return Message{}, Message{}, apperr.InvalidFields("Please shorten the message.", apperr.FieldError{Field: "content", Message: fmt.Sprintf("is longer than %d characters", maxContent)})
 	}
 	if err := req.validate(); err != nil {
-		return Message{}, Message{}, err
-	}
-	se, err := s.session(ctx, ownerID, workbookID, sessionID)
-	if err != nil {
 		return Message{}, Message{}, err
 	}
 	if req.TableID != "" {
@@ -389,7 +389,7 @@ func (s *Service) RunTurn(ctx context.Context, args TurnArgs, lastAttempt bool) 
 	end := context.WithoutCancel(ctx)
 	var le *llm.Error
 	switch {
-	case err == nil:
+	case err == nil || errors.Is(err, errTurnEnded):
 		return nil
 	case errors.Is(context.Cause(ctx), rivertype.ErrJobCancelledRemotely):
 		st.flush()
@@ -414,10 +414,9 @@ func (s *Service) RunTurn(ctx context.Context, args TurnArgs, lastAttempt bool) 
 	return err
 }
 
-// errLimit ends a turn on one of its limits.
-type errLimit struct{ msg string }
-
-func (e *errLimit) Error() string { return e.msg }
+// errTurnEnded means the turn was ended (stopped, its session deleted)
+// by someone else while it ran.
+var errTurnEnded = errors.New("agent: the turn has ended")
 
 func (s *Service) loop(ctx context.Context, t *turn, history []llm.Message, st *streamer) error {
 	system, err := s.systemPrompt(ctx, t)
@@ -444,6 +443,12 @@ func (s *Service) loop(ctx context.Context, t *turn, history []llm.Message, st *
 		st.flush()
 		step := Step{Text: resp.Text}
 		model := resp.Model
+		contextLength := 0
+		if m, ok := s.llm.Model(ctx, t.model); ok {
+			contextLength = m.ContextLength
+		} else if m, ok := s.llm.Model(ctx, model); ok {
+			contextLength = m.ContextLength
+		}
 		err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 			step.ToolCalls = step.ToolCalls[:0]
 			t.stepEdits = map[string]string{}
@@ -454,11 +459,15 @@ func (s *Service) loop(ctx context.Context, t *turn, history []llm.Message, st *
 			if err != nil {
 				return err
 			}
-			if err := db.New(tx).RecordAgentStep(ctx, db.RecordAgentStepParams{Step: b, Text: resp.Text, Model: model,
-				TokensIn: resp.Usage.PromptTokens, TokensOut: resp.Usage.CompletionTokens, Cost: resp.Usage.Cost, MessageID: t.id}); err != nil {
+			n, err := db.New(tx).RecordAgentStep(ctx, db.RecordAgentStepParams{Step: b, Text: resp.Text, Model: model,
+				TokensIn: resp.Usage.PromptTokens, TokensOut: resp.Usage.CompletionTokens, Cost: resp.Usage.Cost, MessageID: t.id})
+			if err != nil {
 				return fmt.Errorf("agent: record step: %w", err)
 			}
-			if err := notifyStep(ctx, tx, t, len(t.steps), step, resp.Usage); err != nil {
+			if n == 0 {
+				return errTurnEnded // stopped or deleted meanwhile: the step's writes roll back
+			}
+			if err := notifyStep(ctx, tx, t, len(t.steps), step, resp.Usage, contextLength); err != nil {
 				return err
 			}
 			if s.beforeCommit != nil {

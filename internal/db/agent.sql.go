@@ -405,7 +405,7 @@ func (q *Queries) ListAgentSessions(ctx context.Context, arg ListAgentSessionsPa
 	return items, nil
 }
 
-const recordAgentStep = `-- name: RecordAgentStep :exec
+const recordAgentStep = `-- name: RecordAgentStep :execrows
 WITH m AS (
     UPDATE agent_messages
     SET steps = steps || jsonb_build_array($4::jsonb),
@@ -432,8 +432,8 @@ type RecordAgentStepParams struct {
 
 // Appends a committed step to a running turn and adds its usage to the turn
 // and its session.
-func (q *Queries) RecordAgentStep(ctx context.Context, arg RecordAgentStepParams) error {
-	_, err := q.db.Exec(ctx, recordAgentStep,
+func (q *Queries) RecordAgentStep(ctx context.Context, arg RecordAgentStepParams) (int64, error) {
+	result, err := q.db.Exec(ctx, recordAgentStep,
 		arg.TokensIn,
 		arg.TokensOut,
 		arg.Cost,
@@ -442,7 +442,10 @@ func (q *Queries) RecordAgentStep(ctx context.Context, arg RecordAgentStepParams
 		arg.Model,
 		arg.MessageID,
 	)
-	return err
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const renameAgentSession = `-- name: RenameAgentSession :one

@@ -151,6 +151,9 @@ type Turn struct {
 	Cost     string
 	// Delay is waited between pieces.
 	Delay time.Duration
+	// FirstText, when set, is called right after the first piece of text
+	// is flushed to the client.
+	FirstText func()
 }
 
 // Stream answers with t as chat.completion.chunk events.
@@ -171,10 +174,13 @@ func Stream(t Turn) Reply {
 			return true
 		}
 		io.WriteString(w, ": OPENROUTER PROCESSING\n\n")
-		for _, p := range t.Text {
+		for i, p := range t.Text {
 			b, _ := json.Marshal(map[string]string{"content": p})
 			if !send(chunk(string(b), "")) {
 				return
+			}
+			if i == 0 && t.FirstText != nil {
+				t.FirstText()
 			}
 		}
 		for i, c := range t.Calls {
