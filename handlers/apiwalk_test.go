@@ -209,6 +209,13 @@ func mustWalkFixture(t *testing.T) *walkFixture {
 	me.MustJSON(http.MethodPost, "/api/v1/data-sources", dataSourceJSON("Walk DB", inst.DatabaseURL), http.StatusCreated, &ownDS)
 	them.MustJSON(http.MethodPost, "/api/v1/data-sources", dataSourceJSON("Their DB", inst.DatabaseURL), http.StatusCreated, &theirDS)
 
+	// Each user has a prompt asset.
+	var ownAsset, theirAsset struct {
+		ID string `json:"id"`
+	}
+	me.MustJSON(http.MethodPost, "/api/v1/assets", `{"name": "Walk guide", "body": "# Tone"}`, http.StatusCreated, &ownAsset)
+	them.MustJSON(http.MethodPost, "/api/v1/assets", `{"name": "Their guide", "body": "secret"}`, http.StatusCreated, &theirAsset)
+
 	// Each user has a finished publish of their workbook: only its id
 	// matters to the walk, which never gets as far as reverting it.
 	publishOf := func(ownerID, workbookID string) string {
@@ -231,11 +238,11 @@ func mustWalkFixture(t *testing.T) *walkFixture {
 
 	w.own = walkTarget{version: rec.Version, ids: map[string]string{
 		"wb": wb.ID, "t": tbl.ID, "r": rec.ID, "job": ownJob.Job.ID, "id": other.ID, "p": publishOf(walker.ID, wb.ID), "ds": ownDS.ID,
-		"s": sessionOf(walker.ID, wb.ID),
+		"s": sessionOf(walker.ID, wb.ID), "asset": ownAsset.ID,
 	}}
 	w.other = walkTarget{version: theirRec.Version, ids: map[string]string{
 		"wb": theirWB.ID, "t": theirJob.Table.ID, "r": theirRec.ID, "job": theirJob.Job.ID, "p": publishOf(other.ID, theirWB.ID), "ds": theirDS.ID,
-		"s": sessionOf(other.ID, theirWB.ID),
+		"s": sessionOf(other.ID, theirWB.ID), "asset": theirAsset.ID,
 	}}
 	w.tables = mustWalkTables(t, inst.Pool)
 	return w

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -106,8 +107,12 @@ func (s *Server) importAsset(c echo.Context) error {
 	in := assets.ImportInput{URL: c.FormValue("url"), Name: c.FormValue("name"), AutoInclude: c.FormValue("auto_include") == "on"}
 	a, err := s.Assets.Import(c.Request().Context(), mustUser(c).ID, in)
 	if apperr.Is(err, apperr.Invalid) || apperr.Is(err, apperr.Conflict) {
-		return s.renderAssets(c, http.StatusUnprocessableEntity, views.AssetImportForm{URL: in.URL, Name: in.Name, AutoInclude: in.AutoInclude,
-			Error: apperr.MessageOf(err), Errors: fieldMap(apperr.FieldsOf(err))})
+		f := views.AssetImportForm{URL: in.URL, Name: in.Name, AutoInclude: in.AutoInclude,
+			Error: apperr.MessageOf(err), Errors: fieldMap(apperr.FieldsOf(err))}
+		if isHTMX(c) {
+			return render(c, http.StatusUnprocessableEntity, views.AssetImportCard(csrfToken(c), f))
+		}
+		return s.renderAssets(c, http.StatusUnprocessableEntity, f)
 	}
 	if err != nil {
 		return err
@@ -120,7 +125,7 @@ func (s *Server) importAsset(c echo.Context) error {
 func (s *Server) previewAsset(c echo.Context) error {
 	body := c.FormValue("body")
 	if len(body) > assets.MaxBody {
-		body = body[:assets.MaxBody]
+		body = strings.ToValidUTF8(body[:assets.MaxBody], "")
 	}
 	return render(c, http.StatusOK, views.AssetPreview(body))
 }

@@ -343,3 +343,31 @@ func cutAtLine(s string, n int) string {
 	}
 	return s
 }
+
+// PromptText lays out what ForMessage returned as one block of the agent's
+// context: each asset under its name, marked when it was cut, and a last
+// line saying how many were left out. It is empty when there is nothing.
+func PromptText(inc []Included, omitted int) string {
+	if len(inc) == 0 && omitted == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("Prompt assets (the user's style guides and reference text; follow them):\n")
+	for _, a := range inc {
+		b.WriteString("\n=== ")
+		b.WriteString(a.Name)
+		if a.Auto {
+			b.WriteString(" (always included)")
+		}
+		b.WriteString(" ===\n")
+		b.WriteString(a.Body)
+		if a.Truncated {
+			b.WriteString("\n[… the rest of this asset was cut to fit]")
+		}
+		b.WriteString("\n")
+	}
+	if omitted > 0 {
+		fmt.Fprintf(&b, "\n[%d more %s left out to fit]\n", omitted, map[bool]string{true: "asset was", false: "assets were"}[omitted == 1])
+	}
+	return b.String()
+}

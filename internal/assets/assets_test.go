@@ -219,3 +219,18 @@ func TestImportRefusesLoopbackByDefault(t *testing.T) {
 		t.Errorf("%v", err)
 	}
 }
+
+func TestPromptText(t *testing.T) {
+	if got := assets.PromptText(nil, 0); got != "" {
+		t.Errorf("empty: %q", got)
+	}
+	got := assets.PromptText([]assets.Included{
+		{Name: "Picked", Body: "be brief"},
+		{Name: "Always", Body: "no jargon", Auto: true, Truncated: true},
+	}, 1)
+	for _, want := range []string{"=== Picked ===\nbe brief\n", "=== Always (always included) ===\nno jargon\n[… the rest of this asset was cut to fit]", "[1 more asset was left out to fit]"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in\n%s", want, got)
+		}
+	}
+}

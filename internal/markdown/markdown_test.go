@@ -132,3 +132,14 @@ func TestLargeInputIsCut(t *testing.T) {
 		t.Errorf("output %d bytes for input %d", len(out), len(src))
 	}
 }
+
+// BenchmarkRender200KB renders a prompt asset at its size cap, as the
+// asset editor's preview does on each pause in typing.
+func BenchmarkRender200KB(b *testing.B) {
+	para := "## Heading\n\nSome **bold** text with a [link](https://example.com) and `code`.\n\n- item one\n- item two\n\n"
+	src := strings.Repeat(para, 200<<10/len(para))
+	b.SetBytes(int64(len(src)))
+	for b.Loop() {
+		markdown.RenderString(src)
+	}
+}
