@@ -150,7 +150,9 @@ func TestBrowserChatPanel(t *testing.T) {
 	browsertest.WaitText(t, tab, `[data-testid="chat-cost"]`, "$0.60")
 	mustWaitEval(t, tab, `!document.querySelector('[data-testid="chat-cost-warning"]').hidden`)
 	browsertest.WaitText(t, tab, `[data-testid="chat-usage"]`, "2700 in / 60 out · $0.60")
-	browsertest.WaitText(t, tab, `[data-testid="chat-context-text"]`, "/ 8k")
+	// The meter shows the last step's prompt (1500) of the model's 8000.
+	browsertest.WaitText(t, tab, `[data-testid="chat-context-text"]`, "1k / 8k")
+	mustWaitEval(t, tab, `document.querySelector('[data-testid="chat-context-meter"]').value === 1500 && document.querySelector('[data-testid="chat-context-meter"]').max === 8000`)
 	// The request carried the scope: the table and the ticked record.
 	bodies := f.fake.Bodies()
 	if len(bodies) < 1 || !strings.Contains(fmt.Sprint(bodies[0]["messages"]), red.ID) {

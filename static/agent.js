@@ -19,7 +19,7 @@
 
   // What outlives the panel's swaps: what was typed, the mentions in it,
   // the tools switched off, and whether a send just succeeded.
-  var state = { mentions: [], toolsOff: {}, draft: null, sent: false, dismissed: {}, step: null };
+  var state = { mentions: [], toolsOff: {}, draft: null, sent: false, dismissed: {}, context: null };
 
   function body() { return document.getElementById("chat-body"); }
   function content() { return document.getElementById("chat-content"); }
@@ -249,7 +249,7 @@
     document.querySelectorAll('.chat-tools input[name="tools"]').forEach(function (cb) {
       if (state.toolsOff[cb.value]) { cb.checked = false; }
     });
-    state.step = null;
+    showContext();
     renderScope();
     scrollDown();
     if (i && panel.contains(document.activeElement) === false && !panel.hidden) { i.focus(); }
@@ -511,21 +511,34 @@
     var limit = Number(c.dataset.costWarning || 0);
     var warn = c.querySelector('[data-testid="chat-cost-warning"]');
     if (warn) { warn.hidden = !(limit > 0 && cost > limit); }
-    // The step's own tokens: the turn's totals less the last step's.
-    var prev = state.step || { in: 0, out: 0 };
-    var used = (d.tokens_in - prev.in) + (d.tokens_out - prev.out);
-    state.step = { in: d.tokens_in, out: d.tokens_out };
-    var sel = document.getElementById("chat-model");
-    var opt = sel && sel.selectedOptions[0];
-    var total = Number((opt && opt.dataset.contextLength) || c.dataset.contextLength || 0);
+    // How full the context window is: the step's prompt against the
+    // model's window, both as the agent reports them.
+    var used = Number(d.prompt_tokens || 0);
+    var total = Number(d.context_length || 0);
+    if (!total) {
+      var sel = document.getElementById("chat-model");
+      var opt = sel && sel.selectedOptions[0];
+      total = Number((opt && opt.dataset.contextLength) || c.dataset.contextLength || 0);
+    }
+    if (used > 0 && total > 0) {
+      state.context = { session: c.dataset.sessionId, used: used, total: total };
+      showContext();
+    }
+  }
+
+  // showContext puts the last step's context use on the meter, also after
+  // the panel is loaded again (the server knows only the turn's totals).
+  function showContext() {
+    var c = content();
+    var ctx = state.context;
+    if (!c || !ctx || ctx.session !== c.dataset.sessionId) { return; }
     var meter = c.querySelector('[data-testid="chat-context-meter"]');
     var txt = c.querySelector('[data-testid="chat-context-text"]');
-    if (meter && total > 0) {
-      meter.max = total;
-      meter.high = Math.floor(total * 0.8);
-      meter.value = used;
-      if (txt) { txt.textContent = shortTokens(used) + " / " + shortTokens(total); }
-    }
+    if (!meter) { return; }
+    meter.max = ctx.total;
+    meter.high = Math.floor(ctx.total * 0.8);
+    meter.value = ctx.used;
+    if (txt) { txt.textContent = shortTokens(ctx.used) + " / " + shortTokens(ctx.total); }
   }
 
   function usd(f) {
