@@ -219,6 +219,9 @@ func TestBrowserChatPanel(t *testing.T) {
 	// Escape closes the panel and gives focus back to its button.
 	browsertest.MustDo(t, tab, chromedp.Focus(chromedp.CSS(`[data-testid="chat-input"]`)), chromedp.KeyEvent(kb.Escape))
 	mustWaitEval(t, tab, `document.getElementById("chat-panel").hidden && document.activeElement.dataset.testid === "chat-toggle"`)
+	// Alt+A opens it again, into the message box.
+	browsertest.MustDo(t, tab, chromedp.KeyEvent("a", chromedp.KeyModifiers(chromedp.ModifierAlt)))
+	mustWaitEval(t, tab, `!document.getElementById("chat-panel").hidden && document.activeElement.id === "chat-input"`)
 }
 
 // TestBrowserChatMentionsAndNoKey: with no model key anywhere the panel

@@ -62,7 +62,10 @@
     if (panel.hidden) { open(true); } else { close(); }
   });
   document.addEventListener("keydown", function (ev) {
-    if (ev.altKey && !ev.ctrlKey && !ev.metaKey && (ev.key === "a" || ev.key === "A" || ev.code === "KeyA")) {
+    var t = ev.target;
+    var typing = t instanceof Element && (t.closest("input, textarea, select, [contenteditable]") !== null);
+    // Alt+A, except where it types a character (Option+A on a Mac).
+    if (ev.altKey && !ev.ctrlKey && !ev.metaKey && !typing && ev.code === "KeyA") {
       ev.preventDefault();
       if (panel.hidden) { open(true); } else { close(); }
       return;
@@ -321,7 +324,15 @@
       ev.stopPropagation();
       return;
     }
-    if (text.charAt(0) !== "/") { return; }
+    if (text.charAt(0) !== "/") {
+      if (content() && content().dataset.running) {
+        // One turn at a time: the message waits in the composer.
+        ev.preventDefault();
+        ev.stopPropagation();
+        note("The agent is still working. Wait for it, or press Stop.", "error");
+      }
+      return;
+    }
     var cmd = commands[text.split(/\s/)[0].toLowerCase()];
     ev.preventDefault();
     ev.stopPropagation();
