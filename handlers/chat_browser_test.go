@@ -131,6 +131,11 @@ func TestBrowserChatPanel(t *testing.T) {
 		t.Error("the turn had ended when its text first showed: nothing streamed")
 	}
 	shoot(t, tab, "chat-streaming")
+	// The person goes back to the grid while the agent works: the end of
+	// the turn leaves the focus there.
+	blue := f.recs[1]
+	browsertest.MustDo(t, tab, chromedp.Click(chromedp.CSS(fmt.Sprintf(`tr[data-record-id="%s"] td[data-column="Price"]`, blue.ID))))
+	mustWaitEval(t, tab, `!!document.activeElement.closest("#grid-body")`)
 	// The suggestion shows in the grid as a diff.
 	mustWaitEval(t, tab, fmt.Sprintf(`!!document.querySelector('tr[data-record-id="%s"] td[data-column="Title"] [data-testid="suggestion"]')`, red.ID))
 	browsertest.WaitText(t, tab, fmt.Sprintf(`tr[data-record-id="%s"] td[data-column="Title"] [data-testid="suggestion"]`, red.ID), "Crimson running shoe")
@@ -139,6 +144,9 @@ func TestBrowserChatPanel(t *testing.T) {
 	// collapsed, with its arguments and result.
 	mustWaitEval(t, tab, `!!document.querySelector('[data-testid="chat-msg-assistant"][data-status="done"]')`)
 	browsertest.WaitText(t, tab, `[data-testid="chat-msg-assistant"] .chat-md strong`, "Red shoe")
+	if !browsertest.MustEval[bool](t, tab, `!!document.activeElement.closest("#grid-body")`) {
+		t.Error("the end of the turn took the focus from the grid")
+	}
 	browsertest.WaitText(t, tab, `[data-testid="chat-msg-assistant"] .chat-md em`, "better")
 	if open := browsertest.MustEval[bool](t, tab, `document.querySelector('[data-testid="chat-tool"][data-tool="suggest_updates"]').open`); open {
 		t.Error("the tool call is open, want it collapsed")

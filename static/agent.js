@@ -255,7 +255,11 @@
     showContext();
     renderScope();
     scrollDown();
-    if (i && panel.contains(document.activeElement) === false && !panel.hidden) { i.focus(); }
+    // Focus goes back to the message box when the swap took it from the
+    // panel, never away from the grid (a turn that ends while the person
+    // edits a cell).
+    var ae = document.activeElement;
+    if (i && !panel.hidden && (!ae || ae === document.body || panel.contains(ae))) { i.focus(); }
   });
 
   document.addEventListener("change", function (ev) {
