@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -201,5 +202,42 @@ func TestChatSendRefusalKeepsTheMessage(t *testing.T) {
 	}
 	if got := r.TestID("chat-input").Text(); got != "Keep me" {
 		t.Errorf("the composer holds %q, want the message kept", got)
+	}
+}
+
+// TestChatSendCarriesModelToolsAndMentions: the panel's form sends the
+// model picked, only the tools left on, and the mentions, to the model.
+func TestChatSendCarriesModelToolsAndMentions(t *testing.T) {
+	t.Parallel()
+	f := newChatHTTPFixture(t, "chat-send@example.com")
+	f.fake.Script(llmfake.Stream(llmfake.Turn{Text: []string{"ok"}, Prompt: 10, Complete: 1}))
+	sid := f.newSession(t)
+	form := url.Values{"content": {"Check $Title"}, "model": {"fake/model"}, "scope": {f.tbl.ID},
+		"tools": {"fetch_records", "suggest_updates"}, "columns": {"Title"}}
+	if r := f.b.Send(http.MethodPost, f.chatURL("/sessions/"+sid+"/messages"), form, true); r.Status != http.StatusOK {
+		t.Fatalf("send: status %d: %s", r.Status, r.TestID("chat-error").Text())
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for f.fake.Calls() == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	bodies := f.fake.Bodies()
+	if len(bodies) == 0 {
+		t.Fatal("the model was not called")
+	}
+	if m := bodies[0]["model"]; m != "fake/model" {
+		t.Errorf("model %v, want fake/model", m)
+	}
+	var names []string
+	tools, _ := bodies[0]["tools"].([]any)
+	for _, tl := range tools {
+		fn, _ := tl.(map[string]any)["function"].(map[string]any)
+		names = append(names, fmt.Sprint(fn["name"]))
+	}
+	if strings.Join(names, ",") != "fetch_records,suggest_updates" {
+		t.Errorf("tools offered to the model: %v, want fetch_records and suggest_updates", names)
+	}
+	if !strings.Contains(fmt.Sprint(bodies[0]["messages"]), "Title") {
+		t.Error("the mentioned column is not in the model's context")
 	}
 }
