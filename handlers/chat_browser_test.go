@@ -130,6 +130,7 @@ func TestBrowserChatPanel(t *testing.T) {
 	if browsertest.MustEval[bool](t, tab, `!!document.querySelector('[data-testid="chat-msg-assistant"][data-status="done"]')`) {
 		t.Error("the turn had ended when its text first showed: nothing streamed")
 	}
+	browsertest.WaitText(t, tab, `[data-testid="chat-stream-text"] strong`, "Red shoe")
 	shoot(t, tab, "chat-streaming")
 	// The person goes back to the grid while the agent works: the end of
 	// the turn leaves the focus there.

@@ -567,6 +567,14 @@
     return String(n);
   }
 
+  // roughMarkdown marks **bold** and `code` in escaped text (no "<" in it,
+  // so the only tags are these).
+  function roughMarkdown(escaped) {
+    return escaped
+      .replace(/\*\*([^*\n]+)\*\*/g, "<strong>$1</strong>")
+      .replace(/`([^`\n]+)`/g, "<code>$1</code>");
+  }
+
   var reloading = false;
   function reloadSession() {
     var c = content();
@@ -582,8 +590,11 @@
       ev.preventDefault();
       var box = streamBox();
       if (!box) { return; }
-      // The server sent the text HTML-escaped.
-      textSpan(box).insertAdjacentHTML("beforeend", ev.detail.data);
+      // The server sent the text HTML-escaped; until the turn ends and
+      // the server renders it as Markdown, bold and code show as such.
+      var span = textSpan(box);
+      span.rawText = (span.rawText || "") + ev.detail.data;
+      span.innerHTML = roughMarkdown(span.rawText);
       scrollDown();
       return;
     }
