@@ -76,7 +76,11 @@ func (s *Server) renderChat(c echo.Context, status int, se *agent.Session, refus
 func chatRefusal(err error) string {
 	msg := apperr.MessageOf(err)
 	for _, f := range apperr.FieldsOf(err) {
-		msg += " " + strings.ToUpper(f.Field[:1]) + f.Field[1:] + " " + f.Message + "."
+		field := f.Field
+		if field != "" {
+			field = strings.ToUpper(field[:1]) + field[1:] + " "
+		}
+		msg += " " + field + f.Message + "."
 	}
 	return msg
 }
@@ -170,6 +174,13 @@ func (s *Server) sendChatMessage(c echo.Context) error {
 	}
 	content := form.Get("content")
 	sessionID := c.Param("s")
+	if sessionID == "" && strings.TrimSpace(content) == "" {
+		// Nothing to start a session with.
+		if _, err := s.Workbooks.FindWorkbook(ctx, u.ID, c.Param("wb")); err != nil {
+			return err
+		}
+		return s.renderChat(c, http.StatusUnprocessableEntity, nil, apperr.InvalidFields("Please write a message.", apperr.FieldError{Field: "content", Message: "is empty"}), "")
+	}
 	if sessionID == "" {
 		title := strings.Join(strings.Fields(content), " ")
 		if utf8.RuneCountInString(title) > 60 {

@@ -108,6 +108,11 @@ func TestChatPanelIsOwnerScoped(t *testing.T) {
 	if r := other.Send(http.MethodPost, "/workbooks/"+f.wb.ID+"/chat/sessions", nil, true); r.Status != http.StatusNotFound {
 		t.Errorf("another person's new session in the workbook: status %d, want 404", r.Status)
 	}
+	for _, content := range []string{"", "hello"} {
+		if r := other.Send(http.MethodPost, "/workbooks/"+f.wb.ID+"/chat/messages", url.Values{"content": {content}}, true); r.Status != http.StatusNotFound {
+			t.Errorf("another person's first message %q in the workbook: status %d, want 404", content, r.Status)
+		}
+	}
 	if r := other.Get("/workbooks/" + f.wb.ID + "/chat/mentions?kind=column&t=" + f.tbl.ID); r.Status != http.StatusNotFound {
 		t.Errorf("another person's mentions of the table: status %d, want 404", r.Status)
 	}
