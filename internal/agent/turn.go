@@ -538,7 +538,7 @@ func (s *Service) loadTurn(ctx context.Context, messageID int64) (*turn, []llm.M
 	if err := json.Unmarshal(m.Steps, &t.steps); err != nil {
 		return nil, nil, fmt.Errorf("agent: decode steps: %w", err)
 	}
-	rows, err := s.q.ListAgentMessages(ctx, db.ListAgentMessagesParams{SessionID: m.SessionID, MaxMessages: maxSessionMsgs})
+	rows, err := s.q.ListAgentMessages(ctx, db.ListAgentMessagesParams{SessionID: m.SessionID, BeforeID: m.ID - 1, MaxMessages: maxHistoryMsgs})
 	if err != nil {
 		return nil, nil, fmt.Errorf("agent: load conversation: %w", err)
 	}
@@ -550,6 +550,8 @@ func (s *Service) loadTurn(ctx context.Context, messageID int64) (*turn, []llm.M
 		switch {
 		case r.Role == "user":
 			history = append(history, llm.Message{Role: llm.RoleUser, Content: r.Content})
+			// The turn answers the last user message, with what it asked.
+			t.req = Request{}
 			_ = json.Unmarshal(r.Request, &t.req)
 		case r.Content != "":
 			history = append(history, llm.Message{Role: llm.RoleAssistant, Content: r.Content})
