@@ -742,3 +742,32 @@ func TestContextAndPages(t *testing.T) {
 		t.Error("the prompt holds an asset nobody picked")
 	}
 }
+
+// TestASecondMessageHasItsOwnScopeAndTheHistory: the model gets the
+// conversation so far, and the scope of the new message only.
+func TestASecondMessageHasItsOwnScopeAndTheHistory(t *testing.T) {
+	f := mustFixture(t, fixtureOpts{})
+	f.fake.Script(llmfake.Stream(llmfake.Turn{Text: []string{"First answer."}}))
+	se, turn := f.send(t, "First question", agent.Request{RecordIDs: []string{f.records[0].ID}, Field: "Title"})
+	f.waitTurn(t, se, turn.ID, 20*time.Second)
+	f.fake.Script(llmfake.Stream(llmfake.Turn{Text: []string{"Second answer."}}))
+	_, second, err := f.agent.SendMessage(context.Background(), f.owner, f.wb.ID, se.ID, "Second question", agent.Request{TableID: f.table.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.waitTurn(t, se, second.ID, 20*time.Second)
+	msgs := f.fake.Bodies()[1]["messages"].([]any)
+	var roles, contents []string
+	for _, raw := range msgs[1:] {
+		m := raw.(map[string]any)
+		roles = append(roles, m["role"].(string))
+		contents = append(contents, fmt.Sprint(m["content"]))
+	}
+	if strings.Join(roles, ",") != "user,assistant,user" || strings.Join(contents, "|") != "First question|First answer.|Second question" {
+		t.Errorf("conversation = %v %v", roles, contents)
+	}
+	system := msgs[0].(map[string]any)["content"].(string)
+	if strings.Contains(system, "selected or mentioned") || strings.Contains(system, "about the field") {
+		t.Errorf("the second turn kept the first message's scope:\n%s", system)
+	}
+}
