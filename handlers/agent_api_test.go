@@ -126,6 +126,9 @@ func TestAPIAgentSessions(t *testing.T) {
 	<-fake.Started()
 	var stopped agentMessageBody
 	s.MustJSON(http.MethodPost, base+"/"+se.ID+"/stop", "", http.StatusOK, &stopped)
+	if stopped.ID != started.Turn.ID || stopped.Status != "stopped" {
+		t.Errorf("stop answered %+v", stopped)
+	}
 	if m := s.mustEndedTurn(base+"/"+se.ID, started.Turn.ID); m.Status != "stopped" {
 		t.Errorf("stopped turn = %+v", m)
 	}

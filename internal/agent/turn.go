@@ -289,12 +289,27 @@ func (s *Service) StopTurn(ctx context.Context, ownerID, workbookID, sessionID s
 			return Message{}, err
 		}
 	}
-	row, err := s.q.GetAgentMessage(ctx, db.GetAgentMessageParams{ID: running.ID, OwnerID: ownerID})
-	if err != nil {
-		return Message{}, fmt.Errorf("agent: stopped turn: %w", err)
+	// The worker ends the turn within a second: answer with the turn as it
+	// ended, or as it stands if the worker is slower than that.
+	deadline := time.Now().Add(stopWait)
+	for {
+		row, err := s.q.GetAgentMessage(ctx, db.GetAgentMessageParams{ID: running.ID, OwnerID: ownerID})
+		if err != nil {
+			return Message{}, fmt.Errorf("agent: stopped turn: %w", err)
+		}
+		if row.Status != StatusRunning || time.Now().After(deadline) {
+			return messageFromRow(row), nil
+		}
+		select {
+		case <-ctx.Done():
+			return messageFromRow(row), nil
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
-	return messageFromRow(row), nil
 }
+
+// stopWait is how long StopTurn waits for the worker to end the turn.
+const stopWait = 1500 * time.Millisecond
 
 // EndAbandonedTurn ends a turn whose job the rescuer cancelled or discarded
 // (its process died with no attempt left, or a stop was asked meanwhile),
