@@ -62,6 +62,8 @@ func TestAPIAgentSessions(t *testing.T) {
 	inst := apptest.MustStart(t, apptest.Options{Env: map[string]string{
 		"LLM_BASE_URL": fake.BaseURL(), "LLM_API_KEY": llmfake.Key, "LLM_MODELS": "fake/model|128000|1|2",
 		"JOB_QUEUES": "default:2,imports:1,agent:2",
+		// The test polls the session while turns run.
+		"API_RATE_LIMIT": "1000000", "API_RATE_BURST": "1000000",
 	}})
 	owner, token := MustUserWithToken(t, inst, "agent@example.com", false, accounts.ScopeRead, accounts.ScopeWrite)
 	_, otherToken := MustUserWithToken(t, inst, "other-agent@example.com", false, accounts.ScopeRead, accounts.ScopeWrite)
@@ -124,6 +126,9 @@ func TestAPIAgentSessions(t *testing.T) {
 	<-fake.Started()
 	var stopped agentMessageBody
 	s.MustJSON(http.MethodPost, base+"/"+se.ID+"/stop", "", http.StatusOK, &stopped)
+	if stopped.ID != started.Turn.ID || stopped.Status != "stopped" {
+		t.Errorf("stop answered %+v", stopped)
+	}
 	if m := s.mustEndedTurn(base+"/"+se.ID, started.Turn.ID); m.Status != "stopped" {
 		t.Errorf("stopped turn = %+v", m)
 	}

@@ -26,7 +26,13 @@ RETURNING *;
 DELETE FROM agent_sessions WHERE id = @id AND workbook_id = @workbook_id AND owner_id = @owner_id;
 
 -- name: ListAgentMessages :many
-SELECT * FROM agent_messages WHERE session_id = @session_id ORDER BY id LIMIT @max_messages;
+-- The newest max_messages messages of a session up to before_id, oldest
+-- first.
+SELECT * FROM (
+    SELECT * FROM agent_messages
+    WHERE session_id = @session_id AND id <= @before_id
+    ORDER BY id DESC LIMIT @max_messages
+) m ORDER BY id;
 
 -- name: InsertAgentMessage :one
 INSERT INTO agent_messages (session_id, role, content, request, model, status)

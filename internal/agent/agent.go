@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -225,8 +226,11 @@ var (
 )
 
 const (
-	maxTitle       = 200
+	maxTitle = 200
+	// maxSessionMsgs is how many of a session's latest messages it shows.
 	maxSessionMsgs = 1000
+	// maxHistoryMsgs is how many messages before a turn the model is given.
+	maxHistoryMsgs = 60
 )
 
 func sessionFromRow(r db.AgentSession) Session {
@@ -348,7 +352,7 @@ func (s *Service) FindSession(ctx context.Context, ownerID, workbookID, sessionI
 	if err != nil {
 		return Session{}, err
 	}
-	rows, err := s.q.ListAgentMessages(ctx, db.ListAgentMessagesParams{SessionID: se.ID, MaxMessages: maxSessionMsgs})
+	rows, err := s.q.ListAgentMessages(ctx, db.ListAgentMessagesParams{SessionID: se.ID, BeforeID: math.MaxInt64, MaxMessages: maxSessionMsgs})
 	if err != nil {
 		return Session{}, fmt.Errorf("agent: list messages: %w", err)
 	}

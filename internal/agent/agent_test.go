@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -44,6 +47,8 @@ type fixtureOpts struct {
 	noKey     bool
 	noWorkers bool
 	keys      agent.KeySource
+	assets    agent.AssetSource
+	pages     agent.PageLoader
 }
 
 // anyKey is a KeySource that gives every user the same key.
@@ -87,7 +92,7 @@ func mustFixture(t testing.TB, o fixtureOpts) *fixture {
 	}
 	client := llm.New(llm.Options{BaseURL: f.fake.BaseURL(), APIKey: key, DefaultModel: "fake/model",
 		Models: []llm.Model{llm.ConfiguredModel("fake/model", 128000, 1, 2)}, MaxRetries: 2, MaxRetryWait: 2 * time.Second})
-	if f.agent, err = agent.NewService(f.pool, f.store, client, agent.Options{Limits: o.limits, Keys: o.keys, StreamEvery: 20 * time.Millisecond}); err != nil {
+	if f.agent, err = agent.NewService(f.pool, f.store, client, agent.Options{Limits: o.limits, Keys: o.keys, Assets: o.assets, Pages: o.pages, StreamEvery: 20 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
 	if o.noWorkers {
@@ -666,5 +671,103 @@ func TestDeletingASessionEndsItsTurn(t *testing.T) {
 	}
 	if _, err := f.agent.FindSession(context.Background(), f.owner, f.wb.ID, se.ID); !apperr.Is(err, apperr.NotFound) {
 		t.Errorf("deleted session: %v", err)
+	}
+}
+
+// assetList is an AssetSource over a fixed list: the selected ones and the
+// auto-included ones.
+type assetList struct {
+	assets []agent.Asset
+	auto   map[string]bool
+}
+
+func (l assetList) AssetsForTurn(_ context.Context, _ string, selected []string) ([]agent.Asset, error) {
+	var out []agent.Asset
+	for _, a := range l.assets {
+		if l.auto[a.ID] || slices.Contains(selected, a.ID) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// httpPages loads pages with a plain GET: the real loader adds the address
+// checks and limits.
+type httpPages struct{}
+
+func (httpPages) Load(ctx context.Context, url string) (agent.LoadedPage, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return agent.LoadedPage{}, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return agent.LoadedPage{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return agent.LoadedPage{URL: url, Title: "Page", Text: string(b)}, err
+}
+
+// TestContextAndPages: the prompt holds the scope (field, selected record,
+// mentioned columns), the records in view within the token budget, the
+// selected and auto-included prompt assets and not the others; a page is
+// loaded through the PageLoader.
+func TestContextAndPages(t *testing.T) {
+	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "Style guide: titles in Title Case.")
+	}))
+	t.Cleanup(page.Close)
+	f := mustFixture(t, fixtureOpts{limits: agent.Limits{ContextTokens: 30}, pages: httpPages{}, assets: assetList{
+		assets: []agent.Asset{{ID: "a1", Name: "Voice", Text: "Write warmly."}, {ID: "a2", Name: "Legal", Text: "Never promise."}, {ID: "a3", Name: "Unused", Text: "Not picked."}},
+		auto:   map[string]bool{"a2": true},
+	}})
+	f.fake.Script(
+		llmfake.Stream(llmfake.Turn{Calls: []llmfake.Call{call("p1", "load_page", map[string]any{"url": page.URL})}}),
+		llmfake.Stream(llmfake.Turn{Text: []string{"Read it."}}),
+	)
+	sel := f.records[2]
+	se, turn := f.send(t, "Follow the guide", agent.Request{RecordIDs: []string{sel.ID}, Field: "Title", Columns: []string{"Price"}, Assets: []string{"a1"}, Filter: "Price > 0"})
+	m := f.waitTurn(t, se, turn.ID, 20*time.Second)
+	if m.Status != agent.StatusDone || !strings.Contains(m.Steps[0].ToolCalls[0].Result, "Title Case") {
+		t.Fatalf("turn = %+v", m)
+	}
+	system := f.fake.Bodies()[0]["messages"].([]any)[0].(map[string]any)["content"].(string)
+	for _, want := range []string{`about the field "Title"`, "mention the columns: Price", sel.ID, "Write warmly.", "Never promise.", "filter is: Price > 0", "Records in view: 1 of about 3"} {
+		if !strings.Contains(system, want) {
+			t.Errorf("the prompt lacks %q:\n%s", want, system)
+		}
+	}
+	if strings.Contains(system, "Not picked.") {
+		t.Error("the prompt holds an asset nobody picked")
+	}
+}
+
+// TestASecondMessageHasItsOwnScopeAndTheHistory: the model gets the
+// conversation so far, and the scope of the new message only.
+func TestASecondMessageHasItsOwnScopeAndTheHistory(t *testing.T) {
+	f := mustFixture(t, fixtureOpts{})
+	f.fake.Script(llmfake.Stream(llmfake.Turn{Text: []string{"First answer."}}))
+	se, turn := f.send(t, "First question", agent.Request{RecordIDs: []string{f.records[0].ID}, Field: "Title"})
+	f.waitTurn(t, se, turn.ID, 20*time.Second)
+	f.fake.Script(llmfake.Stream(llmfake.Turn{Text: []string{"Second answer."}}))
+	_, second, err := f.agent.SendMessage(context.Background(), f.owner, f.wb.ID, se.ID, "Second question", agent.Request{TableID: f.table.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.waitTurn(t, se, second.ID, 20*time.Second)
+	msgs := f.fake.Bodies()[1]["messages"].([]any)
+	var roles, contents []string
+	for _, raw := range msgs[1:] {
+		m := raw.(map[string]any)
+		roles = append(roles, m["role"].(string))
+		contents = append(contents, fmt.Sprint(m["content"]))
+	}
+	if strings.Join(roles, ",") != "user,assistant,user" || strings.Join(contents, "|") != "First question|First answer.|Second question" {
+		t.Errorf("conversation = %v %v", roles, contents)
+	}
+	system := msgs[0].(map[string]any)["content"].(string)
+	if strings.Contains(system, "selected or mentioned") || strings.Contains(system, "about the field") {
+		t.Errorf("the second turn kept the first message's scope:\n%s", system)
 	}
 }

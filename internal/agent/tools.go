@@ -140,7 +140,7 @@ func decodeArgs(args json.RawMessage, v any) error {
 
 // runTool runs one call and returns it with its result; a failure is
 // returned to the model as an error it can correct, never a crash.
-func (s *Service) runTool(ctx context.Context, tx pgx.Tx, t *turn, step int, call llm.ToolCall, model string) ToolCall {
+func (s *Service) runTool(ctx context.Context, tx pgx.Tx, t *turn, step int, call llm.ToolCall, model string) (result ToolCall) {
 	out := ToolCall{ID: truncateRunes(call.ID, 200), Name: truncateRunes(call.Name, 100), Arguments: call.Arguments}
 	if len(out.Arguments) > maxToolArgs {
 		out.Arguments = out.Arguments[:1000] + "…"
@@ -166,6 +166,14 @@ func (s *Service) runTool(ctx context.Context, tx pgx.Tx, t *turn, step int, cal
 	e := &toolEnv{s: s, tx: tx, t: t, key: fmt.Sprintf("%d:%s", step, out.ID), model: model}
 	var res any
 	var err error
+	defer func() {
+		// A bug in a tool is the model's error to hear about, not the
+		// worker's crash.
+		if p := recover(); p != nil {
+			s.logger.ErrorContext(ctx, "agent: tool panicked", "tool", call.Name, "panic", p)
+			result = fail("The tool failed on an error on our side.")
+		}
+	}()
 	if tl.write {
 		res, err = e.once(ctx, func(ctx context.Context) (any, error) { return tl.run(ctx, e, json.RawMessage(call.Arguments)) })
 	} else {

@@ -289,12 +289,27 @@ func (s *Service) StopTurn(ctx context.Context, ownerID, workbookID, sessionID s
 			return Message{}, err
 		}
 	}
-	row, err := s.q.GetAgentMessage(ctx, db.GetAgentMessageParams{ID: running.ID, OwnerID: ownerID})
-	if err != nil {
-		return Message{}, fmt.Errorf("agent: stopped turn: %w", err)
+	// The worker ends the turn within a second: answer with the turn as it
+	// ended, or as it stands if the worker is slower than that.
+	deadline := time.Now().Add(stopWait)
+	for {
+		row, err := s.q.GetAgentMessage(ctx, db.GetAgentMessageParams{ID: running.ID, OwnerID: ownerID})
+		if err != nil {
+			return Message{}, fmt.Errorf("agent: stopped turn: %w", err)
+		}
+		if row.Status != StatusRunning || time.Now().After(deadline) {
+			return messageFromRow(row), nil
+		}
+		select {
+		case <-ctx.Done():
+			return messageFromRow(row), nil
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
-	return messageFromRow(row), nil
 }
+
+// stopWait is how long StopTurn waits for the worker to end the turn.
+const stopWait = 1500 * time.Millisecond
 
 // EndAbandonedTurn ends a turn whose job the rescuer cancelled or discarded
 // (its process died with no attempt left, or a stop was asked meanwhile),
@@ -538,7 +553,7 @@ func (s *Service) loadTurn(ctx context.Context, messageID int64) (*turn, []llm.M
 	if err := json.Unmarshal(m.Steps, &t.steps); err != nil {
 		return nil, nil, fmt.Errorf("agent: decode steps: %w", err)
 	}
-	rows, err := s.q.ListAgentMessages(ctx, db.ListAgentMessagesParams{SessionID: m.SessionID, MaxMessages: maxSessionMsgs})
+	rows, err := s.q.ListAgentMessages(ctx, db.ListAgentMessagesParams{SessionID: m.SessionID, BeforeID: m.ID - 1, MaxMessages: maxHistoryMsgs})
 	if err != nil {
 		return nil, nil, fmt.Errorf("agent: load conversation: %w", err)
 	}
@@ -550,6 +565,8 @@ func (s *Service) loadTurn(ctx context.Context, messageID int64) (*turn, []llm.M
 		switch {
 		case r.Role == "user":
 			history = append(history, llm.Message{Role: llm.RoleUser, Content: r.Content})
+			// The turn answers the last user message, with what it asked.
+			t.req = Request{}
 			_ = json.Unmarshal(r.Request, &t.req)
 		case r.Content != "":
 			history = append(history, llm.Message{Role: llm.RoleAssistant, Content: r.Content})

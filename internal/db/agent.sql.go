@@ -307,16 +307,23 @@ func (q *Queries) InsertAgentMessage(ctx context.Context, arg InsertAgentMessage
 }
 
 const listAgentMessages = `-- name: ListAgentMessages :many
-SELECT id, session_id, role, content, steps, request, model, tokens_in, tokens_out, cost, status, error_code, error, job_id, created_at, finished_at FROM agent_messages WHERE session_id = $1 ORDER BY id LIMIT $2
+SELECT id, session_id, role, content, steps, request, model, tokens_in, tokens_out, cost, status, error_code, error, job_id, created_at, finished_at FROM (
+    SELECT id, session_id, role, content, steps, request, model, tokens_in, tokens_out, cost, status, error_code, error, job_id, created_at, finished_at FROM agent_messages
+    WHERE session_id = $1 AND id <= $2
+    ORDER BY id DESC LIMIT $3
+) m ORDER BY id
 `
 
 type ListAgentMessagesParams struct {
 	SessionID   string
+	BeforeID    int64
 	MaxMessages int32
 }
 
+// The newest max_messages messages of a session up to before_id, oldest
+// first.
 func (q *Queries) ListAgentMessages(ctx context.Context, arg ListAgentMessagesParams) ([]AgentMessage, error) {
-	rows, err := q.db.Query(ctx, listAgentMessages, arg.SessionID, arg.MaxMessages)
+	rows, err := q.db.Query(ctx, listAgentMessages, arg.SessionID, arg.BeforeID, arg.MaxMessages)
 	if err != nil {
 		return nil, err
 	}
