@@ -227,13 +227,22 @@ func mustWalkFixture(t *testing.T) *walkFixture {
 		return id
 	}
 
+	// Each user has an agent session of their workbook.
+	sessionOf := func(ownerID, workbookID string) string {
+		se, err := inst.App.Agent.CreateSession(context.Background(), ownerID, workbookID, "Walk")
+		if err != nil {
+			t.Fatalf("agent session fixture: %v", err)
+		}
+		return se.ID
+	}
+
 	w.own = walkTarget{version: rec.Version, ids: map[string]string{
 		"wb": wb.ID, "t": tbl.ID, "r": rec.ID, "job": ownJob.Job.ID, "id": other.ID, "p": publishOf(walker.ID, wb.ID), "ds": ownDS.ID,
-		"asset": ownAsset.ID,
+		"s": sessionOf(walker.ID, wb.ID), "asset": ownAsset.ID,
 	}}
 	w.other = walkTarget{version: theirRec.Version, ids: map[string]string{
 		"wb": theirWB.ID, "t": theirJob.Table.ID, "r": theirRec.ID, "job": theirJob.Job.ID, "p": publishOf(other.ID, theirWB.ID), "ds": theirDS.ID,
-		"asset": theirAsset.ID,
+		"s": sessionOf(other.ID, theirWB.ID), "asset": theirAsset.ID,
 	}}
 	w.tables = mustWalkTables(t, inst.Pool)
 	return w

@@ -22,7 +22,7 @@ func statusOf(kind apperr.Kind) int {
 		return http.StatusNotFound
 	case apperr.Invalid:
 		return http.StatusUnprocessableEntity
-	case apperr.Conflict, apperr.StaleVersion:
+	case apperr.Conflict, apperr.StaleVersion, apperr.NoModelKey:
 		return http.StatusConflict
 	case apperr.Locked:
 		return http.StatusLocked
@@ -74,6 +74,7 @@ var titles = map[apperr.Kind]string{
 	apperr.Forbidden:    "Forbidden",
 	apperr.RateLimited:  "Too many requests",
 	apperr.TooLarge:     "Too large",
+	apperr.NoModelKey:   "No model key",
 	apperr.Unavailable:  "Temporarily unavailable",
 	apperr.Internal:     "Something went wrong",
 }

@@ -88,6 +88,9 @@ func (s *Server) gridPage(c echo.Context) error {
 	if v.Attention, err = s.attentionFor(c, t); err != nil {
 		return err
 	}
+	if s.Agent != nil {
+		v.ChatURL = views.ChatPanelURL(wb.ID, t.ID)
+	}
 	p := s.page(c, t.Name+" · "+wb.Name, "workbooks")
 	p.Wide = true
 	return renderGrid(c, status, views.GridPage(p, v))

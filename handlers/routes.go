@@ -53,6 +53,19 @@ func (s *Server) routes(e *echo.Echo) {
 	app.POST("/workbooks/:wb/rename", s.renameWorkbook)
 	app.DELETE("/workbooks/:wb", s.deleteWorkbook)
 	app.GET("/workbooks/:wb/events", s.workbookEvents)
+	// The agent's chat panel beside the grid (chat.go).
+	if s.Agent != nil {
+		chat := app.Group("/workbooks/:wb/chat")
+		chat.GET("", s.chatPanel)
+		chat.GET("/mentions", s.chatMentions)
+		chat.POST("/messages", s.sendChatMessage)
+		chat.POST("/sessions", s.createChatSession)
+		chat.GET("/sessions/:s", s.chatSession)
+		chat.POST("/sessions/:s/rename", s.renameChatSession)
+		chat.DELETE("/sessions/:s", s.deleteChatSession)
+		chat.POST("/sessions/:s/messages", s.sendChatMessage)
+		chat.POST("/sessions/:s/stop", s.stopChatTurn)
+	}
 	tbl := app.Group("/workbooks/:wb/tables/:t")
 	tbl.GET("", s.gridPage)
 	tbl.GET("/rows", s.gridRows)
@@ -197,6 +210,20 @@ func (s *Server) apiRoutes(api *echo.Group) {
 	authed.POST("/workbooks/:wb/publishes/:p/revert", s.apiRevertPublish, s.scope("write"))
 	at.POST("/conflicts/resolve", s.apiResolveConflicts, s.scope("write"))
 	at.POST("/source-deleted/resolve", s.apiResolveSourceDeleted, s.scope("write"))
+
+	// The agent (agent_api.go).
+	ag := authed.Group("/workbooks/:wb/agent/sessions")
+	if s.Agent != nil {
+		ag.GET("", s.apiListAgentSessions, s.scope("read"))
+		ag.POST("", s.apiCreateAgentSession, s.scope("write"))
+		ag.GET("/:s", s.apiGetAgentSession, s.scope("read"))
+		ag.PATCH("/:s", s.apiUpdateAgentSession, s.scope("write"))
+		ag.DELETE("/:s", s.apiDeleteAgentSession, s.scope("write"))
+		ag.POST("/:s/messages", s.apiSendAgentMessage, s.scope("write"))
+		ag.POST("/:s/stop", s.apiStopAgentTurn, s.scope("write"))
+	} else {
+		ag.Any("*", agentUnavailable)
+	}
 
 	// Data sources and the services they connect (api_datasources.go).
 	authed.GET("/services", s.apiListServices, s.scope("read"))

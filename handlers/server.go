@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/scratchpad/scratchpad/internal/accounts"
+	"github.com/scratchpad/scratchpad/internal/agent"
 	"github.com/scratchpad/scratchpad/internal/assets"
 	"github.com/scratchpad/scratchpad/internal/clerkauth"
 	"github.com/scratchpad/scratchpad/internal/config"
@@ -23,6 +24,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/idempotency"
 	"github.com/scratchpad/scratchpad/internal/imports"
 	"github.com/scratchpad/scratchpad/internal/jobs"
+	"github.com/scratchpad/scratchpad/internal/llm"
 	"github.com/scratchpad/scratchpad/internal/llmkeys"
 	"github.com/scratchpad/scratchpad/internal/ratelimit"
 	"github.com/scratchpad/scratchpad/internal/syncs"
@@ -45,6 +47,10 @@ type Deps struct {
 	Imports *imports.Service
 	// Syncs adds tables from data sources, pulls and publishes.
 	Syncs *syncs.Service
+	// Agent is the AI agent: sessions, messages, turns (nil: not set up).
+	Agent *agent.Service
+	// LLM is the model endpoint's client: the chat panel lists its models.
+	LLM *llm.Client
 	// DataSources keeps the connections to where content lives.
 	DataSources *datasources.Service
 	// Assets are the users' prompt assets; LLMKeys their model keys.

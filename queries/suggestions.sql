@@ -22,15 +22,16 @@ WITH items AS (
       AND nullif(r.fields -> i.field, 'null') IS NOT DISTINCT FROM nullif(i.value, 'null')
 )
 INSERT INTO suggestions (workbook_id, table_id, record_id, action, field, value, source,
-                         created_by, agent_session_id, agent_message_id)
+                         created_by, agent_session_id, agent_message_id, agent_model)
 SELECT @workbook_id, @table_id, i.record_id, 'update', i.field, i.value, @source,
-       sqlc.narg(created_by)::uuid, sqlc.narg(agent_session_id)::uuid, sqlc.narg(agent_message_id)::bigint
+       sqlc.narg(created_by)::uuid, sqlc.narg(agent_session_id)::uuid, sqlc.narg(agent_message_id)::bigint, sqlc.narg(agent_model)::text
 FROM items i
 JOIN records r ON r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = i.record_id
 WHERE nullif(r.fields -> i.field, 'null') IS DISTINCT FROM nullif(i.value, 'null')
 ON CONFLICT (workbook_id, table_id, record_id, field) WHERE action = 'update'
 DO UPDATE SET value = excluded.value, source = excluded.source, created_by = excluded.created_by,
               agent_session_id = excluded.agent_session_id, agent_message_id = excluded.agent_message_id,
+              agent_model = excluded.agent_model,
               created_at = now()
 RETURNING record_id;
 
@@ -48,9 +49,9 @@ WITH items AS (
     RETURNING id
 )
 INSERT INTO suggestions (workbook_id, table_id, record_id, action, source,
-                         created_by, agent_session_id, agent_message_id)
+                         created_by, agent_session_id, agent_message_id, agent_model)
 SELECT @workbook_id, @table_id, d.id, 'create', @source,
-       sqlc.narg(created_by)::uuid, sqlc.narg(agent_session_id)::uuid, sqlc.narg(agent_message_id)::bigint
+       sqlc.narg(created_by)::uuid, sqlc.narg(agent_session_id)::uuid, sqlc.narg(agent_message_id)::bigint, sqlc.narg(agent_model)::text
 FROM drafts d
 RETURNING record_id;
 
@@ -58,9 +59,9 @@ RETURNING record_id;
 -- Proposes deleting records; records already deleted, drafts and records
 -- with a pending delete are left alone.
 INSERT INTO suggestions (workbook_id, table_id, record_id, action, source,
-                         created_by, agent_session_id, agent_message_id)
+                         created_by, agent_session_id, agent_message_id, agent_model)
 SELECT @workbook_id, @table_id, r.id, 'delete', @source,
-       sqlc.narg(created_by)::uuid, sqlc.narg(agent_session_id)::uuid, sqlc.narg(agent_message_id)::bigint
+       sqlc.narg(created_by)::uuid, sqlc.narg(agent_session_id)::uuid, sqlc.narg(agent_message_id)::bigint, sqlc.narg(agent_model)::text
 FROM records r
 WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id
   AND r.id = ANY(@record_ids::uuid[]) AND r.state <> 'deleted'

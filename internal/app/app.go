@@ -22,6 +22,7 @@ import (
 
 	"github.com/scratchpad/scratchpad/handlers"
 	"github.com/scratchpad/scratchpad/internal/accounts"
+	"github.com/scratchpad/scratchpad/internal/agent"
 	"github.com/scratchpad/scratchpad/internal/assets"
 	"github.com/scratchpad/scratchpad/internal/clerkauth"
 	"github.com/scratchpad/scratchpad/internal/config"
@@ -60,6 +61,13 @@ type App struct {
 	DataSources *datasources.Service
 	// Syncs pulls tables from data sources and publishes changes back.
 	Syncs *syncs.Service
+	// LLM is the client of the model endpoint (LLM_BASE_URL).
+	LLM *llm.Client
+	// Provisioner manages per-user keys when LLM_PROVISIONING_KEY is set;
+	// nil otherwise.
+	Provisioner *llm.Provisioner
+	// Agent runs the AI agent's sessions and turns.
+	Agent *agent.Service
 	// Assets are the users' prompt assets; LLMKeys picks the key that pays
 	// for a user's model calls; WebFetch loads web pages as text, safely.
 	Assets   *assets.Service
@@ -92,6 +100,12 @@ type Options struct {
 	ConnectorHTTPClient *http.Client
 	// NoPeriodicJobs leaves periodic jobs out.
 	NoPeriodicJobs bool
+	// AgentPages, AgentAssets and AgentKeys replace the agent's web pages,
+	// prompt assets and users' own model keys (nil: the app's own, over
+	// internal/webfetch, internal/assets and internal/llmkeys).
+	AgentPages  agent.PageLoader
+	AgentAssets agent.AssetSource
+	AgentKeys   agent.KeySource
 	// FetchLoopback lets the web page loader (prompt-asset import, the
 	// agent's load-URL tool) fetch from 127.0.0.1, so browser tests can
 	// import from an httptest server. Tests only: every other private
@@ -131,18 +145,38 @@ func New(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts Option
 		return nil, err
 	}
 
+	models := make([]llm.Model, 0, len(cfg.LLMModels))
+	for _, m := range cfg.LLMModels {
+		models = append(models, llm.ConfiguredModel(m.ID, m.ContextLength, m.PromptPerMTok, m.CompletionPerMTok))
+	}
+	a.LLM = llm.New(llm.Options{BaseURL: cfg.LLMBaseURL, APIKey: cfg.LLMAPIKey, DefaultModel: cfg.LLMDefaultModel, Models: models, MaxRetries: 2})
 	a.WebFetch = webfetch.New(webfetch.Options{AllowLoopback: opts.FetchLoopback})
 	a.Assets = assets.NewService(pool, a.WebFetch)
 	keyOpts := llmkeys.Options{ServerKey: cfg.LLMAPIKey, Logger: logger}
 	if cfg.LLMProvisioningKey != "" {
 		keyOpts.Provisioner = llm.NewProvisioner(cfg.LLMBaseURL, cfg.LLMProvisioningKey, opts.ProvisioningHTTPClient)
 	}
+	a.Provisioner = keyOpts.Provisioner
 	a.LLMKeys = llmkeys.NewService(pool, keys, keyOpts)
+	agentOpts := agent.Options{Logger: logger, Lease: lease, Pages: opts.AgentPages, Assets: opts.AgentAssets, Keys: opts.AgentKeys}
+	if agentOpts.Pages == nil {
+		agentOpts.Pages = agentPages{a.WebFetch}
+	}
+	if agentOpts.Assets == nil {
+		agentOpts.Assets = agentAssets{a.Assets}
+	}
+	if agentOpts.Keys == nil {
+		agentOpts.Keys = agentKeys{a.LLMKeys}
+	}
+	a.Agent, err = agent.NewService(pool, a.Workbooks, a.LLM, agentOpts)
+	if err != nil {
+		return nil, err
+	}
 
 	idem := idempotency.NewStore(pool)
 	jobOpts := jobs.Options{
 		Queues: cfg.JobQueues, Logger: logger, Accounts: a.Accounts, Imports: a.Imports, Workbooks: a.Workbooks, Idempotency: idem,
-		NoPeriodic: opts.NoPeriodicJobs, Lease: lease, Syncs: a.Syncs,
+		NoPeriodic: opts.NoPeriodicJobs, Lease: lease, Syncs: a.Syncs, Agent: a.Agent,
 	}
 	river, err := jobs.NewClient(pool, jobOpts)
 	if err != nil {
@@ -152,7 +186,7 @@ func New(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts Option
 	a.rescuer = jobs.NewRescuer(pool, jobOpts)
 	a.Jobs = jobs.NewService(river, pool, a.Imports, a.rescuer).WithSyncs(a.Syncs)
 
-	a.Broker = events.NewBroker(events.BrokerOptions{Renderer: handlers.EventRenderer(handlers.EventRendererDeps{Logger: logger, Workbooks: a.Workbooks, Extra: []func(context.Context, events.Event) ([]events.Message, bool){handlers.RenderImportEvent, handlers.RenderSyncEvent}}), Logger: logger})
+	a.Broker = events.NewBroker(events.BrokerOptions{Renderer: handlers.EventRenderer(handlers.EventRendererDeps{Logger: logger, Workbooks: a.Workbooks, Extra: []func(context.Context, events.Event) ([]events.Message, bool){handlers.RenderImportEvent, handlers.RenderSyncEvent, handlers.LiveRenderers().Render}}), Logger: logger})
 	a.listener = events.NewListener(pool, a.Broker, logger)
 
 	var clerk *clerkauth.Client
@@ -193,7 +227,7 @@ func New(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts Option
 
 	e := handlers.New(handlers.Deps{
 		Config: cfg, Logger: logger, Accounts: a.Accounts, Jobs: a.Jobs, Workbooks: a.Workbooks, Imports: a.Imports, Idempotency: idem, Broker: a.Broker,
-		DataSources: a.DataSources, Syncs: a.Syncs, Assets: a.Assets, LLMKeys: a.LLMKeys,
+		DataSources: a.DataSources, Syncs: a.Syncs, Agent: a.Agent, Assets: a.Assets, LLMKeys: a.LLMKeys, LLM: a.LLM,
 		Clerk: clerk, Sessions: a.sessions, Registry: reg, Ready: a.ready, DatabaseUnavailable: db.IsUnavailable,
 	})
 	// The session middleware cannot load or save sessions while the

@@ -23,6 +23,9 @@ const (
 	Forbidden    Kind = "forbidden"
 	RateLimited  Kind = "rate_limited"
 	TooLarge     Kind = "too_large"
+	// NoModelKey means no API key for the model provider is configured,
+	// neither the server's nor the user's own.
+	NoModelKey Kind = "llm_key_missing"
 	// Unavailable means a part the app depends on, such as its database,
 	// cannot be reached right now: the same request may succeed shortly.
 	Unavailable Kind = "unavailable"

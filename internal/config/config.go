@@ -119,6 +119,10 @@ type Config struct {
 	// management key), gives each user a key of their own with a monthly
 	// credit limit, created through OpenRouter's key-provisioning API.
 	LLMProvisioningKey string
+	// AgentCostWarning is the cost of a chat session, in US dollars, past
+	// which the chat panel warns its user (AGENT_COST_WARNING_USD, default
+	// 1; 0 never warns).
+	AgentCostWarning float64
 }
 
 // DefaultLLMBaseURL is OpenRouter's OpenAI-compatible API.
@@ -303,6 +307,14 @@ func (l *loader) llm(c *Config) {
 	}
 	if c.LLMDefaultModel == "" && len(models) > 0 {
 		c.LLMDefaultModel = models[0].ID
+	}
+	c.AgentCostWarning = 1
+	if v := l.str("AGENT_COST_WARNING_USD", ""); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
+			l.fail("AGENT_COST_WARNING_USD", "must be an amount in US dollars, such as 1 or 0.50 (0: never warn)")
+		}
+		c.AgentCostWarning = f
 	}
 }
 

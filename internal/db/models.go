@@ -9,6 +9,43 @@ import (
 	"time"
 )
 
+type AgentMessage struct {
+	ID         int64
+	SessionID  string
+	Role       string
+	Content    string
+	Steps      json.RawMessage
+	Request    json.RawMessage
+	Model      string
+	TokensIn   int64
+	TokensOut  int64
+	Cost       float64
+	Status     string
+	ErrorCode  *string
+	Error      *string
+	JobID      *int64
+	CreatedAt  time.Time
+	FinishedAt *time.Time
+}
+
+type AgentSession struct {
+	ID         string
+	WorkbookID string
+	OwnerID    string
+	Title      string
+	TokensIn   int64
+	TokensOut  int64
+	Cost       float64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+type AgentToolEffect struct {
+	MessageID  int64
+	ToolCallID string
+	CreatedAt  time.Time
+}
+
 type ApiToken struct {
 	ID         string
 	UserID     string
@@ -164,6 +201,7 @@ type Suggestion struct {
 	AgentSessionID *string
 	AgentMessageID *int64
 	CreatedAt      time.Time
+	AgentModel     *string
 }
 
 type Sync struct {

@@ -294,7 +294,7 @@ const insertCreateSuggestions = `-- name: InsertCreateSuggestions :many
 WITH items AS (
     SELECT i -> 'fields' AS fields,
            ARRAY(SELECT jsonb_array_elements_text(i -> 'edited_fields')) AS edited_fields
-    FROM jsonb_array_elements($7::jsonb) WITH ORDINALITY AS e(i, n)
+    FROM jsonb_array_elements($8::jsonb) WITH ORDINALITY AS e(i, n)
     ORDER BY n
 ), drafts AS (
     INSERT INTO records (workbook_id, table_id, fields, state, edited_fields)
@@ -302,9 +302,9 @@ WITH items AS (
     RETURNING id
 )
 INSERT INTO suggestions (workbook_id, table_id, record_id, action, source,
-                         created_by, agent_session_id, agent_message_id)
+                         created_by, agent_session_id, agent_message_id, agent_model)
 SELECT $1, $2, d.id, 'create', $3,
-       $4::uuid, $5::uuid, $6::bigint
+       $4::uuid, $5::uuid, $6::bigint, $7::text
 FROM drafts d
 RETURNING record_id
 `
@@ -316,6 +316,7 @@ type InsertCreateSuggestionsParams struct {
 	CreatedBy      *string
 	AgentSessionID *string
 	AgentMessageID *int64
+	AgentModel     *string
 	Items          json.RawMessage
 }
 
@@ -329,6 +330,7 @@ func (q *Queries) InsertCreateSuggestions(ctx context.Context, arg InsertCreateS
 		arg.CreatedBy,
 		arg.AgentSessionID,
 		arg.AgentMessageID,
+		arg.AgentModel,
 		arg.Items,
 	)
 	if err != nil {
@@ -351,12 +353,12 @@ func (q *Queries) InsertCreateSuggestions(ctx context.Context, arg InsertCreateS
 
 const insertDeleteSuggestions = `-- name: InsertDeleteSuggestions :many
 INSERT INTO suggestions (workbook_id, table_id, record_id, action, source,
-                         created_by, agent_session_id, agent_message_id)
+                         created_by, agent_session_id, agent_message_id, agent_model)
 SELECT $1, $2, r.id, 'delete', $3,
-       $4::uuid, $5::uuid, $6::bigint
+       $4::uuid, $5::uuid, $6::bigint, $7::text
 FROM records r
 WHERE r.workbook_id = $1 AND r.table_id = $2
-  AND r.id = ANY($7::uuid[]) AND r.state <> 'deleted'
+  AND r.id = ANY($8::uuid[]) AND r.state <> 'deleted'
 ON CONFLICT (workbook_id, table_id, record_id) WHERE action IN ('create', 'delete') DO NOTHING
 RETURNING record_id
 `
@@ -368,6 +370,7 @@ type InsertDeleteSuggestionsParams struct {
 	CreatedBy      *string
 	AgentSessionID *string
 	AgentMessageID *int64
+	AgentModel     *string
 	RecordIds      []string
 }
 
@@ -381,6 +384,7 @@ func (q *Queries) InsertDeleteSuggestions(ctx context.Context, arg InsertDeleteS
 		arg.CreatedBy,
 		arg.AgentSessionID,
 		arg.AgentMessageID,
+		arg.AgentModel,
 		arg.RecordIds,
 	)
 	if err != nil {
@@ -519,7 +523,7 @@ const upsertUpdateSuggestions = `-- name: UpsertUpdateSuggestions :many
 
 WITH items AS (
     SELECT (i ->> 'record_id')::uuid AS record_id, i ->> 'field' AS field, i -> 'value' AS value
-    FROM jsonb_array_elements($7::jsonb) AS i
+    FROM jsonb_array_elements($8::jsonb) AS i
 ), same AS (
     DELETE FROM suggestions s
     USING items i, records r
@@ -529,15 +533,16 @@ WITH items AS (
       AND nullif(r.fields -> i.field, 'null') IS NOT DISTINCT FROM nullif(i.value, 'null')
 )
 INSERT INTO suggestions (workbook_id, table_id, record_id, action, field, value, source,
-                         created_by, agent_session_id, agent_message_id)
+                         created_by, agent_session_id, agent_message_id, agent_model)
 SELECT $1, $2, i.record_id, 'update', i.field, i.value, $3,
-       $4::uuid, $5::uuid, $6::bigint
+       $4::uuid, $5::uuid, $6::bigint, $7::text
 FROM items i
 JOIN records r ON r.workbook_id = $1 AND r.table_id = $2 AND r.id = i.record_id
 WHERE nullif(r.fields -> i.field, 'null') IS DISTINCT FROM nullif(i.value, 'null')
 ON CONFLICT (workbook_id, table_id, record_id, field) WHERE action = 'update'
 DO UPDATE SET value = excluded.value, source = excluded.source, created_by = excluded.created_by,
               agent_session_id = excluded.agent_session_id, agent_message_id = excluded.agent_message_id,
+              agent_model = excluded.agent_model,
               created_at = now()
 RETURNING record_id
 `
@@ -549,6 +554,7 @@ type UpsertUpdateSuggestionsParams struct {
 	CreatedBy      *string
 	AgentSessionID *string
 	AgentMessageID *int64
+	AgentModel     *string
 	Items          json.RawMessage
 }
 
@@ -570,6 +576,7 @@ func (q *Queries) UpsertUpdateSuggestions(ctx context.Context, arg UpsertUpdateS
 		arg.CreatedBy,
 		arg.AgentSessionID,
 		arg.AgentMessageID,
+		arg.AgentModel,
 		arg.Items,
 	)
 	if err != nil {

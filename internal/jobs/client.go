@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/scratchpad/scratchpad/internal/accounts"
+	"github.com/scratchpad/scratchpad/internal/agent"
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/idempotency"
 	"github.com/scratchpad/scratchpad/internal/imports"
@@ -48,6 +49,8 @@ type Options struct {
 	Workbooks *workbooks.Service
 	// Syncs runs pulls and publishes.
 	Syncs *syncs.Service
+	// Agent runs the agent's turns.
+	Agent *agent.Service
 	// NoPeriodic leaves periodic jobs out (tests that count jobs).
 	NoPeriodic bool
 	// Lease is the timing of long jobs' leases (internal/joblease); zero
@@ -76,6 +79,9 @@ func (o Options) leasedKinds() []string {
 	if o.Syncs != nil {
 		kinds = append(kinds, syncs.PullArgs{}.Kind(), syncs.PublishArgs{}.Kind())
 	}
+	if o.Agent != nil {
+		kinds = append(kinds, agent.TurnArgs{}.Kind())
+	}
 	return kinds
 }
 
@@ -98,6 +104,11 @@ func NewRescuer(pool *pgxpool.Pool, opts Options) *Rescuer {
 		r.hooks[syncs.PullArgs{}.Kind()] = end
 		r.hooks[syncs.PublishArgs{}.Kind()] = end
 	}
+	if opts.Agent != nil {
+		r.hooks[agent.TurnArgs{}.Kind()] = func(ctx context.Context, tx pgx.Tx, j joblease.Rescued) error {
+			return opts.Agent.EndAbandonedTurn(ctx, tx, j.Args, j.State == string(rivertype.JobStateCancelled))
+		}
+	}
 	return r
 }
 
@@ -119,6 +130,9 @@ func NewClient(pool *pgxpool.Pool, opts Options) (*Client, error) {
 		river.AddWorker(workers, &PullWorker{Syncs: opts.Syncs})
 		river.AddWorker(workers, &PublishWorker{Syncs: opts.Syncs})
 	}
+	if opts.Agent != nil {
+		river.AddWorker(workers, &AgentTurnWorker{Agent: opts.Agent})
+	}
 
 	queues := map[string]river.QueueConfig{}
 	for name, n := range opts.Queues {
@@ -129,6 +143,10 @@ func NewClient(pool *pgxpool.Pool, opts Options) (*Client, error) {
 	}
 	if _, ok := queues[syncs.QueueSync]; !ok && opts.Syncs != nil {
 		queues[syncs.QueueSync] = river.QueueConfig{MaxWorkers: 2}
+	}
+	if _, ok := queues[agent.QueueAgent]; !ok && opts.Agent != nil {
+		// Turns mostly wait on the model: many run at once cheaply.
+		queues[agent.QueueAgent] = river.QueueConfig{MaxWorkers: 8}
 	}
 	if _, ok := queues[workbooks.QueueIndexes]; !ok && opts.Workbooks != nil {
 		// Index builds on records wait for each other anyway.

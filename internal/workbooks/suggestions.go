@@ -51,6 +51,8 @@ type Proposal struct {
 	// conversation that made them.
 	AgentSessionID string
 	AgentMessageID int64
+	// Model is the model that proposed an agent's suggestions.
+	Model string
 }
 
 // SuggestionCounts says how many suggestions a call stored or decided.
@@ -74,6 +76,25 @@ const maxProposalSize = 50000
 // kind were stored. Errors: Invalid (unknown source, column or value;
 // read-only column; nothing proposed), NotFound (the table or a record).
 func (s *Service) ProposeSuggestions(ctx context.Context, ownerID, workbookID, tableID string, p Proposal) (SuggestionCounts, error) {
+	var counts SuggestionCounts
+	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		counts, err = s.ProposeSuggestionsTx(ctx, tx, ownerID, workbookID, tableID, p)
+		return err
+	})
+	if err != nil {
+		return SuggestionCounts{}, err
+	}
+	return counts, nil
+}
+
+// ProposeSuggestionsTx is ProposeSuggestions inside the caller's
+// transaction, so that the suggestions commit together with what made them
+// (an agent's message and its usage) or not at all. Its live event is sent
+// with tx, so viewers see the suggestions only once tx commits. The caller
+// passes the provenance in p (source, agent session and message, model).
+// On an error the caller must roll tx (or its savepoint) back.
+func (s *Service) ProposeSuggestionsTx(ctx context.Context, tx pgx.Tx, ownerID, workbookID, tableID string, p Proposal) (SuggestionCounts, error) {
 	if !validSource(p.Source) {
 		return SuggestionCounts{}, apperr.InvalidFields("Unknown suggestion source.",
 			apperr.FieldError{Field: "source", Message: fmt.Sprintf("is not a known source: %q", p.Source)})
@@ -81,9 +102,11 @@ func (s *Service) ProposeSuggestions(ctx context.Context, ownerID, workbookID, t
 	if len(p.Updates)+len(p.Creates)+len(p.Deletes) > maxProposalSize {
 		return SuggestionCounts{}, apperr.New(apperr.TooLarge, "At most %d suggestions can be proposed at once.", maxProposalSize)
 	}
+	if len(p.Model) > maxModelName {
+		return SuggestionCounts{}, apperr.InvalidFields("Invalid model.", apperr.FieldError{Field: "model", Message: "is too long"})
+	}
 	var counts SuggestionCounts
-	var changed []string
-	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+	err := func() error {
 		q := db.New(tx)
 		t, err := lockTable(ctx, q, ownerID, workbookID, tableID, lockShare)
 		if err != nil {
@@ -99,6 +122,9 @@ func (s *Service) ProposeSuggestions(ctx context.Context, ownerID, workbookID, t
 		if p.AgentMessageID != 0 {
 			prov.messageID = &p.AgentMessageID
 		}
+		if p.Model != "" {
+			prov.model = &p.Model
+		}
 		updated, err := proposeUpdates(ctx, q, t, p.Updates, prov)
 		if err != nil {
 			return err
@@ -112,17 +138,20 @@ func (s *Service) ProposeSuggestions(ctx context.Context, ownerID, workbookID, t
 			return err
 		}
 		counts = SuggestionCounts{Updates: len(updated), Creates: len(created), Deletes: len(deleted)}
-		changed = slices.Concat(updated, created, deleted)
+		changed := slices.Concat(updated, created, deleted)
 		if len(changed) == 0 {
 			return nil
 		}
 		return notify(ctx, tx, workbookID, change{Kind: "suggestions.proposed", TableID: tableID, RecordIDs: changed})
-	})
+	}()
 	if err != nil {
 		return SuggestionCounts{}, wrap("propose suggestions", err)
 	}
 	return counts, nil
 }
+
+// maxModelName bounds the model name kept with a suggestion.
+const maxModelName = 200
 
 // provenance is who proposed a batch of suggestions.
 type provenance struct {
@@ -130,6 +159,7 @@ type provenance struct {
 	createdBy *string
 	sessionID *string
 	messageID *int64
+	model     *string
 }
 
 type updateItem struct {
@@ -185,7 +215,7 @@ func proposeUpdates(ctx context.Context, q *db.Queries, t Table, updates []Recor
 	}
 	return q.UpsertUpdateSuggestions(ctx, db.UpsertUpdateSuggestionsParams{
 		WorkbookID: t.WorkbookID, TableID: t.ID, Items: b, Source: prov.source,
-		CreatedBy: prov.createdBy, AgentSessionID: prov.sessionID, AgentMessageID: prov.messageID,
+		CreatedBy: prov.createdBy, AgentSessionID: prov.sessionID, AgentMessageID: prov.messageID, AgentModel: prov.model,
 	})
 }
 
@@ -234,7 +264,7 @@ func proposeCreates(ctx context.Context, q *db.Queries, t Table, creates []Recor
 	}
 	return q.InsertCreateSuggestions(ctx, db.InsertCreateSuggestionsParams{
 		WorkbookID: t.WorkbookID, TableID: t.ID, Items: b, Source: prov.source,
-		CreatedBy: prov.createdBy, AgentSessionID: prov.sessionID, AgentMessageID: prov.messageID,
+		CreatedBy: prov.createdBy, AgentSessionID: prov.sessionID, AgentMessageID: prov.messageID, AgentModel: prov.model,
 	})
 }
 
@@ -252,7 +282,7 @@ func proposeDeletes(ctx context.Context, q *db.Queries, t Table, recordIDs []str
 	}
 	return q.InsertDeleteSuggestions(ctx, db.InsertDeleteSuggestionsParams{
 		WorkbookID: t.WorkbookID, TableID: t.ID, RecordIds: recordIDs, Source: prov.source,
-		CreatedBy: prov.createdBy, AgentSessionID: prov.sessionID, AgentMessageID: prov.messageID,
+		CreatedBy: prov.createdBy, AgentSessionID: prov.sessionID, AgentMessageID: prov.messageID, AgentModel: prov.model,
 	})
 }
 
