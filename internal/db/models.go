@@ -249,4 +249,5 @@ type WorkbookTable struct {
 	PullCursor     *string
 	LastPulledAt   *time.Time
 	SyncID         *string
+	Layout         json.RawMessage
 }
