@@ -69,7 +69,7 @@ func (s *Server) gridPage(c echo.Context) error {
 		counted <- countersResult{counters, err}
 	}()
 
-	v := views.GridView{Workbook: wb, Table: t, Ctx: views.NewGridContext(t), Query: q, CSRFToken: csrfToken(c)}
+	v := views.GridView{Workbook: wb, Table: t, Ctx: views.GridPageContext(t), Query: q, CSRFToken: csrfToken(c)}
 	status := http.StatusOK
 	page, err := s.Workbooks.FindRecordsIn(ctx, u.ID, t, gridRecordQuery(t, q, ""))
 	cr := <-counted
@@ -199,7 +199,7 @@ func (s *Server) gridRows(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return renderGrid(c, http.StatusOK, views.GridRows(views.NewGridContext(t), q, page.Records, page.NextCursor))
+	return renderGrid(c, http.StatusOK, views.GridRows(views.GridPageContext(t), q, page.Records, page.NextCursor))
 }
 
 // gridCounters are the table's counters, fetched again after every change.
