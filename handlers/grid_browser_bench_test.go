@@ -3,7 +3,9 @@ package handlers_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -136,11 +138,15 @@ type scrollResult struct {
 	// Visible are ms from each page of rows' response arriving (htmx's
 	// beforeOnLoad) to its rows in the DOM and painted (the frame after
 	// they were swapped in).
-	Visible  []float64 `json:"visible"`
-	MaxRows  int       `json:"maxRows"`
-	Depth    int       `json:"depth"`
-	Top      int       `json:"top"`
-	Elements int       `json:"elements"`
+	Visible []float64 `json:"visible"`
+	// Swap is the part of it htmx spent swapping the rows in; BeforeSwap
+	// the part before.
+	Swap       []float64 `json:"swap"`
+	BeforeSwap []float64 `json:"beforeSwap"`
+	MaxRows    int       `json:"maxRows"`
+	Depth      int       `json:"depth"`
+	Top        int       `json:"top"`
+	Elements   int       `json:"elements"`
 }
 
 // BenchmarkGridScroll scrolls the grid of a big table (1,000,000 records;
@@ -149,14 +155,24 @@ type scrollResult struct {
 // held and how soon each page of rows was painted after its response
 // (targets: about 300 rows at most; ≤ 150 ms).
 func BenchmarkGridScroll(b *testing.B) {
+	scrollPages := 60
+	if n, err := strconv.Atoi(os.Getenv("SCRATCHPAD_BENCH_SCROLL_PAGES")); err == nil && n > 0 {
+		scrollPages = n
+	}
 	bb := mustBrowserBench(b, "scroll@example.com", benchRecords(b, 1_000_000))
 	browsertest.MustDo(b, bb.tab, chromedp.Navigate(bb.gridURL), chromedp.WaitVisible(chromedp.CSS(`#grid-body tr[data-record-id]`)))
 	const install = `(() => {
-		window.__scroll = {visible: [], maxRows: 0};
+		window.__scroll = {visible: [], swap: [], beforeSwap: [], maxRows: 0};
 		const pending = new Map();
 		document.addEventListener("htmx:beforeOnLoad", e => {
 			const el = e.detail.elt;
 			if (el && el.matches && el.matches("#grid-body > tr.grid-sentinel, #grid-body > tr.grid-page-mark")) pending.set(e.detail.xhr, performance.now());
+		});
+		const swapStart = new Map();
+		document.addEventListener("htmx:beforeSwap", e => { if (pending.has(e.detail.xhr)) swapStart.set(e.detail.xhr, performance.now()); });
+		document.addEventListener("htmx:afterSwap", e => {
+			const t = swapStart.get(e.detail.xhr);
+			if (t !== undefined) { window.__scroll.swap.push(performance.now() - t); window.__scroll.beforeSwap.push(t - pending.get(e.detail.xhr)); }
 		});
 		document.addEventListener("htmx:afterSettle", e => {
 			const t0 = pending.get(e.detail.xhr);
@@ -179,21 +195,23 @@ func BenchmarkGridScroll(b *testing.B) {
 			for (let t = 0; t < 400; t++) {
 				await sleep(25);
 				window.__scroll.maxRows = Math.max(window.__scroll.maxRows, rows());
+				// Done when rows fill the visible part: the row that loads
+				// more (down) or the room of unloaded rows (up) is out of it.
 				const r = wrap.getBoundingClientRect();
-				const el = document.elementFromPoint(r.left + 40, down ? r.bottom - 10 : r.top + 60);
-				if (el && el.closest("tr[data-record-id]") && !document.querySelector(".htmx-request")) break;
+				const s = document.querySelector(down ? "#grid-body > tr.grid-sentinel" : "#grid-body > tr.grid-spacer");
+				if (!s || (down ? s.getBoundingClientRect().top > r.bottom : s.getBoundingClientRect().bottom < r.top)) break;
 			}
 		}
 		const top = document.elementFromPoint(wrap.getBoundingClientRect().left + 40, wrap.getBoundingClientRect().top + 60)?.closest("tr[data-record-id]");
 		const all = [...document.querySelectorAll("#grid-body > tr[data-record-id]")];
-		return {visible: window.__scroll.visible, maxRows: window.__scroll.maxRows, depth: all.length,
+		return {visible: window.__scroll.visible, swap: window.__scroll.swap, beforeSwap: window.__scroll.beforeSwap, maxRows: window.__scroll.maxRows, depth: all.length,
 			top: top ? all.indexOf(top) : -1, elements: document.getElementsByTagName("*").length};
 	})`
 	var last scrollResult
 	b.ResetTimer()
 	for range b.N {
-		awaitEval[scrollResult](b, bb.tab, step+`(60, true)`)
-		last = awaitEval[scrollResult](b, bb.tab, step+`(20, false)`)
+		awaitEval[scrollResult](b, bb.tab, step+fmt.Sprintf(`(%d, true)`, scrollPages))
+		last = awaitEval[scrollResult](b, bb.tab, step+fmt.Sprintf(`(%d, false)`, scrollPages/3))
 	}
 	b.StopTimer()
 	firstTitle := browsertest.MustEval[string](b, bb.tab, `document.querySelector("#grid-body > tr[data-record-id] td[data-column='Title']")?.textContent.trim().slice(0, 30) || ""`)
@@ -203,6 +221,8 @@ func BenchmarkGridScroll(b *testing.B) {
 	b.ReportMetric(median(last.Visible), "visible-p50-ms")
 	b.ReportMetric(quantileOf(last.Visible, 0.95), "visible-p95-ms")
 	b.ReportMetric(maxOf(last.Visible), "visible-max-ms")
+	b.ReportMetric(median(last.Swap), "swap-p50-ms")
+	b.ReportMetric(median(last.BeforeSwap), "before-swap-p50-ms")
 }
 
 func quantileOf(xs []float64, q float64) float64 {
