@@ -164,8 +164,21 @@ func TestBrowserGridRowHeightPersists(t *testing.T) {
 	if tall := browsertest.MustEval[float64](t, f.tab, rowHeight); tall < short*2 {
 		t.Errorf("a tall row is %.0f px, a short one %.0f px", tall, short)
 	}
+	browsertest.MustDo(t, f.tab,
+		chromedp.Click(chromedp.CSS(`[data-testid="columns-menu"] > summary`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="row-height-tall"]`)),
+	)
 	if !browsertest.MustEval[bool](t, f.tab, `document.querySelector('[data-testid="row-height-tall"]').checked`) {
 		t.Error("the menu does not show tall as chosen")
+	}
+	for _, size := range []struct {
+		w, h int64
+		name string
+	}{{1440, 900, "desktop"}, {390, 844, "phone"}} {
+		browsertest.MustDo(t, f.tab, chromedp.EmulateViewport(size.w, size.h), chromedp.Sleep(150*time.Millisecond))
+		if _, err := browsertest.Screenshot(t, f.tab, "grid-columns-layout-"+size.name); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
