@@ -178,8 +178,11 @@
     d.th.classList.remove("dragging");
     table.classList.remove("reordering");
     if (!d.moving) { return; }
-    // The click that ends the drag does not follow the header's sort link.
-    document.addEventListener("click", function (ev) { ev.preventDefault(); ev.stopPropagation(); }, { capture: true, once: true });
+    // The click that ends the drag (dispatched right after this pointerup,
+    // if at all) does not follow the header's sort link.
+    var swallow = function (ev) { ev.preventDefault(); ev.stopPropagation(); };
+    document.addEventListener("click", swallow, { capture: true, once: true });
+    setTimeout(function () { document.removeEventListener("click", swallow, { capture: true }); }, 0);
     setTimeout(function () { d.th.blur(); }, 0);
     if (!d.target) { return; }
     var order = headers().map(function (th) { return th.dataset.columnId; }).filter(function (id) { return id !== d.th.dataset.columnId; });
