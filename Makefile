@@ -6,7 +6,7 @@ export GOTOOLCHAIN := local
 GO_PKGS := ./...
 BENCH_PKGS ?= ./...
 
-.PHONY: help run build test test-short generate verify lint bench bench-sync bench-scale fmt tools
+.PHONY: help run build test test-short generate verify lint bench bench-sync bench-scale bench-grid fmt tools
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}'
@@ -54,3 +54,8 @@ bench-sync: ## Run the pull, re-pull and publish benchmarks once, against their 
 bench-scale: export BENCH_SCALE_TABLES ?= 200
 bench-scale: ## K big tables in one database against one alone: grid p95, planning, first query, index build (BENCH_SCALE_TABLES=200, BENCH_SCALE_RECORDS=5000)
 	go run ./cmd/withpg -- go test -run '^$$' -bench '^BenchmarkScale$$' -benchtime 1x -timeout 60m ./internal/workbooks/
+
+bench-grid: ## Measure the grid in Chromium: HTML weight vs JSON, first paint, scrolling a big table, fill, first page after an import (SCRATCHPAD_BENCH_RECORDS, BENCH_IMPORT_ROWS)
+	go run ./cmd/withpg -- go test -run 'TestGridHTMLWeight' -v -count=1 ./handlers/
+	go run ./cmd/withpg -- go test -run '^$$' -bench 'GridFirstPaint' -benchtime 10x -timeout 30m ./handlers/
+	go run ./cmd/withpg -- go test -p 1 -run '^$$' -bench 'GridScroll|GridFill|GridAfterImport' -benchtime 1x -timeout 90m ./handlers/

@@ -29,11 +29,13 @@ const gridPageSize = 100
 var errGridTableNotFound = apperr.New(apperr.NotFound, "Table not found.")
 
 func gridQuery(c echo.Context) views.GridQuery {
-	return views.GridQuery{Filter: c.QueryParam("filter"), Sort: c.QueryParam("sort"), Has: c.QueryParam("has")}
+	return views.GridQuery{Filter: c.QueryParam("filter"), Sort: c.QueryParam("sort"), Has: c.QueryParam("has"), Search: c.QueryParam("q")}
 }
 
-func gridRecordQuery(q views.GridQuery, cursor string) workbooks.RecordQuery {
-	return workbooks.RecordQuery{Filter: q.Filter, Sort: q.Sort, Has: q.Has, Cursor: cursor, Limit: gridPageSize}
+// gridRecordQuery is the store's query for a page of t's grid: its filter
+// joined with the search box's (views.EffectiveFilter).
+func gridRecordQuery(t workbooks.Table, q views.GridQuery, cursor string) workbooks.RecordQuery {
+	return workbooks.RecordQuery{Filter: views.EffectiveFilter(t, q), Sort: q.Sort, Has: q.Has, Cursor: cursor, Limit: gridPageSize}
 }
 
 // gridPage shows a table as a grid: the first page of rows for the filter,
@@ -67,14 +69,17 @@ func (s *Server) gridPage(c echo.Context) error {
 		counted <- countersResult{counters, err}
 	}()
 
-	v := views.GridView{Workbook: wb, Table: t, Ctx: views.NewGridContext(t), Query: q, CSRFToken: csrfToken(c)}
+	v := views.GridView{Workbook: wb, Table: t, Ctx: views.GridPageContext(t), Query: q, CSRFToken: csrfToken(c)}
 	status := http.StatusOK
-	page, err := s.Workbooks.FindRecordsIn(ctx, u.ID, t, gridRecordQuery(q, ""))
+	page, err := s.Workbooks.FindRecordsIn(ctx, u.ID, t, gridRecordQuery(t, q, ""))
 	cr := <-counted
 	switch {
 	case apperr.Is(err, apperr.Invalid):
 		status = http.StatusUnprocessableEntity
 		v.FilterError, v.QueryError = queryProblem(err, q.Filter)
+		if q.Search != "" {
+			v.FilterError, v.QueryError = searchProblem(v.FilterError, v.QueryError, q.Filter)
+		}
 	case err != nil:
 		return err
 	default:
@@ -191,13 +196,13 @@ func (s *Server) gridRows(c echo.Context) error {
 		return err
 	}
 	q := gridQuery(c)
-	rq := gridRecordQuery(q, c.QueryParam("cursor"))
+	rq := gridRecordQuery(t, q, c.QueryParam("cursor"))
 	rq.WithoutTotal = true // the rows come without the count above the grid
 	page, err := s.Workbooks.FindRecordsIn(ctx, u.ID, t, rq)
 	if err != nil {
 		return err
 	}
-	return renderGrid(c, http.StatusOK, views.GridRows(views.NewGridContext(t), q, page.Records, page.NextCursor))
+	return renderGrid(c, http.StatusOK, views.GridRows(views.GridPageContext(t), q, page.Records, page.NextCursor))
 }
 
 // gridCounters are the table's counters, fetched again after every change.

@@ -119,7 +119,7 @@ func gridHTMXGet(t testing.TB, b *apptest.Browser, base, path string) *apptest.R
 
 // gridCell finds the cell of column in the row of record id.
 func gridCell(s *goquery.Selection, id, column string) *goquery.Selection {
-	return s.Find(`tr[data-record-id="` + id + `"] [data-testid="cell"][data-column="` + column + `"]`)
+	return s.Find(`tr[data-record-id="` + id + `"] td.cell[data-column="` + column + `"]`)
 }
 
 func rowTitles(s *goquery.Selection) []string {

@@ -78,6 +78,8 @@ func (s *Server) routes(e *echo.Echo) {
 	tbl.DELETE("/columns/:col", s.removeColumn)
 	tbl.POST("/hidden-columns", s.setHiddenColumns)
 	s.gridColumnRoutes(tbl)
+	tbl.POST("/layout", s.setTableLayout)
+	tbl.GET("/layout.css", s.tableLayoutCSS)
 	tbl.POST("/records", s.addRecord)
 	tbl.DELETE("/records/:r", s.deleteRecord)
 	tbl.POST("/records/:r/restore", s.restoreRecord)

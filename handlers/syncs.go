@@ -226,9 +226,9 @@ func (s *Server) renderSyncEnd(c echo.Context, tableID string, status templ.Comp
 	q := views.GridQuery{}
 	if cur, err := url.Parse(c.Request().Header.Get("HX-Current-URL")); err == nil {
 		v := cur.Query()
-		q = views.GridQuery{Filter: v.Get("filter"), Sort: v.Get("sort"), Has: v.Get("has")}
+		q = views.GridQuery{Filter: v.Get("filter"), Sort: v.Get("sort"), Has: v.Get("has"), Search: v.Get("q")}
 	}
-	rq := gridRecordQuery(q, "")
+	rq := gridRecordQuery(t, q, "")
 	rq.Limit = 1
 	parts := []templ.Component{status, views.LastPulled(t.ID, t.LastPulledAt, true)}
 	if page, err := s.Workbooks.FindRecordsIn(ctx, u.ID, t, rq); err == nil {

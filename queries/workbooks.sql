@@ -88,3 +88,9 @@ WHERE t.workbook_id = @workbook_id AND t.id = o.id AND t.position <> o.pos - 1;
 
 -- name: DeleteTable :execrows
 DELETE FROM workbook_tables WHERE workbook_id = @workbook_id AND id = @id;
+
+-- name: SetTableLayout :exec
+-- The grid's layout of a table; presentation only, so it neither touches
+-- the workbook nor tells other tabs the table changed.
+UPDATE workbook_tables SET layout = @layout
+WHERE workbook_id = @workbook_id AND id = @id;

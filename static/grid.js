@@ -151,7 +151,7 @@
     form.dataset.done = "1";
     var tr = form.closest("tr");
     state.pendingFocus = "cell";
-    htmx.ajax("GET", tr.dataset.rowUrl, { target: tr, swap: "outerHTML" });
+    htmx.ajax("GET", tr.dataset.panelUrl + "/row", { target: tr, swap: "outerHTML" });
   }
 
   function editorKey(ev, input) {

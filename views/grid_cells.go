@@ -24,10 +24,10 @@ import (
 // (and every other part of a row) render with their templ components.
 
 // cellAttrs is the part of a cell's opening tag that its column decides,
-// between its classes and its hash.
+// after its classes.
 func cellAttrs(col workbooks.Column) string {
-	return `" data-testid="cell" data-column="` + html.EscapeString(col.Name) +
-		`" data-column-id="` + html.EscapeString(col.ID) + `" data-hash="`
+	return `" data-column="` + html.EscapeString(col.Name) +
+		`" data-column-id="` + html.EscapeString(col.ID) + `"`
 }
 
 // gridCells writes a row's cells.
@@ -53,7 +53,7 @@ func gridCells(g GridContext, recURL string, rec workbooks.Record, st CellState)
 			case suggested || conflicted || (st.ColumnID == col.ID && st.Conflict != ""):
 				err = gridCell(recURL, rec, col, st).Render(ctx, buf)
 			default:
-				err = writeGridCell(buf, rec, col)
+				err = writeGridCell(buf, rec, col, !g.withoutHashes)
 			}
 			if err != nil {
 				return err
@@ -64,8 +64,9 @@ func gridCells(g GridContext, recURL string, rec workbooks.Record, st CellState)
 }
 
 // writeGridCell writes a cell showing its value, as gridCell does for a cell
-// without a suggestion, a conflict with its source or a refused edit.
-func writeGridCell(buf *templruntime.Buffer, rec workbooks.Record, col cellColumn) error {
+// without a suggestion, a conflict with its source or a refused edit; with
+// hash false, without its value's hash (GridContext.withoutHashes).
+func writeGridCell(buf *templruntime.Buffer, rec workbooks.Record, col cellColumn, hash bool) error {
 	v := rec.Fields[col.ID]
 	trouble, note := cellTrouble(rec, col.ID)
 	buf.WriteString(`<td class="`)
@@ -78,9 +79,13 @@ func writeGridCell(buf *templruntime.Buffer, rec workbooks.Record, col cellColum
 		buf.WriteString(trouble)
 	}
 	buf.WriteString(col.attrs)
-	var hash [16]byte
-	buf.Write(appendBase36(hash[:0], hashValue(v)))
-	buf.WriteString(`" tabindex="-1"`)
+	if hash {
+		var h [16]byte
+		buf.WriteString(` data-hash="`)
+		buf.Write(appendBase36(h[:0], hashValue(v)))
+		buf.WriteString(`"`)
+	}
+	buf.WriteString(` tabindex="-1"`)
 	if editable(rec, col.Column) {
 		buf.WriteString(` data-editable="true"`)
 	}

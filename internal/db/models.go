@@ -319,4 +319,5 @@ type WorkbookTable struct {
 	PullCursor     *string
 	LastPulledAt   *time.Time
 	SyncID         *string
+	Layout         json.RawMessage
 }

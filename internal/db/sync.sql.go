@@ -57,7 +57,7 @@ VALUES (
     (SELECT coalesce(max(position) + 1, 0) FROM workbook_tables WHERE workbook_id = $1),
     $3, $4, $5, $6, $7
 )
-RETURNING workbook_id, id, name, position, hidden, columns, hidden_columns, source, created_at, updated_at, data_source_id, remote_table_id, remote_read_only, pull_cursor, last_pulled_at, sync_id
+RETURNING workbook_id, id, name, position, hidden, columns, hidden_columns, source, created_at, updated_at, data_source_id, remote_table_id, remote_read_only, pull_cursor, last_pulled_at, sync_id, layout
 `
 
 type CreateSourcedTableParams struct {
@@ -102,6 +102,7 @@ func (q *Queries) CreateSourcedTable(ctx context.Context, arg CreateSourcedTable
 		&i.PullCursor,
 		&i.LastPulledAt,
 		&i.SyncID,
+		&i.Layout,
 	)
 	return i, err
 }

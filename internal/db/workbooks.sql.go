@@ -17,7 +17,7 @@ VALUES (
     (SELECT coalesce(max(position) + 1, 0) FROM workbook_tables WHERE workbook_id = $1),
     $3, $4
 )
-RETURNING workbook_id, id, name, position, hidden, columns, hidden_columns, source, created_at, updated_at, data_source_id, remote_table_id, remote_read_only, pull_cursor, last_pulled_at, sync_id
+RETURNING workbook_id, id, name, position, hidden, columns, hidden_columns, source, created_at, updated_at, data_source_id, remote_table_id, remote_read_only, pull_cursor, last_pulled_at, sync_id, layout
 `
 
 type CreateTableParams struct {
@@ -53,6 +53,7 @@ func (q *Queries) CreateTable(ctx context.Context, arg CreateTableParams) (Workb
 		&i.PullCursor,
 		&i.LastPulledAt,
 		&i.SyncID,
+		&i.Layout,
 	)
 	return i, err
 }
@@ -114,7 +115,7 @@ func (q *Queries) DeleteWorkbook(ctx context.Context, arg DeleteWorkbookParams) 
 }
 
 const getTable = `-- name: GetTable :one
-SELECT t.workbook_id, t.id, t.name, t.position, t.hidden, t.columns, t.hidden_columns, t.source, t.created_at, t.updated_at, t.data_source_id, t.remote_table_id, t.remote_read_only, t.pull_cursor, t.last_pulled_at, t.sync_id FROM workbook_tables t
+SELECT t.workbook_id, t.id, t.name, t.position, t.hidden, t.columns, t.hidden_columns, t.source, t.created_at, t.updated_at, t.data_source_id, t.remote_table_id, t.remote_read_only, t.pull_cursor, t.last_pulled_at, t.sync_id, t.layout FROM workbook_tables t
 JOIN workbooks w ON w.id = t.workbook_id
 WHERE t.workbook_id = $1 AND t.id = $2 AND w.owner_id = $3
 `
@@ -146,6 +147,7 @@ func (q *Queries) GetTable(ctx context.Context, arg GetTableParams) (WorkbookTab
 		&i.PullCursor,
 		&i.LastPulledAt,
 		&i.SyncID,
+		&i.Layout,
 	)
 	return i, err
 }
@@ -174,7 +176,7 @@ func (q *Queries) GetWorkbook(ctx context.Context, arg GetWorkbookParams) (Workb
 }
 
 const listTables = `-- name: ListTables :many
-SELECT workbook_id, id, name, position, hidden, columns, hidden_columns, source, created_at, updated_at, data_source_id, remote_table_id, remote_read_only, pull_cursor, last_pulled_at, sync_id FROM workbook_tables WHERE workbook_id = $1 ORDER BY position, created_at, id
+SELECT workbook_id, id, name, position, hidden, columns, hidden_columns, source, created_at, updated_at, data_source_id, remote_table_id, remote_read_only, pull_cursor, last_pulled_at, sync_id, layout FROM workbook_tables WHERE workbook_id = $1 ORDER BY position, created_at, id
 `
 
 func (q *Queries) ListTables(ctx context.Context, workbookID string) ([]WorkbookTable, error) {
@@ -203,6 +205,7 @@ func (q *Queries) ListTables(ctx context.Context, workbookID string) ([]Workbook
 			&i.PullCursor,
 			&i.LastPulledAt,
 			&i.SyncID,
+			&i.Layout,
 		); err != nil {
 			return nil, err
 		}
@@ -257,7 +260,7 @@ func (q *Queries) ListWorkbooks(ctx context.Context, arg ListWorkbooksParams) ([
 }
 
 const lockTable = `-- name: LockTable :one
-SELECT t.workbook_id, t.id, t.name, t.position, t.hidden, t.columns, t.hidden_columns, t.source, t.created_at, t.updated_at, t.data_source_id, t.remote_table_id, t.remote_read_only, t.pull_cursor, t.last_pulled_at, t.sync_id FROM workbook_tables t
+SELECT t.workbook_id, t.id, t.name, t.position, t.hidden, t.columns, t.hidden_columns, t.source, t.created_at, t.updated_at, t.data_source_id, t.remote_table_id, t.remote_read_only, t.pull_cursor, t.last_pulled_at, t.sync_id, t.layout FROM workbook_tables t
 JOIN workbooks w ON w.id = t.workbook_id
 WHERE t.workbook_id = $1 AND t.id = $2 AND w.owner_id = $3
 FOR UPDATE OF t
@@ -291,6 +294,7 @@ func (q *Queries) LockTable(ctx context.Context, arg LockTableParams) (WorkbookT
 		&i.PullCursor,
 		&i.LastPulledAt,
 		&i.SyncID,
+		&i.Layout,
 	)
 	return i, err
 }
@@ -320,7 +324,7 @@ func (q *Queries) LockWorkbook(ctx context.Context, arg LockWorkbookParams) (Wor
 const renameTable = `-- name: RenameTable :one
 UPDATE workbook_tables SET name = $1, updated_at = now()
 WHERE workbook_id = $2 AND id = $3
-RETURNING workbook_id, id, name, position, hidden, columns, hidden_columns, source, created_at, updated_at, data_source_id, remote_table_id, remote_read_only, pull_cursor, last_pulled_at, sync_id
+RETURNING workbook_id, id, name, position, hidden, columns, hidden_columns, source, created_at, updated_at, data_source_id, remote_table_id, remote_read_only, pull_cursor, last_pulled_at, sync_id, layout
 `
 
 type RenameTableParams struct {
@@ -349,6 +353,7 @@ func (q *Queries) RenameTable(ctx context.Context, arg RenameTableParams) (Workb
 		&i.PullCursor,
 		&i.LastPulledAt,
 		&i.SyncID,
+		&i.Layout,
 	)
 	return i, err
 }
@@ -382,7 +387,7 @@ const setTableColumns = `-- name: SetTableColumns :one
 UPDATE workbook_tables
 SET columns = $1, hidden_columns = $2::text[], updated_at = now()
 WHERE workbook_id = $3 AND id = $4
-RETURNING workbook_id, id, name, position, hidden, columns, hidden_columns, source, created_at, updated_at, data_source_id, remote_table_id, remote_read_only, pull_cursor, last_pulled_at, sync_id
+RETURNING workbook_id, id, name, position, hidden, columns, hidden_columns, source, created_at, updated_at, data_source_id, remote_table_id, remote_read_only, pull_cursor, last_pulled_at, sync_id, layout
 `
 
 type SetTableColumnsParams struct {
@@ -417,6 +422,7 @@ func (q *Queries) SetTableColumns(ctx context.Context, arg SetTableColumnsParams
 		&i.PullCursor,
 		&i.LastPulledAt,
 		&i.SyncID,
+		&i.Layout,
 	)
 	return i, err
 }
@@ -424,7 +430,7 @@ func (q *Queries) SetTableColumns(ctx context.Context, arg SetTableColumnsParams
 const setTableHidden = `-- name: SetTableHidden :one
 UPDATE workbook_tables SET hidden = $1, updated_at = now()
 WHERE workbook_id = $2 AND id = $3
-RETURNING workbook_id, id, name, position, hidden, columns, hidden_columns, source, created_at, updated_at, data_source_id, remote_table_id, remote_read_only, pull_cursor, last_pulled_at, sync_id
+RETURNING workbook_id, id, name, position, hidden, columns, hidden_columns, source, created_at, updated_at, data_source_id, remote_table_id, remote_read_only, pull_cursor, last_pulled_at, sync_id, layout
 `
 
 type SetTableHiddenParams struct {
@@ -453,8 +459,27 @@ func (q *Queries) SetTableHidden(ctx context.Context, arg SetTableHiddenParams) 
 		&i.PullCursor,
 		&i.LastPulledAt,
 		&i.SyncID,
+		&i.Layout,
 	)
 	return i, err
+}
+
+const setTableLayout = `-- name: SetTableLayout :exec
+UPDATE workbook_tables SET layout = $1
+WHERE workbook_id = $2 AND id = $3
+`
+
+type SetTableLayoutParams struct {
+	Layout     json.RawMessage
+	WorkbookID string
+	ID         string
+}
+
+// The grid's layout of a table; presentation only, so it neither touches
+// the workbook nor tells other tabs the table changed.
+func (q *Queries) SetTableLayout(ctx context.Context, arg SetTableLayoutParams) error {
+	_, err := q.db.Exec(ctx, setTableLayout, arg.Layout, arg.WorkbookID, arg.ID)
+	return err
 }
 
 const setTablePositions = `-- name: SetTablePositions :exec
@@ -475,7 +500,7 @@ func (q *Queries) SetTablePositions(ctx context.Context, arg SetTablePositionsPa
 }
 
 const shareLockTable = `-- name: ShareLockTable :one
-SELECT t.workbook_id, t.id, t.name, t.position, t.hidden, t.columns, t.hidden_columns, t.source, t.created_at, t.updated_at, t.data_source_id, t.remote_table_id, t.remote_read_only, t.pull_cursor, t.last_pulled_at, t.sync_id FROM workbook_tables t
+SELECT t.workbook_id, t.id, t.name, t.position, t.hidden, t.columns, t.hidden_columns, t.source, t.created_at, t.updated_at, t.data_source_id, t.remote_table_id, t.remote_read_only, t.pull_cursor, t.last_pulled_at, t.sync_id, t.layout FROM workbook_tables t
 JOIN workbooks w ON w.id = t.workbook_id
 WHERE t.workbook_id = $1 AND t.id = $2 AND w.owner_id = $3
 FOR SHARE OF t
@@ -509,6 +534,7 @@ func (q *Queries) ShareLockTable(ctx context.Context, arg ShareLockTableParams) 
 		&i.PullCursor,
 		&i.LastPulledAt,
 		&i.SyncID,
+		&i.Layout,
 	)
 	return i, err
 }

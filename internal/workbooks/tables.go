@@ -25,6 +25,9 @@ type Table struct {
 	Hidden        bool
 	Columns       Columns
 	HiddenColumns []string
+	// Layout is how the grid lays the table out (widths, order, row
+	// height); see SetTableLayout.
+	Layout TableLayout
 	// Source is where the table came from: "csv", or a connector's service.
 	Source string
 	// DataSourceID and RemoteTableID say which data source's table it was
@@ -73,6 +76,7 @@ func tableFromRow(r db.WorkbookTable) (Table, error) {
 		HiddenColumns: r.HiddenColumns, Source: r.Source, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 		DataSourceID: deref(r.DataSourceID), RemoteTableID: deref(r.RemoteTableID), RemoteReadOnly: deref(r.RemoteReadOnly),
 		PullCursor: deref(r.PullCursor), LastPulledAt: r.LastPulledAt, SyncID: deref(r.SyncID),
+		Layout: decodeLayout(r.Layout),
 	}
 	if err := json.Unmarshal(r.Columns, &t.Columns); err != nil {
 		return Table{}, fmt.Errorf("workbooks: decode columns of table %s: %w", r.ID, err)
