@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -114,4 +115,79 @@ func BenchmarkFirstTokenToEvent(b *testing.B) {
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[(len(lat)*95)/100].Microseconds())/1000, "p95-ms")
+}
+
+// BenchmarkSuggest500InOneCall is the issue's target "a batch of 500
+// suggested updates from one tool call is written and visible in the grid
+// within 1 s", up to the commit that publishes them: from the fake
+// endpoint finishing the reply that makes the call to the step's
+// suggestions.proposed NOTIFY received by a listener (the event the grid
+// renders from). One op is one turn; the metric is that span.
+func BenchmarkSuggest500InOneCall(b *testing.B) {
+	f := mustFixture(b, fixtureOpts{})
+	ctx := context.Background()
+	creates := make([]workbooks.RecordFields, 497)
+	for i := range creates {
+		creates[i] = workbooks.RecordFields{Fields: map[string]any{"Title": fmt.Sprintf("item %d", i)}}
+	}
+	if _, err := f.store.BatchRecords(ctx, f.owner, f.wb.ID, f.table.ID, workbooks.Batch{Creates: creates}); err != nil {
+		b.Fatal(err)
+	}
+	var ids []string
+	rows, err := f.pool.Query(ctx, `SELECT id::text FROM records WHERE table_id = $1`, f.table.ID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for rows.Next() {
+		var id string
+		_ = rows.Scan(&id)
+		ids = append(ids, id)
+	}
+	if rows.Err() != nil || len(ids) != 500 {
+		b.Fatalf("%d records (%v)", len(ids), rows.Err())
+	}
+	conn, err := f.pool.Acquire(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "LISTEN scratchpad_events"); err != nil {
+		b.Fatal(err)
+	}
+	var replied atomic.Int64
+	var spans []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		updates := make([]any, len(ids))
+		for j, id := range ids {
+			updates[j] = map[string]any{"record_id": id, "fields": map[string]any{"Title": fmt.Sprintf("Title %d/%d", j, i)}}
+		}
+		big := llmfake.Stream(llmfake.Turn{Calls: []llmfake.Call{call("s", "suggest_updates", map[string]any{"updates": updates})}})
+		f.fake.Script(func(w http.ResponseWriter, r *http.Request) {
+			big(w, r)
+			replied.Store(time.Now().UnixNano())
+		}, llmfake.Stream(llmfake.Turn{Text: []string{"Done."}}))
+		se, turn := f.send(b, "Retitle all", agent.Request{})
+		wait, cancel := context.WithTimeout(ctx, 30*time.Second)
+		for {
+			n, err := conn.Conn().WaitForNotification(wait)
+			if err != nil {
+				cancel()
+				m := f.waitTurn(b, se, turn.ID, time.Second)
+				b.Fatalf("no suggestions event (%v); the turn: %s %s %+v", err, m.Status, m.Error, m.Steps)
+			}
+			if strings.Contains(n.Payload, `"suggestions.proposed"`) {
+				spans = append(spans, time.Duration(time.Now().UnixNano()-replied.Load()))
+				cancel()
+				break
+			}
+		}
+		if m := f.waitTurn(b, se, turn.ID, 30*time.Second); m.Status != agent.StatusDone {
+			b.Fatalf("turn ended %s: %s", m.Status, m.Error)
+		}
+	}
+	b.StopTimer()
+	slices.Sort(spans)
+	b.ReportMetric(float64(spans[len(spans)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(spans[len(spans)-1].Microseconds())/1000, "max-ms")
 }

@@ -30,10 +30,13 @@ type Server struct {
 	replies []Reply
 	// next, when set, picks the reply of each request from its body
 	// instead of the script.
-	next    func(n int, body map[string]any) Reply
-	bodies  []map[string]any
-	calls   int
-	started chan struct{}
+	next   func(n int, body map[string]any) Reply
+	bodies []map[string]any
+	calls  int
+	// scripted is calls when the script was last set: each script starts
+	// from its first reply.
+	scripted int
+	started  chan struct{}
 }
 
 // New starts a fake; Close stops it.
@@ -59,11 +62,12 @@ func (s *Server) AddKey(key string) {
 	s.keys[key] = true
 }
 
-// Script sets the replies of successive requests; the last one repeats.
+// Script sets the replies of the requests from now on, in order; the last
+// one repeats.
 func (s *Server) Script(r ...Reply) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.replies, s.next = r, nil
+	s.replies, s.next, s.scripted = r, nil, s.calls
 }
 
 // ScriptFunc picks each reply from the request number (0-based) and body.
@@ -117,7 +121,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		case s.next != nil:
 			reply = s.next(n, body)
 		case len(s.replies) > 0:
-			reply = s.replies[min(n, len(s.replies)-1)]
+			reply = s.replies[min(n-s.scripted, len(s.replies)-1)]
 		}
 		s.mu.Unlock()
 		select {
