@@ -108,3 +108,24 @@ func (s *Server) editCellsJSON(c echo.Context) error {
 	countersChanged(c)
 	return apiJSON(c, http.StatusOK, cellEditsResponse{Changes: res.Changes, Rows: rows.String()})
 }
+
+// cellSaved tells the page, through HX-Trigger, that one cell's edit was
+// saved, with its values before and after, so the grid can undo it
+// (static/grid_keys.js); and, as countersChanged, that the counters moved.
+func cellSaved(c echo.Context, columnID string, before, after workbooks.Record) {
+	b, errB := json.Marshal(before.Fields[columnID])
+	a, errA := json.Marshal(after.Fields[columnID])
+	if errB != nil || errA != nil || string(a) == string(b) {
+		countersChanged(c)
+		return
+	}
+	trigger, err := json.Marshal(map[string]any{
+		"counters-changed": nil,
+		"cell-saved":       workbooks.CellChange{RecordID: after.ID, ColumnID: columnID, Before: b, After: a},
+	})
+	if err != nil {
+		countersChanged(c)
+		return
+	}
+	c.Response().Header().Set("HX-Trigger", string(trigger))
+}

@@ -23,7 +23,7 @@ import (
 	"time"
 )
 
-//go:embed app.css app.js grid.js upload.js clerk.js favicon.svg vendor/*.js
+//go:embed app.css app.js grid.js grid_keys.js grid_keys.css upload.js clerk.js favicon.svg vendor/*.js
 var files embed.FS
 
 // Prefix is where the router mounts Handler.
