@@ -350,7 +350,8 @@
       }
       var focus = state.pendingFocus === "cell" || state.refocus;
       state.tab = 0;
-      state.pendingFocus = null;
+      // An editor asked for meanwhile is still on its way.
+      if (state.pendingFocus !== "editor") { state.pendingFocus = null; }
       state.refocus = false;
       if (cell) { activate(cell, focus); }
     }
@@ -424,6 +425,13 @@
       return;
     }
     if (elt.tagName !== "TR") { return; }
+    if (state.pendingFocus === "editor" && elt.dataset.recordId === state.row) {
+      // The row's editor is on its way, aimed at this row: swapping the
+      // row now would leave the editor nowhere to go (and the keys typed
+      // meanwhile with it). The editor's version check covers the update.
+      ev.preventDefault();
+      return;
+    }
     var editor = elt.querySelector(".cell-editor");
     if (editor) {
       // Never swap away an edit in progress.

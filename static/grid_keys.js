@@ -24,8 +24,8 @@
 
   // The range runs from the anchor (by record and column id, so it
   // survives row swaps) to the active cell.
-  var sel = { anchor: null, extending: false };
-  var steps = { undo: [], redo: [], busy: false };
+  var sel = { anchor: null, extending: false, focused: "" };
+  var steps = { undo: [], redo: [], queue: Promise.resolve(), pendingKey: null };
 
   function csrf() {
     try {
@@ -111,11 +111,22 @@
           });
         });
       }
+      roving();
       if (status) {
         status.textContent = n > 1 ? cells.length + " × " + cells[0].length + " cells selected" : "";
         status.hidden = n <= 1;
       }
     });
+  }
+
+  // roving gives the active cell (the first one before any) the grid's
+  // one place in the Tab order, so the keyboard alone can reach the grid.
+  function roving() {
+    var want = active() || document.querySelector("#grid-body tr[data-record-id] td.cell");
+    document.querySelectorAll('#grid-body td.cell[tabindex="0"]').forEach(function (td) {
+      if (td !== want) { td.tabIndex = -1; }
+    });
+    if (want) { want.tabIndex = 0; }
   }
 
   function setAnchor(td) {
@@ -133,15 +144,32 @@
     paint();
   }
 
+  // Focus moving to another cell (arrows, a click, Tab) starts the range
+  // over; the same cell focused again (its row came back from the server)
+  // keeps it.
   document.addEventListener("focusin", function (ev) {
-    if (isCell(ev.target) && !sel.extending) {
-      setAnchor(ev.target);
-      paint();
-    }
+    var td = ev.target;
+    if (!isCell(td)) { return; }
+    var id = td.closest("tr").dataset.recordId + " " + td.dataset.columnId;
+    if (!sel.extending && id !== sel.focused) { setAnchor(td); }
+    sel.focused = id;
+    paint();
   });
   // Rows come back from the server after edits and live updates: the range
   // is painted again on them.
-  document.addEventListener("htmx:load", paint);
+  var lastSwap = 0;
+  document.addEventListener("htmx:sseBeforeMessage", function () { lastSwap = Date.now(); });
+  document.addEventListener("htmx:load", function (ev) {
+    lastSwap = Date.now();
+    var k = steps.pendingKey;
+    var editor = ev.target instanceof Element && ev.target.querySelector(".cell-editor");
+    if (k && editor && document.activeElement === editor) {
+      steps.pendingKey = null;
+      editor.dispatchEvent(new KeyboardEvent("keydown", { key: k.key, shiftKey: k.shiftKey, bubbles: true, cancelable: true }));
+    }
+    paint();
+  });
+  paint();
 
   // Shift+click extends the range from the active cell.
   window.addEventListener("mousedown", function (ev) {
@@ -194,6 +222,14 @@
     var t = ev.target;
     if (!(t instanceof Element) || ev.defaultPrevented || ev.isComposing) { return; }
     if (t.closest("dialog")) { return; } // the dialog's own keys
+    // A key pressed while the active cell's row was being swapped (a save
+    // coming back, a live update) finds no focus: it goes to the cell.
+    var redirected = false;
+    if (t === document.body && Date.now() - lastSwap < 1000 && active()) {
+      t = active();
+      t.focus({ preventScroll: true });
+      redirected = true;
+    }
     var mod = ev.ctrlKey || ev.metaKey;
     var key = ev.key.length === 1 ? ev.key.toLowerCase() : ev.key;
     var field = isField(t);
@@ -212,12 +248,20 @@
       if (key === "y" || ev.shiftKey) { redoLast(); } else { undoLast(); }
       return;
     }
+    if (G.state.pendingFocus === "editor" && !field && (ev.key === "Enter" || ev.key === "Tab" || ev.key === "Escape")) {
+      // Typed quickly after the first character, before the editor is
+      // there: the editor gets the key when it comes.
+      ev.preventDefault();
+      ev.stopPropagation();
+      steps.pendingKey = { key: ev.key, shiftKey: ev.shiftKey };
+      return;
+    }
     if (!isCell(t) || G.state.pendingFocus === "editor") { return; }
 
     var next = target(ev, t);
     if (next && !ev.altKey) {
       var plainArrow = !ev.shiftKey && !mod && /^Arrow/.test(ev.key);
-      if (plainArrow) {
+      if (plainArrow && !redirected) {
         // grid.js moves the active cell; the range collapses onto it.
         return;
       }
@@ -339,28 +383,28 @@
 
   // invert sends back the values before each change, expecting the cells to
   // hold what it left; what comes back is the step that inverts it again.
+  // Undos and redos pressed quickly run one after the other.
   function invert(from, to, verb) {
-    if (steps.busy) { return; }
-    var step = from.pop();
-    if (!step) {
-      toast("info", verb === "Undid" ? "Nothing to undo." : "Nothing to redo.");
-      return;
-    }
-    steps.busy = true;
-    var edits = step.changes.map(function (c) {
-      return { record_id: c.record_id, column_id: c.column_id, value: c.before, expect: c.after };
-    });
-    send(edits).then(function (res) {
-      steps.busy = false;
-      if (!res.ok) {
-        toast("error", "Could not " + (verb === "Undid" ? "undo" : "redo") + " the " + step.label + ": " + res.body.error);
-        return;
+    steps.queue = steps.queue.then(function () {
+      var step = from.pop();
+      if (!step) {
+        toast("info", verb === "Undid" ? "Nothing to undo." : "Nothing to redo.");
+        return null;
       }
-      to.push({ label: step.label, changes: res.body.changes || [] });
-      var first = step.changes[0];
-      var td = first && G.findCell(first.record_id, first.column_id);
-      if (td) { moveTo(td, false); }
-      toast("success", verb + " the " + step.label + ".");
+      var edits = step.changes.map(function (c) {
+        return { record_id: c.record_id, column_id: c.column_id, value: c.before, expect: c.after };
+      });
+      return send(edits).then(function (res) {
+        if (!res.ok) {
+          toast("error", "Could not " + (verb === "Undid" ? "undo" : "redo") + " the " + step.label + ": " + res.body.error);
+          return;
+        }
+        to.push({ label: step.label, changes: res.body.changes || [] });
+        var first = step.changes[0];
+        var td = first && G.findCell(first.record_id, first.column_id);
+        if (td) { moveTo(td, false); }
+        toast("success", verb + " the " + step.label + ".");
+      });
     });
   }
   function undoLast() { invert(steps.undo, steps.redo, "Undid"); }
