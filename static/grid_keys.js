@@ -224,11 +224,16 @@
     if (t.closest("dialog")) { return; } // the dialog's own keys
     // A key pressed while the active cell's row was being swapped (a save
     // coming back, a live update) finds no focus: it goes to the cell.
-    var redirected = false;
-    if (t === document.body && Date.now() - lastSwap < 1000 && active()) {
-      t = active();
-      t.focus({ preventScroll: true });
-      redirected = true;
+    if (t === document.body && Date.now() - lastSwap < 1000 && active() && !(ev.key === "Escape" && G.state.pendingFocus !== "editor")) {
+      var cell = active();
+      cell.focus({ preventScroll: true });
+      ev.preventDefault();
+      ev.stopPropagation();
+      cell.dispatchEvent(new KeyboardEvent("keydown", {
+        key: ev.key, code: ev.code, shiftKey: ev.shiftKey, ctrlKey: ev.ctrlKey, metaKey: ev.metaKey, altKey: ev.altKey,
+        bubbles: true, cancelable: true
+      }));
+      return;
     }
     var mod = ev.ctrlKey || ev.metaKey;
     var key = ev.key.length === 1 ? ev.key.toLowerCase() : ev.key;
@@ -261,7 +266,7 @@
     var next = target(ev, t);
     if (next && !ev.altKey) {
       var plainArrow = !ev.shiftKey && !mod && /^Arrow/.test(ev.key);
-      if (plainArrow && !redirected) {
+      if (plainArrow) {
         // grid.js moves the active cell; the range collapses onto it.
         return;
       }
@@ -665,7 +670,10 @@
   function toast(kind, message) {
     var area = document.getElementById("toasts");
     if (!area) { return; }
+    // One message of the grid's at a time: quick undos do not pile up.
+    area.querySelectorAll(".toast[data-grid-keys]").forEach(function (old) { old.remove(); });
     var box = document.createElement("div");
+    box.setAttribute("data-grid-keys", "");
     box.className = "toast toast-" + kind;
     box.setAttribute("role", kind === "error" ? "alert" : "status");
     box.setAttribute("data-testid", "toast");
