@@ -10,7 +10,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
-	"github.com/scratchpad/scratchpad/internal/browsertest")
+	"github.com/scratchpad/scratchpad/internal/browsertest"
+)
 
 // keysGrid is bigGrid with its records standing for pulled ones (clean,
 // their values as pulled), so edits can be reverted.
