@@ -129,3 +129,49 @@ func cellSaved(c echo.Context, columnID string, before, after workbooks.Record) 
 	}
 	c.Response().Header().Set("HX-Trigger", string(trigger))
 }
+
+// cellValues is the body of GET .../cells: the text of each asked cell, a
+// row per record and a column per column as asked, as the cell editors show
+// it; an empty cell, or a record that is gone, is "".
+type cellValues struct {
+	Values [][]string `json:"values"`
+}
+
+// gridCellValues answers a copy of a range whose cells the grid shows cut
+// short (static/grid_keys.js): ?record= and ?column=, repeated, in order.
+func (s *Server) gridCellValues(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := mustUser(c)
+	t, err := s.Workbooks.FindTable(ctx, u.ID, c.Param("wb"), c.Param("t"))
+	if err != nil {
+		return err
+	}
+	q := c.QueryParams()
+	recordIDs, columnIDs := q["record"], q["column"]
+	if len(recordIDs)*len(columnIDs) > workbooks.MaxCellEdits {
+		return apperr.New(apperr.TooLarge, "At most %d cells can be copied at once.", workbooks.MaxCellEdits)
+	}
+	cols := make([]workbooks.Column, len(columnIDs))
+	for i, id := range columnIDs {
+		col, ok := t.Columns.ByID(id)
+		if !ok {
+			return apperr.New(apperr.NotFound, "Column not found.")
+		}
+		cols[i] = col
+	}
+	fields, err := s.Workbooks.FindCellValues(ctx, u.ID, t, recordIDs)
+	if err != nil {
+		return err
+	}
+	out := cellValues{Values: make([][]string, len(recordIDs))}
+	for i, id := range recordIDs {
+		line := make([]string, len(cols))
+		for j, col := range cols {
+			if v, ok := fields[id][col.ID]; ok && v != nil {
+				line[j] = views.CellText(col, v)
+			}
+		}
+		out.Values[i] = line
+	}
+	return apiJSON(c, http.StatusOK, out)
+}

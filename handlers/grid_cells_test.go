@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -242,5 +243,30 @@ func TestGridEditCellsOtherUsersTable(t *testing.T) {
 	}
 	if got := f.value(t, a.ID, "Title"); got != "Alpha launch" {
 		t.Errorf("Title changed through someone else's table: %v", got)
+	}
+}
+
+// TestGridCellValues: a copy of cells the grid shows cut short asks for
+// them in full, as the editors show them; someone else's table is 404.
+func TestGridCellValues(t *testing.T) {
+	t.Parallel()
+	f := mustGridFixture(t)
+	a, b := f.recs[0], f.recs[1]
+	q := "?record=" + a.ID + "&record=" + b.ID + "&record=not-a-record&column=" + f.col["Body"] + "&column=" + f.col["Price"] + "&column=" + f.col["Tags"]
+	r := f.b.Get(f.gridURL() + "/cells" + q)
+	var out struct {
+		Values [][]string `json:"values"`
+	}
+	if err := json.Unmarshal([]byte(r.Body), &out); r.Status != http.StatusOK || err != nil {
+		t.Fatalf("cells: %d %s", r.Status, r.Body)
+	}
+	want := [][]string{{"# Heading\nsecond line", "12.5", "news, tech"}, {"", "3", ""}, {"", "", ""}}
+	if fmt.Sprint(out.Values) != fmt.Sprint(want) {
+		t.Errorf("values %q, want %q", out.Values, want)
+	}
+	other := f.inst.NewBrowser(t)
+	other.MustSignUp("other-values@example.com", gridPassword)
+	if r := other.Get(f.gridURL() + "/cells" + q); r.Status != http.StatusNotFound || strings.Contains(r.Body, "Heading") {
+		t.Errorf("someone else's table: %d %s", r.Status, r.Body)
 	}
 }

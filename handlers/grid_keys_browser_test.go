@@ -221,6 +221,7 @@ func TestBrowserGridKeyboard(t *testing.T) {
 	// (Enter on the first column opens the record; F2 edits it.)
 	browsertest.MustDo(t, f.tab, key(kb.F2))
 	mustWaitEval(t, f.tab, `document.activeElement.matches(".cell-editor") && !!document.querySelector('[data-testid="revert-cell"]')`)
+	mustScreenshots(t, f.tab, "grid-keys-revert")
 	// (Tab in an editor saves and moves on, so this control is for the
 	// pointer; the keyboard has Alt+Backspace.)
 	browsertest.MustEval[bool](t, f.tab, `document.querySelector('[data-testid="revert-cell"]').click() || true`)
@@ -284,6 +285,21 @@ func TestBrowserGridPasteTSV(t *testing.T) {
 	if got := browsertest.MustEval[string](t, f.tab, `document.querySelector('#grid-body td.in-range[data-column="Title"] .cell-value').textContent.trim()`); got != `Lamp, "big"` {
 		t.Errorf("the grid shows %q after the paste", got)
 	}
+	// Copied back, the range comes whole: the note the grid shows cut
+	// short ("two …") is fetched in full, and quoted as spreadsheets do.
+	// (The clipboard is written asynchronously then, which headless
+	// Chromium does not allow without a permission: the test catches it.)
+	browsertest.MustEval[bool](t, f.tab, `navigator.clipboard.writeText = text => { window.__written = text; return Promise.resolve(); }; true`)
+	browsertest.MustDo(t, f.tab, key("c", chromedp.ModifierCtrl))
+	mustToast(t, f, "Copied 12 cells.")
+	wantTSV := "\"Lamp, \"\"big\"\"\"\t10.5\t\"two\nlines\"\nDesk\t20\tplain\nChair\t30\t\"tab\there\"\nStool\t40\tlast"
+	if got := browsertest.MustEval[string](t, f.tab, `window.__written || ""`); got != wantTSV {
+		t.Errorf("the clipboard holds %q, want %q", got, wantTSV)
+	}
+	if got := browsertest.MustEval[string](t, f.tab, `window.__copied`); !strings.Contains(got, "two …") {
+		t.Errorf("the first, synchronous copy holds %q, want the values as shown", got)
+	}
+
 	// The records around the block were not touched.
 	mustField(t, f, 1, "Title", "Item 0001")
 	mustField(t, f, 6, "Title", "Item 0006")

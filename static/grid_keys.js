@@ -580,24 +580,53 @@
   var copying = null;
   var pasteExpected = false;
 
+  // copy puts the range on the clipboard as TSV, from what the grid
+  // shows. Values the grid shows cut short ("…") are then asked of the
+  // server in full, and the clipboard is written again with them.
   function copy() {
     var lines = selectedCells();
     if (!lines.length) { return; }
-    copying = toTSV(lines.map(function (line) { return line.map(cellText); }));
+    var texts = lines.map(function (line) { return line.map(cellText); });
+    copying = toTSV(texts);
     var n = lines.length * lines[0].length;
     var ok = false;
     try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
-    if (!ok && navigator.clipboard && navigator.clipboard.writeText) {
-      navigator.clipboard.writeText(copying).then(function () {
+    copying = null;
+    var cut = [];
+    texts.forEach(function (line, i) {
+      if (line.some(function (s) { return /…$/.test(s); })) { cut.push(i); }
+    });
+    if (!cut.length) {
+      if (ok) {
         toast("success", "Copied " + cellsLabel(n) + ".");
-      }, function () {
-        toast("error", "The browser did not let Scratchpad write to the clipboard.");
-      });
-      copying = null;
+      } else {
+        writeClipboard(toTSV(texts), n);
+      }
       return;
     }
-    copying = null;
-    if (ok) { toast("success", "Copied " + cellsLabel(n) + "."); }
+    var q = new URLSearchParams();
+    cut.forEach(function (i) { q.append("record", lines[i][0].closest("tr").dataset.recordId); });
+    lines[0].forEach(function (td) { q.append("column", td.dataset.columnId); });
+    fetch(cellsURL + "?" + q.toString(), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (resp) { return resp.ok ? resp.json() : Promise.reject(resp.status); })
+      .then(function (body) {
+        cut.forEach(function (i, k) { texts[i] = body.values[k]; });
+        writeClipboard(toTSV(texts), n);
+      }, function () {
+        toast("error", "Long values were copied cut short: Scratchpad could not fetch them in full.");
+      });
+  }
+
+  function writeClipboard(text, n) {
+    if (!navigator.clipboard || !navigator.clipboard.writeText) {
+      toast("error", "The browser did not let Scratchpad write to the clipboard.");
+      return;
+    }
+    navigator.clipboard.writeText(text).then(function () {
+      toast("success", "Copied " + cellsLabel(n) + ".");
+    }, function () {
+      toast("error", "The browser did not let Scratchpad write the whole range to the clipboard; long values may be cut short.");
+    });
   }
 
   document.addEventListener("copy", function (ev) {

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/db"
+	"github.com/scratchpad/scratchpad/internal/ids"
 )
 
 // This file holds the grid's edits of many cells at once: a paste of a
@@ -215,4 +217,35 @@ func refusedValues(err error) error {
 		msg += f.Field + " " + f.Message
 	}
 	return &apperr.Error{Kind: apperr.Invalid, Message: msg + ". Nothing was saved.", Fields: fields, Cause: err}
+}
+
+// FindCellValues returns the values of some records of t, a table of the
+// owner's (found with FindTable), by record id: what a copy of a range of
+// the grid holds in full where the grid shows values cut short. Ids that
+// name no record of t are left out. Errors: TooLarge (more than
+// MaxCellEdits records).
+func (s *Service) FindCellValues(ctx context.Context, ownerID string, t Table, recordIDs []string) (map[string]map[string]any, error) {
+	if len(recordIDs) > MaxCellEdits {
+		return nil, apperr.New(apperr.TooLarge, "At most %d records can be copied at once.", MaxCellEdits)
+	}
+	if !t.ownedBy(ownerID) {
+		return nil, errTableNotFound
+	}
+	valid := slices.DeleteFunc(slices.Clone(recordIDs), func(id string) bool { return !ids.ValidUUID(id) })
+	out := map[string]map[string]any{}
+	if len(valid) == 0 {
+		return out, nil
+	}
+	rows, err := s.q.ListRecordsByIDs(ctx, db.ListRecordsByIDsParams{WorkbookID: t.WorkbookID, TableID: t.ID, RecordIds: valid})
+	if err != nil {
+		return nil, fmt.Errorf("workbooks: cell values: %w", err)
+	}
+	for _, r := range rows {
+		f, err := decodeJSONObject(r.Fields)
+		if err != nil {
+			return nil, err
+		}
+		out[r.ID] = f
+	}
+	return out, nil
 }
