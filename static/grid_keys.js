@@ -802,7 +802,9 @@
     d.showModal();
     d.querySelector("[data-testid=keys-help-close]").focus();
     d.addEventListener("close", function () {
-      if (beforeHelp && beforeHelp.isConnected) { beforeHelp.focus(); }
+      // The cell's row may have come back from the server meanwhile.
+      var back = beforeHelp && beforeHelp.isConnected && !isCell(beforeHelp) ? beforeHelp : active();
+      if (back) { back.focus({ preventScroll: true }); }
     }, { once: true });
   }
 
