@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
+	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 	"github.com/scratchpad/scratchpad/views"
 )
@@ -82,7 +83,14 @@ func (s *Server) editCellsJSON(c echo.Context) error {
 		switch {
 		case e.Revert:
 		case e.Text != nil:
-			if col, ok := t.Columns.ByID(e.ColumnID); ok {
+			col, ok := t.Columns.ByID(e.ColumnID)
+			switch {
+			case !ok:
+			case col.Type == values.MultiSelect && *e.Text != "":
+				// A copied multi-select cell is its choices separated by
+				// commas, which the store reads from one text value.
+				ce.Value = *e.Text
+			default:
 				ce.Value = workbooks.ParseForm(col, []string{*e.Text})
 			}
 		case len(e.Value) > 0 && string(e.Value) != "null":

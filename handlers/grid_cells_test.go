@@ -60,6 +60,7 @@ func TestGridEditCells(t *testing.T) {
 		{"record_id": a.ID, "column_id": f.col["Price"], "text": "7.25", "version": a.Version},
 		{"record_id": g.ID, "column_id": f.col["Title"], "text": "Pasted G", "version": g.Version},
 		{"record_id": g.ID, "column_id": f.col["Meta"], "text": `{"b":2}`, "version": g.Version},
+		{"record_id": g.ID, "column_id": f.col["Tags"], "text": "promo, news", "version": g.Version},
 	}})
 	if status != http.StatusOK {
 		t.Fatalf("paste: %d %v", status, out)
@@ -73,8 +74,11 @@ func TestGridEditCells(t *testing.T) {
 	if got, ok := f.value(t, g.ID, "Meta").(map[string]any); !ok || got["b"] != json.Number("2") {
 		t.Errorf("Meta of G is %#v, want the object", f.value(t, g.ID, "Meta"))
 	}
+	if got := fmt.Sprint(f.value(t, g.ID, "Tags")); got != "[news promo]" && got != "[promo news]" {
+		t.Errorf("Tags of G is %s, want the two choices copied from a cell", got)
+	}
 	changes, _ := out["changes"].([]any)
-	if len(changes) != 4 {
+	if len(changes) != 5 {
 		t.Fatalf("changes: %v", out["changes"])
 	}
 	first := changes[0].(map[string]any)
@@ -142,6 +146,7 @@ func TestGridEditCells(t *testing.T) {
 		status, out := postCells(t, f.b, f.inst.URL, f.gridURL(), map[string]any{"edits": []cellEdit{
 			{"record_id": g.ID, "column_id": f.col["Title"], "revert": true, "version": cur.Version},
 			{"record_id": g.ID, "column_id": f.col["Meta"], "revert": true, "version": cur.Version},
+			{"record_id": g.ID, "column_id": f.col["Tags"], "revert": true, "version": cur.Version},
 		}})
 		if status != http.StatusOK {
 			t.Fatalf("revert: %d %v", status, out)
