@@ -300,6 +300,20 @@ func TestBrowserGridPasteTSV(t *testing.T) {
 		t.Errorf("the first, synchronous copy holds %q, want the values as shown", got)
 	}
 
+	// Shift+click extends a range from the active cell.
+	center := func(item int, column string) (float64, float64) {
+		xy := browsertest.MustEval[[]float64](t, f.tab, fmt.Sprintf(`(() => { const tr = [...document.querySelectorAll("#grid-body tr[data-record-id]")][%d];
+			const r = tr.querySelector('td[data-column=%q]').getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; })()`, item-1, column))
+		return xy[0], xy[1]
+	}
+	x, y := center(1, "Price")
+	browsertest.MustDo(t, f.tab, chromedp.MouseClickXY(x, y))
+	mustActive(t, f, "Item 0001/Price")
+	x, y = center(3, "Note")
+	browsertest.MustDo(t, f.tab, chromedp.MouseClickXY(x, y, chromedp.ButtonModifiers(chromedp.ModifierShift)))
+	mustWaitEval(t, f.tab, `document.querySelectorAll("#grid-body td.in-range").length === 6`)
+	mustActive(t, f, "Desk/Note")
+
 	// The records around the block were not touched.
 	mustField(t, f, 1, "Title", "Item 0001")
 	mustField(t, f, 6, "Title", "Item 0006")
