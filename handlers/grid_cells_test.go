@@ -226,7 +226,7 @@ func TestGridEditCellsCap(t *testing.T) {
 		edits[i] = cellEdit{"record_id": a.ID, "column_id": f.col["Note"], "text": "x", "version": a.Version}
 	}
 	status, out := postCells(t, f.b, f.inst.URL, f.gridURL(), map[string]any{"edits": edits})
-	if status != http.StatusRequestEntityTooLarge || !strings.Contains(out["error"].(string), "at most 10000 cells") {
+	if status != http.StatusRequestEntityTooLarge || !strings.Contains(out["error"].(string), fmt.Sprintf("at most %d cells", workbooks.MaxCellEdits)) {
 		t.Fatalf("over the cap: %d %v", status, out)
 	}
 	if got := f.value(t, a.ID, "Note"); got != "javascript:alert(1)" {

@@ -16,7 +16,7 @@
   var page = document.querySelector(".grid-page");
   if (!G || !page) { return; }
 
-  var MAX_CELLS = 10000; // workbooks.MaxCellEdits
+  var MAX_CELLS = 2000; // workbooks.MaxCellEdits
   var UNDO_DEPTH = 100;
   var cellsURL = "/workbooks/" + encodeURIComponent(page.dataset.workbookId) +
     "/tables/" + encodeURIComponent(page.dataset.tableId) + "/cells";
