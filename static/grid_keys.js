@@ -16,7 +16,7 @@
   var page = document.querySelector(".grid-page");
   if (!G || !page) { return; }
 
-  var MAX_CELLS = 2000; // workbooks.MaxCellEdits
+  var MAX_CELLS = 10000; // workbooks.MaxCellEdits
   var UNDO_DEPTH = 100;
   var cellsURL = "/workbooks/" + encodeURIComponent(page.dataset.workbookId) +
     "/tables/" + encodeURIComponent(page.dataset.tableId) + "/cells";
@@ -431,6 +431,10 @@
     if (edits.length > MAX_CELLS) {
       toast("error", "That is " + cellsLabel(edits.length) + ": at most " + cellsLabel(MAX_CELLS) + " can change at once. Nothing was saved.");
       return Promise.resolve(null);
+    }
+    if (edits.length >= 500) {
+      // A big paste takes a few seconds: say it is on its way.
+      toast("info", "Saving " + cellsLabel(edits.length) + "…");
     }
     return send(edits).then(function (res) {
       if (!res.ok) {
