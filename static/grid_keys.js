@@ -817,6 +817,15 @@
   status.hidden = true;
   page.appendChild(status);
 
+  // A button in the filter bar opens the list too, for those who do not
+  // know `?` yet (hidden on phones, which have no keyboard to speak of).
+  var bar = page.querySelector(".filter-bar");
+  if (bar && !bar.querySelector('[data-testid="keys-help-open"]')) {
+    var open = el("button", { type: "button", "class": "btn btn-ghost btn-small keys-help-open", "data-testid": "keys-help-open",
+      "aria-keyshortcuts": "?", title: "Keyboard shortcuts (?)" }, "Shortcuts");
+    bar.appendChild(open);
+  }
+
   document.addEventListener("click", function (ev) {
     if (ev.target instanceof Element && ev.target.closest('[data-testid="keys-help-open"]')) {
       ev.preventDefault();
