@@ -157,6 +157,18 @@
   });
   // Rows come back from the server after edits and live updates: the range
   // is painted again on them.
+  // An editor that does not come (refused, network) must not leave the
+  // grid waiting for it, swallowing what is typed.
+  ["htmx:responseError", "htmx:sendError", "htmx:timeout"].forEach(function (name) {
+    document.addEventListener(name, function () {
+      if (G.state.pendingFocus === "editor" && !G.openEditor()) {
+        G.state.pendingFocus = null;
+        G.state.typed = "";
+        steps.pendingKey = null;
+      }
+    });
+  });
+
   var lastSwap = 0;
   document.addEventListener("htmx:sseBeforeMessage", function () { lastSwap = Date.now(); });
   document.addEventListener("htmx:load", function (ev) {
