@@ -110,11 +110,18 @@ func (s *Server) saveCell(c echo.Context) error {
 		typed = vals[len(vals)-1]
 	}
 
+	// The value before, for the grid's undo (cellSaved): right when the
+	// edit then succeeds on the same version.
+	prev, _ := s.Workbooks.FindRecordIn(ctx, u.ID, ct.table, c.Param("r"))
 	rec, err := s.Workbooks.UpdateRecord(ctx, u.ID, ct.table.WorkbookID, ct.table.ID, c.Param("r"),
 		map[string]any{ct.column.ID: raw}, version)
 	switch {
 	case err == nil:
-		countersChanged(c)
+		if prev.Version == version {
+			cellSaved(c, ct.column.ID, prev, rec)
+		} else {
+			countersChanged(c)
+		}
 		return renderRow(c, http.StatusOK, ct.ctx, rec, views.CellState{})
 	case apperr.Is(err, apperr.Invalid):
 		current, ferr := s.Workbooks.FindRecordIn(ctx, u.ID, ct.table, c.Param("r"))

@@ -86,6 +86,8 @@ func (s *Server) routes(e *echo.Echo) {
 	tbl.GET("/records/:r/row", s.gridRow)
 	tbl.GET("/records/:r/cells/:col", s.cellEditor)
 	tbl.PUT("/records/:r/cells/:col", s.saveCell)
+	tbl.POST("/cells", s.editCells)
+	tbl.GET("/cells", s.gridCellValues)
 	tbl.POST("/records/:r/cells/:col/accept", s.acceptCell)
 	tbl.POST("/records/:r/cells/:col/reject", s.rejectCell)
 

@@ -83,13 +83,16 @@
 
   // startEdit asks for the row with td's editor open; the response replaces
   // the row.
-  function startEdit(td) {
+  // With initial (a character typed on the cell, grid_keys.js), the editor
+  // opens holding what was typed instead of the cell's value.
+  function startEdit(td, initial) {
     if (!td || td.dataset.editable !== "true" || td.querySelector(".cell-editor")) { return; }
     var url = cellURL(td);
     if (!url) { return; }
     activate(td, false);
     state.pendingFocus = "editor";
-    state.typed = "";
+    state.typed = initial || "";
+    state.replace = !!initial;
     htmx.ajax("GET", url, { source: td, target: td.closest("tr"), swap: "outerHTML" });
   }
 
@@ -326,9 +329,10 @@
         state.col = td.dataset.columnId;
         editor.focus();
         if (state.typed && "value" in editor && editor.tagName !== "SELECT") {
-          editor.value += state.typed;
+          editor.value = state.replace ? state.typed : editor.value + state.typed;
         }
         state.typed = "";
+        state.replace = false;
         if (typeof editor.setSelectionRange === "function" && /^(text|search|url|email)?$/.test(editor.type || "")) {
           var n = editor.value.length;
           try { editor.setSelectionRange(n, n); } catch (e) { /* not a text field */ }
@@ -346,7 +350,8 @@
       }
       var focus = state.pendingFocus === "cell" || state.refocus;
       state.tab = 0;
-      state.pendingFocus = null;
+      // An editor asked for meanwhile is still on its way.
+      if (state.pendingFocus !== "editor") { state.pendingFocus = null; }
       state.refocus = false;
       if (cell) { activate(cell, focus); }
     }
@@ -420,6 +425,13 @@
       return;
     }
     if (elt.tagName !== "TR") { return; }
+    if (state.pendingFocus === "editor" && elt.dataset.recordId === state.row) {
+      // The row's editor is on its way, aimed at this row: swapping the
+      // row now would leave the editor nowhere to go (and the keys typed
+      // meanwhile with it). The editor's version check covers the update.
+      ev.preventDefault();
+      return;
+    }
     var editor = elt.querySelector(".cell-editor");
     if (editor) {
       // Never swap away an edit in progress.
@@ -760,6 +772,12 @@
   });
 
   resetPaging();
+
+  // What static/grid_keys.js (range selection, clipboard, undo) builds on.
+  window.scratchpadGrid = {
+    state: state, rows: rows, cellsOf: cellsOf, findCell: findCell, activate: activate,
+    neighbour: neighbour, startEdit: startEdit, replaceRows: replaceRows, openEditor: openEditor
+  };
 
   // The record panel opens when content arrives in it.
   document.addEventListener("htmx:afterSwap", function (ev) {

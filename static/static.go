@@ -23,7 +23,7 @@ import (
 	"time"
 )
 
-//go:embed app.css app.js grid.js grid_columns.js grid_columns.css grid_layout.js grid_layout.css agent.js upload.js clerk.js favicon.svg vendor/*.js
+//go:embed app.css app.js grid.js grid_keys.js grid_keys.css grid_columns.js grid_columns.css grid_layout.js grid_layout.css agent.js upload.js clerk.js favicon.svg vendor/*.js
 var files embed.FS
 
 // Prefix is where the router mounts Handler.
