@@ -68,6 +68,22 @@ type Connector interface {
 	Close() error
 }
 
+// FieldFetcher is a Connector that can read only some fields of records,
+// as a publish's conflict check needs: less to read and send where records
+// are wide. fields are remote field keys; nil reads them all.
+type FieldFetcher interface {
+	FetchFields(ctx context.Context, tableID string, ids, fields []string) ([]Record, error)
+}
+
+// FetchFields reads the named fields of records from c, through
+// FieldFetcher when c can, else all their fields through Fetch.
+func FetchFields(ctx context.Context, c Connector, tableID string, ids, fields []string) ([]Record, error) {
+	if f, ok := c.(FieldFetcher); ok {
+		return f.FetchFields(ctx, tableID, ids, fields)
+	}
+	return c.Fetch(ctx, tableID, ids)
+}
+
 // CreateLookup is implemented by connectors that can find records a
 // create may have made before its answer was lost (a crash mid-publish):
 // for each record, the remote id of the record it made, or "" when it made

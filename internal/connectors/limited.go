@@ -93,6 +93,10 @@ func (l *limited) Fetch(ctx context.Context, tableID string, ids []string) ([]Re
 	return call(ctx, l, false, func() ([]Record, error) { return l.c.Fetch(ctx, tableID, ids) })
 }
 
+func (l *limited) FetchFields(ctx context.Context, tableID string, ids, fields []string) ([]Record, error) {
+	return call(ctx, l, false, func() ([]Record, error) { return FetchFields(ctx, l.c, tableID, ids, fields) })
+}
+
 func (l *limited) Create(ctx context.Context, tableID string, recs []NewRecord) ([]WriteResult, error) {
 	return call(ctx, l, true, func() ([]WriteResult, error) { return l.c.Create(ctx, tableID, recs) })
 }

@@ -73,17 +73,33 @@ func byID(recs []connectors.Record) map[string]connectors.Record {
 	return out
 }
 
-// fetch reads records of the source in the connector's fetch batches.
-func fetch(ctx context.Context, conn connectors.Connector, tableID string, ids []string) (map[string]connectors.Record, error) {
+// fetch reads records of the source in the connector's fetch batches:
+// the fields named (remote keys), or all of them when fields is nil.
+func fetch(ctx context.Context, conn connectors.Connector, tableID string, ids, fields []string) (map[string]connectors.Record, error) {
 	out := map[string]connectors.Record{}
 	for part := range slices.Chunk(ids, max(conn.Limits().FetchBatch, 1)) {
-		recs, err := conn.Fetch(ctx, tableID, part)
+		recs, err := connectors.FetchFields(ctx, conn, tableID, part, fields)
 		if err != nil {
 			return nil, err
 		}
 		maps.Copy(out, byID(recs))
 	}
 	return out, nil
+}
+
+// editedKeys are the remote keys of the written fields edited in any of
+// recs: all a conflict check of recs reads.
+func (m fieldMap) editedKeys(recs []workbooks.PublishRecord) []string {
+	keys := []string{}
+	for _, c := range m.cols {
+		for _, rec := range recs {
+			if slices.Contains(rec.EditedFields, c.ID) {
+				keys = append(keys, c.RemoteKey)
+				break
+			}
+		}
+	}
+	return keys
 }
 
 // localValues reads a source record's values by column id, as a pull would
@@ -280,7 +296,7 @@ func (s *Service) publishUpdates(ctx context.Context, r *run, st *SyncTable, t w
 	// batches are of records after one another, so neither sees the other's
 	// writes.
 	listCtx, stop := context.WithCancel(ctx)
-	batches := s.listAhead(listCtx, t, conn, limit)
+	batches := s.listAhead(listCtx, t, conn, m, limit)
 	defer func() {
 		stop()
 		for range batches {
@@ -438,7 +454,7 @@ type publishBatch struct {
 // other records: the conflict check of a record still compares the source
 // as it was moments before its own write. The first batch is a quarter of
 // the others, so that writing starts, and the first progress shows, sooner.
-func (s *Service) listAhead(ctx context.Context, t workbooks.Table, conn connectors.Connector, limit int) <-chan publishBatch {
+func (s *Service) listAhead(ctx context.Context, t workbooks.Table, conn connectors.Connector, m fieldMap, limit int) <-chan publishBatch {
 	out := make(chan publishBatch, 1)
 	go func() {
 		defer close(out)
@@ -451,7 +467,7 @@ func (s *Service) listAhead(ctx context.Context, t workbooks.Table, conn connect
 				for i, rec := range b.recs {
 					remoteIDs[i] = rec.RemoteID
 				}
-				b.current, b.err = fetch(ctx, conn, t.RemoteTableID, remoteIDs)
+				b.current, b.err = fetch(ctx, conn, t.RemoteTableID, remoteIDs, m.editedKeys(b.recs))
 			}
 			select {
 			case out <- b:
@@ -494,7 +510,7 @@ func (s *Service) publishDeletes(ctx context.Context, r *run, st *SyncTable, t w
 		}
 		deleted := 0
 		if len(remoteIDs) > 0 {
-			current, err := fetch(ctx, conn, t.RemoteTableID, remoteIDs)
+			current, err := fetch(ctx, conn, t.RemoteTableID, remoteIDs, nil)
 			if err != nil {
 				return err
 			}

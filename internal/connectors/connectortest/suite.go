@@ -237,6 +237,26 @@ func testFetch(t *testing.T, h Harness) {
 		t.Fatalf("Fetch returned %+v, want items 2 and 5", got)
 	}
 	MustEqualFields(t, "fetched item 5", FixtureRow(5), fetched[5].Fields)
+
+	// A connector that reads only some fields reads those exactly, and
+	// every field when asked for none in particular.
+	f, ok := c.(connectors.FieldFetcher)
+	if !ok {
+		return
+	}
+	got, err = f.FetchFields(context.Background(), id, []string{want[1]}, []string{KeyPrice, KeyTitle})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ID != want[1] || len(got[0].Fields) != 2 {
+		t.Fatalf("FetchFields of the price and title returned %+v", got)
+	}
+	row := FixtureRow(5)
+	MustEqualFields(t, "price and title of item 5", map[string]any{KeyPrice: row[KeyPrice], KeyTitle: row[KeyTitle]}, got[0].Fields)
+	if got, err = f.FetchFields(context.Background(), id, []string{want[1]}, nil); err != nil || len(got) != 1 {
+		t.Fatalf("FetchFields of every field: %+v, %v", got, err)
+	}
+	MustEqualFields(t, "every field of item 5", row, got[0].Fields)
 }
 
 // missingID returns an id of the same shape as like that no record has.

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -16,10 +17,13 @@ import (
 // primary key as text, a JSON array of texts for a composite one; the ctid
 // for a table without one), then every column as text (text[] for arrays),
 // dates and times formatted by the server.
-func (t *table) selectList() string {
+func (t *table) selectList() string { return t.selectListOf(t.cols) }
+
+// selectListOf is the SQL of a row's remote id and of cols' values.
+func (t *table) selectListOf(cols []column) string {
 	var b strings.Builder
 	b.WriteString(t.idExpr())
-	for _, c := range t.cols {
+	for _, c := range cols {
 		b.WriteString(", ")
 		b.WriteString(readExpr(c))
 	}
@@ -114,14 +118,19 @@ func (t *table) keyValues(id string) ([]any, bool) {
 
 // scanRecords reads rows of t.selectList().
 func (t *table) scanRecords(rows pgx.Rows) ([]connectors.Record, error) {
+	return scanColumns(rows, t.cols)
+}
+
+// scanColumns reads rows of selectListOf(cols) into records.
+func scanColumns(rows pgx.Rows, cols []column) ([]connectors.Record, error) {
 	defer rows.Close()
 	var out []connectors.Record
-	dest := make([]any, len(t.cols)+1)
-	texts := make([]*string, len(t.cols))
-	arrays := make([][]string, len(t.cols))
+	dest := make([]any, len(cols)+1)
+	texts := make([]*string, len(cols))
+	arrays := make([][]string, len(cols))
 	var id string
 	dest[0] = &id
-	for i, c := range t.cols {
+	for i, c := range cols {
 		if c.array && c.typ == values.MultiSelect {
 			dest[i+1] = &arrays[i]
 		} else {
@@ -134,8 +143,8 @@ func (t *table) scanRecords(rows pgx.Rows) ([]connectors.Record, error) {
 		if err := rows.Scan(dest...); err != nil {
 			return nil, classify(err)
 		}
-		rec := connectors.Record{ID: id, Fields: make(map[string]any, len(t.cols))}
-		for i, c := range t.cols {
+		rec := connectors.Record{ID: id, Fields: make(map[string]any, len(cols))}
+		for i, c := range cols {
 			if c.array && c.typ == values.MultiSelect {
 				if arrays[i] != nil {
 					rec.Fields[c.name] = arrays[i]
@@ -215,6 +224,13 @@ func (c *Connector) Pull(ctx context.Context, id, cursor string, limit int) (con
 
 // Fetch implements connectors.Connector.
 func (c *Connector) Fetch(ctx context.Context, id string, ids []string) ([]connectors.Record, error) {
+	return c.FetchFields(ctx, id, ids, nil)
+}
+
+// FetchFields is Fetch reading only the named fields (all of them when
+// fields is nil; unknown names are ignored): a publish's conflict check
+// reads only the fields it writes.
+func (c *Connector) FetchFields(ctx context.Context, id string, ids, fields []string) ([]connectors.Record, error) {
 	t, err := c.table(ctx, id)
 	if err != nil {
 		return nil, err
@@ -226,11 +242,20 @@ func (c *Connector) Fetch(ctx context.Context, id string, ids []string) ([]conne
 	if !ok {
 		return nil, nil
 	}
-	rows, err := c.pool.Query(ctx, "SELECT "+t.selectList()+" FROM "+t.ident.Sanitize()+" WHERE "+where, args...)
+	cols := t.cols
+	if fields != nil {
+		cols = make([]column, 0, len(fields))
+		for _, col := range t.cols {
+			if slices.Contains(fields, col.name) {
+				cols = append(cols, col)
+			}
+		}
+	}
+	rows, err := c.pool.Query(ctx, "SELECT "+t.selectListOf(cols)+" FROM "+t.ident.Sanitize()+" WHERE "+where, args...)
 	if err != nil {
 		return nil, classify(err)
 	}
-	return t.scanRecords(rows)
+	return scanColumns(rows, cols)
 }
 
 // keyIn is the condition that a row's key is one of ids, with its
