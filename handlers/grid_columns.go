@@ -151,11 +151,7 @@ func (s *Server) rejectRowSuggestion(c echo.Context) error {
 func (s *Server) decideRow(c echo.Context, decide decideFunc) error {
 	ctx := c.Request().Context()
 	u := mustUser(c)
-	t, err := s.Workbooks.FindTable(ctx, u.ID, c.Param("wb"), c.Param("t"))
-	if err != nil {
-		return err
-	}
-	rec, err := s.Workbooks.FindRecordIn(ctx, u.ID, t, c.Param("r"))
+	t, rec, err := s.routeRecord(c)
 	if err != nil {
 		return err
 	}

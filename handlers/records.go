@@ -45,15 +45,24 @@ func renderRow(c echo.Context, status int, g views.GridContext, rec workbooks.Re
 	return render(c, status, views.GridRow(g, rec, st))
 }
 
-// gridRow is one row as it is now: Esc in an editor fetches it back.
-func (s *Server) gridRow(c echo.Context) error {
-	ctx := c.Request().Context()
-	u := mustUser(c)
+// routeRecord finds the table and the record the route names (:wb, :t and
+// :r) among the signed-in user's. Errors: NotFound.
+func (s *Server) routeRecord(c echo.Context) (workbooks.Table, workbooks.Record, error) {
+	ctx, u := c.Request().Context(), mustUser(c)
 	t, err := s.Workbooks.FindTable(ctx, u.ID, c.Param("wb"), c.Param("t"))
 	if err != nil {
-		return err
+		return workbooks.Table{}, workbooks.Record{}, err
 	}
 	rec, err := s.Workbooks.FindRecordIn(ctx, u.ID, t, c.Param("r"))
+	if err != nil {
+		return workbooks.Table{}, workbooks.Record{}, err
+	}
+	return t, rec, nil
+}
+
+// gridRow is one row as it is now: Esc in an editor fetches it back.
+func (s *Server) gridRow(c echo.Context) error {
+	t, rec, err := s.routeRecord(c)
 	if err != nil {
 		return err
 	}

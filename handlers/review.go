@@ -54,13 +54,7 @@ func reviewListingQuery(q workbooks.RecordQuery) string {
 // recordPanel shows one record in the panel: the whole <aside> for htmx,
 // or a page of its own when opened as a link.
 func (s *Server) recordPanel(c echo.Context) error {
-	u := mustUser(c)
-	ctx := c.Request().Context()
-	t, err := s.Workbooks.FindTable(ctx, u.ID, c.Param("wb"), c.Param("t"))
-	if err != nil {
-		return err
-	}
-	rec, err := s.Workbooks.FindRecordIn(ctx, u.ID, t, c.Param("r"))
+	t, rec, err := s.routeRecord(c)
 	if err != nil {
 		return err
 	}
@@ -81,13 +75,9 @@ func (s *Server) recordPanel(c echo.Context) error {
 // is refused (409) with the current values and what the person typed; a
 // value the column cannot hold is shown on its field (422).
 func (s *Server) saveRecordPanel(c echo.Context) error {
-	u := mustUser(c)
 	ctx := c.Request().Context()
-	t, err := s.Workbooks.FindTable(ctx, u.ID, c.Param("wb"), c.Param("t"))
-	if err != nil {
-		return err
-	}
-	rec, err := s.Workbooks.FindRecordIn(ctx, u.ID, t, c.Param("r"))
+	u := mustUser(c)
+	t, rec, err := s.routeRecord(c)
 	if err != nil {
 		return err
 	}
