@@ -14,6 +14,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/db"
 	"github.com/scratchpad/scratchpad/internal/ids"
+	"github.com/scratchpad/scratchpad/internal/jsontext"
 )
 
 // Service is the record store over one database.
@@ -206,13 +207,13 @@ func decodeJSONObject(b []byte) (map[string]any, error) {
 }
 
 // decodeJSONObjectText is decodeJSONObject of JSON text held as a string,
-// which the decoded text values then share (fastDecodeObjectText).
+// which the decoded text values then share (jsontext.DecodeObject).
 func decodeJSONObjectText(s string) (map[string]any, error) {
 	out := map[string]any{}
 	if s == "" || s == "null" {
 		return out, nil
 	}
-	if m, ok := fastDecodeObjectText(s); ok {
+	if m, ok := jsontext.DecodeObject(s); ok {
 		return m, nil
 	}
 	d := json.NewDecoder(strings.NewReader(s))

@@ -1,4 +1,6 @@
-package workbooks
+// Package jsontext decodes the JSON objects PostgreSQL prints for jsonb
+// values, fast: records' fields are read this way for every grid page.
+package jsontext
 
 import (
 	"encoding/json"
@@ -7,7 +9,7 @@ import (
 	"unicode/utf8"
 )
 
-// fastDecodeObjectText decodes a JSON object, held as a string, as
+// DecodeObject decodes a JSON object, held as a string, as
 // encoding/json's Decoder with UseNumber decodes it into a map[string]any
 // (objects as map[string]any, arrays as []any, numbers as json.Number), in
 // one pass: string values without escapes are substrings of s rather than
@@ -16,7 +18,7 @@ import (
 // anything it does not handle exactly like encoding/json (invalid JSON,
 // invalid UTF-8, lone surrogates, text after the object), and the caller
 // then decodes with encoding/json, errors included.
-func fastDecodeObjectText(s string) (map[string]any, bool) {
+func DecodeObject(s string) (map[string]any, bool) {
 	d := fastDecoder{s: s}
 	d.skipSpace()
 	if d.i >= len(d.s) || d.s[d.i] != '{' {

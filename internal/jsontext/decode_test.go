@@ -1,4 +1,4 @@
-package workbooks
+package jsontext
 
 import (
 	"bytes"
@@ -17,13 +17,13 @@ func stdDecodeObject(b []byte) (map[string]any, error) {
 
 // FuzzFastDecodeObject checks that whatever the fast decoder accepts,
 // encoding/json decodes to the same values: go test -fuzz FuzzFastDecodeObject
-// ./internal/workbooks.
+// ./internal/jsontext.
 func FuzzFastDecodeObject(f *testing.F) {
 	for _, in := range []string{`{}`, `{"a":"x\ny \"z\" \u00e9 é","b":[1,-2.5e3,null,true,{"c":{}}]}`, "{\"a\":\"r\\nr\xff\"}"} {
 		f.Add([]byte(in))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		got, ok := fastDecodeObjectText(string(in))
+		got, ok := DecodeObject(string(in))
 		if !ok {
 			return
 		}
@@ -49,7 +49,7 @@ func TestFastDecodeObjectMatchesEncodingJSON(t *testing.T) {
 		`{"a":"long run of prose\nthen more prose, \"quoted\", and é at the end"}`,
 		"{\"a\":\"run\\nrun\x01\"}", "{\"a\":\"run\\nrun\xffrun\"}", `{"a":"x\\"}`,
 	} {
-		got, ok := fastDecodeObjectText(in)
+		got, ok := DecodeObject(in)
 		want, err := stdDecodeObject([]byte(in))
 		if !ok {
 			continue // the caller falls back to encoding/json
@@ -63,7 +63,7 @@ func TestFastDecodeObjectMatchesEncodingJSON(t *testing.T) {
 		}
 	}
 	for _, in := range []string{`{}`, `{"a":"\ud83d\ude00","b":[1,{"c":"é"}],"d":"plain"}`, `{"x":"a\nb"}`} {
-		if _, ok := fastDecodeObjectText(in); !ok {
+		if _, ok := DecodeObject(in); !ok {
 			t.Errorf("%q: not decoded by the fast path", in)
 		}
 	}
