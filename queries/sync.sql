@@ -251,8 +251,16 @@ RETURNING r.id;
 
 -- name: ListPublishUpdates :many
 -- Records edited here, waiting to publish and still at the source, in
--- order.
-SELECT r.* FROM records r
+-- order; with edited_only, their fields hold only the edited fields'
+-- values: all a publish reads of them (a record's other values are most of
+-- its bytes).
+SELECT r.workbook_id, r.table_id, r.id, r.seq, r.remote_id,
+       (CASE WHEN @edited_only::bool
+             THEN (SELECT coalesce(jsonb_object_agg(k, r.fields -> k), '{}') FROM unnest(r.edited_fields) k WHERE r.fields ? k)
+             ELSE r.fields END)::jsonb AS fields,
+       r.original, r.state, r.edited_fields, r.errors, r.version, r.created_at, r.updated_at,
+       r.publish_errors, r.conflicts, r.source_deleted_at, r.inflight_sync_id
+FROM records r
 WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.state = 'updated'
   AND r.seq > @after_seq::bigint AND r.source_deleted_at IS NULL AND r.remote_id IS NOT NULL
 ORDER BY r.seq

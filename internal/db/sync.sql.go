@@ -8,6 +8,7 @@ package db
 import (
 	"context"
 	"encoding/json"
+	"time"
 )
 
 const claimTableForSync = `-- name: ClaimTableForSync :one
@@ -446,24 +447,54 @@ func (q *Queries) ListPublishDeletes(ctx context.Context, arg ListPublishDeletes
 }
 
 const listPublishUpdates = `-- name: ListPublishUpdates :many
-SELECT r.workbook_id, r.table_id, r.id, r.seq, r.remote_id, r.fields, r.original, r.state, r.edited_fields, r.errors, r.version, r.created_at, r.updated_at, r.publish_errors, r.conflicts, r.source_deleted_at, r.inflight_sync_id FROM records r
-WHERE r.workbook_id = $1 AND r.table_id = $2 AND r.state = 'updated'
-  AND r.seq > $3::bigint AND r.source_deleted_at IS NULL AND r.remote_id IS NOT NULL
+SELECT r.workbook_id, r.table_id, r.id, r.seq, r.remote_id,
+       (CASE WHEN $1::bool
+             THEN (SELECT coalesce(jsonb_object_agg(k, r.fields -> k), '{}') FROM unnest(r.edited_fields) k WHERE r.fields ? k)
+             ELSE r.fields END)::jsonb AS fields,
+       r.original, r.state, r.edited_fields, r.errors, r.version, r.created_at, r.updated_at,
+       r.publish_errors, r.conflicts, r.source_deleted_at, r.inflight_sync_id
+FROM records r
+WHERE r.workbook_id = $2 AND r.table_id = $3 AND r.state = 'updated'
+  AND r.seq > $4::bigint AND r.source_deleted_at IS NULL AND r.remote_id IS NOT NULL
 ORDER BY r.seq
-LIMIT $4
+LIMIT $5
 `
 
 type ListPublishUpdatesParams struct {
+	EditedOnly bool
 	WorkbookID string
 	TableID    string
 	AfterSeq   int64
 	MaxRecords int32
 }
 
+type ListPublishUpdatesRow struct {
+	WorkbookID      string
+	TableID         string
+	ID              string
+	Seq             *int64
+	RemoteID        *string
+	Fields          json.RawMessage
+	Original        []byte
+	State           string
+	EditedFields    []string
+	Errors          json.RawMessage
+	Version         int32
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	PublishErrors   []byte
+	Conflicts       []byte
+	SourceDeletedAt *time.Time
+	InflightSyncID  *string
+}
+
 // Records edited here, waiting to publish and still at the source, in
-// order.
-func (q *Queries) ListPublishUpdates(ctx context.Context, arg ListPublishUpdatesParams) ([]Record, error) {
+// order; with edited_only, their fields hold only the edited fields'
+// values: all a publish reads of them (a record's other values are most of
+// its bytes).
+func (q *Queries) ListPublishUpdates(ctx context.Context, arg ListPublishUpdatesParams) ([]ListPublishUpdatesRow, error) {
 	rows, err := q.db.Query(ctx, listPublishUpdates,
+		arg.EditedOnly,
 		arg.WorkbookID,
 		arg.TableID,
 		arg.AfterSeq,
@@ -473,9 +504,9 @@ func (q *Queries) ListPublishUpdates(ctx context.Context, arg ListPublishUpdates
 		return nil, err
 	}
 	defer rows.Close()
-	items := []Record{}
+	items := []ListPublishUpdatesRow{}
 	for rows.Next() {
-		var i Record
+		var i ListPublishUpdatesRow
 		if err := rows.Scan(
 			&i.WorkbookID,
 			&i.TableID,

@@ -461,7 +461,7 @@ func (s *Service) listAhead(ctx context.Context, t workbooks.Table, conn connect
 		var after int64
 		for n := max(limit/4, 1); ; n = limit {
 			b := publishBatch{}
-			b.recs, b.err = s.store.PublishUpdates(ctx, t, after, n)
+			b.recs, b.err = s.store.PublishUpdatesEdited(ctx, t, after, n)
 			if b.err == nil && len(b.recs) > 0 {
 				remoteIDs := make([]string, len(b.recs))
 				for i, rec := range b.recs {

@@ -410,11 +410,26 @@ func (s *Service) InflightCreates(ctx context.Context, t Table, limit int) ([]Pu
 // PublishUpdates returns up to limit records of t edited here, after seq
 // afterSeq, still at the source.
 func (s *Service) PublishUpdates(ctx context.Context, t Table, afterSeq int64, limit int) ([]PublishRecord, error) {
-	rows, err := s.q.ListPublishUpdates(ctx, db.ListPublishUpdatesParams{WorkbookID: t.WorkbookID, TableID: t.ID, AfterSeq: afterSeq, MaxRecords: int32(limit)})
+	return s.publishUpdates(ctx, t, afterSeq, limit, false)
+}
+
+// PublishUpdatesEdited is PublishUpdates with only the edited fields in
+// each record's Fields: the values a publish writes and compares, without
+// reading the rest of each record.
+func (s *Service) PublishUpdatesEdited(ctx context.Context, t Table, afterSeq int64, limit int) ([]PublishRecord, error) {
+	return s.publishUpdates(ctx, t, afterSeq, limit, true)
+}
+
+func (s *Service) publishUpdates(ctx context.Context, t Table, afterSeq int64, limit int, editedOnly bool) ([]PublishRecord, error) {
+	rows, err := s.q.ListPublishUpdates(ctx, db.ListPublishUpdatesParams{WorkbookID: t.WorkbookID, TableID: t.ID, AfterSeq: afterSeq, MaxRecords: int32(limit), EditedOnly: editedOnly})
 	if err != nil {
 		return nil, wrap("list updates", err)
 	}
-	return publishRecords(rows)
+	recs := make([]db.Record, len(rows))
+	for i, r := range rows {
+		recs[i] = db.Record(r)
+	}
+	return publishRecords(recs)
 }
 
 // PublishDeletes returns up to limit records of t deleted here, after seq
