@@ -87,6 +87,18 @@ func TestBrowserSignedInPageShowsLiveToasts(t *testing.T) {
 	}
 }
 
+// mustSignedInTab starts the app with opts, opens a 1440×900 tab that
+// accepts the pages' confirmation dialogs, and signs email up in it.
+func mustSignedInTab(t *testing.T, opts apptest.Options, email string) (*apptest.Instance, context.Context, accounts.User) {
+	t.Helper()
+	inst := apptest.MustStart(t, opts)
+	tab := browsertest.MustBrowser(t)
+	browsertest.MustDo(t, tab, chromedp.EmulateViewport(1440, 900))
+	acceptDialogs(t, tab)
+	mustSignUpInBrowser(t, tab, inst.URL, email, gridPassword)
+	return inst, tab, mustFindUser(t, inst, email)
+}
+
 // mustSignUpInBrowser creates an account through the sign-up form and waits
 // for the home page.
 func mustSignUpInBrowser(t *testing.T, tab context.Context, base, email, password string) {

@@ -30,12 +30,7 @@ type bigGrid struct {
 
 func mustBigGrid(t *testing.T, email string, n int) bigGrid {
 	t.Helper()
-	inst := apptest.MustStart(t, apptest.Options{})
-	tab := browsertest.MustBrowser(t)
-	browsertest.MustDo(t, tab, chromedp.EmulateViewport(1440, 900))
-	acceptDialogs(t, tab)
-	mustSignUpInBrowser(t, tab, inst.URL, email, gridPassword)
-	u := mustFindUser(t, inst, email)
+	inst, tab, u := mustSignedInTab(t, apptest.Options{}, email)
 	ctx := context.Background()
 	store := inst.App.Workbooks
 	wb, err := store.CreateWorkbook(ctx, u.ID, "Catalogue")

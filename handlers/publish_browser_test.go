@@ -27,11 +27,7 @@ import (
 // see the value from the source.
 func TestBrowserPublishDoneWhen(t *testing.T) {
 	t.Parallel()
-	inst := apptest.MustStart(t, apptest.Options{})
-	tab := browsertest.MustBrowser(t)
-	browsertest.MustDo(t, tab, chromedp.EmulateViewport(1440, 900))
-	acceptDialogs(t, tab)
-	mustSignUpInBrowser(t, tab, inst.URL, "browser-done-when@example.com", "correct horse battery")
+	_, tab, _ := mustSignedInTab(t, apptest.Options{}, "browser-done-when@example.com")
 
 	// The source: a products table whose integer key the source assigns.
 	ctx := context.Background()

@@ -28,16 +28,8 @@ import (
 // publish (the source row goes back).
 func TestBrowserSyncLoop(t *testing.T) {
 	t.Parallel()
-	inst := apptest.MustStart(t, apptest.Options{})
-	tab := browsertest.MustBrowser(t)
-	browsertest.MustDo(t, tab, chromedp.EmulateViewport(1440, 900))
-	acceptDialogs(t, tab)
-	mustSignUpInBrowser(t, tab, inst.URL, "browser-sync@example.com", "correct horse battery")
+	inst, tab, u := mustSignedInTab(t, apptest.Options{}, "browser-sync@example.com")
 	ctx := context.Background()
-	u, err := inst.App.Accounts.FindUserByEmail(ctx, "browser-sync@example.com")
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	srcURL := testdb.NewURL(t)
 	src, err := pgxpool.New(ctx, srcURL)
