@@ -148,6 +148,19 @@ func BenchmarkAgentSuggest500ToGrid(b *testing.B) {
 			b.Logf("%d rows in view", got.Rows)
 		}
 		b.StopTimer()
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			var running int
+			if err := f.inst.Pool.QueryRow(ctx, `SELECT count(*) FROM agent_messages WHERE status = 'running'`).Scan(&running); err != nil {
+				b.Fatal(err)
+			}
+			if running == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				b.Fatalf("turn %d still running in the database after 10 s", i)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 		mustWaitEval(b, f.tab, `!document.querySelector('[data-testid="chat-msg-assistant"][data-status="running"]') && !document.querySelector('[data-testid="chat-stop"]')`)
 		var n int
 		if err := f.inst.Pool.QueryRow(ctx, `SELECT count(*) FROM suggestions WHERE table_id = $1`, f.tbl.ID).Scan(&n); err != nil {

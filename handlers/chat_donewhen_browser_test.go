@@ -169,3 +169,26 @@ func TestBrowserAgentDoneWhen(t *testing.T) {
 	}
 	shoot(t, tab, "usage-page")
 }
+
+// TestBrowserChatQuickTurnsEnd: turns that end at once, one after another,
+// each show as done in the panel. The end of a turn used to be lost when it
+// came while the panel was still loading the session (the reload it asked
+// for was dropped, or a response from before the end was swapped in after
+// it), leaving "Working..." and a Stop button for good.
+func TestBrowserChatQuickTurnsEnd(t *testing.T) {
+	t.Parallel()
+	f := newChatFixture(t, "chat-quick@example.com", true)
+	f.openPanel(t)
+	for i := range 12 {
+		f.fake.Script(llmfake.Stream(llmfake.Turn{Text: []string{fmt.Sprintf("Answer %d.", i)}, Calls: []llmfake.Call{
+			suggestTitle(fmt.Sprintf("q%d", i), f.recs[i%3].ID, fmt.Sprintf("Title %d", i))}, Prompt: 10, Complete: 1}),
+			llmfake.Stream(llmfake.Turn{Text: []string{"Done."}, Prompt: 10, Complete: 1}))
+		f.send(t, fmt.Sprintf("Quick %d", i))
+		mustWaitEval(t, f.tab, fmt.Sprintf(`document.querySelectorAll('[data-testid="chat-msg-assistant"][data-status="done"]').length === %d && !document.querySelector('[data-testid="chat-stop"]')`, i+1))
+	}
+}
+
+func suggestTitle(id, recordID, title string) llmfake.Call {
+	return toolCall(id, "suggest_updates", map[string]any{"updates": []any{
+		map[string]any{"record_id": recordID, "fields": map[string]any{"Title": title}}}})
+}
