@@ -168,6 +168,17 @@ func TestBrowserAgentDoneWhen(t *testing.T) {
 		}
 	}
 	shoot(t, tab, "usage-page")
+	browsertest.MustEval[bool](t, tab, `document.querySelector('[data-testid="usage-sessions"]').scrollIntoView(); true`)
+	if _, err := browsertest.Screenshot(t, tab, "usage-page-tables"); err != nil {
+		t.Error(err)
+	}
+	// The first account is an admin: everyone's usage, by user.
+	browsertest.MustDo(t, tab, chromedp.Navigate(f.inst.URL+"/admin/usage"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="usage-users"]`)))
+	browsertest.WaitText(t, tab, `[data-testid="usage-user-row"]`, "chat-donewhen@example.com")
+	browsertest.MustEval[bool](t, tab, `document.querySelector('[data-testid="usage-users"]').scrollIntoView(); true`)
+	if _, err := browsertest.Screenshot(t, tab, "admin-usage-tables"); err != nil {
+		t.Error(err)
+	}
 }
 
 // TestBrowserChatQuickTurnsEnd: turns that end at once, one after another,
