@@ -87,6 +87,7 @@ func TestAdminPagesAreForbiddenToUsers(t *testing.T) {
 		{http.MethodGet, "/admin/users?q=admin", nil},
 		{http.MethodGet, "/admin/users/" + admin.ID, nil},
 		{http.MethodGet, "/admin/jobs", nil},
+		{http.MethodGet, "/admin/usage", nil},
 		{http.MethodPost, "/admin/users/" + admin.ID + "/role", url.Values{"role": {"user"}}},
 		{http.MethodPost, "/admin/users/" + admin.ID + "/disabled", url.Values{"disabled": {"true"}}},
 		{http.MethodPost, "/admin/jobs/1/cancel", nil},

@@ -101,7 +101,7 @@ func mustSignedInTab(t *testing.T, opts apptest.Options, email string) (*apptest
 
 // mustSignUpInBrowser creates an account through the sign-up form and waits
 // for the home page.
-func mustSignUpInBrowser(t *testing.T, tab context.Context, base, email, password string) {
+func mustSignUpInBrowser(t testing.TB, tab context.Context, base, email, password string) {
 	t.Helper()
 	browsertest.MustDo(t, tab,
 		chromedp.Navigate(base+"/signup"),

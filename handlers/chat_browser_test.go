@@ -32,7 +32,7 @@ type chatFixture struct {
 	gridURL string
 }
 
-func newChatFixture(t *testing.T, email string, withKey bool) chatFixture {
+func newChatFixture(t testing.TB, email string, withKey bool) chatFixture {
 	t.Helper()
 	fake := llmfake.New()
 	t.Cleanup(fake.Close)
@@ -72,7 +72,7 @@ func newChatFixture(t *testing.T, email string, withKey bool) chatFixture {
 	return f
 }
 
-func (f chatFixture) openPanel(t *testing.T) {
+func (f chatFixture) openPanel(t testing.TB) {
 	t.Helper()
 	browsertest.MustDo(t, f.tab, chromedp.Click(chromedp.CSS(`[data-testid="chat-toggle"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="chat-input"]`)))
@@ -81,7 +81,7 @@ func (f chatFixture) openPanel(t *testing.T) {
 	mustWaitEval(t, f.tab, `document.activeElement && document.activeElement.id === "chat-input"`)
 }
 
-func (f chatFixture) send(t *testing.T, text string) {
+func (f chatFixture) send(t testing.TB, text string) {
 	t.Helper()
 	browsertest.MustDo(t, f.tab, chromedp.SendKeys(chromedp.CSS(`[data-testid="chat-input"]`), text), chromedp.KeyEvent(kb.Enter))
 }

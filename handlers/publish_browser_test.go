@@ -251,7 +251,7 @@ func mustRowOf(t *testing.T, tab context.Context, title string) string {
 // clickJS sends a click to the element sel selects, wherever it is now:
 // live bars above the grid come and go, and a click at coordinates could
 // land on something else.
-func clickJS(t *testing.T, tab context.Context, sel string) {
+func clickJS(t testing.TB, tab context.Context, sel string) {
 	t.Helper()
 	mustWaitEval(t, tab, fmt.Sprintf(`!!document.querySelector(%q)`, sel))
 	browsertest.MustEval[bool](t, tab, fmt.Sprintf(`document.querySelector(%q).click(); true`, sel))

@@ -149,6 +149,7 @@ func (s *Server) routes(e *echo.Echo) {
 	app.POST("/jobs/:job/retry", s.retryOwnJob)
 
 	app.GET("/settings", s.settingsPage)
+	app.GET("/usage", s.usagePage)
 	app.POST("/settings/profile", s.updateProfile)
 	app.POST("/settings/password", s.changePassword)
 	app.POST("/settings/tokens", s.createToken)
@@ -165,6 +166,7 @@ func (s *Server) routes(e *echo.Echo) {
 	admin.POST("/users/:id/disabled", s.adminSetDisabled)
 	admin.POST("/users/:id/llm-limit", s.adminSetLLMLimit)
 	admin.GET("/jobs", s.adminJobs)
+	admin.GET("/usage", s.adminUsage)
 	admin.POST("/jobs/:id/cancel", s.adminCancelJob)
 
 	web.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })

@@ -154,7 +154,7 @@ func TestBrowserSyncLoop(t *testing.T) {
 }
 
 // acceptDialogs answers yes to every confirmation the tab asks (hx-confirm).
-func acceptDialogs(t *testing.T, tab context.Context) {
+func acceptDialogs(t testing.TB, tab context.Context) {
 	t.Helper()
 	if err := chromedp.Listen(tab, func(ev any) {
 		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {

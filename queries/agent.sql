@@ -92,3 +92,45 @@ WHERE id = @id;
 -- Claims the one write of a tool call; 0 rows means it was written before.
 INSERT INTO agent_tool_effects (message_id, tool_call_id) VALUES (@message_id, @tool_call_id)
 ON CONFLICT DO NOTHING;
+
+-- The usage queries aggregate the agent's turns (assistant messages, which
+-- carry the tokens and cost) started in [from, to). owner_id NULL means
+-- every user's (the admin page); the handlers pass the signed-in user's id
+-- otherwise.
+
+-- name: AgentUsageByDay :many
+SELECT (date_trunc('day', m.created_at AT TIME ZONE 'UTC'))::date AS day,
+       sum(m.tokens_in)::bigint AS tokens_in, sum(m.tokens_out)::bigint AS tokens_out,
+       sum(m.cost)::float8 AS cost, count(*)::bigint AS turns
+FROM agent_messages m JOIN agent_sessions s ON s.id = m.session_id
+WHERE m.role = 'assistant' AND m.created_at >= @from_at AND m.created_at < @to_at
+  AND (sqlc.narg(owner_id)::uuid IS NULL OR s.owner_id = sqlc.narg(owner_id)::uuid)
+GROUP BY 1 ORDER BY 1;
+
+-- name: AgentUsageByModel :many
+SELECT m.model, sum(m.tokens_in)::bigint AS tokens_in, sum(m.tokens_out)::bigint AS tokens_out,
+       sum(m.cost)::float8 AS cost, count(*)::bigint AS turns
+FROM agent_messages m JOIN agent_sessions s ON s.id = m.session_id
+WHERE m.role = 'assistant' AND m.created_at >= @from_at AND m.created_at < @to_at
+  AND (sqlc.narg(owner_id)::uuid IS NULL OR s.owner_id = sqlc.narg(owner_id)::uuid)
+GROUP BY m.model ORDER BY 4 DESC, 1
+LIMIT @max_rows;
+
+-- name: AgentUsageBySession :many
+SELECT s.id, s.title, s.workbook_id, w.name AS workbook_name, u.email AS owner_email,
+       sum(m.tokens_in)::bigint AS tokens_in, sum(m.tokens_out)::bigint AS tokens_out,
+       sum(m.cost)::float8 AS cost, count(*)::bigint AS turns, max(m.created_at)::timestamptz AS last_at
+FROM agent_messages m JOIN agent_sessions s ON s.id = m.session_id
+JOIN workbooks w ON w.id = s.workbook_id JOIN users u ON u.id = s.owner_id
+WHERE m.role = 'assistant' AND m.created_at >= @from_at AND m.created_at < @to_at
+  AND (sqlc.narg(owner_id)::uuid IS NULL OR s.owner_id = sqlc.narg(owner_id)::uuid)
+GROUP BY s.id, w.name, u.email ORDER BY 8 DESC, 1
+LIMIT @max_rows;
+
+-- name: AgentUsageByUser :many
+SELECT u.id, u.email, sum(m.tokens_in)::bigint AS tokens_in, sum(m.tokens_out)::bigint AS tokens_out,
+       sum(m.cost)::float8 AS cost, count(*)::bigint AS turns
+FROM agent_messages m JOIN agent_sessions s ON s.id = m.session_id JOIN users u ON u.id = s.owner_id
+WHERE m.role = 'assistant' AND m.created_at >= @from_at AND m.created_at < @to_at
+GROUP BY u.id ORDER BY 5 DESC, 2
+LIMIT @max_rows;

@@ -575,13 +575,31 @@
       .replace(/`([^`\n]+)`/g, "<code>$1</code>");
   }
 
-  var reloading = false;
+  // A reload asked for while one is in flight runs again after it: the
+  // one in flight may have been answered before the turn ended.
+  var reloading = false, reloadAgain = false;
   function reloadSession() {
     var c = content();
-    if (!c || !c.dataset.sessionUrl || reloading) { return; }
+    if (!c || !c.dataset.sessionUrl) { return; }
+    if (reloading) { reloadAgain = true; return; }
     reloading = true;
-    load(c.dataset.sessionUrl).then(function () { reloading = false; }, function () { reloading = false; });
+    reloadAgain = false;
+    var done = function () {
+      reloading = false;
+      if (reloadAgain) { reloadSession(); }
+    };
+    load(c.dataset.sessionUrl).then(done, done);
   }
+
+  // ended holds the turns whose end the stream reported: a response that
+  // still shows one of them running (answered before it ended, swapped in
+  // after) is loaded again.
+  var ended = {};
+  document.addEventListener("htmx:afterSwap", function (ev) {
+    if (ev.detail.target !== body()) { return; }
+    var li = running();
+    if (li && ended[li.dataset.messageId]) { reloadSession(); }
+  });
 
   document.addEventListener("htmx:sseBeforeMessage", function (ev) {
     var elt = ev.target;
@@ -620,6 +638,7 @@
         if (d.status === "running") {
           if (!running()) { reloadSession(); }
         } else {
+          if (d.message_id) { ended[String(d.message_id)] = true; }
           reloadSession();
         }
         break;

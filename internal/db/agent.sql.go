@@ -9,6 +9,8 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const addAgentSessionUsage = `-- name: AddAgentSessionUsage :exec
@@ -32,6 +34,236 @@ func (q *Queries) AddAgentSessionUsage(ctx context.Context, arg AddAgentSessionU
 		arg.ID,
 	)
 	return err
+}
+
+const agentUsageByDay = `-- name: AgentUsageByDay :many
+
+SELECT (date_trunc('day', m.created_at AT TIME ZONE 'UTC'))::date AS day,
+       sum(m.tokens_in)::bigint AS tokens_in, sum(m.tokens_out)::bigint AS tokens_out,
+       sum(m.cost)::float8 AS cost, count(*)::bigint AS turns
+FROM agent_messages m JOIN agent_sessions s ON s.id = m.session_id
+WHERE m.role = 'assistant' AND m.created_at >= $1 AND m.created_at < $2
+  AND ($3::uuid IS NULL OR s.owner_id = $3::uuid)
+GROUP BY 1 ORDER BY 1
+`
+
+type AgentUsageByDayParams struct {
+	FromAt  time.Time
+	ToAt    time.Time
+	OwnerID *string
+}
+
+type AgentUsageByDayRow struct {
+	Day       pgtype.Date
+	TokensIn  int64
+	TokensOut int64
+	Cost      float64
+	Turns     int64
+}
+
+// The usage queries aggregate the agent's turns (assistant messages, which
+// carry the tokens and cost) started in [from, to). owner_id NULL means
+// every user's (the admin page); the handlers pass the signed-in user's id
+// otherwise.
+func (q *Queries) AgentUsageByDay(ctx context.Context, arg AgentUsageByDayParams) ([]AgentUsageByDayRow, error) {
+	rows, err := q.db.Query(ctx, agentUsageByDay, arg.FromAt, arg.ToAt, arg.OwnerID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []AgentUsageByDayRow{}
+	for rows.Next() {
+		var i AgentUsageByDayRow
+		if err := rows.Scan(
+			&i.Day,
+			&i.TokensIn,
+			&i.TokensOut,
+			&i.Cost,
+			&i.Turns,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const agentUsageByModel = `-- name: AgentUsageByModel :many
+SELECT m.model, sum(m.tokens_in)::bigint AS tokens_in, sum(m.tokens_out)::bigint AS tokens_out,
+       sum(m.cost)::float8 AS cost, count(*)::bigint AS turns
+FROM agent_messages m JOIN agent_sessions s ON s.id = m.session_id
+WHERE m.role = 'assistant' AND m.created_at >= $1 AND m.created_at < $2
+  AND ($3::uuid IS NULL OR s.owner_id = $3::uuid)
+GROUP BY m.model ORDER BY 4 DESC, 1
+LIMIT $4
+`
+
+type AgentUsageByModelParams struct {
+	FromAt  time.Time
+	ToAt    time.Time
+	OwnerID *string
+	MaxRows int32
+}
+
+type AgentUsageByModelRow struct {
+	Model     string
+	TokensIn  int64
+	TokensOut int64
+	Cost      float64
+	Turns     int64
+}
+
+func (q *Queries) AgentUsageByModel(ctx context.Context, arg AgentUsageByModelParams) ([]AgentUsageByModelRow, error) {
+	rows, err := q.db.Query(ctx, agentUsageByModel,
+		arg.FromAt,
+		arg.ToAt,
+		arg.OwnerID,
+		arg.MaxRows,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []AgentUsageByModelRow{}
+	for rows.Next() {
+		var i AgentUsageByModelRow
+		if err := rows.Scan(
+			&i.Model,
+			&i.TokensIn,
+			&i.TokensOut,
+			&i.Cost,
+			&i.Turns,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const agentUsageBySession = `-- name: AgentUsageBySession :many
+SELECT s.id, s.title, s.workbook_id, w.name AS workbook_name, u.email AS owner_email,
+       sum(m.tokens_in)::bigint AS tokens_in, sum(m.tokens_out)::bigint AS tokens_out,
+       sum(m.cost)::float8 AS cost, count(*)::bigint AS turns, max(m.created_at)::timestamptz AS last_at
+FROM agent_messages m JOIN agent_sessions s ON s.id = m.session_id
+JOIN workbooks w ON w.id = s.workbook_id JOIN users u ON u.id = s.owner_id
+WHERE m.role = 'assistant' AND m.created_at >= $1 AND m.created_at < $2
+  AND ($3::uuid IS NULL OR s.owner_id = $3::uuid)
+GROUP BY s.id, w.name, u.email ORDER BY 8 DESC, 1
+LIMIT $4
+`
+
+type AgentUsageBySessionParams struct {
+	FromAt  time.Time
+	ToAt    time.Time
+	OwnerID *string
+	MaxRows int32
+}
+
+type AgentUsageBySessionRow struct {
+	ID           string
+	Title        string
+	WorkbookID   string
+	WorkbookName string
+	OwnerEmail   string
+	TokensIn     int64
+	TokensOut    int64
+	Cost         float64
+	Turns        int64
+	LastAt       time.Time
+}
+
+func (q *Queries) AgentUsageBySession(ctx context.Context, arg AgentUsageBySessionParams) ([]AgentUsageBySessionRow, error) {
+	rows, err := q.db.Query(ctx, agentUsageBySession,
+		arg.FromAt,
+		arg.ToAt,
+		arg.OwnerID,
+		arg.MaxRows,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []AgentUsageBySessionRow{}
+	for rows.Next() {
+		var i AgentUsageBySessionRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Title,
+			&i.WorkbookID,
+			&i.WorkbookName,
+			&i.OwnerEmail,
+			&i.TokensIn,
+			&i.TokensOut,
+			&i.Cost,
+			&i.Turns,
+			&i.LastAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const agentUsageByUser = `-- name: AgentUsageByUser :many
+SELECT u.id, u.email, sum(m.tokens_in)::bigint AS tokens_in, sum(m.tokens_out)::bigint AS tokens_out,
+       sum(m.cost)::float8 AS cost, count(*)::bigint AS turns
+FROM agent_messages m JOIN agent_sessions s ON s.id = m.session_id JOIN users u ON u.id = s.owner_id
+WHERE m.role = 'assistant' AND m.created_at >= $1 AND m.created_at < $2
+GROUP BY u.id ORDER BY 5 DESC, 2
+LIMIT $3
+`
+
+type AgentUsageByUserParams struct {
+	FromAt  time.Time
+	ToAt    time.Time
+	MaxRows int32
+}
+
+type AgentUsageByUserRow struct {
+	ID        string
+	Email     string
+	TokensIn  int64
+	TokensOut int64
+	Cost      float64
+	Turns     int64
+}
+
+func (q *Queries) AgentUsageByUser(ctx context.Context, arg AgentUsageByUserParams) ([]AgentUsageByUserRow, error) {
+	rows, err := q.db.Query(ctx, agentUsageByUser, arg.FromAt, arg.ToAt, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []AgentUsageByUserRow{}
+	for rows.Next() {
+		var i AgentUsageByUserRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Email,
+			&i.TokensIn,
+			&i.TokensOut,
+			&i.Cost,
+			&i.Turns,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const claimAgentToolEffect = `-- name: ClaimAgentToolEffect :execrows

@@ -158,6 +158,9 @@ type Turn struct {
 	// FirstText, when set, is called right after the first piece of text
 	// is flushed to the client.
 	FirstText func()
+	// BeforeCalls, when set, is called right before the tool calls are
+	// sent.
+	BeforeCalls func()
 }
 
 // Stream answers with t as chat.completion.chunk events.
@@ -186,6 +189,9 @@ func Stream(t Turn) Reply {
 			if i == 0 && t.FirstText != nil {
 				t.FirstText()
 			}
+		}
+		if len(t.Calls) > 0 && t.BeforeCalls != nil {
+			t.BeforeCalls()
 		}
 		for i, c := range t.Calls {
 			args, _ := json.Marshal(c.Arguments)
