@@ -89,7 +89,7 @@ func TestBrowserSignedInPageShowsLiveToasts(t *testing.T) {
 
 // mustSignedInTab starts the app with opts, opens a 1440×900 tab that
 // accepts the pages' confirmation dialogs, and signs email up in it.
-func mustSignedInTab(t *testing.T, opts apptest.Options, email string) (*apptest.Instance, context.Context, accounts.User) {
+func mustSignedInTab(t testing.TB, opts apptest.Options, email string) (*apptest.Instance, context.Context, accounts.User) {
 	t.Helper()
 	inst := apptest.MustStart(t, opts)
 	tab := browsertest.MustBrowser(t)

@@ -40,12 +40,7 @@ func newChatFixture(t testing.TB, email string, withKey bool) chatFixture {
 	if withKey {
 		env["LLM_API_KEY"] = llmfake.Key
 	}
-	inst := apptest.MustStart(t, apptest.Options{Env: env})
-	tab := browsertest.MustBrowser(t)
-	browsertest.MustDo(t, tab, chromedp.EmulateViewport(1440, 900))
-	acceptDialogs(t, tab)
-	mustSignUpInBrowser(t, tab, inst.URL, email, gridPassword)
-	u := mustFindUser(t, inst, email)
+	inst, tab, u := mustSignedInTab(t, apptest.Options{Env: env}, email)
 	ctx := context.Background()
 	store := inst.App.Workbooks
 	wb, err := store.CreateWorkbook(ctx, u.ID, "Shop")
