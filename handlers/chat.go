@@ -33,7 +33,12 @@ func (s *Server) chatView(c echo.Context, se *agent.Session) (views.ChatView, er
 	ctx := c.Request().Context()
 	u := mustUser(c)
 	wbID := c.Param("wb")
-	v := views.ChatView{WorkbookID: wbID, TableID: c.QueryParam("t"), Session: se, Tools: agent.ToolNames(), CostWarning: s.Config.AgentCostWarning}
+	v := views.ChatView{WorkbookID: wbID, TableID: c.QueryParam("t"), Session: se, Tools: agent.ToolNames()}
+	warn, _, err := s.Agent.CostWarning(ctx, u.ID, s.Config.AgentCostWarning)
+	if err != nil {
+		return v, err
+	}
+	v.CostWarning = warn
 	page, err := s.Agent.FindSessions(ctx, u.ID, wbID, 50, "")
 	if err != nil {
 		return v, err

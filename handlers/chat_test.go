@@ -246,3 +246,39 @@ func TestChatSendCarriesModelToolsAndMentions(t *testing.T) {
 		t.Error("the mentioned column is not in the model's context")
 	}
 }
+
+// TestChatCostWarningIsThePersonsOwn: the amount saved in settings is the
+// one the chat panel warns past (the server's until then); a nonsense
+// amount is refused on its field and echoed back to correct.
+func TestChatCostWarningIsThePersonsOwn(t *testing.T) {
+	t.Parallel()
+	f := newChatHTTPFixture(t, "chat-spending@example.com")
+	warning := func() string {
+		t.Helper()
+		r := f.b.Get(f.chatURL(""))
+		if r.Status != http.StatusOK {
+			t.Fatalf("chat panel: %d", r.Status)
+		}
+		return r.Doc.Find("[data-cost-warning]").AttrOr("data-cost-warning", "none")
+	}
+	if got := warning(); got != "1" {
+		t.Fatalf("before any setting the panel warns past %q, want the server's 1", got)
+	}
+	r := f.b.Send(http.MethodPost, "/settings/spending", url.Values{"cost_warning": {"a lot"}}, true)
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "a lot") || r.Doc.Find(`#cost-warning[aria-invalid="true"]`).Length() != 1 {
+		t.Fatalf("nonsense amount: %d %s", r.Status, r.Body)
+	}
+	r = f.b.Send(http.MethodPost, "/settings/spending", url.Values{"cost_warning": {"$2.5"}}, true)
+	if r.Status != http.StatusOK || r.TestID("spending-saved").Length() != 1 || r.TestID("cost-warning-input").AttrOr("value", "") != "2.50" {
+		t.Fatalf("save: %d %s", r.Status, r.Body)
+	}
+	if got := warning(); got != "2.5" {
+		t.Fatalf("after saving $2.5 the panel warns past %q", got)
+	}
+	if r = f.b.Send(http.MethodPost, "/settings/spending", url.Values{"cost_warning": {""}}, true); r.Status != http.StatusOK {
+		t.Fatalf("clear: %d", r.Status)
+	}
+	if got := warning(); got != "1" {
+		t.Fatalf("emptied, the panel warns past %q, want the server's 1 again", got)
+	}
+}

@@ -156,6 +156,7 @@ func (s *Server) routes(e *echo.Echo) {
 	app.DELETE("/settings/tokens/:id", s.revokeToken)
 	app.POST("/settings/sessions/sign-out-others", s.endOtherSessions)
 	app.POST("/settings/llm-key", s.saveLLMKey)
+	app.POST("/settings/spending", s.saveSpending)
 	app.POST("/settings/llm-key/delete", s.deleteLLMKey)
 	app.DELETE("/settings/sessions/:id", s.endSession)
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/a-h/templ"
@@ -212,7 +213,12 @@ func (s *Server) settingsView(c echo.Context, u accounts.User) (views.SettingsPa
 	if err != nil {
 		return views.SettingsPage{}, err
 	}
+	spending, err := s.spendingCard(c, u.ID)
+	if err != nil {
+		return views.SettingsPage{}, err
+	}
 	return views.SettingsPage{
+		Spending: spending,
 		Profile:  views.ProfileForm{CSRFToken: csrfToken(c), Email: u.Email, Name: u.Name},
 		Password: views.PasswordForm{CSRFToken: csrfToken(c), HasPassword: u.HasPassword},
 		Sessions: sessions,
@@ -365,4 +371,42 @@ func tokenLifetime(value string) (time.Duration, bool) {
 		}
 	}
 	return 0, false
+}
+
+// spendingCard is the chat cost warning card of userID.
+func (s *Server) spendingCard(c echo.Context, userID string) (views.SpendingCard, error) {
+	card := views.SpendingCard{CSRFToken: csrfToken(c), Default: s.Config.AgentCostWarning}
+	usd, own, err := s.Agent.CostWarning(c.Request().Context(), userID, s.Config.AgentCostWarning)
+	if err != nil {
+		return card, err
+	}
+	if own {
+		card.Amount = strconv.FormatFloat(usd, 'f', 2, 64)
+	}
+	return card, nil
+}
+
+// saveSpending keeps the cost past which the chat panel warns the user.
+func (s *Server) saveSpending(c echo.Context) error {
+	u := mustUser(c)
+	typed := c.FormValue("cost_warning")
+	err := s.Agent.SetCostWarning(c.Request().Context(), u.ID, typed)
+	if apperr.Is(err, apperr.Invalid) {
+		card := views.SpendingCard{CSRFToken: csrfToken(c), Default: s.Config.AgentCostWarning, Amount: typed,
+			Error: apperr.MessageOf(err), Fields: fieldMap(apperr.FieldsOf(err))}
+		return s.renderSettingsCard(c, http.StatusUnprocessableEntity, views.SpendingSection(card), func(p *views.SettingsPage) { p.Spending = card })
+	}
+	if err != nil {
+		return err
+	}
+	if !isHTMX(c) {
+		s.flash(c, "success", "Spending warning saved.")
+		return redirect(c, "/settings")
+	}
+	card, err := s.spendingCard(c, u.ID)
+	if err != nil {
+		return err
+	}
+	card.Saved = true
+	return render(c, http.StatusOK, views.SpendingSection(card))
 }

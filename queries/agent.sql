@@ -134,3 +134,13 @@ FROM agent_messages m JOIN agent_sessions s ON s.id = m.session_id JOIN users u 
 WHERE m.role = 'assistant' AND m.created_at >= @from_at AND m.created_at < @to_at
 GROUP BY u.id ORDER BY 5 DESC, 2
 LIMIT @max_rows;
+
+-- name: GetAgentCostWarning :one
+SELECT cost_warning::float8 FROM agent_preferences WHERE user_id = @user_id;
+
+-- name: SetAgentCostWarning :exec
+INSERT INTO agent_preferences (user_id, cost_warning) VALUES (@user_id, @cost_warning::float8)
+ON CONFLICT (user_id) DO UPDATE SET cost_warning = excluded.cost_warning, updated_at = now();
+
+-- name: ClearAgentCostWarning :exec
+DELETE FROM agent_preferences WHERE user_id = @user_id;

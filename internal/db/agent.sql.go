@@ -285,6 +285,15 @@ func (q *Queries) ClaimAgentToolEffect(ctx context.Context, arg ClaimAgentToolEf
 	return result.RowsAffected(), nil
 }
 
+const clearAgentCostWarning = `-- name: ClearAgentCostWarning :exec
+DELETE FROM agent_preferences WHERE user_id = $1
+`
+
+func (q *Queries) ClearAgentCostWarning(ctx context.Context, userID string) error {
+	_, err := q.db.Exec(ctx, clearAgentCostWarning, userID)
+	return err
+}
+
 const createAgentSession = `-- name: CreateAgentSession :one
 
 INSERT INTO agent_sessions (workbook_id, owner_id, title)
@@ -389,6 +398,17 @@ func (q *Queries) FinishAgentTurn(ctx context.Context, arg FinishAgentTurnParams
 		&i.FinishedAt,
 	)
 	return i, err
+}
+
+const getAgentCostWarning = `-- name: GetAgentCostWarning :one
+SELECT cost_warning::float8 FROM agent_preferences WHERE user_id = $1
+`
+
+func (q *Queries) GetAgentCostWarning(ctx context.Context, userID string) (float64, error) {
+	row := q.db.QueryRow(ctx, getAgentCostWarning, userID)
+	var cost_warning float64
+	err := row.Scan(&cost_warning)
+	return cost_warning, err
 }
 
 const getAgentMessage = `-- name: GetAgentMessage :one
@@ -748,6 +768,21 @@ func (q *Queries) RunningAgentTurn(ctx context.Context, sessionID string) (Agent
 		&i.FinishedAt,
 	)
 	return i, err
+}
+
+const setAgentCostWarning = `-- name: SetAgentCostWarning :exec
+INSERT INTO agent_preferences (user_id, cost_warning) VALUES ($1, $2::float8)
+ON CONFLICT (user_id) DO UPDATE SET cost_warning = excluded.cost_warning, updated_at = now()
+`
+
+type SetAgentCostWarningParams struct {
+	UserID      string
+	CostWarning float64
+}
+
+func (q *Queries) SetAgentCostWarning(ctx context.Context, arg SetAgentCostWarningParams) error {
+	_, err := q.db.Exec(ctx, setAgentCostWarning, arg.UserID, arg.CostWarning)
+	return err
 }
 
 const setAgentMessageJob = `-- name: SetAgentMessageJob :exec

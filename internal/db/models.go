@@ -7,6 +7,8 @@ package db
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type AgentMessage struct {
@@ -26,6 +28,12 @@ type AgentMessage struct {
 	JobID      *int64
 	CreatedAt  time.Time
 	FinishedAt *time.Time
+}
+
+type AgentPreference struct {
+	UserID      string
+	CostWarning pgtype.Numeric
+	UpdatedAt   time.Time
 }
 
 type AgentSession struct {
