@@ -109,6 +109,9 @@ type apiRecordList struct {
 	// tables get the planner's estimate so a count never holds a page up.
 	Total           int64 `json:"total"`
 	TotalIsEstimate bool  `json:"total_is_estimate"`
+	// TotalIsAtLeast: more records match than were counted (10,000):
+	// total is a lower bound.
+	TotalIsAtLeast bool `json:"total_is_at_least"`
 }
 
 // apiFields are record values in a request, keyed by column name or id.
@@ -160,7 +163,7 @@ func (s *Server) listRecords(c echo.Context, q workbooks.RecordQuery) error {
 	if err != nil {
 		return err
 	}
-	out := apiRecordList{Items: newAPIRecords(t, page.Records), Total: page.EstimatedTotal, TotalIsEstimate: page.TotalIsEstimate}
+	out := apiRecordList{Items: newAPIRecords(t, page.Records), Total: page.EstimatedTotal, TotalIsEstimate: page.TotalIsEstimate, TotalIsAtLeast: page.TotalIsAtLeast}
 	if page.NextCursor != "" {
 		out.NextCursor = &page.NextCursor
 	}

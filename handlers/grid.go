@@ -83,7 +83,7 @@ func (s *Server) gridPage(c echo.Context) error {
 	case err != nil:
 		return err
 	default:
-		v.Records, v.NextCursor, v.Total, v.TotalIsEstimate = page.Records, page.NextCursor, page.EstimatedTotal, page.TotalIsEstimate
+		v.Records, v.NextCursor, v.Total, v.TotalIsEstimate, v.TotalIsAtLeast = page.Records, page.NextCursor, page.EstimatedTotal, page.TotalIsEstimate, page.TotalIsAtLeast
 	}
 	if cr.err != nil {
 		return cr.err

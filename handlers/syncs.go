@@ -232,7 +232,7 @@ func (s *Server) renderSyncEnd(c echo.Context, tableID string, status templ.Comp
 	rq.Limit = 1
 	parts := []templ.Component{status, views.LastPulled(t.ID, t.LastPulledAt, true)}
 	if page, err := s.Workbooks.FindRecordsIn(ctx, u.ID, t, rq); err == nil {
-		parts = append(parts, views.RecordTotal(page.EstimatedTotal, page.TotalIsEstimate, true))
+		parts = append(parts, views.RecordTotal(page.EstimatedTotal, page.TotalIsEstimate, page.TotalIsAtLeast, true))
 	}
 	return render(c, http.StatusOK, templ.Join(parts...))
 }

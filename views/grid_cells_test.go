@@ -100,3 +100,21 @@ func TestAppendBase36(t *testing.T) {
 		}
 	}
 }
+
+func TestTotalLabel(t *testing.T) {
+	for _, c := range []struct {
+		n                 int64
+		estimate, atLeast bool
+		want              string
+	}{
+		{1, false, false, "1 record"},
+		{3663, false, false, "3,663 records"},
+		{10000, false, true, "10,000+ records"},
+		{1234567, true, false, "≈ 1,234,567 records"},
+		{0, false, false, "0 records"},
+	} {
+		if got := totalLabel(c.n, c.estimate, c.atLeast); got != c.want {
+			t.Errorf("totalLabel(%d, %v, %v) = %q, want %q", c.n, c.estimate, c.atLeast, got, c.want)
+		}
+	}
+}

@@ -405,3 +405,40 @@ func TestBigTablesAmongManyGetTheirIndexes(t *testing.T) {
 		}
 	}
 }
+
+// TestFilteredTotalsAreExactUpToTheCap: a filtered view of a big table is
+// counted exactly up to 10,000 matches, and past that said to have at
+// least 10,000, never the planner's guess when the count is quick.
+func TestFilteredTotalsAreExactUpToTheCap(t *testing.T) {
+	t.Parallel()
+	f := MustFixture(t)
+	ctx := context.Background()
+	tbl, err := f.svc.CreateTable(ctx, f.owner, f.wb.ID, workbooks.TableInput{Name: "Big", Columns: productColumns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.pool.Exec(ctx, `INSERT INTO records (workbook_id, table_id, fields)
+		SELECT $1, $2, jsonb_build_object($3::text, CASE WHEN g <= 3663 THEN 'match' ELSE 'other' END) FROM generate_series(1, 12000) g`,
+		f.wb.ID, tbl.ID, tbl.Columns[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		filter           string
+		total            int64
+		atLeast, estimte bool
+	}{
+		{"", 12000, false, false},
+		{"Title = 'match'", 3663, false, false},
+		{"Title = 'other'", 8337, false, false},
+		{"contains(Title, 't')", 10000, true, false},
+	} {
+		page, err := f.svc.FindRecords(ctx, f.owner, f.wb.ID, tbl.ID, workbooks.RecordQuery{Filter: c.filter, Limit: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.EstimatedTotal != c.total || page.TotalIsAtLeast != c.atLeast || page.TotalIsEstimate != c.estimte {
+			t.Errorf("filter %q: total %d (at least %v, estimate %v), want %d (%v, %v)", c.filter,
+				page.EstimatedTotal, page.TotalIsAtLeast, page.TotalIsEstimate, c.total, c.atLeast, c.estimte)
+		}
+	}
+}

@@ -4,13 +4,16 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/db"
@@ -52,19 +55,28 @@ const (
 	MaxPageSize     = 500
 )
 
-// exactCountLimit is the size below which a table's matching records are
-// counted exactly; bigger tables get the planner's estimate, so a count never
-// holds up the first page.
+// exactCountLimit caps the exact count of a filtered view: up to it the
+// matching records are counted exactly, and beyond it the total is only
+// known to be at least that (TotalIsAtLeast: "10,000+").
 const exactCountLimit = 10000
+
+// countBudget bounds that count in a big table, where a filter no index
+// serves may read every record to find few matches: past it, the
+// planner's estimate is shown instead, so a count never holds up the page
+// for long.
+const countBudget = 150 * time.Millisecond
 
 // RecordPage is one page of records.
 type RecordPage struct {
 	Records []Record
 	// NextCursor fetches the next page; empty on the last page.
 	NextCursor string
-	// EstimatedTotal is how many records match; exact unless TotalIsEstimate.
+	// EstimatedTotal is how many records match: exact, unless
+	// TotalIsEstimate (the planner's estimate) or TotalIsAtLeast (more than
+	// were counted: at least EstimatedTotal).
 	EstimatedTotal  int64
 	TotalIsEstimate bool
+	TotalIsAtLeast  bool
 }
 
 // The quick filters of RecordQuery.Has.
@@ -405,7 +417,7 @@ func (s *Service) FindRecordsIn(ctx context.Context, ownerID string, t Table, q 
 		// Estimating the total while the page is read (on another pooled
 		// connection) measured no faster at 8 concurrent grid pages on 2
 		// cores, so the two queries run one after the other.
-		page.EstimatedTotal, page.TotalIsEstimate, err = s.countRecords(ctx, p.size, p.baseWhere, p.b.args[:p.baseArgs])
+		page.EstimatedTotal, page.TotalIsEstimate, page.TotalIsAtLeast, err = s.countRecords(ctx, p.size, p.baseWhere, p.b.args[:p.baseArgs])
 		if err != nil {
 			return RecordPage{}, err
 		}
@@ -647,16 +659,32 @@ func (s *Service) tableSize(ctx context.Context, t Table) (int64, error) {
 // countRecords counts the records matching where exactly when the table
 // (of size records, from tableSize) is small, and otherwise returns the
 // planner's estimate.
-func (s *Service) countRecords(ctx context.Context, size int64, where string, args []any) (int64, bool, error) {
-	if size < exactCountLimit {
-		var count int64
-		if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM records r WHERE "+where, args...).Scan(&count); err != nil {
-			return 0, false, fmt.Errorf("workbooks: count records: %w", err)
+func (s *Service) countRecords(ctx context.Context, size int64, where string, args []any) (n int64, estimate, atLeast bool, err error) {
+	if size <= exactCountLimit {
+		if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM records r WHERE "+where, args...).Scan(&n); err != nil {
+			return 0, false, false, fmt.Errorf("workbooks: count records: %w", err)
 		}
-		return count, false, nil
+		return n, false, false, nil
 	}
-	n, err := s.estimateRows(ctx, where, args)
-	return n, true, err
+	// Counted up to one past the cap, within the budget.
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = "+strconv.FormatInt(countBudget.Milliseconds(), 10)); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, "SELECT count(*) FROM (SELECT 1 FROM records r WHERE "+where+" LIMIT "+
+			strconv.Itoa(exactCountLimit+1)+") c", args...).Scan(&n)
+	})
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &pgErr) && pgErr.Code == "57014" && ctx.Err() == nil: // query_canceled: over budget
+		n, err = s.estimateRows(ctx, where, args)
+		return n, true, false, err
+	case err != nil:
+		return 0, false, false, fmt.Errorf("workbooks: count records: %w", err)
+	case n > exactCountLimit:
+		return exactCountLimit, false, true, nil
+	}
+	return n, false, false, nil
 }
 
 // estimateRows returns the planner's estimate of the records matching where.
