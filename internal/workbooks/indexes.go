@@ -31,7 +31,10 @@ import (
 // filters it by equality, range or text search on one, and no index exists
 // yet, it registers one in record_indexes and enqueues a River job that builds
 // it with CREATE INDEX CONCURRENTLY (writes go on meanwhile). Until the index
-// is ready that listing is slow but correct.
+// is ready that listing is slow but correct. A bulk write (an import, a
+// pull) that makes a table big asks for a few of them up front and waits
+// for them before its job ends (PrepareTableForReads), so that the first
+// sorted or filtered page after it does not have to be that listing.
 //
 // Each index is partial, over one table's records only, and built on the
 // partition of records that holds the table (records is partitioned by hash
