@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -152,4 +154,35 @@ func colID(tb testing.TB, t workbooks.Table, name string) string {
 		tb.Fatalf("no column %q in %v", name, t.Columns)
 	}
 	return c.ID
+}
+
+// workIndexes builds the pending on-demand indexes of a table as the index
+// queue's River worker would (these tests run no River workers), until the
+// returned stop is called.
+func (f *fixture) workIndexes(tb testing.TB, tableID string) (stop func()) {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for ctx.Err() == nil {
+			list, err := f.wb.FindRecordIndexes(ctx, f.wbID, tableID)
+			if err != nil {
+				return
+			}
+			for _, ri := range list {
+				if ri.Status != "pending" {
+					continue
+				}
+				args := workbooks.BuildRecordIndexArgs{WorkbookID: f.wbID, TableID: tableID, ColumnID: ri.ColumnID, IndexKind: ri.Kind}
+				if err := f.wb.BuildRecordIndex(ctx, args); err != nil && ctx.Err() == nil {
+					tb.Errorf("build index %+v: %v", ri, err)
+				}
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	})
+	return func() { cancel(); wg.Wait() }
 }

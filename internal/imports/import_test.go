@@ -541,18 +541,19 @@ func TestAppendStringMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
-// TestImportLeavesStatisticsCurrent is issue 9's item 11: right after an
-// import, with autovacuum off as on the test server, the first sorted page
-// of a table big enough for indexes already asks for them.
-func TestImportLeavesStatisticsCurrent(t *testing.T) {
+// TestImportLeavesTheTableReady is issue 9's item 11: right after an
+// import says done, with autovacuum off as on the test server, a table the
+// import made big has its indexes built, and its first sorted and filtered
+// pages use them.
+func TestImportLeavesTheTableReady(t *testing.T) {
 	t.Parallel()
 	f := MustFixture(t, Options{})
 	ctx := context.Background()
 	f.wb.SetIndexThreshold(15000)
 	var b strings.Builder
-	b.WriteString("Title,Price\n")
+	b.WriteString("Title,Price,Category\n")
 	for i := range 20000 {
-		fmt.Fprintf(&b, "Item %d,%d\n", i, i%997)
+		fmt.Fprintf(&b, "Item %d,%d,Category %02d\n", i, i%997, i%20)
 	}
 	up := f.MustUpload(t, "big.csv", b.String())
 	p, err := f.svc.Preview(ctx, f.owner, f.wbID, up.ID)
@@ -560,17 +561,36 @@ func TestImportLeavesStatisticsCurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	u, tbl := f.MustStart(t, up.ID, ImportInput{TableName: "Big", Columns: DefaultChoices(p)})
-	if done := f.MustRun(t, u); done.Status != StatusDone || done.RowsImported != 20000 {
+	stop := f.workIndexes(t, tbl.ID)
+	done := f.MustRun(t, u)
+	stop()
+	if done.Status != StatusDone || done.RowsImported != 20000 {
 		t.Fatalf("import ended %s with %d rows", done.Status, done.RowsImported)
-	}
-	if _, err := f.wb.FindRecords(ctx, f.owner, f.wbID, tbl.ID, workbooks.RecordQuery{Sort: "Price", Limit: 100}); err != nil {
-		t.Fatal(err)
 	}
 	idx, err := f.wb.FindRecordIndexes(ctx, f.wbID, tbl.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(idx) == 0 {
-		t.Fatal("the first sorted page after the import asked for no index: the table's size was not known yet")
+	// Title, Price and Category, each both ways.
+	if len(idx) != 6 {
+		t.Fatalf("%d indexes after the import, want 6: %+v", len(idx), idx)
+	}
+	for _, ri := range idx {
+		if ri.Status != "ready" {
+			t.Errorf("index %+v not ready when the import said done", ri)
+		}
+	}
+	for _, q := range []workbooks.RecordQuery{
+		{Sort: "-Price", Limit: 100},
+		{Sort: "Title", Limit: 100},
+		{Sort: "-Price", Filter: "Category = 'Category 07'", Limit: 100},
+	} {
+		plan, err := f.wb.ExplainFindRecords(ctx, f.owner, f.wbID, tbl.ID, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(plan, " ri_") {
+			t.Errorf("the first page %+v after the import uses no index of the table:\n%s", q, plan)
+		}
 	}
 }

@@ -69,22 +69,34 @@ func (s *Service) RunImport(ctx context.Context, args ImportCSVArgs, lastAttempt
 	return err
 }
 
+// readyWait bounds how long an import's end waits for the indexes of a
+// table it made big (workbooks.PrepareTableForReads).
+const readyWait = 2 * time.Minute
+
 // afterRows completes a table whose rows are all written: select columns get
-// their choices from the values imported, and the planner's statistics are
-// refreshed so that the first sorted page already asks for the indexes a
-// big table needs. It is best effort: the rows are in, and a failure here
-// only leaves the column without options or the statistics to autovacuum.
+// their choices from the values imported; and after many rows, a table the
+// import made big gets its indexes and every table fresh planner's
+// statistics, before the upload says done, so that the first sorted or
+// filtered page is as fast as the ones after it. It is best effort: the rows
+// are in, and a failure here only leaves the column without options or the
+// indexes to the first pages that ask for them.
 func (s *Service) afterRows(ctx context.Context, u Upload) {
 	if u.TableID == "" {
 		return
 	}
-	if row, err := s.q.GetUploadByID(ctx, u.ID); err == nil && row.RowsImported >= workbooks.BulkWriteRows {
-		if err := s.workbooks.RefreshStatistics(ctx, u.WorkbookID, u.TableID); err != nil {
-			s.logger.WarnContext(ctx, "imports: refresh statistics", "upload", u.ID, "err", err)
-		}
-	}
 	if _, err := s.workbooks.AdoptSelectOptions(ctx, u.OwnerID, u.WorkbookID, u.TableID); err != nil && !apperr.Is(err, apperr.NotFound) {
 		s.logger.WarnContext(ctx, "imports: set select options", "upload", u.ID, "err", err)
+	}
+	row, err := s.q.GetUploadByID(ctx, u.ID)
+	if err != nil || row.RowsImported < workbooks.BulkWriteRows {
+		return
+	}
+	t, err := s.workbooks.FindTable(ctx, u.OwnerID, u.WorkbookID, u.TableID)
+	if err == nil {
+		err = s.workbooks.PrepareTableForReads(ctx, t, readyWait)
+	}
+	if err != nil && !apperr.Is(err, apperr.NotFound) {
+		s.logger.WarnContext(ctx, "imports: prepare the table for reads", "upload", u.ID, "err", err)
 	}
 }
 

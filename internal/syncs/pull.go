@@ -2,6 +2,7 @@ package syncs
 
 import (
 	"context"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -16,6 +17,10 @@ import (
 func (s *Service) RunPull(ctx context.Context, args PullArgs, lastAttempt bool) error {
 	return s.execute(ctx, args.SyncID, lastAttempt, s.pullTable)
 }
+
+// readyWait bounds how long a pull waits, after a table's last page, for
+// the indexes of a table it made big (workbooks.PrepareTableForReads).
+const readyWait = 2 * time.Minute
 
 // pullTable pulls one table page by page. The first pull of a table adds its
 // records through the record store's bulk path; a re-pull merges each page
@@ -116,10 +121,12 @@ func (s *Service) pullTable(ctx context.Context, r *run, st *SyncTable) error {
 		return s.store.ReleaseTableTx(ctx, tx, t, r.sy.ID)
 	})
 	if err == nil && pulled >= workbooks.BulkWriteRows {
-		// Best effort: the pull is done; stale statistics only slow the
-		// first sorted pages until autovacuum runs.
-		if serr := s.store.RefreshStatistics(ctx, t.WorkbookID, t.ID); serr != nil {
-			s.logger.WarnContext(ctx, "syncs: refresh statistics", "table", t.ID, "err", serr)
+		// Best effort, after the table is released (edits never wait for
+		// index builds): a table the pull made big gets its indexes and
+		// every table fresh statistics before the job ends; a failure only
+		// leaves the indexes to the first pages that ask for them.
+		if serr := s.store.PrepareTableForReads(ctx, t, readyWait); serr != nil {
+			s.logger.WarnContext(ctx, "syncs: prepare the table for reads", "table", t.ID, "err", serr)
 		}
 	}
 	return err

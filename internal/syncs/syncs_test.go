@@ -90,7 +90,7 @@ func mustFixture(t testing.TB, rows int) *fixture {
 		VALUES ($1, 'postgres', 'Shop database', '\x00') RETURNING id`, f.owner).Scan(&f.dsID); err != nil {
 		t.Fatal(err)
 	}
-	opts := jobs.Options{Queues: map[string]int{river.QueueDefault: 1}, Syncs: f.syncs, NoPeriodic: true, Logger: slog.New(slog.DiscardHandler)}
+	opts := jobs.Options{Queues: map[string]int{river.QueueDefault: 1}, Syncs: f.syncs, Workbooks: f.store, NoPeriodic: true, Logger: slog.New(slog.DiscardHandler)}
 	if f.client, err = jobs.NewClient(f.pool, opts); err != nil {
 		t.Fatal(err)
 	}

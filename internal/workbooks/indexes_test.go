@@ -442,3 +442,115 @@ func TestFilteredTotalsAreExactUpToTheCap(t *testing.T) {
 		}
 	}
 }
+
+// TestBulkWriteAmongManyTablesLeavesItsIndexesReady is issue 11's last
+// target on a small scale: in a database of many tables, some of them big
+// with indexes of their own, a table that a bulk write (an import, a pull)
+// has just made big gets its indexes before the write's job ends
+// (PrepareTableForReads, with this test as the index queue's worker), and
+// its first sorted and filtered pages use them, with no autovacuum and no
+// page having asked before.
+func TestBulkWriteAmongManyTablesLeavesItsIndexesReady(t *testing.T) {
+	t.Parallel()
+	f := MustFixture(t)
+	ctx := context.Background()
+	svc := workbooks.NewService(f.pool)
+	svc.SetIndexThreshold(2000)
+	fill := func(tbl workbooks.Table, n int) {
+		t.Helper()
+		if _, err := f.pool.Exec(ctx, `INSERT INTO records (workbook_id, table_id, fields)
+			SELECT $1, $2, jsonb_build_object($3::text, 'r' || g, $4::text, g % 997, $5::text, CASE WHEN g % 3 = 0 THEN 'Draft' ELSE 'Published' END)
+			FROM generate_series(1, $6::int) g`,
+			f.wb.ID, tbl.ID, tbl.Columns[0].ID, tbl.Columns[1].ID, tbl.Columns[3].ID, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The test's worker builds every pending index of the workbook, as the
+	// index queue would.
+	work := func(ctx context.Context) {
+		for ctx.Err() == nil {
+			rows, err := f.pool.Query(ctx, `SELECT table_id::text, column_id, kind FROM record_indexes WHERE workbook_id = $1 AND status = 'pending'`, f.wb.ID)
+			if err != nil {
+				return
+			}
+			var pending []workbooks.BuildRecordIndexArgs
+			for rows.Next() {
+				a := workbooks.BuildRecordIndexArgs{WorkbookID: f.wb.ID}
+				if err := rows.Scan(&a.TableID, &a.ColumnID, &a.IndexKind); err != nil {
+					t.Error(err)
+				}
+				pending = append(pending, a)
+			}
+			rows.Close()
+			for _, a := range pending {
+				if err := svc.BuildRecordIndex(ctx, a); err != nil && ctx.Err() == nil {
+					t.Errorf("build %+v: %v", a, err)
+				}
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
+	workCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); work(workCtx) }()
+	defer func() { stop(); <-done }()
+
+	var others []workbooks.Table
+	for i := range 24 {
+		tbl, err := f.svc.CreateTable(ctx, f.owner, f.wb.ID, workbooks.TableInput{Name: fmt.Sprintf("T%d", i), Columns: productColumns})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fill(tbl, 500+i%2*2500) // odd tables are big
+		others = append(others, tbl)
+	}
+	// The big ones already have their sort indexes, as their pages asked.
+	for _, o := range others {
+		if _, err := svc.FindRecords(ctx, f.owner, f.wb.ID, o.ID, workbooks.RecordQuery{Sort: "-Price", Limit: 10}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tbl, err := f.svc.CreateTable(ctx, f.owner, f.wb.ID, workbooks.TableInput{Name: "Imported", Columns: productColumns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill(tbl, 6000)
+	if err := svc.PrepareTableForReads(ctx, tbl, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	idx, err := svc.FindRecordIndexes(ctx, f.wb.ID, tbl.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]string{}
+	for _, ri := range idx {
+		if ri.Status != "ready" {
+			t.Errorf("index %+v not ready after PrepareTableForReads", ri)
+		}
+		names[ri.ColumnID+"/"+ri.Kind] = ri.Name
+	}
+	// Title, Price, Status and SKU both ways; In stock is a boolean.
+	if len(idx) != 8 {
+		t.Errorf("%d indexes, want 8: %+v", len(idx), idx)
+	}
+	price, title, status := tbl.Columns[1].ID, tbl.Columns[0].ID, tbl.Columns[3].ID
+	for _, p := range []struct {
+		q     workbooks.RecordQuery
+		index []string
+	}{
+		{workbooks.RecordQuery{Sort: "-Price", Limit: 100}, []string{names[price+"/desc"]}},
+		{workbooks.RecordQuery{Sort: "Title", Limit: 100}, []string{names[title+"/asc"]}},
+		{workbooks.RecordQuery{Sort: "-Price", Filter: "Status = 'Draft'", Limit: 100}, []string{names[price+"/desc"], names[status+"/asc"], names[status+"/desc"]}},
+	} {
+		plan, err := svc.ExplainFindRecords(ctx, f.owner, f.wb.ID, tbl.ID, p.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.ContainsFunc(p.index, func(name string) bool { return name != "" && strings.Contains(plan, name) }) {
+			t.Errorf("the first page %+v after the bulk write uses none of %v:\n%s", p.q, p.index, plan)
+		}
+	}
+}
