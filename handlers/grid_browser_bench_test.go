@@ -147,6 +147,21 @@ type scrollResult struct {
 	Depth      int       `json:"depth"`
 	Top        int       `json:"top"`
 	Elements   int       `json:"elements"`
+	// Frames sums the long animation frames (over 50 ms) seen while
+	// scrolling: where a page's time goes.
+	Frames frameSums `json:"frames"`
+}
+
+// frameSums adds up Chromium's long-animation-frame entries: their count,
+// their duration, the script time within them, the style and layout that
+// scripts forced (reading geometry after a change), and the rendering
+// step's own style, layout and paint.
+type frameSums struct {
+	Count    int     `json:"count"`
+	Duration float64 `json:"duration"`
+	Script   float64 `json:"script"`
+	Forced   float64 `json:"forced"`
+	Render   float64 `json:"render"`
 }
 
 // BenchmarkGridScroll scrolls the grid of a big table (1,000,000 records;
@@ -162,7 +177,18 @@ func BenchmarkGridScroll(b *testing.B) {
 	bb := mustBrowserBench(b, "scroll@example.com", benchRecords(b, 1_000_000))
 	browsertest.MustDo(b, bb.tab, chromedp.Navigate(bb.gridURL), chromedp.WaitVisible(chromedp.CSS(`#grid-body tr[data-record-id]`)))
 	const install = `(() => {
-		window.__scroll = {visible: [], swap: [], beforeSwap: [], maxRows: 0};
+		window.__scroll = {visible: [], swap: [], beforeSwap: [], maxRows: 0, frames: {count: 0, duration: 0, script: 0, forced: 0, render: 0}};
+		if (PerformanceObserver.supportedEntryTypes.includes("long-animation-frame")) {
+			new PerformanceObserver(list => {
+				for (const e of list.getEntries()) {
+					const f = window.__scroll.frames;
+					f.count++;
+					f.duration += e.duration;
+					for (const s of e.scripts) { f.script += s.duration; f.forced += s.forcedStyleAndLayoutDuration; }
+					if (e.renderStart) f.render += e.startTime + e.duration - e.renderStart;
+				}
+			}).observe({type: "long-animation-frame"});
+		}
 		const pending = new Map();
 		document.addEventListener("htmx:beforeOnLoad", e => {
 			const el = e.detail.elt;
@@ -204,7 +230,7 @@ func BenchmarkGridScroll(b *testing.B) {
 		}
 		const top = document.elementFromPoint(wrap.getBoundingClientRect().left + 40, wrap.getBoundingClientRect().top + 60)?.closest("tr[data-record-id]");
 		const all = [...document.querySelectorAll("#grid-body > tr[data-record-id]")];
-		return {visible: window.__scroll.visible, swap: window.__scroll.swap, beforeSwap: window.__scroll.beforeSwap, maxRows: window.__scroll.maxRows, depth: all.length,
+		return {visible: window.__scroll.visible, swap: window.__scroll.swap, beforeSwap: window.__scroll.beforeSwap, maxRows: window.__scroll.maxRows, depth: all.length, frames: window.__scroll.frames,
 			top: top ? all.indexOf(top) : -1, elements: document.getElementsByTagName("*").length};
 	})`
 	var last scrollResult
@@ -216,6 +242,8 @@ func BenchmarkGridScroll(b *testing.B) {
 	b.StopTimer()
 	firstTitle := browsertest.MustEval[string](b, bb.tab, `document.querySelector("#grid-body > tr[data-record-id] td[data-column='Title']")?.textContent.trim().slice(0, 30) || ""`)
 	b.Logf("after the last step: %d rows held, %d elements in the page, first held row %q; %d pages painted", last.Depth, last.Elements, firstTitle, len(last.Visible))
+	f := last.Frames
+	b.Logf("long animation frames: %d, %.0f ms in all: scripts %.0f ms (of which forced style and layout %.0f ms), rendering %.0f ms", f.Count, f.Duration, f.Script, f.Forced, f.Render)
 	b.ReportMetric(float64(last.MaxRows), "max-rows")
 	b.ReportMetric(float64(last.Elements), "elements")
 	b.ReportMetric(median(last.Visible), "visible-p50-ms")
