@@ -1,8 +1,10 @@
 package handlers_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -162,6 +164,9 @@ type frameSums struct {
 	Script   float64 `json:"script"`
 	Forced   float64 `json:"forced"`
 	Render   float64 `json:"render"`
+	// Scripts are the script time by what ran it (invoker and function),
+	// with the forced layout within it.
+	Scripts map[string][2]float64 `json:"scripts"`
 }
 
 // BenchmarkGridScroll scrolls the grid of a big table (1,000,000 records;
@@ -177,14 +182,19 @@ func BenchmarkGridScroll(b *testing.B) {
 	bb := mustBrowserBench(b, "scroll@example.com", benchRecords(b, 1_000_000))
 	browsertest.MustDo(b, bb.tab, chromedp.Navigate(bb.gridURL), chromedp.WaitVisible(chromedp.CSS(`#grid-body tr[data-record-id]`)))
 	const install = `(() => {
-		window.__scroll = {visible: [], swap: [], beforeSwap: [], maxRows: 0, frames: {count: 0, duration: 0, script: 0, forced: 0, render: 0}};
+		window.__scroll = {visible: [], swap: [], beforeSwap: [], maxRows: 0, frames: {count: 0, duration: 0, script: 0, forced: 0, render: 0, scripts: {}}};
 		if (PerformanceObserver.supportedEntryTypes.includes("long-animation-frame")) {
 			new PerformanceObserver(list => {
 				for (const e of list.getEntries()) {
 					const f = window.__scroll.frames;
 					f.count++;
 					f.duration += e.duration;
-					for (const s of e.scripts) { f.script += s.duration; f.forced += s.forcedStyleAndLayoutDuration; }
+					for (const s of e.scripts) {
+						f.script += s.duration; f.forced += s.forcedStyleAndLayoutDuration;
+						const k = s.invoker + " " + (s.sourceFunctionName || "") + " " + (s.sourceURL || "").split("/").pop() + ":" + (s.sourceCharPosition ?? "");
+						const v = f.scripts[k] || [0, 0];
+						f.scripts[k] = [v[0] + s.duration, v[1] + s.forcedStyleAndLayoutDuration];
+					}
 					if (e.renderStart) f.render += e.startTime + e.duration - e.renderStart;
 				}
 			}).observe({type: "long-animation-frame"});
@@ -244,6 +254,10 @@ func BenchmarkGridScroll(b *testing.B) {
 	b.Logf("after the last step: %d rows held, %d elements in the page, first held row %q; %d pages painted", last.Depth, last.Elements, firstTitle, len(last.Visible))
 	f := last.Frames
 	b.Logf("long animation frames: %d, %.0f ms in all: scripts %.0f ms (of which forced style and layout %.0f ms), rendering %.0f ms", f.Count, f.Duration, f.Script, f.Forced, f.Render)
+	keys := slices.SortedFunc(maps.Keys(f.Scripts), func(a, b string) int { return cmp.Compare(f.Scripts[b][0], f.Scripts[a][0]) })
+	for _, k := range keys[:min(len(keys), 8)] {
+		b.Logf("  script %s: %.0f ms (forced layout %.0f ms)", k, f.Scripts[k][0], f.Scripts[k][1])
+	}
 	b.ReportMetric(float64(last.MaxRows), "max-rows")
 	b.ReportMetric(float64(last.Elements), "elements")
 	b.ReportMetric(median(last.Visible), "visible-p50-ms")
