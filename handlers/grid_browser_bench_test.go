@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path"
 	"slices"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/profiler"
 	"github.com/chromedp/chromedp"
 
 	"github.com/scratchpad/scratchpad/internal/apptest"
@@ -244,12 +247,28 @@ func BenchmarkGridScroll(b *testing.B) {
 			top: top ? all.indexOf(top) : -1, elements: document.getElementsByTagName("*").length};
 	})`
 	var last scrollResult
+	profile := os.Getenv("SCRATCHPAD_BENCH_PROFILE") != ""
+	if profile {
+		if _, err := chromedp.Call(bb.tab, profiler.Enable, cdp.Empty{}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := chromedp.Call(bb.tab, profiler.Start, cdp.Empty{}); err != nil {
+			b.Fatal(err)
+		}
+	}
 	b.ResetTimer()
 	for range b.N {
 		awaitEval[scrollResult](b, bb.tab, step+fmt.Sprintf(`(%d, true)`, scrollPages))
 		last = awaitEval[scrollResult](b, bb.tab, step+fmt.Sprintf(`(%d, false)`, scrollPages/3))
 	}
 	b.StopTimer()
+	if profile {
+		res, err := chromedp.Call(bb.tab, profiler.Stop, cdp.Empty{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		logProfile(b, res.Profile)
+	}
 	firstTitle := browsertest.MustEval[string](b, bb.tab, `document.querySelector("#grid-body > tr[data-record-id] td[data-column='Title']")?.textContent.trim().slice(0, 30) || ""`)
 	b.Logf("after the last step: %d rows held, %d elements in the page, first held row %q; %d pages painted", last.Depth, last.Elements, firstTitle, len(last.Visible))
 	f := last.Frames
@@ -265,6 +284,46 @@ func BenchmarkGridScroll(b *testing.B) {
 	b.ReportMetric(maxOf(last.Visible), "visible-max-ms")
 	b.ReportMetric(median(last.Swap), "swap-p50-ms")
 	b.ReportMetric(median(last.BeforeSwap), "before-swap-p50-ms")
+}
+
+// logProfile logs where a JavaScript CPU profile of the page spent its
+// samples (SCRATCHPAD_BENCH_PROFILE=1): the functions with the most time of
+// their own, each with its caller, since DOM calls show as their own.
+func logProfile(b *testing.B, p *profiler.Profile) {
+	if p == nil {
+		return
+	}
+	byID := map[int64]*profiler.ProfileNode{}
+	parent := map[int64]int64{}
+	for _, n := range p.Nodes {
+		byID[n.ID] = n
+		for _, c := range n.Children {
+			parent[c] = n.ID
+		}
+	}
+	name := func(n *profiler.ProfileNode) string {
+		if n == nil {
+			return "-"
+		}
+		f := n.CallFrame
+		return fmt.Sprintf("%s %s:%d:%d", f.FunctionName, path.Base(f.URL), f.LineNumber+1, f.ColumnNumber+1)
+	}
+	self := map[string]float64{}
+	var total float64
+	for i, id := range p.Samples {
+		if i >= len(p.TimeDeltas) {
+			break
+		}
+		ms := float64(p.TimeDeltas[i]) / 1000
+		n := byID[id]
+		self[name(n)+" ← "+name(byID[parent[id]])] += ms
+		total += ms
+	}
+	keys := slices.SortedFunc(maps.Keys(self), func(a, c string) int { return cmp.Compare(self[c], self[a]) })
+	b.Logf("CPU profile of the page: %.0f ms sampled", total)
+	for _, k := range keys[:min(len(keys), 25)] {
+		b.Logf("  %6.0f ms  %s", self[k], k)
+	}
 }
 
 func quantileOf(xs []float64, q float64) float64 {

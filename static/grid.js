@@ -348,8 +348,11 @@
     }
     if (!paging.swapping) { followPanel(tr); }
     // A page loaded again while scrolling leaves the active cell be: focusing
-    // it would scroll the grid back to it.
-    if (state.row === id && !paging.swapping) {
+    // it would scroll the grid back to it. It only shows as active again.
+    if (state.row === id && paging.swapping) {
+      var again = findCell(id, state.col);
+      if (again) { again.classList.add("active"); }
+    } else if (state.row === id) {
       var cell = findCell(id, state.col);
       if (cell && state.tab) {
         cell = neighbour(cell, 0, state.tab, true) || cell;
@@ -366,6 +369,9 @@
 
   // Work postponed while an editor was open.
   function afterEditorClosed() {
+    // Rows arrive a hundred at a time: look for an editor only when
+    // something waits for it to close.
+    if (!state.reloadPending && !state.refreshPending) { return; }
     if (openEditor()) { return; }
     if (state.reloadPending) {
       state.reloadPending = false;
@@ -861,13 +867,23 @@
     watch();
   }
 
+  // paging.swapping holds while a page's rows are swapped in and called
+  // loaded (rowLoaded), which comes after htmx:afterSwap: it ends with the
+  // request.
   document.addEventListener("htmx:beforeSwap", function (ev) {
     var t = ev.detail && ev.detail.target;
-    if (t instanceof Element && t.matches("#grid-body > .grid-sentinel, #grid-body > .grid-page-mark")) { paging.swapping = true; }
+    if (t instanceof Element && t.matches("#grid-body > .grid-sentinel, #grid-body > .grid-page-mark")) {
+      paging.swapping = true;
+      paging.swapTarget = t;
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function () {
+    paging.swapping = false;
+    paging.swapTarget = null;
   });
   document.addEventListener("htmx:afterSwap", function (ev) {
-    paging.swapping = false;
     var t = ev.detail && ev.detail.target;
+    if (t !== paging.swapTarget) { paging.swapping = false; }
     if (t && t === body()) {
       resetPaging();
     } else if (t instanceof Element && t.closest("#grid-body")) {
