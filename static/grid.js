@@ -549,7 +549,7 @@
   // browser has laid the grid out anyway (measure, after a frame), and a
   // page that arrives is swapped in and the far pages unloaded in the same
   // task, from those figures, without asking for layout.
-  var MAX_ROWS = 300;
+  var MAX_ROWS = 200;
   var NEAR = 800; // px beyond the visible part where pages load and stay
   var paging = {
     above: [], busy: false, swapping: false, observer: null, retry: 0, refreshAgain: false,
