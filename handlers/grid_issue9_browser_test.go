@@ -264,8 +264,8 @@ func TestBrowserGridScrollsToTheEnd(t *testing.T) {
 	// A page loaded again above the visible rows takes the room its rows
 	// left, as measured when they went: the visible rows do not move.
 	moved := browsertest.MustRun(t, f.tab, chromedp.Evaluate[string](scrollUpKeepsRows, chromedp.EvalAwaitPromise))
-	if moved != "0" {
-		t.Errorf("loading a page above the visible rows moved them by %s px, want 0", moved)
+	if moved != "moved 0 px" {
+		t.Errorf("loading a page above the visible rows: %s, want them to stay (moved 0 px)", moved)
 	}
 	most = 0
 	scroll(`w.scrollTop = Math.max(0, w.scrollTop - 1500)`, "Item 0001")
@@ -289,7 +289,8 @@ func TestBrowserGridScrollsToTheEnd(t *testing.T) {
 
 // scrollUpKeepsRows scrolls the grid to just below its room of unloaded
 // rows, so that their last page loads again, and says how many px the row
-// at the top of the visible part moved meanwhile (or why it cannot).
+// at the top of the visible part moved meanwhile ("moved 0 px"), or why it
+// cannot tell.
 const scrollUpKeepsRows = `(async () => {
 	const w = document.getElementById("grid-wrap");
 	const sleep = ms => new Promise(r => setTimeout(r, ms));
@@ -306,7 +307,7 @@ const scrollUpKeepsRows = `(async () => {
 	for (let i = 0; i < 200 && room() === h0; i++) await sleep(25);
 	if (room() === h0) return "no page loaded";
 	await frame(); await frame(); await sleep(100);
-	return anchor.isConnected ? String(Math.round(anchor.getBoundingClientRect().top - before)) : "the row is gone";
+	return anchor.isConnected ? "moved " + Math.round(anchor.getBoundingClientRect().top - before) + " px" : "the row is gone";
 })()`
 
 // TestBrowserGridRecordPanelFollowsEdits (issue 9, item 4): Enter on the
