@@ -803,11 +803,13 @@
       return;
     }
     paging.busy = true;
+    paging.refreshing = true;
     var pages = markers();
     var w = wrap();
     var next = function (i) {
       if (i >= pages.length) {
         paging.busy = false;
+        paging.refreshing = false;
         if (paging.refreshAgain) {
           paging.refreshAgain = false;
           refreshPages();
@@ -872,7 +874,9 @@
   // request.
   document.addEventListener("htmx:beforeSwap", function (ev) {
     var t = ev.detail && ev.detail.target;
-    if (t instanceof Element && t.matches("#grid-body > .grid-sentinel, #grid-body > .grid-page-mark")) {
+    // A refresh (refreshPages) brings changed rows: they are loaded as any
+    // other change, so that an open panel follows them.
+    if (t instanceof Element && !paging.refreshing && t.matches("#grid-body > .grid-sentinel, #grid-body > .grid-page-mark")) {
       paging.swapping = true;
       paging.swapTarget = t;
     }
