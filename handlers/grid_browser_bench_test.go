@@ -1,14 +1,19 @@
 package handlers_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"os"
+	"path"
 	"slices"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/profiler"
 	"github.com/chromedp/chromedp"
 
 	"github.com/scratchpad/scratchpad/internal/apptest"
@@ -147,6 +152,24 @@ type scrollResult struct {
 	Depth      int       `json:"depth"`
 	Top        int       `json:"top"`
 	Elements   int       `json:"elements"`
+	// Frames sums the long animation frames (over 50 ms) seen while
+	// scrolling: where a page's time goes.
+	Frames frameSums `json:"frames"`
+}
+
+// frameSums adds up Chromium's long-animation-frame entries: their count,
+// their duration, the script time within them, the style and layout that
+// scripts forced (reading geometry after a change), and the rendering
+// step's own style, layout and paint.
+type frameSums struct {
+	Count    int     `json:"count"`
+	Duration float64 `json:"duration"`
+	Script   float64 `json:"script"`
+	Forced   float64 `json:"forced"`
+	Render   float64 `json:"render"`
+	// Scripts are the script time by what ran it (invoker and function),
+	// with the forced layout within it.
+	Scripts map[string][2]float64 `json:"scripts"`
 }
 
 // BenchmarkGridScroll scrolls the grid of a big table (1,000,000 records;
@@ -162,7 +185,23 @@ func BenchmarkGridScroll(b *testing.B) {
 	bb := mustBrowserBench(b, "scroll@example.com", benchRecords(b, 1_000_000))
 	browsertest.MustDo(b, bb.tab, chromedp.Navigate(bb.gridURL), chromedp.WaitVisible(chromedp.CSS(`#grid-body tr[data-record-id]`)))
 	const install = `(() => {
-		window.__scroll = {visible: [], swap: [], beforeSwap: [], maxRows: 0};
+		window.__scroll = {visible: [], swap: [], beforeSwap: [], maxRows: 0, frames: {count: 0, duration: 0, script: 0, forced: 0, render: 0, scripts: {}}};
+		if (PerformanceObserver.supportedEntryTypes.includes("long-animation-frame")) {
+			new PerformanceObserver(list => {
+				for (const e of list.getEntries()) {
+					const f = window.__scroll.frames;
+					f.count++;
+					f.duration += e.duration;
+					for (const s of e.scripts) {
+						f.script += s.duration; f.forced += s.forcedStyleAndLayoutDuration;
+						const k = s.invoker + " " + (s.sourceFunctionName || "") + " " + (s.sourceURL || "").split("/").pop() + ":" + (s.sourceCharPosition ?? "");
+						const v = f.scripts[k] || [0, 0];
+						f.scripts[k] = [v[0] + s.duration, v[1] + s.forcedStyleAndLayoutDuration];
+					}
+					if (e.renderStart) f.render += e.startTime + e.duration - e.renderStart;
+				}
+			}).observe({type: "long-animation-frame"});
+		}
 		const pending = new Map();
 		document.addEventListener("htmx:beforeOnLoad", e => {
 			const el = e.detail.elt;
@@ -204,18 +243,40 @@ func BenchmarkGridScroll(b *testing.B) {
 		}
 		const top = document.elementFromPoint(wrap.getBoundingClientRect().left + 40, wrap.getBoundingClientRect().top + 60)?.closest("tr[data-record-id]");
 		const all = [...document.querySelectorAll("#grid-body > tr[data-record-id]")];
-		return {visible: window.__scroll.visible, swap: window.__scroll.swap, beforeSwap: window.__scroll.beforeSwap, maxRows: window.__scroll.maxRows, depth: all.length,
+		return {visible: window.__scroll.visible, swap: window.__scroll.swap, beforeSwap: window.__scroll.beforeSwap, maxRows: window.__scroll.maxRows, depth: all.length, frames: window.__scroll.frames,
 			top: top ? all.indexOf(top) : -1, elements: document.getElementsByTagName("*").length};
 	})`
 	var last scrollResult
+	profile := os.Getenv("SCRATCHPAD_BENCH_PROFILE") != ""
+	if profile {
+		if _, err := chromedp.Call(bb.tab, profiler.Enable, cdp.Empty{}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := chromedp.Call(bb.tab, profiler.Start, cdp.Empty{}); err != nil {
+			b.Fatal(err)
+		}
+	}
 	b.ResetTimer()
 	for range b.N {
 		awaitEval[scrollResult](b, bb.tab, step+fmt.Sprintf(`(%d, true)`, scrollPages))
 		last = awaitEval[scrollResult](b, bb.tab, step+fmt.Sprintf(`(%d, false)`, scrollPages/3))
 	}
 	b.StopTimer()
+	if profile {
+		res, err := chromedp.Call(bb.tab, profiler.Stop, cdp.Empty{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		logProfile(b, res.Profile)
+	}
 	firstTitle := browsertest.MustEval[string](b, bb.tab, `document.querySelector("#grid-body > tr[data-record-id] td[data-column='Title']")?.textContent.trim().slice(0, 30) || ""`)
 	b.Logf("after the last step: %d rows held, %d elements in the page, first held row %q; %d pages painted", last.Depth, last.Elements, firstTitle, len(last.Visible))
+	f := last.Frames
+	b.Logf("long animation frames: %d, %.0f ms in all: scripts %.0f ms (of which forced style and layout %.0f ms), rendering %.0f ms", f.Count, f.Duration, f.Script, f.Forced, f.Render)
+	keys := slices.SortedFunc(maps.Keys(f.Scripts), func(a, b string) int { return cmp.Compare(f.Scripts[b][0], f.Scripts[a][0]) })
+	for _, k := range keys[:min(len(keys), 8)] {
+		b.Logf("  script %s: %.0f ms (forced layout %.0f ms)", k, f.Scripts[k][0], f.Scripts[k][1])
+	}
 	b.ReportMetric(float64(last.MaxRows), "max-rows")
 	b.ReportMetric(float64(last.Elements), "elements")
 	b.ReportMetric(median(last.Visible), "visible-p50-ms")
@@ -223,6 +284,46 @@ func BenchmarkGridScroll(b *testing.B) {
 	b.ReportMetric(maxOf(last.Visible), "visible-max-ms")
 	b.ReportMetric(median(last.Swap), "swap-p50-ms")
 	b.ReportMetric(median(last.BeforeSwap), "before-swap-p50-ms")
+}
+
+// logProfile logs where a JavaScript CPU profile of the page spent its
+// samples (SCRATCHPAD_BENCH_PROFILE=1): the functions with the most time of
+// their own, each with its caller, since DOM calls show as their own.
+func logProfile(b *testing.B, p *profiler.Profile) {
+	if p == nil {
+		return
+	}
+	byID := map[int64]*profiler.ProfileNode{}
+	parent := map[int64]int64{}
+	for _, n := range p.Nodes {
+		byID[n.ID] = n
+		for _, c := range n.Children {
+			parent[c] = n.ID
+		}
+	}
+	name := func(n *profiler.ProfileNode) string {
+		if n == nil {
+			return "-"
+		}
+		f := n.CallFrame
+		return fmt.Sprintf("%s %s:%d:%d", f.FunctionName, path.Base(f.URL), f.LineNumber+1, f.ColumnNumber+1)
+	}
+	self := map[string]float64{}
+	var total float64
+	for i, id := range p.Samples {
+		if i >= len(p.TimeDeltas) {
+			break
+		}
+		ms := float64(p.TimeDeltas[i]) / 1000
+		n := byID[id]
+		self[name(n)+" ← "+name(byID[parent[id]])] += ms
+		total += ms
+	}
+	keys := slices.SortedFunc(maps.Keys(self), func(a, c string) int { return cmp.Compare(self[c], self[a]) })
+	b.Logf("CPU profile of the page: %.0f ms sampled", total)
+	for _, k := range keys[:min(len(keys), 25)] {
+		b.Logf("  %6.0f ms  %s", self[k], k)
+	}
 }
 
 func quantileOf(xs []float64, q float64) float64 {

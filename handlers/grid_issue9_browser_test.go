@@ -256,6 +256,12 @@ func TestBrowserGridScrollsToTheEnd(t *testing.T) {
 	if _, err := browsertest.Screenshot(t, f.tab, "grid-end"); err != nil {
 		t.Fatal(err)
 	}
+	// A page loaded again above the visible rows takes the room its rows
+	// left, as measured when they went: the visible rows do not move.
+	moved := browsertest.MustRun(t, f.tab, chromedp.Evaluate[string](scrollUpKeepsRows, chromedp.EvalAwaitPromise))
+	if moved != "moved 0 px" {
+		t.Errorf("loading a page above the visible rows: %s, want them to stay (moved 0 px)", moved)
+	}
 	most = 0
 	scroll(`w.scrollTop = Math.max(0, w.scrollTop - 1500)`, "Item 0001")
 	if most > 320 {
@@ -275,6 +281,29 @@ func TestBrowserGridScrollsToTheEnd(t *testing.T) {
 		t.Errorf("the page held %d rows on the second way down, want at most about 300", most)
 	}
 }
+
+// scrollUpKeepsRows scrolls the grid to just below its room of unloaded
+// rows, so that their last page loads again, and says how many px the row
+// at the top of the visible part moved meanwhile ("moved 0 px"), or why it
+// cannot tell.
+const scrollUpKeepsRows = `(async () => {
+	const w = document.getElementById("grid-wrap");
+	const sleep = ms => new Promise(r => setTimeout(r, ms));
+	const frame = () => new Promise(r => requestAnimationFrame(() => r()));
+	const spacer = () => document.querySelector("#grid-body > tr.grid-spacer");
+	const room = () => spacer() ? spacer().getBoundingClientRect().height : 0;
+	if (!spacer()) return "no room of unloaded rows";
+	w.scrollTop = spacer().getBoundingClientRect().bottom - w.getBoundingClientRect().top + w.scrollTop + 400;
+	await frame();
+	const r = w.getBoundingClientRect();
+	const anchor = document.elementFromPoint(r.left + 40, r.top + 100)?.closest("tr[data-record-id]");
+	if (!anchor) return "no row at the top";
+	const before = anchor.getBoundingClientRect().top, h0 = room();
+	for (let i = 0; i < 200 && room() === h0; i++) await sleep(25);
+	if (room() === h0) return "no page loaded";
+	await frame(); await frame(); await sleep(100);
+	return anchor.isConnected ? "moved " + Math.round(anchor.getBoundingClientRect().top - before) + " px" : "the row is gone";
+})()`
 
 // TestBrowserGridRecordPanelFollowsEdits (issue 9, item 4): Enter on the
 // first column opens the panel with the record's values; an edit made in

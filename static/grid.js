@@ -314,11 +314,17 @@
 
   function rowLoaded(tr) {
     var id = tr.dataset.recordId;
-    // A row may arrive twice (an htmx response and its live update).
-    document.querySelectorAll('[id="rec-' + CSS.escape(id) + '"]').forEach(function (other) {
+    // A row may arrive twice (an htmx response and its live update). An id
+    // selector finds it without walking the page (Chromium looks ids up
+    // in its map, and walks only when an id is there twice), which a page
+    // of 100 rows arriving together needs.
+    document.querySelectorAll("#" + CSS.escape("rec-" + id)).forEach(function (other) {
       if (other !== tr) { other.remove(); }
     });
-    document.querySelectorAll("#grid-body tr.grid-empty").forEach(function (e) { e.remove(); });
+    // A grid that loads pages has rows already: no "No records" to remove.
+    if (!paging.swapping) {
+      document.querySelectorAll("#grid-body tr.grid-empty").forEach(function (e) { e.remove(); });
+    }
 
     var editor = tr.querySelector(".cell-editor");
     if (editor) {
@@ -342,8 +348,11 @@
     }
     if (!paging.swapping) { followPanel(tr); }
     // A page loaded again while scrolling leaves the active cell be: focusing
-    // it would scroll the grid back to it.
-    if (state.row === id && !paging.swapping) {
+    // it would scroll the grid back to it. It only shows as active again.
+    if (state.row === id && paging.swapping) {
+      var again = findCell(id, state.col);
+      if (again) { again.classList.add("active"); }
+    } else if (state.row === id) {
       var cell = findCell(id, state.col);
       if (cell && state.tab) {
         cell = neighbour(cell, 0, state.tab, true) || cell;
@@ -360,6 +369,9 @@
 
   // Work postponed while an editor was open.
   function afterEditorClosed() {
+    // Rows arrive a hundred at a time: look for an editor only when
+    // something waits for it to close.
+    if (!state.reloadPending && !state.refreshPending) { return; }
     if (openEditor()) { return; }
     if (state.reloadPending) {
       state.reloadPending = false;
@@ -529,15 +541,39 @@
   // when the spacer comes near; pages far below are unloaded and the
   // sentinel points at the first of them again. Loading is driven by an
   // IntersectionObserver whose root is the grid's own scroll box.
-  var MAX_ROWS = 300;
+  //
+  // Reading geometry right after rows change makes the browser lay out the
+  // whole table there and then, and again for the frame once the unloaded
+  // rows are gone: with 400 rows of 20 columns that was most of a page's
+  // time to appear. So what paging decides on is measured once the
+  // browser has laid the grid out anyway (measure, after a frame), and a
+  // page that arrives is swapped in and the far pages unloaded in the same
+  // task, from those figures, without asking for layout.
+  var MAX_ROWS = 200;
   var NEAR = 800; // px beyond the visible part where pages load and stay
-  var paging = { above: [], busy: false, swapping: false, observer: null, retry: 0, refreshAgain: false };
+  var paging = {
+    above: [], busy: false, swapping: false, observer: null, retry: 0, refreshAgain: false,
+    // The grid's visible part, in px of its scroll box's content, as last
+    // measured; null before the first measure.
+    view: null,
+    measureQueued: false
+  };
 
   function wrap() { return document.getElementById("grid-wrap"); }
   function sentinel() { return document.querySelector("#grid-body > tr.grid-sentinel"); }
   function spacer() { return document.querySelector("#grid-body > tr.grid-spacer"); }
-  function markers() { return Array.prototype.slice.call(document.querySelectorAll("#grid-body > tr.grid-page-mark")); }
-  function recordCount() { return document.querySelectorAll("#grid-body > tr[data-record-id]").length; }
+  // The grid body's own rows, without a walk of every cell.
+  function bodyRows(match) {
+    var tb = body();
+    var out = [];
+    if (!tb) { return out; }
+    for (var el = tb.firstElementChild; el; el = el.nextElementSibling) {
+      if (match(el)) { out.push(el); }
+    }
+    return out;
+  }
+  function markers() { return bodyRows(function (el) { return el.classList.contains("grid-page-mark"); }); }
+  function recordCount() { return bodyRows(function (el) { return el.hasAttribute("data-record-id"); }).length; }
 
   function makeMarker(url) {
     var tr = document.createElement("tr");
@@ -564,6 +600,64 @@
     return els.some(function (el) { return el.querySelector(".cell-editor"); });
   }
 
+  // measureSoon measures the grid once the browser has laid it out for the
+  // next frame, when reading its geometry costs nothing.
+  function measureSoon() {
+    if (paging.measureQueued) { return; }
+    paging.measureQueued = true;
+    requestAnimationFrame(function () {
+      setTimeout(function () {
+        paging.measureQueued = false;
+        measure();
+      }, 0);
+    });
+  }
+
+  // measure notes the visible part and where each page's rows start and
+  // end (on its marker, as a property: writing attributes would ask for
+  // style again), then unloads what has become
+  // too far. A page loaded into the spacer's place took the height it had
+  // when it was unloaded; if its rows are now taller or shorter, the
+  // scroll position moves by the difference, so the visible rows stay.
+  function measure() {
+    var w = wrap();
+    if (!w) { return; }
+    var box = w.getBoundingClientRect();
+    var origin = box.top + w.clientTop - w.scrollTop;
+    paging.view = { top: w.scrollTop, bottom: w.scrollTop + w.clientHeight };
+    var shift = 0;
+    markers().forEach(function (m) {
+      var page = pageRows(m);
+      if (!page.length) {
+        m.pagingGeo = null;
+        return;
+      }
+      var top = page[0].getBoundingClientRect().top - origin;
+      var bottom = page[page.length - 1].getBoundingClientRect().bottom - origin;
+      if (m.pagingExpect) {
+        var diff = bottom - top - m.pagingExpect;
+        m.pagingExpect = 0;
+        if (Math.abs(diff) >= 0.5 && bottom <= paging.view.top) { shift += diff; }
+      }
+      m.pagingGeo = { top: top, bottom: bottom };
+    });
+    if (shift) {
+      // Everything measured below the page moved with it, and so does the
+      // view: measure again after this frame.
+      w.scrollTop += shift;
+      measureSoon();
+      return;
+    }
+    if (!paging.busy && recordCount() > MAX_ROWS) {
+      unloadAbove();
+      unloadBelow();
+    }
+  }
+
+  // geometry is a page's measured place, or null when it has not been
+  // measured since it arrived.
+  function geometry(marker) { return marker.pagingGeo || null; }
+
   // setSpacer makes the spacer as tall as the pages unloaded above.
   function setSpacer() {
     var tb = body();
@@ -587,19 +681,19 @@
   }
 
   // unloadAbove drops the first pages while the grid holds too many rows
-  // and they lie wholly above the visible part.
+  // and they lie wholly above the visible part (as last measured). The
+  // spacer grows by their measured height in the same task, so nothing
+  // below them moves and the browser lays the grid out once.
   function unloadAbove() {
-    var w = wrap();
-    if (!w) { return; }
-    var limit = w.getBoundingClientRect().top - NEAR;
+    if (!paging.view) { return; }
+    var limit = paging.view.top - NEAR;
     while (recordCount() > MAX_ROWS) {
       var ms = markers();
       if (ms.length < 2) { return; }
+      var g = geometry(ms[0]);
       var page = pageRows(ms[0]);
-      var last = page[page.length - 1];
-      if (!last || last.getBoundingClientRect().bottom > limit || holdsEdit(page)) { return; }
-      paging.above.push({ url: ms[0].dataset.url, height: rowsHeight(page) });
-      // The spacer grows by what goes, before the next layout: no jump.
+      if (!g || g.bottom > limit || holdsEdit(page)) { return; }
+      paging.above.push({ url: ms[0].dataset.url, height: g.bottom - g.top });
       setSpacer();
       page.forEach(function (el) { el.remove(); });
       ms[0].remove();
@@ -607,18 +701,18 @@
   }
 
   // unloadBelow drops the last pages while the grid holds too many rows and
-  // they lie wholly below the visible part; the sentinel then loads the
-  // first of them again.
+  // they lie wholly below the visible part (as last measured); the
+  // sentinel then loads the first of them again.
   function unloadBelow() {
-    var w = wrap();
-    if (!w) { return; }
-    var limit = w.getBoundingClientRect().bottom + NEAR;
+    if (!paging.view) { return; }
+    var limit = paging.view.bottom + NEAR;
     while (recordCount() > MAX_ROWS) {
       var ms = markers();
       if (ms.length < 2) { return; }
       var mark = ms[ms.length - 1];
+      var g = geometry(mark);
       var page = pageRows(mark);
-      if (!page.length || page[0].getBoundingClientRect().top < limit || holdsEdit(page)) { return; }
+      if (!page.length || !g || g.top < limit || holdsEdit(page)) { return; }
       var s = sentinel();
       if (!s) {
         s = document.createElement("tr");
@@ -648,8 +742,13 @@
     }
     paging.retry = 0;
     unload();
+    measureSoon();
     watch();
   }
+
+  // A page's rows need no settling (htmx's default waits 20 ms before it
+  // calls them loaded, and so before they are painted).
+  var PAGE_SWAP = " settle:0ms";
 
   function loadNext() {
     var s = sentinel();
@@ -658,7 +757,7 @@
     paging.busy = true;
     var mark = makeMarker(url);
     s.parentNode.insertBefore(mark, s);
-    htmx.ajax("GET", url, { source: s, target: s, swap: "outerHTML" }).then(function () {
+    htmx.ajax("GET", url, { source: s, target: s, swap: "outerHTML" + PAGE_SWAP }).then(function () {
       var ok = !s.isConnected;
       if (!ok) { mark.remove(); }
       loaded(ok, unloadAbove);
@@ -675,19 +774,19 @@
     var page = paging.above[paging.above.length - 1];
     var mark = makeMarker(page.url);
     sp.after(mark);
-    var w = wrap();
-    htmx.ajax("GET", page.url, { source: mark, target: mark, swap: "afterend", select: "tr[data-record-id]" }).then(function () {
+    htmx.ajax("GET", page.url, { source: mark, target: mark, swap: "afterend" + PAGE_SWAP, select: "tr[data-record-id]" }).then(function () {
       var rows = pageRows(mark);
       if (!rows.length) {
         mark.remove();
         loaded(false);
         return;
       }
-      // What came in replaces its share of the spacer; the scroll position
-      // moves by any difference, so the visible rows stay where they were.
+      // What came in takes its share of the spacer, as tall as it was
+      // when it went: the visible rows stay where they were. measure
+      // corrects the scroll position if its rows changed height meanwhile.
       paging.above.pop();
       setSpacer();
-      w.scrollTop += rowsHeight(rows) - page.height;
+      mark.pagingExpect = page.height;
       loaded(true, unloadBelow);
     }, function () {
       mark.remove();
@@ -704,11 +803,13 @@
       return;
     }
     paging.busy = true;
+    paging.refreshing = true;
     var pages = markers();
     var w = wrap();
     var next = function (i) {
       if (i >= pages.length) {
         paging.busy = false;
+        paging.refreshing = false;
         if (paging.refreshAgain) {
           paging.refreshAgain = false;
           refreshPages();
@@ -736,6 +837,12 @@
   function watch() {
     var w = wrap();
     if (!w || !("IntersectionObserver" in window)) { return; }
+    if (!w.dataset.pagingMeasures) {
+      // What paging decides on follows the grid's scrolling and resizing.
+      w.dataset.pagingMeasures = "1";
+      w.addEventListener("scroll", measureSoon, { passive: true });
+      window.addEventListener("resize", measureSoon);
+    }
     if (paging.observer) { paging.observer.disconnect(); }
     paging.observer = new IntersectionObserver(function (entries) {
       entries.forEach(function (e) {
@@ -758,17 +865,35 @@
     var first = tb.querySelector("tr[data-record-id]");
     var mark = makeMarker(tb.getAttribute("hx-get") || "");
     tb.insertBefore(mark, first || tb.firstChild);
+    measureSoon();
     watch();
   }
 
+  // paging.swapping holds while a page's rows are swapped in and called
+  // loaded (rowLoaded), which comes after htmx:afterSwap: it ends with the
+  // request.
   document.addEventListener("htmx:beforeSwap", function (ev) {
     var t = ev.detail && ev.detail.target;
-    if (t instanceof Element && t.matches("#grid-body > .grid-sentinel, #grid-body > .grid-page-mark")) { paging.swapping = true; }
+    // A refresh (refreshPages) brings changed rows: they are loaded as any
+    // other change, so that an open panel follows them.
+    if (t instanceof Element && !paging.refreshing && t.matches("#grid-body > .grid-sentinel, #grid-body > .grid-page-mark")) {
+      paging.swapping = true;
+      paging.swapTarget = t;
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function () {
+    paging.swapping = false;
+    paging.swapTarget = null;
   });
   document.addEventListener("htmx:afterSwap", function (ev) {
-    paging.swapping = false;
     var t = ev.detail && ev.detail.target;
-    if (t && t === body()) { resetPaging(); }
+    if (t !== paging.swapTarget) { paging.swapping = false; }
+    if (t && t === body()) {
+      resetPaging();
+    } else if (t instanceof Element && t.closest("#grid-body")) {
+      // A row edited or reloaded may have changed height.
+      measureSoon();
+    }
   });
 
   resetPaging();
