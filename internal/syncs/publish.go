@@ -302,16 +302,22 @@ func (s *Service) publishUpdates(ctx context.Context, r *run, st *SyncTable, t w
 		for range batches {
 		}
 	}()
-	// committed answers the commit of the previous batch's outcome, if one
-	// is under way; nothing returns before it has answered.
-	var committed chan error
-	settle := func() error {
-		if committed == nil {
-			return nil
-		}
-		err := <-committed
-		committed = nil
+	// committing answers the commits of the batches' outcomes under way,
+	// oldest first: two at a time, so that one writes its records while
+	// the other records its progress. Nothing returns before all have
+	// answered.
+	var committing []chan error
+	settleOldest := func() error {
+		err := <-committing[0]
+		committing = committing[1:]
 		return err
+	}
+	settle := func() error {
+		var errs []error
+		for len(committing) > 0 {
+			errs = append(errs, settleOldest())
+		}
+		return errors.Join(errs...)
 	}
 	defer func() { _ = settle() }()
 	// kept answers the recording of the previous batch's changes at the
@@ -426,16 +432,20 @@ func (s *Service) publishUpdates(ctx context.Context, r *run, st *SyncTable, t w
 		}(kept, o.Changes)
 		o.Changes = nil
 		d := tableDelta{phase: "updating", done: int64(len(recs)), updated: updated, conflicts: len(o.Conflicts) + len(o.SourceDeleted), failed: len(o.Errors)}
-		// Outcomes commit in order, one at a time.
-		if err := settle(); err != nil {
-			return err
+		// At most two outcomes commit at once; their progress is
+		// recorded one after the other (commit).
+		if len(committing) == 2 {
+			if err := settleOldest(); err != nil {
+				return err
+			}
 		}
-		committed = make(chan error, 1)
-		go func(done chan<- error) {
+		done := make(chan error, 1)
+		committing = append(committing, done)
+		go func() {
 			done <- s.commit(ctx, r, st, d, func(tx pgx.Tx, _ *tableDelta) error {
 				return s.store.RecordPublishOutcomeTx(ctx, tx, t, r.sy.ID, o)
 			})
-		}(committed)
+		}()
 	}
 }
 

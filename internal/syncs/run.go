@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -22,6 +23,10 @@ type run struct {
 	s     *Service
 	sy    Sync
 	conns map[string]connectors.Connector
+	// progress orders the commits of the run's progress: two commits may
+	// do their work at once, but each records its progress, and commits,
+	// after the one before it has.
+	progress sync.Mutex
 }
 
 // tableFailure ends one table of a sync on a failure a retry cannot fix (the
@@ -182,8 +187,16 @@ type tableDelta struct {
 // commit runs fn and records delta d on st (fn may add to it) in one
 // transaction, which also tells the sync's watchers and holds the job's
 // lease: a step never commits after its job was handed to another attempt.
+// Commits of one run may overlap in fn; from recording the progress on,
+// one at a time.
 func (s *Service) commit(ctx context.Context, r *run, st *SyncTable, d tableDelta, fn func(tx pgx.Tx, d *tableDelta) error) error {
 	var next SyncTable
+	locked := false
+	defer func() {
+		if locked {
+			r.progress.Unlock()
+		}
+	}()
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		d := d
 		if fn != nil {
@@ -191,6 +204,9 @@ func (s *Service) commit(ctx context.Context, r *run, st *SyncTable, d tableDelt
 				return err
 			}
 		}
+		// Held until the transaction has committed and st moved on.
+		r.progress.Lock()
+		locked = true
 		next = d.apply(*st)
 		var errMsg *string
 		if d.error != "" {
