@@ -18,9 +18,13 @@ func (s *Service) RunPull(ctx context.Context, args PullArgs, lastAttempt bool) 
 	return s.execute(ctx, args.SyncID, lastAttempt, s.pullTable)
 }
 
-// readyWait bounds how long a pull waits, after a table's last page, for
-// the indexes of a table it made big (workbooks.PrepareTableForReads).
-const readyWait = 2 * time.Minute
+// readyWait is how long a pull waits, after a table's last page, for the
+// indexes of a table it made big (workbooks.PrepareTableForReads): not at
+// all. A pull is measured against COPY of the same rows (≤ 3×), and
+// building a 100,000-record table's indexes doubles it; the pull asks for
+// them and ends, and they are ready seconds later, while an import, whose
+// person is waiting to open the table, waits for them.
+const readyWait time.Duration = 0
 
 // pullTable pulls one table page by page. The first pull of a table adds its
 // records through the record store's bulk path; a re-pull merges each page
@@ -122,9 +126,9 @@ func (s *Service) pullTable(ctx context.Context, r *run, st *SyncTable) error {
 	})
 	if err == nil && pulled >= workbooks.BulkWriteRows {
 		// Best effort, after the table is released (edits never wait for
-		// index builds): a table the pull made big gets its indexes and
-		// every table fresh statistics before the job ends; a failure only
-		// leaves the indexes to the first pages that ask for them.
+		// index builds): a table the pull made big has its indexes asked
+		// for, and every table fresh statistics, before the job ends; a
+		// failure only leaves the indexes to the first pages that ask.
 		if serr := s.store.PrepareTableForReads(ctx, t, readyWait); serr != nil {
 			s.logger.WarnContext(ctx, "syncs: prepare the table for reads", "table", t.ID, "err", serr)
 		}

@@ -689,7 +689,8 @@ func readyIndexes(t Table) []indexWant {
 // them to River's rescue and the caller's job to its lease, and nothing
 // here holds a lock an edit would wait for. It ends by refreshing the
 // statistics (RefreshStatistics). A wait that runs out is no error: the
-// builds go on, and the pages are slow until they end.
+// builds go on, and the pages are slow until they end. With no wait, the
+// builds are only asked for.
 func (s *Service) PrepareTableForReads(ctx context.Context, t Table, wait time.Duration) error {
 	size, err := s.tableSize(ctx, t)
 	if err != nil {
@@ -699,8 +700,10 @@ func (s *Service) PrepareTableForReads(ctx context.Context, t Table, wait time.D
 		if err := s.requestIndexes(ctx, t, readyIndexes(t)); err != nil {
 			return err
 		}
-		if err := s.waitIndexes(ctx, t, wait); err != nil {
-			return err
+		if wait > 0 {
+			if err := s.waitIndexes(ctx, t, wait); err != nil {
+				return err
+			}
 		}
 	}
 	return s.RefreshStatistics(ctx, t.WorkbookID, t.ID)
