@@ -645,10 +645,11 @@ func (s *Service) RefreshStatistics(ctx context.Context, workbookID, tableID str
 
 // ReadyIndexColumns is how many of a table's columns PrepareTableForReads
 // indexes both ways. Each index costs its build (a 100,000-record import
-// of 20 columns took 1.2 s, and each build about 0.5–1 s more on this
-// machine) and every later write of the table; a column past these gets
-// its indexes on demand, at its first sort or filter.
-const ReadyIndexColumns = 4
+// of 20 columns took 1.2 s, and each build about 0.55 s more on this
+// machine: 4.65–4.74 s with these 6, against the import's 5 s target) and
+// every later write of the table; a column past these gets its indexes on
+// demand, at its first sort or filter.
+const ReadyIndexColumns = 3
 
 // readyIndexes are the indexes a big table gets as soon as a bulk write
 // makes it big: an ascending and a descending index on ReadyIndexColumns of

@@ -532,9 +532,10 @@ func TestBulkWriteAmongManyTablesLeavesItsIndexesReady(t *testing.T) {
 		}
 		names[ri.ColumnID+"/"+ri.Kind] = ri.Name
 	}
-	// Title, Price, Status and SKU both ways; In stock is a boolean.
-	if len(idx) != 8 {
-		t.Errorf("%d indexes, want 8: %+v", len(idx), idx)
+	// Price and Status (ordered types first), then Title, the first text
+	// column, each both ways; In stock is a boolean, SKU comes fourth.
+	if len(idx) != 2*workbooks.ReadyIndexColumns {
+		t.Errorf("%d indexes, want %d: %+v", len(idx), 2*workbooks.ReadyIndexColumns, idx)
 	}
 	price, title, status := tbl.Columns[1].ID, tbl.Columns[0].ID, tbl.Columns[3].ID
 	for _, p := range []struct {
