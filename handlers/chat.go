@@ -11,6 +11,7 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/agent"
 	"github.com/scratchpad/scratchpad/internal/apperr"
+	"github.com/scratchpad/scratchpad/internal/filter"
 	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 	"github.com/scratchpad/scratchpad/views"
@@ -292,9 +293,7 @@ func (s *Server) chatMentions(c echo.Context) error {
 			break
 		}
 		rq := workbooks.RecordQuery{Limit: mentionLimit, WithoutTotal: true}
-		if q != "" {
-			rq.Filter = fmt.Sprintf(`%s ILIKE '%%%s%%'`, quoteColumn(title.Name), likeText(q))
-		}
+		rq.Filter = filter.Search([]string{title.Name}, q)
 		page, err := s.Workbooks.FindRecordsIn(ctx, u.ID, t, rq)
 		if err != nil {
 			if apperr.Is(err, apperr.Invalid) {
@@ -335,14 +334,4 @@ func titleColumn(t workbooks.Table) (workbooks.Column, bool) {
 		}
 	}
 	return workbooks.Column{}, false
-}
-
-// quoteColumn writes a column name as the filter language reads it.
-func quoteColumn(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
-
-// likeText escapes text for a quoted ILIKE pattern: quotes doubled, and the
-// pattern's own wildcards taken literally.
-func likeText(s string) string {
-	s = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-	return strings.ReplaceAll(s, "'", "''")
 }
