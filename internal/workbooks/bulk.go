@@ -5,16 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/db"
-	"github.com/scratchpad/scratchpad/internal/filter"
 	"github.com/scratchpad/scratchpad/internal/ids"
+	"github.com/scratchpad/scratchpad/internal/recordsql"
 	"github.com/scratchpad/scratchpad/internal/values"
 )
 
@@ -23,48 +21,6 @@ import (
 // suggestions) and filling a column with one value (as edits). Like
 // FindRecords it builds SQL at run time from the filter compiler's output,
 // column ids from the table's specs and bind parameters only.
-
-// scopeConditions adds to b the conditions selecting the records of t that
-// q's filter and quick filter match (its sort, cursor and limit are ignored).
-// FindRecords, Neighbours, FindReplace and FillColumn all select records
-// through it. With literalIDs (for a big table) the table's ids are written
-// into the SQL as tablePredicate writes them, so that PostgreSQL can use the
-// table's partial on-demand indexes; otherwise they are bind parameters.
-// Errors: Invalid.
-func scopeConditions(b *recordSQL, t Table, q RecordQuery, literalIDs bool) error {
-	if literalIDs {
-		pred, err := tablePredicate("r", t.WorkbookID, t.ID)
-		if err != nil {
-			return err
-		}
-		b.where = append(b.where, pred)
-	} else {
-		b.where = append(b.where, "r.workbook_id = "+b.arg(t.WorkbookID), "r.table_id = "+b.arg(t.ID))
-	}
-	compiled, err := filter.Compile(q.Filter, t.Columns.filterColumns(), "r.fields", len(b.args))
-	if err != nil {
-		var fe *filter.Error
-		if errors.As(err, &fe) {
-			return apperr.InvalidFields("The filter is not valid: "+fe.Error(),
-				apperr.FieldError{Field: "filter", Message: fe.Error()})
-		}
-		return fmt.Errorf("workbooks: compile filter: %w", err)
-	}
-	b.args = append(b.args, compiled.Args...)
-	b.where = append(b.where, compiled.SQL)
-	switch q.Has {
-	case "":
-	case HasEdits:
-		b.where = append(b.where, "r.state <> 'clean'")
-	case HasSuggestions:
-		b.where = append(b.where, `EXISTS (SELECT 1 FROM suggestions s
-			WHERE s.workbook_id = r.workbook_id AND s.table_id = r.table_id AND s.record_id = r.id)`)
-	default:
-		return apperr.InvalidFields("Unknown quick filter.",
-			apperr.FieldError{Field: "has", Message: `must be "edits" or "suggestions"`})
-	}
-	return nil
-}
 
 // Neighbours returns the ids of the records just before and just after
 // recordID in the listing FindRecords returns for q (same filter, quick
@@ -80,7 +36,7 @@ func (s *Service) Neighbours(ctx context.Context, ownerID, workbookID, tableID, 
 	if !ids.ValidUUID(recordID) {
 		return "", "", errRecordNotFound
 	}
-	sort, err := resolveSort(t.Columns, q.Sort)
+	sort, err := t.resolveSort(q.Sort)
 	if err != nil {
 		return "", "", err
 	}
@@ -105,65 +61,15 @@ func (s *Service) Neighbours(ctx context.Context, ownerID, workbookID, tableID, 
 	return prev, next, nil
 }
 
-// neighbour finds the record right after (forward) or right before the
-// pivot record in the order (sort values, empty values last, key by key;
-// then seq). On a big table the table's ids are literals, as in
-// FindRecords, so the partial on-demand index of the sort column can serve
-// the order.
-func (s *Service) neighbour(ctx context.Context, t Table, recordID string, q RecordQuery, sort sortSpec, big, forward bool) (string, error) {
-	var b recordSQL
-	if err := scopeConditions(&b, t, q, big); err != nil {
+// neighbour finds the record right after (forward) or right before
+// recordID in the listing of q (recordsql.NeighbourQuery).
+func (s *Service) neighbour(ctx context.Context, t Table, recordID string, q RecordQuery, sort recordsql.Sort, big, forward bool) (string, error) {
+	sql, args, err := recordsql.NeighbourQuery(t.sqlTable(), q, sort, recordID, big, forward)
+	if err != nil {
 		return "", err
 	}
-	keys := sort.keys()
-	exprs := sortExprs(keys)
-	pivotVals := ""
-	for i, e := range exprs {
-		pivotVals += ", " + e + " AS v" + strconv.Itoa(i)
-	}
-	pivot := "(SELECT r.seq" + pivotVals + " FROM records r WHERE r.workbook_id = " + b.arg(t.WorkbookID) +
-		" AND r.table_id = " + b.arg(t.ID) + " AND r.id = " + b.arg(recordID) + ")"
-
-	seqCmp := ">"
-	if !forward {
-		seqCmp = "<"
-	}
-	cond := "r.seq " + seqCmp + " p.seq"
-	order := make([]string, 0, len(keys)+1)
-	for i := len(keys) - 1; i >= 0; i-- {
-		// Going forward in an ascending sort means greater values; a
-		// descending sort or going backward flips that; both flip it back.
-		e, pv := exprs[i], "p.v"+strconv.Itoa(i)
-		cmp, dir := ">", "ASC"
-		if keys[i].desc != !forward {
-			cmp, dir = "<", "DESC"
-		}
-		// Empty values come after every value, and among themselves by the
-		// further keys.
-		var nulls string
-		if forward {
-			nulls = "(" + e + " IS NULL AND " + pv + " IS NOT NULL)"
-		} else {
-			nulls = "(" + pv + " IS NULL AND " + e + " IS NOT NULL)"
-		}
-		cond = "(" + e + " " + cmp + " " + pv + " OR (" + e + " = " + pv + " AND " + cond + ") OR " + nulls +
-			" OR (" + e + " IS NULL AND " + pv + " IS NULL AND " + cond + "))"
-		nullsAt := "NULLS LAST"
-		if !forward {
-			nullsAt = "NULLS FIRST"
-		}
-		order = append(order, e+" "+dir+" "+nullsAt)
-	}
-	slices.Reverse(order)
-	if forward {
-		order = append(order, "r.seq")
-	} else {
-		order = append(order, "r.seq DESC")
-	}
-	sql := "SELECT r.id FROM records r CROSS JOIN " + pivot + " p WHERE " + strings.Join(b.where, " AND ") +
-		" AND r.id <> " + b.arg(recordID) + " AND " + cond + " ORDER BY " + strings.Join(order, ", ") + " LIMIT 1"
 	var id string
-	err := s.pool.QueryRow(ctx, sql, b.args...).Scan(&id)
+	err = s.pool.QueryRow(ctx, sql, args...).Scan(&id)
 	if db.IsNoRows(err) {
 		return "", nil
 	}
@@ -242,8 +148,8 @@ func (s *Service) FindReplace(ctx context.Context, ownerID, workbookID, tableID 
 			return apperr.InvalidFields(fmt.Sprintf("Find & replace works on text columns; %s is a %s column.", col.Name, col.Type),
 				apperr.FieldError{Field: "column", Message: "is not a text column"})
 		}
-		var b recordSQL
-		if err := scopeConditions(&b, t, fr.Query, false); err != nil {
+		var b recordsql.Builder
+		if err := b.Scope(t.sqlTable(), fr.Query, false); err != nil {
 			return err
 		}
 		prov := provenance{source: SourceFindReplace, createdBy: &ownerID}
@@ -389,26 +295,26 @@ type cellText struct {
 // findReplaceBatch records, and no more records once findReplaceBatchBytes
 // of text are read. Each batch is read completely before fn runs, so fn may
 // use the same transaction.
-func scanCells(ctx context.Context, tx pgx.Tx, scope recordSQL, colID string, fn func([]cellText) error) error {
+func scanCells(ctx context.Context, tx pgx.Tx, scope recordsql.Builder, colID string, fn func([]cellText) error) error {
 	var last int64
 	for {
-		b := recordSQL{where: scope.where, args: append([]any(nil), scope.args...)}
-		field := b.arg(colID)
-		after := b.arg(last)
+		b := recordsql.Builder{Where: scope.Where, Args: append([]any(nil), scope.Args...)}
+		field := b.Arg(colID)
+		after := b.Arg(last)
 		page := `SELECT r.id, r.seq, coalesce(CASE WHEN sg.record_id IS NOT NULL THEN sg.value #>> '{}' ELSE r.fields ->> ` + field + `::text END, '') AS base
 			FROM records r
 			LEFT JOIN suggestions sg ON sg.workbook_id = r.workbook_id AND sg.table_id = r.table_id
 				AND sg.record_id = r.id AND sg.action = 'update' AND sg.field = ` + field + `::text
-			WHERE ` + strings.Join(b.where, " AND ") + ` AND r.state <> 'deleted' AND r.seq > ` + after + `
-			ORDER BY r.seq LIMIT ` + b.arg(findReplaceBatch)
+			WHERE ` + strings.Join(b.Where, " AND ") + ` AND r.state <> 'deleted' AND r.seq > ` + after + `
+			ORDER BY r.seq LIMIT ` + b.Arg(findReplaceBatch)
 		// The page's records up to the one whose text passes the budget;
 		// page_rows says whether the page was full.
 		sql := `SELECT id, seq, base, page_rows FROM (
 				SELECT p.*, count(*) OVER () AS page_rows,
 					sum(octet_length(p.base)) OVER (ORDER BY p.seq) - octet_length(p.base) AS text_before
 				FROM (` + page + `) p
-			) sized WHERE text_before < ` + b.arg(findReplaceBatchBytes) + ` ORDER BY seq`
-		rows, err := tx.Query(ctx, sql, b.args...)
+			) sized WHERE text_before < ` + b.Arg(findReplaceBatchBytes) + ` ORDER BY seq`
+		rows, err := tx.Query(ctx, sql, b.Args...)
 		if err != nil {
 			return fmt.Errorf("workbooks: scan cells: %w", err)
 		}
@@ -471,7 +377,7 @@ func (s *Service) FillColumn(ctx context.Context, ownerID, workbookID, tableID, 
 		if err != nil {
 			return err
 		}
-		var b recordSQL
+		var b recordsql.Builder
 		if len(scope.RecordIDs) > 0 {
 			for _, id := range scope.RecordIDs {
 				if !ids.ValidUUID(id) {
@@ -481,17 +387,17 @@ func (s *Service) FillColumn(ctx context.Context, ownerID, workbookID, tableID, 
 			if err := checkRecordsExist(ctx, q, t, append([]string(nil), scope.RecordIDs...)); err != nil {
 				return err
 			}
-			b.where = append(b.where, "r.workbook_id = "+b.arg(workbookID), "r.table_id = "+b.arg(tableID),
-				"r.id = ANY("+b.arg(scope.RecordIDs)+"::uuid[])")
-		} else if err := scopeConditions(&b, t, scope.Query, false); err != nil {
+			b.Where = append(b.Where, "r.workbook_id = "+b.Arg(workbookID), "r.table_id = "+b.Arg(tableID),
+				"r.id = ANY("+b.Arg(scope.RecordIDs)+"::uuid[])")
+		} else if err := b.Scope(t.sqlTable(), scope.Query, false); err != nil {
 			return err
 		}
 		dirty := []string{}
 		if !col.Scratch {
 			dirty = append(dirty, col.ID)
 		}
-		wb, tb := b.arg(workbookID), b.arg(tableID)
-		field, val, changedArg, actor := b.arg(col.ID), b.arg(stored), b.arg(dirty), b.arg(ownerID)
+		wb, tb := b.Arg(workbookID), b.Arg(tableID)
+		field, val, changedArg, actor := b.Arg(col.ID), b.Arg(stored), b.Arg(dirty), b.Arg(ownerID)
 		sql := `WITH target AS (
 				-- Each record's new values, worked out once from the row
 				-- as it was (locked, so it cannot change before the UPDATE):
@@ -509,7 +415,7 @@ func (s *Service) FillColumn(ctx context.Context, ownerID, workbookID, tableID, 
 							CASE WHEN cardinality(` + changedArg + `::text[]) = 0 THEN '{}'::jsonb
 							     ELSE jsonb_build_object(` + field + `::text, coalesce(r.fields -> ` + field + `::text, 'null')) END) AS new_original
 					FROM records r
-					WHERE ` + strings.Join(b.where, " AND ") + ` AND r.state <> 'deleted'
+					WHERE ` + strings.Join(b.Where, " AND ") + ` AND r.state <> 'deleted'
 					  AND nullif(r.fields -> ` + field + `::text, 'null') IS DISTINCT FROM ` + val + `::jsonb
 					FOR UPDATE OF r
 					OFFSET 0
@@ -533,7 +439,7 @@ func (s *Service) FillColumn(ctx context.Context, ownerID, workbookID, tableID, 
 			)
 			SELECT count(*)::int, coalesce((array_agg(a.id::text))[1:` + fmt.Sprint(maxEventRecordIDs+1) + `], '{}') FROM applied a`
 		var ids []string
-		if err := tx.QueryRow(ctx, sql, b.args...).Scan(&changed, &ids); err != nil {
+		if err := tx.QueryRow(ctx, sql, b.Args...).Scan(&changed, &ids); err != nil {
 			return err
 		}
 		if changed == 0 {

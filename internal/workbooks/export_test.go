@@ -21,7 +21,7 @@ func (s *Service) PageSQL(ctx context.Context, ownerID, workbookID, tableID stri
 	if err != nil {
 		return "", nil, err
 	}
-	return p.sql, p.b.args, nil
+	return p.SQL, p.Args, nil
 }
 
 // BuildIndexesAtOnce builds a table's registered indexes and their

@@ -20,6 +20,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/db"
 	"github.com/scratchpad/scratchpad/internal/filter"
 	"github.com/scratchpad/scratchpad/internal/ids"
+	"github.com/scratchpad/scratchpad/internal/recordsql"
 	"github.com/scratchpad/scratchpad/internal/values"
 )
 
@@ -160,32 +161,6 @@ func indexName(workbookID, tableID, columnID, kind string) string {
 	return "ri_" + hex.EncodeToString(sum[:12])
 }
 
-// sqlUUID returns id as a SQL uuid literal. It is the one way ids enter SQL
-// text, and it refuses anything that is not a canonical UUID.
-func sqlUUID(id string) (string, error) {
-	if !ids.ValidUUID(id) {
-		return "", fmt.Errorf("workbooks: %q is not a uuid", id)
-	}
-	return "'" + strings.ToLower(id) + "'::uuid", nil
-}
-
-// tablePredicate is the WHERE condition of a table's partial indexes over
-// the records alias r ("" for no alias), and the one FindRecords repeats.
-func tablePredicate(alias, workbookID, tableID string) (string, error) {
-	wb, err := sqlUUID(workbookID)
-	if err != nil {
-		return "", err
-	}
-	tbl, err := sqlUUID(tableID)
-	if err != nil {
-		return "", err
-	}
-	if alias != "" {
-		alias += "."
-	}
-	return alias + "workbook_id = " + wb + " AND " + alias + "table_id = " + tbl, nil
-}
-
 // indexWant is an index a listing would use.
 type indexWant struct {
 	col  Column
@@ -198,7 +173,7 @@ type indexWant struct {
 // wantedIndexes returns the indexes that serve q's sort and filter on t:
 // the sort column in its direction, columns compared by equality or range,
 // and text columns searched with ILIKE, contains or starts_with.
-func wantedIndexes(t Table, q RecordQuery, sort sortSpec) []indexWant {
+func wantedIndexes(t Table, q RecordQuery, sort recordsql.Sort) []indexWant {
 	var out []indexWant
 	add := func(col Column, kind string) {
 		for _, w := range out {
@@ -208,12 +183,13 @@ func wantedIndexes(t Table, q RecordQuery, sort sortSpec) []indexWant {
 		}
 		out = append(out, indexWant{col: col, kind: kind, anyBtree: kind == indexAsc})
 	}
-	if sort.col != nil {
+	if col, desc, ok := sort.First(); ok {
 		kind := indexAsc
-		if sort.desc {
+		if desc {
 			kind = indexDesc
 		}
-		out = append(out, indexWant{col: *sort.col, kind: kind})
+		c, _ := t.Columns.ByID(col.ID)
+		out = append(out, indexWant{col: c, kind: kind})
 	}
 	if e, err := filter.Parse(q.Filter); err == nil && e != nil {
 		walkFilter(e, t.Columns, add)
@@ -461,7 +437,7 @@ func indexDDL(ri db.RecordIndex, partition string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	pred, err := tablePredicate("", ri.WorkbookID, ri.TableID)
+	pred, err := recordsql.TablePredicate("", ri.WorkbookID, ri.TableID)
 	if err != nil {
 		return "", err
 	}
