@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/scratchpad/scratchpad/internal/apptest"
+	"github.com/scratchpad/scratchpad/internal/recordindex"
 	"github.com/scratchpad/scratchpad/internal/seed"
-	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
 // These benchmarks measure the grid as people use it, over real HTTP against
@@ -220,13 +220,13 @@ func BenchmarkGridPage(b *testing.B) {
 // built.
 func mustIndexesReady(b *testing.B, bi *benchInstance) {
 	b.Helper()
-	if bi.seeded.Records < workbooks.DefaultIndexThreshold {
+	if bi.seeded.Records < recordindex.DefaultThreshold {
 		b.Logf("%d records: below the index threshold, no indexes to wait for", bi.seeded.Records)
 		return
 	}
 	deadline := time.Now().Add(60 * time.Minute)
 	for {
-		list, err := bi.inst.App.Workbooks.FindRecordIndexes(context.Background(), bi.seeded.WorkbookID, bi.seeded.TableID)
+		list, err := bi.inst.App.Workbooks.Indexes().Find(context.Background(), bi.seeded.WorkbookID, bi.seeded.TableID)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,6 +1,6 @@
 -- +goose Up
 -- The expression indexes the record store builds on demand for big tables
--- (internal/workbooks/indexes.go). Each is a partial index on records over
+-- (internal/recordindex). Each is a partial index on records over
 -- one column's typed value (filter.ValueExpr) for one table, built with
 -- CREATE INDEX CONCURRENTLY by a River job, so this table is the only record
 -- of which exist and in what state. Rows outlive their table on purpose: a

@@ -4,7 +4,7 @@
 --
 -- 1. records is partitioned by hash of (workbook_id, table_id) into 64
 -- partitions. A big table's on-demand indexes and their statistics are
--- built on the one partition that holds it (internal/workbooks/indexes.go),
+-- built on the one partition that holds it (internal/recordindex),
 -- and every statement names a table's two ids, so the planner prunes to
 -- that partition before it looks at indexes: one table's indexes no longer
 -- cost every other table's statements planning time, and building one reads

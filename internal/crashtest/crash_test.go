@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/scratchpad/scratchpad/internal/recordindex"
 	"github.com/scratchpad/scratchpad/internal/testdb"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
@@ -177,7 +178,7 @@ func TestIndexBuildKilledMidwayIsRedone(t *testing.T) {
 		_ = pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX CONCURRENTLY%' AND wait_event_type = 'Lock'`).Scan(&n)
 		return n > 0
 	})
-	if err := pool.QueryRow(ctx, `SELECT id::text FROM river_job WHERE kind = $1 AND state = 'running'`, workbooks.BuildRecordIndexArgs{}.Kind()).Scan(&jobID); err != nil {
+	if err := pool.QueryRow(ctx, `SELECT id::text FROM river_job WHERE kind = $1 AND state = 'running'`, recordindex.BuildArgs{}.Kind()).Scan(&jobID); err != nil {
 		t.Fatal(err)
 	}
 	b := mustStartChild(t, dbURL, small)

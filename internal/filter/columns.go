@@ -28,9 +28,10 @@ type Column struct {
 
 var columnIDPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
 
-// validate reports a column spec Compile cannot use. Such an error is a bug
-// in the caller, not in the user's filter, so it is not an *Error.
-func (c Column) validate() error {
+// Validate reports a column spec Compile and ValueExpr cannot use. Such an
+// error is a bug in the caller, not in the user's filter, so it is not an
+// *Error.
+func (c Column) Validate() error {
 	if !columnIDPattern.MatchString(c.ID) {
 		return fmt.Errorf("filter: column %q has invalid id %q", c.Name, c.ID)
 	}
@@ -93,7 +94,7 @@ func (k kind) String() string {
 // col.Type is unknown: either would be a bug in the caller, and an
 // unvalidated id must never reach SQL.
 func ValueExpr(fieldsExpr string, col Column) string {
-	if err := col.validate(); err != nil {
+	if err := col.Validate(); err != nil {
 		panic(err)
 	}
 	switch col.Type {

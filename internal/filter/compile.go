@@ -28,7 +28,7 @@ type Compiled struct {
 // it is a bug in the caller.
 func Compile(src string, cols []Column, fieldsExpr string, argOffset int) (Compiled, error) {
 	for _, c := range cols {
-		if err := c.validate(); err != nil {
+		if err := c.Validate(); err != nil {
 			return Compiled{}, err
 		}
 	}
@@ -346,7 +346,7 @@ func (c *compiler) like(e *Like) (typed, error) {
 // what PostgreSQL runs for ILIKE in a UTF-8 database: both sides lowered,
 // then LIKE. The pattern is then lowered once per query rather than once per
 // row, the match runs without case folding, and the on-demand trigram index
-// on lower(value) serves it (internal/workbooks, indexes.go). A page sorted
+// on lower(value) serves it (internal/recordindex). A page sorted
 // by another column and filtered this way spends about half as long on each
 // record it looks at (psql, 1M records: 2.7-3.3 ms -> 1.7-2.2 ms a page).
 func (c *compiler) ilike(x string, negated bool, pattern string) typed {

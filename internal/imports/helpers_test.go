@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/scratchpad/scratchpad/internal/accounts"
+	"github.com/scratchpad/scratchpad/internal/recordindex"
 	"github.com/scratchpad/scratchpad/internal/testdb"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
@@ -165,7 +166,7 @@ func (f *fixture) workIndexes(tb testing.TB, tableID string) (stop func()) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for ctx.Err() == nil {
-			list, err := f.wb.FindRecordIndexes(ctx, f.wbID, tableID)
+			list, err := f.wb.Indexes().Find(ctx, f.wbID, tableID)
 			if err != nil {
 				return
 			}
@@ -173,8 +174,8 @@ func (f *fixture) workIndexes(tb testing.TB, tableID string) (stop func()) {
 				if ri.Status != "pending" {
 					continue
 				}
-				args := workbooks.BuildRecordIndexArgs{WorkbookID: f.wbID, TableID: tableID, ColumnID: ri.ColumnID, IndexKind: ri.Kind}
-				if err := f.wb.BuildRecordIndex(ctx, args); err != nil && ctx.Err() == nil {
+				args := recordindex.BuildArgs{WorkbookID: f.wbID, TableID: tableID, ColumnID: ri.ColumnID, IndexKind: ri.Kind}
+				if err := f.wb.Indexes().Build(ctx, args); err != nil && ctx.Err() == nil {
 					tb.Errorf("build index %+v: %v", ri, err)
 				}
 			}

@@ -567,7 +567,7 @@ func TestImportLeavesTheTableReady(t *testing.T) {
 	if done.Status != StatusDone || done.RowsImported != 20000 {
 		t.Fatalf("import ended %s with %d rows", done.Status, done.RowsImported)
 	}
-	idx, err := f.wb.FindRecordIndexes(ctx, f.wbID, tbl.ID)
+	idx, err := f.wb.Indexes().Find(ctx, f.wbID, tbl.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

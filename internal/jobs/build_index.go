@@ -6,45 +6,45 @@ import (
 
 	"github.com/riverqueue/river"
 
-	"github.com/scratchpad/scratchpad/internal/workbooks"
+	"github.com/scratchpad/scratchpad/internal/recordindex"
 )
 
-// BuildRecordIndexWorker runs workbooks.BuildRecordIndexArgs: it builds one
+// BuildRecordIndexWorker runs recordindex.BuildArgs: it builds one
 // on-demand index of a big table with CREATE INDEX CONCURRENTLY.
 type BuildRecordIndexWorker struct {
-	river.WorkerDefaults[workbooks.BuildRecordIndexArgs]
-	Workbooks *workbooks.Service
+	river.WorkerDefaults[recordindex.BuildArgs]
+	Indexes *recordindex.Manager
 }
 
 // Timeout is off: a trigram index over a long text column of a million
 // records takes minutes on a small machine. The job is leased (lease.go),
 // so it is rescued when its process dies, and a build that died half-way
 // is dropped and redone.
-func (w *BuildRecordIndexWorker) Timeout(*river.Job[workbooks.BuildRecordIndexArgs]) time.Duration {
+func (w *BuildRecordIndexWorker) Timeout(*river.Job[recordindex.BuildArgs]) time.Duration {
 	return -1
 }
 
 // Work builds the index.
-func (w *BuildRecordIndexWorker) Work(ctx context.Context, job *river.Job[workbooks.BuildRecordIndexArgs]) error {
-	return w.Workbooks.BuildRecordIndex(ctx, job.Args)
+func (w *BuildRecordIndexWorker) Work(ctx context.Context, job *river.Job[recordindex.BuildArgs]) error {
+	return w.Indexes.Build(ctx, job.Args)
 }
 
-// DropRecordIndexesWorker runs workbooks.DropRecordIndexesArgs: it drops the
-// on-demand indexes of deleted tables and removed columns.
+// DropRecordIndexesWorker runs recordindex.DropArgs: it drops the on-demand
+// indexes of deleted tables and removed columns.
 type DropRecordIndexesWorker struct {
-	river.WorkerDefaults[workbooks.DropRecordIndexesArgs]
-	Workbooks *workbooks.Service
+	river.WorkerDefaults[recordindex.DropArgs]
+	Indexes *recordindex.Manager
 }
 
 // Timeout is off: DROP INDEX CONCURRENTLY waits for long transactions. The
 // job is leased (lease.go), and dropping is idempotent.
-func (w *DropRecordIndexesWorker) Timeout(*river.Job[workbooks.DropRecordIndexesArgs]) time.Duration {
+func (w *DropRecordIndexesWorker) Timeout(*river.Job[recordindex.DropArgs]) time.Duration {
 	return -1
 }
 
 // Work drops the stale indexes.
-func (w *DropRecordIndexesWorker) Work(ctx context.Context, job *river.Job[workbooks.DropRecordIndexesArgs]) error {
-	_, err := w.Workbooks.DropStaleRecordIndexes(ctx)
+func (w *DropRecordIndexesWorker) Work(ctx context.Context, job *river.Job[recordindex.DropArgs]) error {
+	_, err := w.Indexes.DropStale(ctx)
 	return err
 }
 

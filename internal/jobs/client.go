@@ -20,6 +20,7 @@ import (
 	"github.com/scratchpad/scratchpad/internal/idempotency"
 	"github.com/scratchpad/scratchpad/internal/imports"
 	"github.com/scratchpad/scratchpad/internal/joblease"
+	"github.com/scratchpad/scratchpad/internal/recordindex"
 	"github.com/scratchpad/scratchpad/internal/syncs"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
@@ -74,7 +75,7 @@ func (o Options) leasedKinds() []string {
 		kinds = append(kinds, imports.ImportCSVArgs{}.Kind())
 	}
 	if o.Workbooks != nil {
-		kinds = append(kinds, workbooks.BuildRecordIndexArgs{}.Kind(), workbooks.DropRecordIndexesArgs{}.Kind())
+		kinds = append(kinds, recordindex.BuildArgs{}.Kind(), recordindex.DropArgs{}.Kind())
 	}
 	if o.Syncs != nil {
 		kinds = append(kinds, syncs.PullArgs{}.Kind(), syncs.PublishArgs{}.Kind())
@@ -123,8 +124,8 @@ func NewClient(pool *pgxpool.Pool, opts Options) (*Client, error) {
 		river.AddWorker(workers, &ImportCSVWorker{Imports: opts.Imports})
 	}
 	if opts.Workbooks != nil {
-		river.AddWorker(workers, &BuildRecordIndexWorker{Workbooks: opts.Workbooks})
-		river.AddWorker(workers, &DropRecordIndexesWorker{Workbooks: opts.Workbooks})
+		river.AddWorker(workers, &BuildRecordIndexWorker{Indexes: opts.Workbooks.Indexes()})
+		river.AddWorker(workers, &DropRecordIndexesWorker{Indexes: opts.Workbooks.Indexes()})
 	}
 	if opts.Syncs != nil {
 		river.AddWorker(workers, &PullWorker{Syncs: opts.Syncs})
@@ -148,9 +149,9 @@ func NewClient(pool *pgxpool.Pool, opts Options) (*Client, error) {
 		// Turns mostly wait on the model: many run at once cheaply.
 		queues[agent.QueueAgent] = river.QueueConfig{MaxWorkers: 8}
 	}
-	if _, ok := queues[workbooks.QueueIndexes]; !ok && opts.Workbooks != nil {
+	if _, ok := queues[recordindex.Queue]; !ok && opts.Workbooks != nil {
 		// Index builds on records wait for each other anyway.
-		queues[workbooks.QueueIndexes] = river.QueueConfig{MaxWorkers: 1}
+		queues[recordindex.Queue] = river.QueueConfig{MaxWorkers: 1}
 	}
 	logger := opts.Logger
 	if logger == nil {
@@ -184,7 +185,7 @@ func NewClient(pool *pgxpool.Pool, opts Options) (*Client, error) {
 		}
 		if opts.Workbooks != nil {
 			cfg.PeriodicJobs = append(cfg.PeriodicJobs, river.NewPeriodicJob(river.PeriodicInterval(dropRecordIndexesInterval),
-				func() (river.JobArgs, *river.InsertOpts) { return workbooks.DropRecordIndexesArgs{}, nil },
+				func() (river.JobArgs, *river.InsertOpts) { return recordindex.DropArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true, ID: "drop_record_indexes"}))
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scratchpad/scratchpad/internal/recordindex"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
 
@@ -22,7 +23,7 @@ func TestPullLeavesABigTableReady(t *testing.T) {
 	f := mustFixture(t, 3000)
 	f.store.SetIndexThreshold(2000)
 	tbl := f.mustAddProducts(t)
-	idx, err := f.store.FindRecordIndexes(ctx, f.wb, tbl.ID)
+	idx, err := f.store.Indexes().Find(ctx, f.wb, tbl.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,10 +31,10 @@ func TestPullLeavesABigTableReady(t *testing.T) {
 		t.Fatal("the pull left the big table without its indexes asked for")
 	}
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if idx, err = f.store.FindRecordIndexes(ctx, f.wb, tbl.ID); err != nil {
+		if idx, err = f.store.Indexes().Find(ctx, f.wb, tbl.ID); err != nil {
 			t.Fatal(err)
 		}
-		if !slices.ContainsFunc(idx, func(ri workbooks.RecordIndex) bool { return ri.Status != "ready" }) {
+		if !slices.ContainsFunc(idx, func(ri recordindex.Index) bool { return ri.Status != "ready" }) {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -19,8 +19,10 @@ import (
 // This file holds the review tools that work on many records at once: the
 // neighbours of a record in a listing, find & replace over a column (as
 // suggestions) and filling a column with one value (as edits). Like
-// FindRecords it builds SQL at run time from the filter compiler's output,
-// column ids from the table's specs and bind parameters only.
+// FindRecords they select records with package recordsql (the neighbours'
+// query is its NeighbourQuery; the others add to a recordsql.Builder scoped
+// to the listing's filter), from the filter compiler's output, column ids
+// from the table's specs and bind parameters only.
 
 // Neighbours returns the ids of the records just before and just after
 // recordID in the listing FindRecords returns for q (same filter, quick

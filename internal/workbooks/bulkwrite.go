@@ -73,7 +73,7 @@ func (s *Service) CopyRecordsTx(ctx context.Context, tx pgx.Tx, t Table, ids *Re
 	// inserts one row at a time, because of the statement trigger that
 	// counts its rows (migration 00021). The partition's own trigger
 	// counts them, and its seq default draws from records' sequence.
-	part, err := s.partitionVia(ctx, tx, t.WorkbookID, t.ID)
+	part, err := s.idx.PartitionVia(ctx, tx, t.WorkbookID, t.ID)
 	if err != nil {
 		return 0, err
 	}

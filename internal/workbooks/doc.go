@@ -12,4 +12,12 @@
 // stored in one canonical form per column type (see NormalizeValue), which is
 // what filters, sorts and the expression indexes rely on. An empty value is
 // stored as the absence of the key.
+//
+// Two packages do part of the work for it. Package recordsql writes the SQL
+// of record listings (filter, sort, keyset cursor, counts, neighbours)
+// without running it; FindRecords and the bulk tools run that SQL here.
+// Package recordindex manages the on-demand indexes of big tables (which a
+// listing wants, their DDL and build jobs, statistics, the partition holding
+// a table); the Service asks it for indexes (indexes.go) and exposes it to
+// the jobs as Indexes.
 package workbooks

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scratchpad/scratchpad/internal/recordindex"
 	"github.com/scratchpad/scratchpad/internal/values"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
@@ -34,17 +35,17 @@ func (f *fixture) MustBigTable(tb testing.TB, n int) {
 
 // MustBuildIndexes runs the build job of every pending index of the table,
 // as the River worker would, and returns the indexes by column id and kind.
-func (f *fixture) MustBuildIndexes(tb testing.TB, svc *workbooks.Service) map[string]workbooks.RecordIndex {
+func (f *fixture) MustBuildIndexes(tb testing.TB, svc *workbooks.Service) map[string]recordindex.Index {
 	tb.Helper()
 	ctx := context.Background()
-	list, err := svc.FindRecordIndexes(ctx, f.wb.ID, f.table.ID)
+	list, err := svc.Indexes().Find(ctx, f.wb.ID, f.table.ID)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	out := map[string]workbooks.RecordIndex{}
+	out := map[string]recordindex.Index{}
 	for _, ri := range list {
-		args := workbooks.BuildRecordIndexArgs{WorkbookID: f.wb.ID, TableID: f.table.ID, ColumnID: ri.ColumnID, IndexKind: ri.Kind}
-		if err := svc.BuildRecordIndex(ctx, args); err != nil {
+		args := recordindex.BuildArgs{WorkbookID: f.wb.ID, TableID: f.table.ID, ColumnID: ri.ColumnID, IndexKind: ri.Kind}
+		if err := svc.Indexes().Build(ctx, args); err != nil {
 			tb.Fatalf("build index %+v: %v", ri, err)
 		}
 		out[ri.ColumnID+"/"+ri.Kind] = ri
@@ -94,7 +95,7 @@ func TestBigTablesAskForIndexesThatTheirPagesThenUse(t *testing.T) {
 			t.Fatalf("no index %s among %v", key, idx)
 		}
 	}
-	again, _ := big.FindRecordIndexes(ctx, f.wb.ID, f.table.ID)
+	again, _ := big.Indexes().Find(ctx, f.wb.ID, f.table.ID)
 	for _, ri := range again {
 		if ri.Status != "ready" || !f.indexExists(t, ri.Name) {
 			t.Errorf("index %+v not ready", ri)
@@ -225,11 +226,11 @@ func TestIndexesGoWithTheirColumnAndTable(t *testing.T) {
 	if _, err := f.svc.RemoveColumn(ctx, f.owner, f.wb.ID, f.table.ID, score.ID); err != nil {
 		t.Fatal(err)
 	}
-	list, _ := big.FindRecordIndexes(ctx, f.wb.ID, f.table.ID)
+	list, _ := big.Indexes().Find(ctx, f.wb.ID, f.table.ID)
 	if len(list) != 1 || list[0].Name != titleIdx.Name {
 		t.Errorf("indexes after removing the column: %+v", list)
 	}
-	if n, err := big.DropStaleRecordIndexes(ctx); err != nil || n != 1 {
+	if n, err := big.Indexes().DropStale(ctx); err != nil || n != 1 {
 		t.Fatalf("dropped %d, %v; want 1", n, err)
 	}
 	if f.indexExists(t, scoreIdx.Name) || !f.indexExists(t, titleIdx.Name) {
@@ -240,7 +241,7 @@ func TestIndexesGoWithTheirColumnAndTable(t *testing.T) {
 	if err := f.svc.DeleteTable(ctx, f.owner, f.wb.ID, f.table.ID); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := big.DropStaleRecordIndexes(ctx); err != nil || n != 1 {
+	if n, err := big.Indexes().DropStale(ctx); err != nil || n != 1 {
 		t.Fatalf("dropped %d, %v; want 1", n, err)
 	}
 	if f.indexExists(t, titleIdx.Name) {
@@ -251,8 +252,8 @@ func TestIndexesGoWithTheirColumnAndTable(t *testing.T) {
 		t.Errorf("%d column statistics left (%v)", stats, err)
 	}
 	// A build job that runs after its table is gone does nothing.
-	args := workbooks.BuildRecordIndexArgs{WorkbookID: f.wb.ID, TableID: f.table.ID, ColumnID: f.col(t, "Title"), IndexKind: "asc"}
-	if err := big.BuildRecordIndex(ctx, args); err != nil || f.indexExists(t, titleIdx.Name) {
+	args := recordindex.BuildArgs{WorkbookID: f.wb.ID, TableID: f.table.ID, ColumnID: f.col(t, "Title"), IndexKind: "asc"}
+	if err := big.Indexes().Build(ctx, args); err != nil || f.indexExists(t, titleIdx.Name) {
 		t.Errorf("late build: %v", err)
 	}
 }
@@ -319,7 +320,7 @@ func TestBulkAcceptRefreshesStatistics(t *testing.T) {
 	if _, err := svc.FindRecords(ctx, f.owner, f.wb.ID, f.table.ID, workbooks.RecordQuery{Sort: "Price", Limit: 100}); err != nil {
 		t.Fatal(err)
 	}
-	if idx, _ := svc.FindRecordIndexes(ctx, f.wb.ID, f.table.ID); len(idx) != 0 {
+	if idx, _ := svc.Indexes().Find(ctx, f.wb.ID, f.table.ID); len(idx) != 0 {
 		t.Skipf("the records were analyzed already (autovacuum?): %v", idx)
 	}
 
@@ -346,7 +347,7 @@ func TestBulkAcceptRefreshesStatistics(t *testing.T) {
 		if _, err := svc.FindRecords(ctx, f.owner, f.wb.ID, f.table.ID, workbooks.RecordQuery{Sort: "Price", Limit: 100}); err != nil {
 			t.Fatal(err)
 		}
-		if idx, _ := svc.FindRecordIndexes(ctx, f.wb.ID, f.table.ID); len(idx) > 0 {
+		if idx, _ := svc.Indexes().Find(ctx, f.wb.ID, f.table.ID); len(idx) > 0 {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -396,7 +397,7 @@ func TestBigTablesAmongManyGetTheirIndexes(t *testing.T) {
 		if page.EstimatedTotal != int64(s.n) || page.TotalIsEstimate {
 			t.Errorf("%s: total %d (estimate %v), want %d", s.table.Name, page.EstimatedTotal, page.TotalIsEstimate, s.n)
 		}
-		list, err := svc.FindRecordIndexes(ctx, f.wb.ID, s.table.ID)
+		list, err := svc.Indexes().Find(ctx, f.wb.ID, s.table.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -473,9 +474,9 @@ func TestBulkWriteAmongManyTablesLeavesItsIndexesReady(t *testing.T) {
 			if err != nil {
 				return
 			}
-			var pending []workbooks.BuildRecordIndexArgs
+			var pending []recordindex.BuildArgs
 			for rows.Next() {
-				a := workbooks.BuildRecordIndexArgs{WorkbookID: f.wb.ID}
+				a := recordindex.BuildArgs{WorkbookID: f.wb.ID}
 				if err := rows.Scan(&a.TableID, &a.ColumnID, &a.IndexKind); err != nil {
 					t.Error(err)
 				}
@@ -483,7 +484,7 @@ func TestBulkWriteAmongManyTablesLeavesItsIndexesReady(t *testing.T) {
 			}
 			rows.Close()
 			for _, a := range pending {
-				if err := svc.BuildRecordIndex(ctx, a); err != nil && ctx.Err() == nil {
+				if err := svc.Indexes().Build(ctx, a); err != nil && ctx.Err() == nil {
 					t.Errorf("build %+v: %v", a, err)
 				}
 			}
@@ -521,7 +522,7 @@ func TestBulkWriteAmongManyTablesLeavesItsIndexesReady(t *testing.T) {
 	if err := svc.PrepareTableForReads(ctx, tbl, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	idx, err := svc.FindRecordIndexes(ctx, f.wb.ID, tbl.ID)
+	idx, err := svc.Indexes().Find(ctx, f.wb.ID, tbl.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -534,8 +535,8 @@ func TestBulkWriteAmongManyTablesLeavesItsIndexesReady(t *testing.T) {
 	}
 	// Price and Status (ordered types first), then Title, the first text
 	// column, each both ways; In stock is a boolean, SKU comes fourth.
-	if len(idx) != 2*workbooks.ReadyIndexColumns {
-		t.Errorf("%d indexes, want %d: %+v", len(idx), 2*workbooks.ReadyIndexColumns, idx)
+	if len(idx) != 2*recordindex.ReadyColumns {
+		t.Errorf("%d indexes, want %d: %+v", len(idx), 2*recordindex.ReadyColumns, idx)
 	}
 	price, title, status := tbl.Columns[1].ID, tbl.Columns[0].ID, tbl.Columns[3].ID
 	for _, p := range []struct {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/scratchpad/scratchpad/internal/db"
 	"github.com/scratchpad/scratchpad/internal/filter"
+	"github.com/scratchpad/scratchpad/internal/recordindex"
 	"github.com/scratchpad/scratchpad/internal/recordsql"
 )
 
@@ -82,6 +83,8 @@ func (t Table) resolveSort(sort string) (recordsql.Sort, error) {
 // recordsPlan is the query FindRecords runs for a RecordQuery.
 type recordsPlan struct {
 	table Table
+	// columns is table as package recordsql sees it.
+	columns recordsql.Table
 	recordsql.Page
 	// size is the table's exact size (tableSize); big says whether it
 	// reaches the index threshold.
@@ -101,11 +104,12 @@ func (s *Service) planRecords(ctx context.Context, t Table, q RecordQuery) (reco
 		return recordsPlan{}, err
 	}
 	big := size >= s.indexThreshold()
-	page, err := recordsql.PageQuery(t.sqlTable(), q, sort, big)
+	st := t.sqlTable()
+	page, err := recordsql.PageQuery(st, q, sort, big)
 	if err != nil {
 		return recordsPlan{}, err
 	}
-	return recordsPlan{table: t, Page: page, size: size, big: big}, nil
+	return recordsPlan{table: t, columns: st, Page: page, size: size, big: big}, nil
 }
 
 // ExplainFindRecords returns PostgreSQL's plan of the page query FindRecords
@@ -136,8 +140,8 @@ func (s *Service) ExplainFindRecords(ctx context.Context, ownerID, workbookID, t
 // Pages are keyset-paginated, so they neither skip nor repeat records
 // however many records share a sort value or have none.
 //
-// On a big table (see DefaultIndexThreshold) it asks for the indexes that
-// serve q's sort and filter (indexes.go) and writes the table's ids into the
+// On a big table (see recordindex.DefaultThreshold) it asks for the indexes
+// that serve q's sort and filter (package recordindex) and writes the table's ids into the
 // SQL as literals, so PostgreSQL can use those partial indexes; a page after
 // a cursor is then read as three index ranges (the rest of the cursor's
 // value, the values after it, the empty values) instead of one condition
@@ -166,7 +170,7 @@ func (s *Service) FindRecordsIn(ctx context.Context, ownerID string, t Table, q 
 		return RecordPage{}, err
 	}
 	if p.big {
-		if err := s.requestIndexes(ctx, p.table, wantedIndexes(p.table, q, p.Sort)); err != nil {
+		if err := s.idx.Request(ctx, p.columns, recordindex.Wanted(p.columns, q, p.Sort)); err != nil {
 			return RecordPage{}, err
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/scratchpad/scratchpad/internal/db"
+	"github.com/scratchpad/scratchpad/internal/recordindex"
 	"github.com/scratchpad/scratchpad/internal/testdb"
 	"github.com/scratchpad/scratchpad/internal/workbooks"
 )
@@ -72,7 +73,7 @@ func (d *scaleDB) addScaleTable(tb testing.TB, name string, n int, build bool) w
 	}
 	if build {
 		d.request(tb, tbl)
-		if err := d.svc.BuildIndexesAtOnce(ctx, d.wb.ID, tbl.ID); err != nil {
+		if err := d.svc.Indexes().BuildAtOnce(ctx, d.wb.ID, tbl.ID); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -271,13 +272,13 @@ func (d *scaleDB) measure(tb testing.TB, records int) scaleFigures {
 	// (concurrently, with its statistics and ANALYZE).
 	extra := d.addScaleTable(tb, "Extra", records, false)
 	d.request(tb, extra)
-	list, err := d.svc.FindRecordIndexes(ctx, d.wb.ID, extra.ID)
+	list, err := d.svc.Indexes().Find(ctx, d.wb.ID, extra.ID)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	start = time.Now()
 	for _, ri := range list {
-		if err := d.svc.BuildRecordIndex(ctx, workbooks.BuildRecordIndexArgs{WorkbookID: d.wb.ID, TableID: extra.ID, ColumnID: ri.ColumnID, IndexKind: ri.Kind}); err != nil {
+		if err := d.svc.Indexes().Build(ctx, recordindex.BuildArgs{WorkbookID: d.wb.ID, TableID: extra.ID, ColumnID: ri.ColumnID, IndexKind: ri.Kind}); err != nil {
 			tb.Fatal(err)
 		}
 	}

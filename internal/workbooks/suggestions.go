@@ -406,7 +406,7 @@ func (s *Service) AcceptSuggestions(ctx context.Context, ownerID, workbookID, ta
 		return SuggestionCounts{}, wrap("accept suggestions", err)
 	}
 	if counts.Total() >= BulkWriteRows {
-		s.refreshSoon(workbookID, tableID)
+		s.idx.RefreshSoon(workbookID, tableID)
 	}
 	return counts, nil
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,30 +14,21 @@ import (
 	"github.com/scratchpad/scratchpad/internal/db"
 	"github.com/scratchpad/scratchpad/internal/ids"
 	"github.com/scratchpad/scratchpad/internal/jsontext"
+	"github.com/scratchpad/scratchpad/internal/recordindex"
 )
 
 // Service is the record store over one database.
 type Service struct {
 	pool *pgxpool.Pool
 	q    *db.Queries
-	// idx requests on-demand indexes (indexes.go).
-	idx indexer
-	// registered holds the on-demand index registrations this process has
-	// seen, by table, column and kind (see requestIndexes).
-	registered sync.Map
-	// partitions holds the partition of records of each table seen, by
-	// workbook and table id (partitionOf).
-	partitions sync.Map
-	// analyzeMu guards the background refreshes of statistics: the tables
-	// waiting for one, and whether a goroutine works them off (refreshSoon).
-	analyzeMu      sync.Mutex
-	analyzePending map[[2]string]bool
-	analyzing      bool
+	// idx registers, builds and drops the on-demand indexes of big tables
+	// (indexes.go).
+	idx *recordindex.Manager
 }
 
 // NewService returns the record store service over pool.
 func NewService(pool *pgxpool.Pool) *Service {
-	return &Service{pool: pool, q: db.New(pool)}
+	return &Service{pool: pool, q: db.New(pool), idx: recordindex.New(pool)}
 }
 
 // Workbook is a named working copy holding tables, owned by one user.
