@@ -36,6 +36,11 @@ var rules = []rule{
 		except:    []string{module + "internal/app", module + "internal/apptest", module + "internal/browsertest"},
 		forbidden: []string{"github.com/labstack/echo", "github.com/a-h/templ", module + "handlers", module + "views"},
 	},
+	{
+		who:       "the listing SQL builder writes SQL and runs none: the record store runs it",
+		packages:  []string{module + "internal/recordsql"},
+		forbidden: []string{module + "internal/db", "github.com/jackc/pgx", "github.com/riverqueue/river"},
+	},
 }
 
 func TestDependenciesPointOneWay(t *testing.T) {
