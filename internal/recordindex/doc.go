@@ -21,11 +21,6 @@
 //	CREATE INDEX CONCURRENTLY ri_… ON records_pNN ((<value expr>) [DESC NULLS LAST], seq)
 //	    WHERE workbook_id = '<uuid>' AND table_id = '<uuid>'
 //
-// A statement naming a table's ids is pruned to its partition before the
-// planner looks at indexes, so one table's indexes cost other tables'
-// statements nothing, and a build, its statistics and ANALYZE read one
-// partition (README, "Many big tables in one database").
-//
 // with the value expression from filter.ValueExpr, the same text the filter
 // compiler and ORDER BY produce, so the planner matches them. The planner
 // only uses a partial index when the query carries the same predicate as
@@ -35,6 +30,11 @@
 // uuid text) and are checked against the UUID pattern again right before
 // they are written; column ids match ^[a-z][a-z0-9_]{0,62}$ (filter.ValueExpr
 // panics otherwise), and index names are hashes of those ids.
+//
+// A statement naming a table's ids is pruned to its partition before the
+// planner looks at indexes, so one table's indexes cost other tables'
+// statements nothing, and a build, its statistics and ANALYZE read one
+// partition (README, "Many big tables in one database").
 //
 // The indexes have no foreign key to their table: a deleted table or column
 // marks its rows in record_indexes 'dropping' (triggers of migration 00007)
