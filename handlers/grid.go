@@ -22,9 +22,15 @@ import (
 	"github.com/scratchpad/scratchpad/views"
 )
 
-// gridPageSize is how many rows the grid renders per page; the first page
-// comes with the page, the others as the person scrolls.
+// gridPageSize is how many rows the grid's first page holds: it comes with
+// the page (or again after a bulk change) and fills a tall window.
 const gridPageSize = 100
+
+// gridScrollPageSize is how many rows each further page holds, asked for as
+// the person scrolls. A page appears once the browser has styled, laid out
+// and painted its rows; half the first page's rows still cover more than a
+// window's height, and appear in about half the time.
+const gridScrollPageSize = 50
 
 var errGridTableNotFound = apperr.New(apperr.NotFound, "Table not found.")
 
@@ -198,6 +204,9 @@ func (s *Server) gridRows(c echo.Context) error {
 	q := gridQuery(c)
 	rq := gridRecordQuery(t, q, c.QueryParam("cursor"))
 	rq.WithoutTotal = true // the rows come without the count above the grid
+	if rq.Cursor != "" {
+		rq.Limit = gridScrollPageSize
+	}
 	page, err := s.Workbooks.FindRecordsIn(ctx, u.ID, t, rq)
 	if err != nil {
 		return err

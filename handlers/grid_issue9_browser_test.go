@@ -282,6 +282,45 @@ func TestBrowserGridScrollsToTheEnd(t *testing.T) {
 	}
 }
 
+// TestBrowserGridColumnsKeepTheirWidthsAsPagesArrive: once the first rows
+// are laid out the grid's columns keep their widths (the fixed table
+// layout, which lays later pages out without measuring every row held
+// again), so a long value further down neither widens its column nor
+// moves the others; it ends in an ellipsis.
+func TestBrowserGridColumnsKeepTheirWidthsAsPagesArrive(t *testing.T) {
+	t.Parallel()
+	f := mustBigGrid(t, "grid-widths@example.com", 400)
+	ctx := context.Background()
+	page, err := f.inst.App.Workbooks.FindRecords(ctx, f.userID, f.wb.ID, f.tbl.ID, workbooks.RecordQuery{Filter: "Title = 'Item 0300'"})
+	if err != nil || len(page.Records) != 1 {
+		t.Fatalf("find Item 0300: %v, %d records", err, len(page.Records))
+	}
+	rec := page.Records[0]
+	long := strings.Repeat("a long note that no column is wide enough for ", 12)
+	if _, err := f.inst.App.Workbooks.UpdateRecord(ctx, f.userID, f.wb.ID, f.tbl.ID, rec.ID, map[string]any{"Note": long}, rec.Version); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.MustDo(t, f.tab, chromedp.Navigate(f.gridURL), chromedp.WaitVisible(chromedp.CSS(`#grid-body tr[data-record-id]`)))
+	mustWaitEval(t, f.tab, `document.querySelector("table.grid").classList.contains("frozen")`)
+	if got := browsertest.MustEval[string](t, f.tab, `getComputedStyle(document.querySelector("table.grid")).tableLayout`); got != "fixed" {
+		t.Fatalf("the frozen grid's table layout is %q, want fixed", got)
+	}
+	const widths = `JSON.stringify([...document.querySelectorAll("table.grid thead th")].map(th => Math.round(th.getBoundingClientRect().width)))`
+	before := browsertest.MustEval[string](t, f.tab, widths)
+	mustWaitEval(t, f.tab, `(() => { const w = document.getElementById("grid-wrap"); w.scrollTop = w.scrollHeight; return [...document.querySelectorAll("#grid-body td[data-column='Title']")].some(td => td.textContent.includes("Item 0300")); })()`)
+	browsertest.MustDo(t, f.tab, chromedp.Sleep(100*time.Millisecond)) // a frame to lay the page out
+	if after := browsertest.MustEval[string](t, f.tab, widths); after != before {
+		t.Errorf("column widths moved as pages arrived: %s, then %s", before, after)
+	}
+	clipped := browsertest.MustEval[bool](t, f.tab, `(() => { const td = [...document.querySelectorAll("#grid-body td[data-column='Title']")].find(td => td.textContent.includes("Item 0300")).closest("tr").querySelector("td[data-column='Note']"); return td.scrollWidth > td.clientWidth && getComputedStyle(td).textOverflow === "ellipsis"; })()`)
+	if !clipped {
+		t.Error("the long note is not cut with an ellipsis in its column")
+	}
+	if _, err := browsertest.Screenshot(t, f.tab, "grid-frozen-widths"); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // scrollUpKeepsRows scrolls the grid to just below its room of unloaded
 // rows, so that their last page loads again, and says how many px the row
 // at the top of the visible part moved meanwhile ("moved 0 px"), or why it

@@ -592,6 +592,27 @@
     return out;
   }
 
+  // removeRows removes the rows from first to last (siblings) in one
+  // change of the table, rather than one change per row. Each row's live
+  // update listener goes with it: htmx's SSE extension drops a removed
+  // row's listener only when that record's next event comes, and until
+  // then the listener keeps the row, so a long scroll would keep every row
+  // it passed. (The listener and the stream are in htmx's data on the
+  // elements, "htmx-internal-data", as in the vendored htmx 2.)
+  function removeRows(first, last) {
+    var host = document.querySelector(".grid-page[sse-connect]");
+    var source = host && host["htmx-internal-data"] && host["htmx-internal-data"].sseEventSource;
+    for (var el = first; source; el = el.nextElementSibling) {
+      var live = el["htmx-internal-data"] && el["htmx-internal-data"].sseEventListener;
+      if (live) { source.removeEventListener(el.getAttribute("sse-swap"), live); }
+      if (el === last) { break; }
+    }
+    var r = document.createRange();
+    r.setStartBefore(first);
+    r.setEndAfter(last);
+    r.deleteContents();
+  }
+
   function rowsHeight(els) {
     return els.reduce(function (h, el) { return h + el.getBoundingClientRect().height; }, 0);
   }
@@ -695,8 +716,7 @@
       if (!g || g.bottom > limit || holdsEdit(page)) { return; }
       paging.above.push({ url: ms[0].dataset.url, height: g.bottom - g.top });
       setSpacer();
-      page.forEach(function (el) { el.remove(); });
-      ms[0].remove();
+      removeRows(ms[0], page.length ? page[page.length - 1] : ms[0]);
     }
   }
 
@@ -726,8 +746,7 @@
         body().appendChild(s);
       }
       s.setAttribute("hx-get", mark.dataset.url);
-      page.forEach(function (el) { el.remove(); });
-      mark.remove();
+      removeRows(mark, page[page.length - 1]);
     }
   }
 
