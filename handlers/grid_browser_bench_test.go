@@ -173,7 +173,8 @@ type frameSums struct {
 }
 
 // BenchmarkGridScroll scrolls the grid of a big table (1,000,000 records;
-// SCRATCHPAD_BENCH_RECORDS overrides) down by 60 pages of 100 rows and back
+// SCRATCHPAD_BENCH_RECORDS overrides) down by 60 steps of about 100 rows
+// (3,000 px; the grid loads pages of 50 rows after its first 100) and back
 // up by 20, each operation, and reports the most rendered rows the page
 // held and how soon each page of rows was painted after its response
 // (targets: about 300 rows at most; ≤ 150 ms).
