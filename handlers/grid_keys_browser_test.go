@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -218,9 +219,8 @@ func TestBrowserGridKeyboard(t *testing.T) {
 	mustWaitEval(t, f.tab, `document.activeElement.matches(".cell-editor") && document.activeElement.value === "R"`)
 	browsertest.MustDo(t, f.tab, chromedp.KeyEvent("enamed"), key(kb.Enter))
 	mustField(t, f, 3, "Title", "Renamed")
-	// The saved row is back, with the cell active, before the next key: a
-	// key pressed while the save's row is being swapped in can land on the
-	// row going away (noted as a known gap in the grid's keyboard model).
+	// The saved row is back, with the cell active. (Keys pressed before it
+	// is back wait for it: TestBrowserGridKeysTypedWhileASaveIsOnItsWay.)
 	mustActive(t, f, "Renamed/Title")
 	// (Enter on the first column opens the record; F2 edits it.)
 	browsertest.MustDo(t, f.tab, key(kb.F2))
@@ -335,4 +335,74 @@ func TestBrowserGridPasteTSV(t *testing.T) {
 	browsertest.MustEval[bool](t, f.tab, pasteEvent("mine"))
 	mustToast(t, f, "This record was changed")
 	mustField(t, f, 7, "Note", "note")
+}
+
+// TestBrowserGridKeysTypedWhileASaveIsOnItsWay: keys pressed after Enter
+// saves a cell, before its row comes back, are not lost in the editor
+// going away: they act on the saved row's cell once it is back, as in a
+// spreadsheet ("42, Enter, Down, 7, Enter" fills two rows). The save is
+// held in the browser (DevTools' Fetch domain) while the keys are pressed,
+// so the keys surely come before the row.
+func TestBrowserGridKeysTypedWhileASaveIsOnItsWay(t *testing.T) {
+	t.Parallel()
+	f := mustKeysGrid(t, "keys-in-flight@example.com", 3)
+	// Hold the first save (a PUT of a cell) until released; let everything
+	// else through.
+	paused := make(chan *fetch.EventRequestPaused, 16)
+	if err := chromedp.Listen(f.tab, func(ev any) {
+		if e, ok := ev.(*fetch.EventRequestPaused); ok {
+			paused <- e
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(f.tab, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*/cells/*", RequestStage: fetch.RequestStageRequest}}}); err != nil {
+		t.Fatal(err)
+	}
+	held := make(chan struct{})
+	release := make(chan struct{})
+	go func() {
+		first := true
+		for {
+			var e *fetch.EventRequestPaused
+			select {
+			case e = <-paused:
+			case <-f.tab.Done():
+				return
+			}
+			if first && e.Request != nil && e.Request.Method == "PUT" {
+				first = false
+				close(held)
+				select {
+				case <-release:
+				case <-f.tab.Done():
+					return
+				}
+			}
+			if _, err := chromedp.Call(f.tab, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: e.RequestID}); err != nil && f.tab.Err() == nil {
+				t.Errorf("continue request: %v", err)
+			}
+		}
+	}()
+
+	browsertest.MustDo(t, f.tab, chromedp.Click(chromedp.CSS(`#grid-body tr[data-record-id] td[data-column="Price"]`)))
+	mustActive(t, f, "Item 0001/Price")
+	// Typing on the cell opens its editor (its GET passes: only the first
+	// save is held).
+	browsertest.MustDo(t, f.tab, chromedp.KeyEvent("4"))
+	mustWaitEval(t, f.tab, `document.activeElement.matches(".cell-editor")`)
+	browsertest.MustDo(t, f.tab, chromedp.KeyEvent("2"))
+	mustWaitEval(t, f.tab, `document.activeElement.value === "42"`)
+	browsertest.MustDo(t, f.tab, key(kb.Enter))
+	select {
+	case <-held:
+	case <-time.After(browsertest.Timeout):
+		t.Fatal("the save was not sent")
+	}
+	// While the save is held: Down, then 7 and Enter for the next row.
+	browsertest.MustDo(t, f.tab, key(kb.ArrowDown), chromedp.KeyEvent("7"), key(kb.Enter))
+	close(release)
+	mustField(t, f, 1, "Price", "42")
+	mustField(t, f, 2, "Price", "7")
+	mustActive(t, f, "Item 0002/Price")
 }

@@ -22,6 +22,11 @@
     // Characters typed while an editor was on its way, put into it when it
     // arrives so that quick typing is not lost.
     typed: "",
+    // Keys pressed in an editor already saved or cancelled, while its row
+    // is on its way back: replayed on the row's cell when it arrives, so
+    // that "42, Enter, Down, 7" types 7 into the next row, as in a
+    // spreadsheet, instead of into the editor going away.
+    queued: [],
     refreshPending: false,
     reloadPending: false,
     navigating: false
@@ -240,6 +245,15 @@
     var t = ev.target;
     if (!(t instanceof Element)) { return; }
     if (t.classList.contains("cell-editor")) {
+      var closing = t.closest("form");
+      if (closing && closing.dataset.done && state.pendingFocus === "cell") {
+        ev.preventDefault();
+        ev.stopPropagation();
+        if (!ev.isComposing && state.queued.length < 200) {
+          state.queued.push({ key: ev.key, code: ev.code, shiftKey: ev.shiftKey, ctrlKey: ev.ctrlKey, metaKey: ev.metaKey, altKey: ev.altKey, at: Date.now() });
+        }
+        return;
+      }
       editorKey(ev, t);
       return;
     }
@@ -328,6 +342,9 @@
 
     var editor = tr.querySelector(".cell-editor");
     if (editor) {
+      // A save refused (its editor back, with the reason): what was typed
+      // after it was meant for the rows after it, not for this editor.
+      if (state.row === id) { state.queued = []; }
       if (state.pendingFocus === "editor" || state.row === id) {
         state.pendingFocus = null;
         var td = editor.closest("td");
@@ -363,8 +380,27 @@
       if (state.pendingFocus !== "editor") { state.pendingFocus = null; }
       state.refocus = false;
       if (cell) { activate(cell, focus); }
+      replayQueued();
     }
     afterEditorClosed();
+  }
+
+  // replayQueued sends the keys queued while a saved row was on its way to
+  // the element that has the focus now (the row's cell), in order, as if
+  // they were pressed there. Keys older than a few seconds (a save whose
+  // row never came back) are dropped.
+  function replayQueued() {
+    var keys = state.queued;
+    state.queued = [];
+    keys.forEach(function (k) {
+      if (Date.now() - k.at > 5000) { return; }
+      var to = document.activeElement && document.activeElement !== document.body ? document.activeElement : null;
+      if (!to) { return; }
+      to.dispatchEvent(new KeyboardEvent("keydown", {
+        key: k.key, code: k.code, shiftKey: k.shiftKey, ctrlKey: k.ctrlKey, metaKey: k.metaKey, altKey: k.altKey,
+        bubbles: true, cancelable: true
+      }));
+    });
   }
 
   // Work postponed while an editor was open.
