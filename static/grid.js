@@ -405,7 +405,7 @@
 
   // Work postponed while an editor was open.
   function afterEditorClosed() {
-    // Rows arrive a hundred at a time: look for an editor only when
+    // Rows arrive fifty or a hundred at a time: look for an editor only when
     // something waits for it to close.
     if (!state.reloadPending && !state.refreshPending) { return; }
     if (openEditor()) { return; }
