@@ -319,6 +319,14 @@ func TestBrowserGridColumnsKeepTheirWidthsAsPagesArrive(t *testing.T) {
 	if _, err := browsertest.Screenshot(t, f.tab, "grid-frozen-widths"); err != nil {
 		t.Fatal(err)
 	}
+	// A window resized to a phone's (its larger fonts) fits the columns
+	// again: no header is cut.
+	browsertest.MustDo(t, f.tab, chromedp.EmulateViewport(390, 844))
+	mustWaitEval(t, f.tab, `document.querySelector("table.grid").classList.contains("frozen") &&
+		[...document.querySelectorAll("table.grid thead th[data-column-id]")].every(th => th.scrollWidth <= th.clientWidth + 1)`)
+	if _, err := browsertest.Screenshot(t, f.tab, "grid-frozen-widths-phone"); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // scrollUpKeepsRows scrolls the grid to just below its room of unloaded

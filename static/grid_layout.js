@@ -174,6 +174,27 @@
     table.querySelectorAll("thead th").forEach(function (th) { sum += parseFloat(th.style.width) || 0; });
     table.style.width = sum + "px";
   }
+  // thaw goes back to the automatic layout, to be frozen again from the
+  // widths it gives.
+  function thaw() {
+    table.classList.remove("frozen");
+    table.style.width = "";
+    table.querySelectorAll("thead th").forEach(function (th) { th.style.width = ""; });
+  }
+  function afterFrame(fn) {
+    requestAnimationFrame(function () { setTimeout(fn, 0); });
+  }
+  // A window resized (a phone turned, a zoom) may change the fonts and the
+  // room the columns fitted: fit them again once it stops.
+  var resizeTimer = 0;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(function () {
+      if (!table.classList.contains("frozen") || resizing) { return; }
+      thaw();
+      afterFrame(freeze);
+    }, 150);
+  });
   requestAnimationFrame(function () {
     setTimeout(function () {
       if (freeze()) { return; }
