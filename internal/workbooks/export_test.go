@@ -2,7 +2,12 @@ package workbooks
 
 import (
 	"context"
+	"time"
 )
+
+// SetCountBudget sets how long a big table's filtered count may take
+// before the total is estimated instead (150 ms unless set).
+func (s *Service) SetCountBudget(d time.Duration) { s.countBudget = d }
 
 // AppendJSONBText is appendJSONBText, for the tests.
 var AppendJSONBText = appendJSONBText

@@ -47,11 +47,11 @@ const MaxSortKeys = recordsql.MaxSortKeys
 // known to be at least that (TotalIsAtLeast: "10,000+").
 const exactCountLimit = 10000
 
-// countBudget bounds that count in a big table, where a filter no index
-// serves may read every record to find few matches: past it, the
+// defaultCountBudget bounds that count in a big table, where a filter no
+// index serves may read every record to find few matches: past it, the
 // planner's estimate is shown instead, so a count never holds up the page
 // for long.
-const countBudget = 150 * time.Millisecond
+const defaultCountBudget = 150 * time.Millisecond
 
 // RecordPage is one page of records.
 type RecordPage struct {
@@ -276,7 +276,7 @@ func (s *Service) countRecords(ctx context.Context, size int64, where string, ar
 	}
 	// Counted up to one past the cap, within the budget.
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = "+strconv.FormatInt(countBudget.Milliseconds(), 10)); err != nil {
+		if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = "+strconv.FormatInt(max(s.countBudget.Milliseconds(), 1), 10)); err != nil {
 			return err
 		}
 		return tx.QueryRow(ctx, recordsql.CountSQL(where, exactCountLimit+1), args...).Scan(&n)

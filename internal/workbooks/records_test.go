@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/scratchpad/scratchpad/internal/apperr"
 	"github.com/scratchpad/scratchpad/internal/values"
@@ -423,6 +424,35 @@ func TestFindRecordsCountsBigTables(t *testing.T) {
 	}
 	if all.TotalIsEstimate || all.EstimatedTotal != 12000 || len(all.Records) != 10 {
 		t.Errorf("unfiltered page: %d records, total %d estimate %v", len(all.Records), all.EstimatedTotal, all.TotalIsEstimate)
+	}
+}
+
+// TestFindRecordsEstimatesACountOverItsBudget: in a table past the exact
+// count's cap, a filtered count that takes longer than its budget gives
+// way to the planner's estimate, labelled as one, and the page still
+// comes. (The budget is cut to 1 ms here: counting some 25,000 records to
+// find 10,001 matches takes longer on any machine.)
+func TestFindRecordsEstimatesACountOverItsBudget(t *testing.T) {
+	t.Parallel()
+	f := MustFixture(t)
+	ctx := context.Background()
+	_, err := f.pool.Exec(ctx, `INSERT INTO records (workbook_id, table_id, fields, original)
+		SELECT $1, $2, jsonb_build_object($3::text, 'r' || g), jsonb_build_object($3::text, 'r' || g)
+		FROM generate_series(1, 60000) g`, f.wb.ID, f.table.ID, f.col(t, "Title"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.pool.Exec(ctx, `ANALYZE records`); err != nil {
+		t.Fatal(err)
+	}
+	f.svc.SetCountBudget(time.Millisecond)
+	page, err := f.svc.FindRecords(ctx, f.owner, f.wb.ID, f.table.ID, workbooks.RecordQuery{Filter: "Title LIKE '%9%'", Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Records) != 10 || !page.TotalIsEstimate || page.TotalIsAtLeast || page.EstimatedTotal <= 0 {
+		t.Errorf("page: %d records, total %d estimate %v at least %v, want 10 records and an estimated total",
+			len(page.Records), page.EstimatedTotal, page.TotalIsEstimate, page.TotalIsAtLeast)
 	}
 }
 

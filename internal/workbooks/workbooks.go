@@ -24,11 +24,14 @@ type Service struct {
 	// idx registers, builds and drops the on-demand indexes of big tables
 	// (indexes.go).
 	idx *recordindex.Manager
+	// countBudget bounds the count of a big table's filtered view
+	// (defaultCountBudget; tests shorten it).
+	countBudget time.Duration
 }
 
 // NewService returns the record store service over pool.
 func NewService(pool *pgxpool.Pool) *Service {
-	return &Service{pool: pool, q: db.New(pool), idx: recordindex.New(pool)}
+	return &Service{pool: pool, q: db.New(pool), idx: recordindex.New(pool), countBudget: defaultCountBudget}
 }
 
 // Workbook is a named working copy holding tables, owned by one user.
