@@ -1,6 +1,12 @@
 -- Pulls and publishes: the record store's side. The record store is the only
 -- writer of records; internal/syncs drives these statements in transactions
 -- of its own, one page or batch at a time.
+--
+-- A batch's record ids come as (@record_ids::text[])::uuid[]: sqlc gives
+-- uuids as Go strings, which pgx cannot send as a binary uuid[]; it tried,
+-- formatted an error quoting the whole array (thousands of ids a batch, a
+-- good part of a publish's own CPU) and fell back to text. As text[] they
+-- go in binary at once, and PostgreSQL reads them as uuids.
 
 -- name: CreateSourcedTable :one
 -- A table pulled from a data source; the new table goes last.
@@ -227,11 +233,11 @@ LIMIT @max_records;
 
 -- name: MarkInflight :exec
 UPDATE records SET inflight_sync_id = @sync_id
-WHERE workbook_id = @workbook_id AND table_id = @table_id AND id = ANY(@record_ids::uuid[]);
+WHERE workbook_id = @workbook_id AND table_id = @table_id AND id = ANY((@record_ids::text[])::uuid[]);
 
 -- name: ClearInflight :exec
 UPDATE records SET inflight_sync_id = NULL
-WHERE workbook_id = @workbook_id AND table_id = @table_id AND id = ANY(@record_ids::uuid[]);
+WHERE workbook_id = @workbook_id AND table_id = @table_id AND id = ANY((@record_ids::text[])::uuid[]);
 
 -- name: MarkCreated :many
 -- Records a publish created at the source: their remote ids; they are now
@@ -244,7 +250,7 @@ UPDATE records r SET
     fields = c.source_values || r.fields,
     state = 'clean', original = NULL, edited_fields = '{}', inflight_sync_id = NULL,
     publish_errors = NULL, version = r.version + 1, updated_at = now()
-FROM (SELECT unnest(@record_ids::uuid[]) AS id, unnest(@remote_ids::text[]) AS remote_id,
+FROM (SELECT unnest((@record_ids::text[])::uuid[]) AS id, unnest(@remote_ids::text[]) AS remote_id,
              unnest(@source_values::jsonb[]) AS source_values) c
 WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = c.id AND r.state = 'created'
 RETURNING r.id;
@@ -285,7 +291,7 @@ LIMIT @max_records;
 -- of records does, so no record changes between the read and the write.
 WITH next AS MATERIALIZED (
     SELECT r.workbook_id, r.table_id, r.id, p.published, o.full_original, e.edited
-    FROM (SELECT unnest(@record_ids::uuid[]) AS id, unnest(@published::jsonb[]) AS published) p
+    FROM (SELECT unnest((@record_ids::text[])::uuid[]) AS id, unnest(@published::jsonb[]) AS published) p
     CROSS JOIN LATERAL (
         SELECT r.workbook_id, r.table_id, r.id, r.state, r.fields, r.original, r.edited_fields FROM records r
         WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = p.id AND r.state = 'updated'
@@ -326,7 +332,7 @@ UPDATE records r SET
     version = r.version + 1,
     updated_at = now()
 FROM (SELECT u.id, u.version, ARRAY(SELECT jsonb_object_keys(u.published)) AS keys
-      FROM (SELECT unnest(@record_ids::uuid[]) AS id, unnest(@versions::int[]) AS version,
+      FROM (SELECT unnest((@record_ids::text[])::uuid[]) AS id, unnest(@versions::int[]) AS version,
                    unnest(@published::jsonb[]) AS published) u) p
 WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = p.id
   AND r.version = p.version AND r.state = 'updated'
@@ -339,7 +345,7 @@ UPDATE records r SET
     conflicts = coalesce(r.conflicts, '{}') || c.conflicts,
     version = r.version + 1,
     updated_at = now()
-FROM (SELECT unnest(@record_ids::uuid[]) AS id, unnest(@conflicts::jsonb[]) AS conflicts) c
+FROM (SELECT unnest((@record_ids::text[])::uuid[]) AS id, unnest(@conflicts::jsonb[]) AS conflicts) c
 WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = c.id
 RETURNING r.id;
 
@@ -350,14 +356,14 @@ UPDATE records r SET
     publish_errors = c.errors, inflight_sync_id = NULL,
     version = r.version + 1,
     updated_at = now()
-FROM (SELECT unnest(@record_ids::uuid[]) AS id, unnest(@errors::jsonb[]) AS errors) c
+FROM (SELECT unnest((@record_ids::text[])::uuid[]) AS id, unnest(@errors::jsonb[]) AS errors) c
 WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = c.id
 RETURNING r.id;
 
 -- name: MarkSourceDeleted :many
 -- Edited records a publish found gone at the source.
 UPDATE records SET source_deleted_at = now(), version = version + 1, updated_at = now()
-WHERE workbook_id = @workbook_id AND table_id = @table_id AND id = ANY(@record_ids::uuid[]) AND source_deleted_at IS NULL
+WHERE workbook_id = @workbook_id AND table_id = @table_id AND id = ANY((@record_ids::text[])::uuid[]) AND source_deleted_at IS NULL
 RETURNING id;
 
 -- name: ListPublishDeletes :many
@@ -370,13 +376,13 @@ LIMIT @max_records;
 
 -- name: RemoveRecords :many
 DELETE FROM records
-WHERE workbook_id = @workbook_id AND table_id = @table_id AND id = ANY(@record_ids::uuid[])
+WHERE workbook_id = @workbook_id AND table_id = @table_id AND id = ANY((@record_ids::text[])::uuid[])
 RETURNING id;
 
 -- name: RecordPublishChanges :exec
 INSERT INTO publish_changes (sync_id, workbook_id, table_id, record_id, remote_id, action, before, after)
 SELECT @sync_id, @workbook_id, @table_id, c.record_id, c.remote_id, c.action, c.before, c.after
-FROM (SELECT unnest(@record_ids::uuid[]) AS record_id, unnest(@remote_ids::text[]) AS remote_id,
+FROM (SELECT unnest((@record_ids::text[])::uuid[]) AS record_id, unnest(@remote_ids::text[]) AS remote_id,
              unnest(@actions::text[]) AS action, unnest(@befores::jsonb[]) AS before, unnest(@afters::jsonb[]) AS after) c
 ON CONFLICT (sync_id, table_id, record_id) DO UPDATE SET before = excluded.before, after = excluded.after;
 
@@ -431,13 +437,13 @@ UPDATE records SET
     edited_fields = ARRAY(SELECT k FROM jsonb_object_keys(fields) k WHERE k <> ALL(@scratch_ids::text[]) ORDER BY k),
     version = version + 1, updated_at = now()
 WHERE workbook_id = @workbook_id AND table_id = @table_id AND source_deleted_at IS NOT NULL
-  AND (@all_records::bool OR id = ANY(@record_ids::uuid[]))
+  AND (@all_records::bool OR id = ANY((@record_ids::text[])::uuid[]))
 RETURNING id;
 
 -- name: DropSourceDeleted :many
 DELETE FROM records
 WHERE workbook_id = @workbook_id AND table_id = @table_id AND source_deleted_at IS NOT NULL
-  AND (@all_records::bool OR id = ANY(@record_ids::uuid[]))
+  AND (@all_records::bool OR id = ANY((@record_ids::text[])::uuid[]))
 RETURNING id;
 
 -- name: ListConflictRecords :many

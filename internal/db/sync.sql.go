@@ -36,7 +36,7 @@ func (q *Queries) ClaimTableForSync(ctx context.Context, arg ClaimTableForSyncPa
 
 const clearInflight = `-- name: ClearInflight :exec
 UPDATE records SET inflight_sync_id = NULL
-WHERE workbook_id = $1 AND table_id = $2 AND id = ANY($3::uuid[])
+WHERE workbook_id = $1 AND table_id = $2 AND id = ANY(($3::text[])::uuid[])
 `
 
 type ClearInflightParams struct {
@@ -74,6 +74,12 @@ type CreateSourcedTableParams struct {
 // Pulls and publishes: the record store's side. The record store is the only
 // writer of records; internal/syncs drives these statements in transactions
 // of its own, one page or batch at a time.
+//
+// A batch's record ids come as (@record_ids::text[])::uuid[]: sqlc gives
+// uuids as Go strings, which pgx cannot send as a binary uuid[]; it tried,
+// formatted an error quoting the whole array (thousands of ids a batch, a
+// good part of a publish's own CPU) and fell back to text. As text[] they
+// go in binary at once, and PostgreSQL reads them as uuids.
 // A table pulled from a data source; the new table goes last.
 func (q *Queries) CreateSourcedTable(ctx context.Context, arg CreateSourcedTableParams) (WorkbookTable, error) {
 	row := q.db.QueryRow(ctx, createSourcedTable,
@@ -111,7 +117,7 @@ func (q *Queries) CreateSourcedTable(ctx context.Context, arg CreateSourcedTable
 const dropSourceDeleted = `-- name: DropSourceDeleted :many
 DELETE FROM records
 WHERE workbook_id = $1 AND table_id = $2 AND source_deleted_at IS NOT NULL
-  AND ($3::bool OR id = ANY($4::uuid[]))
+  AND ($3::bool OR id = ANY(($4::text[])::uuid[]))
 RETURNING id
 `
 
@@ -601,7 +607,7 @@ UPDATE records r SET
     fields = c.source_values || r.fields,
     state = 'clean', original = NULL, edited_fields = '{}', inflight_sync_id = NULL,
     publish_errors = NULL, version = r.version + 1, updated_at = now()
-FROM (SELECT unnest($3::uuid[]) AS id, unnest($4::text[]) AS remote_id,
+FROM (SELECT unnest(($3::text[])::uuid[]) AS id, unnest($4::text[]) AS remote_id,
              unnest($5::jsonb[]) AS source_values) c
 WHERE r.workbook_id = $1 AND r.table_id = $2 AND r.id = c.id AND r.state = 'created'
 RETURNING r.id
@@ -648,7 +654,7 @@ func (q *Queries) MarkCreated(ctx context.Context, arg MarkCreatedParams) ([]str
 
 const markInflight = `-- name: MarkInflight :exec
 UPDATE records SET inflight_sync_id = $1
-WHERE workbook_id = $2 AND table_id = $3 AND id = ANY($4::uuid[])
+WHERE workbook_id = $2 AND table_id = $3 AND id = ANY(($4::text[])::uuid[])
 `
 
 type MarkInflightParams struct {
@@ -671,7 +677,7 @@ func (q *Queries) MarkInflight(ctx context.Context, arg MarkInflightParams) erro
 const markPublished = `-- name: MarkPublished :many
 WITH next AS MATERIALIZED (
     SELECT r.workbook_id, r.table_id, r.id, p.published, o.full_original, e.edited
-    FROM (SELECT unnest($1::uuid[]) AS id, unnest($2::jsonb[]) AS published) p
+    FROM (SELECT unnest(($1::text[])::uuid[]) AS id, unnest($2::jsonb[]) AS published) p
     CROSS JOIN LATERAL (
         SELECT r.workbook_id, r.table_id, r.id, r.state, r.fields, r.original, r.edited_fields FROM records r
         WHERE r.workbook_id = $3 AND r.table_id = $4 AND r.id = p.id AND r.state = 'updated'
@@ -756,7 +762,7 @@ UPDATE records r SET
     version = r.version + 1,
     updated_at = now()
 FROM (SELECT u.id, u.version, ARRAY(SELECT jsonb_object_keys(u.published)) AS keys
-      FROM (SELECT unnest($3::uuid[]) AS id, unnest($4::int[]) AS version,
+      FROM (SELECT unnest(($3::text[])::uuid[]) AS id, unnest($4::int[]) AS version,
                    unnest($5::jsonb[]) AS published) u) p
 WHERE r.workbook_id = $1 AND r.table_id = $2 AND r.id = p.id
   AND r.version = p.version AND r.state = 'updated'
@@ -804,7 +810,7 @@ func (q *Queries) MarkPublishedAsListed(ctx context.Context, arg MarkPublishedAs
 
 const markSourceDeleted = `-- name: MarkSourceDeleted :many
 UPDATE records SET source_deleted_at = now(), version = version + 1, updated_at = now()
-WHERE workbook_id = $1 AND table_id = $2 AND id = ANY($3::uuid[]) AND source_deleted_at IS NULL
+WHERE workbook_id = $1 AND table_id = $2 AND id = ANY(($3::text[])::uuid[]) AND source_deleted_at IS NULL
 RETURNING id
 `
 
@@ -970,7 +976,7 @@ func (q *Queries) MergePulledPage(ctx context.Context, arg MergePulledPageParams
 const recordPublishChanges = `-- name: RecordPublishChanges :exec
 INSERT INTO publish_changes (sync_id, workbook_id, table_id, record_id, remote_id, action, before, after)
 SELECT $1, $2, $3, c.record_id, c.remote_id, c.action, c.before, c.after
-FROM (SELECT unnest($4::uuid[]) AS record_id, unnest($5::text[]) AS remote_id,
+FROM (SELECT unnest(($4::text[])::uuid[]) AS record_id, unnest($5::text[]) AS remote_id,
              unnest($6::text[]) AS action, unnest($7::jsonb[]) AS before, unnest($8::jsonb[]) AS after) c
 ON CONFLICT (sync_id, table_id, record_id) DO UPDATE SET before = excluded.before, after = excluded.after
 `
@@ -1022,7 +1028,7 @@ UPDATE records SET
     edited_fields = ARRAY(SELECT k FROM jsonb_object_keys(fields) k WHERE k <> ALL($1::text[]) ORDER BY k),
     version = version + 1, updated_at = now()
 WHERE workbook_id = $2 AND table_id = $3 AND source_deleted_at IS NOT NULL
-  AND ($4::bool OR id = ANY($5::uuid[]))
+  AND ($4::bool OR id = ANY(($5::text[])::uuid[]))
 RETURNING id
 `
 
@@ -1080,7 +1086,7 @@ func (q *Queries) ReleaseTableFromSync(ctx context.Context, arg ReleaseTableFrom
 
 const removeRecords = `-- name: RemoveRecords :many
 DELETE FROM records
-WHERE workbook_id = $1 AND table_id = $2 AND id = ANY($3::uuid[])
+WHERE workbook_id = $1 AND table_id = $2 AND id = ANY(($3::text[])::uuid[])
 RETURNING id
 `
 
@@ -1193,7 +1199,7 @@ UPDATE records r SET
     conflicts = coalesce(r.conflicts, '{}') || c.conflicts,
     version = r.version + 1,
     updated_at = now()
-FROM (SELECT unnest($3::uuid[]) AS id, unnest($4::jsonb[]) AS conflicts) c
+FROM (SELECT unnest(($3::text[])::uuid[]) AS id, unnest($4::jsonb[]) AS conflicts) c
 WHERE r.workbook_id = $1 AND r.table_id = $2 AND r.id = c.id
 RETURNING r.id
 `
@@ -1237,7 +1243,7 @@ UPDATE records r SET
     publish_errors = c.errors, inflight_sync_id = NULL,
     version = r.version + 1,
     updated_at = now()
-FROM (SELECT unnest($3::uuid[]) AS id, unnest($4::jsonb[]) AS errors) c
+FROM (SELECT unnest(($3::text[])::uuid[]) AS id, unnest($4::jsonb[]) AS errors) c
 WHERE r.workbook_id = $1 AND r.table_id = $2 AND r.id = c.id
 RETURNING r.id
 `
