@@ -323,17 +323,24 @@ RETURNING r.id;
 -- fields stop being edited without comparing a value, and the record is
 -- clean when no other field is edited. The records not returned changed
 -- since, and go through MarkPublished.
+--
+-- keys are each record's published column ids as an array literal
+-- ('{"c_a","c_b"}'), read with a cast rather than taken from a jsonb
+-- object by a subquery: a subquery, and the one that drops published
+-- fields from edited_fields, run for every record, and made the settling
+-- statement about half again as slow as its writes alone. Only records
+-- with other fields still edited, conflicts or errors take the longer way.
 UPDATE records r SET
-    original = nullif(coalesce(r.original, '{}') - p.keys, '{}'),
-    edited_fields = ARRAY(SELECT k FROM unnest(r.edited_fields) k WHERE k <> ALL(p.keys) ORDER BY k),
+    original = CASE WHEN r.original IS NOT NULL THEN nullif(r.original - p.keys, '{}') END,
+    edited_fields = CASE WHEN r.edited_fields <@ p.keys THEN '{}'
+                         ELSE ARRAY(SELECT k FROM unnest(r.edited_fields) k WHERE k <> ALL(p.keys) ORDER BY k) END,
     state = CASE WHEN r.edited_fields <@ p.keys THEN 'clean' ELSE 'updated' END,
-    conflicts = nullif(coalesce(r.conflicts, '{}') - p.keys, '{}'),
-    publish_errors = nullif(coalesce(r.publish_errors, '{}') - p.keys - '', '{}'),
+    conflicts = CASE WHEN r.conflicts IS NOT NULL THEN nullif(r.conflicts - p.keys, '{}') END,
+    publish_errors = CASE WHEN r.publish_errors IS NOT NULL THEN nullif(r.publish_errors - p.keys - '', '{}') END,
     version = r.version + 1,
     updated_at = now()
-FROM (SELECT u.id, u.version, ARRAY(SELECT jsonb_object_keys(u.published)) AS keys
-      FROM (SELECT unnest((@record_ids::text[])::uuid[]) AS id, unnest(@versions::int[]) AS version,
-                   unnest(@published::jsonb[]) AS published) u) p
+FROM (SELECT unnest((@record_ids::text[])::uuid[]) AS id, unnest(@versions::int[]) AS version,
+             unnest(@keys::text[])::text[] AS keys) p
 WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = p.id
   AND r.version = p.version AND r.state = 'updated'
 RETURNING r.id;

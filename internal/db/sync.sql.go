@@ -754,16 +754,16 @@ func (q *Queries) MarkPublished(ctx context.Context, arg MarkPublishedParams) ([
 
 const markPublishedAsListed = `-- name: MarkPublishedAsListed :many
 UPDATE records r SET
-    original = nullif(coalesce(r.original, '{}') - p.keys, '{}'),
-    edited_fields = ARRAY(SELECT k FROM unnest(r.edited_fields) k WHERE k <> ALL(p.keys) ORDER BY k),
+    original = CASE WHEN r.original IS NOT NULL THEN nullif(r.original - p.keys, '{}') END,
+    edited_fields = CASE WHEN r.edited_fields <@ p.keys THEN '{}'
+                         ELSE ARRAY(SELECT k FROM unnest(r.edited_fields) k WHERE k <> ALL(p.keys) ORDER BY k) END,
     state = CASE WHEN r.edited_fields <@ p.keys THEN 'clean' ELSE 'updated' END,
-    conflicts = nullif(coalesce(r.conflicts, '{}') - p.keys, '{}'),
-    publish_errors = nullif(coalesce(r.publish_errors, '{}') - p.keys - '', '{}'),
+    conflicts = CASE WHEN r.conflicts IS NOT NULL THEN nullif(r.conflicts - p.keys, '{}') END,
+    publish_errors = CASE WHEN r.publish_errors IS NOT NULL THEN nullif(r.publish_errors - p.keys - '', '{}') END,
     version = r.version + 1,
     updated_at = now()
-FROM (SELECT u.id, u.version, ARRAY(SELECT jsonb_object_keys(u.published)) AS keys
-      FROM (SELECT unnest(($3::text[])::uuid[]) AS id, unnest($4::int[]) AS version,
-                   unnest($5::jsonb[]) AS published) u) p
+FROM (SELECT unnest(($3::text[])::uuid[]) AS id, unnest($4::int[]) AS version,
+             unnest($5::text[])::text[] AS keys) p
 WHERE r.workbook_id = $1 AND r.table_id = $2 AND r.id = p.id
   AND r.version = p.version AND r.state = 'updated'
 RETURNING r.id
@@ -774,7 +774,7 @@ type MarkPublishedAsListedParams struct {
 	TableID    string
 	RecordIds  []string
 	Versions   []int32
-	Published  []json.RawMessage
+	Keys       []string
 }
 
 // MarkPublished for records still at the version a publish listed them at:
@@ -782,13 +782,20 @@ type MarkPublishedAsListedParams struct {
 // fields stop being edited without comparing a value, and the record is
 // clean when no other field is edited. The records not returned changed
 // since, and go through MarkPublished.
+//
+// keys are each record's published column ids as an array literal
+// ('{"c_a","c_b"}'), read with a cast rather than taken from a jsonb
+// object by a subquery: a subquery, and the one that drops published
+// fields from edited_fields, run for every record, and made the settling
+// statement about half again as slow as its writes alone. Only records
+// with other fields still edited, conflicts or errors take the longer way.
 func (q *Queries) MarkPublishedAsListed(ctx context.Context, arg MarkPublishedAsListedParams) ([]string, error) {
 	rows, err := q.db.Query(ctx, markPublishedAsListed,
 		arg.WorkbookID,
 		arg.TableID,
 		arg.RecordIds,
 		arg.Versions,
-		arg.Published,
+		arg.Keys,
 	)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -512,15 +513,6 @@ func (s *Service) RecordPublishOutcomeTx(ctx context.Context, tx pgx.Tx, t Table
 	if err := lockForRecords(ctx, q, t); err != nil {
 		return err
 	}
-	// Each statement below meets a batch's records (a few thousand at
-	// most) by id. Left to itself the planner reads the whole table's
-	// partition and sorts it to merge-join the batch with it, once per
-	// batch: a publish of a table read it over and over. By its keys, one
-	// record at a time, it is.
-	if _, err := tx.Exec(ctx, "SET LOCAL enable_mergejoin = off; SET LOCAL enable_hashjoin = off"); err != nil {
-		return wrap("plan the outcome", err)
-	}
-	defer func() { _, _ = tx.Exec(ctx, "SET LOCAL enable_mergejoin = on; SET LOCAL enable_hashjoin = on") }()
 	var touched []string
 	if len(o.Created) > 0 {
 		p := db.MarkCreatedParams{WorkbookID: t.WorkbookID, TableID: t.ID}
@@ -620,19 +612,15 @@ func (s *Service) RecordPublishChanges(ctx context.Context, t Table, syncID stri
 // their listed version in one plain update, the rest (changed since they
 // were listed) by comparing their values with the ones published.
 func markPublished(ctx context.Context, q *db.Queries, t Table, published map[string]map[string]any, listed map[string]int) ([]string, error) {
-	encoded := make(map[string]json.RawMessage, len(published))
-	var buf []byte
-	for id, vals := range published {
-		start := len(buf)
-		buf = appendJSONObject(buf, vals)
-		encoded[id] = buf[start:len(buf):len(buf)]
-	}
 	var touched []string
+	settled := map[string]bool{}
 	if len(listed) > 0 {
 		p := db.MarkPublishedAsListedParams{WorkbookID: t.WorkbookID, TableID: t.ID}
-		for id, b := range encoded {
+		var keys []byte
+		for id, vals := range published {
 			if v, ok := listed[id]; ok {
-				p.RecordIds, p.Versions, p.Published = append(p.RecordIds, id), append(p.Versions, int32(v)), append(p.Published, b)
+				keys = appendTextArray(keys[:0], slices.Collect(maps.Keys(vals)))
+				p.RecordIds, p.Versions, p.Keys = append(p.RecordIds, id), append(p.Versions, int32(v)), append(p.Keys, string(keys))
 			}
 		}
 		got, err := q.MarkPublishedAsListed(ctx, p)
@@ -641,15 +629,21 @@ func markPublished(ctx context.Context, q *db.Queries, t Table, published map[st
 		}
 		touched = got
 		for _, id := range got {
-			delete(encoded, id)
+			settled[id] = true
 		}
 	}
-	if len(encoded) == 0 {
-		return touched, nil
-	}
 	p := db.MarkPublishedParams{WorkbookID: t.WorkbookID, TableID: t.ID}
-	for id, b := range encoded {
-		p.RecordIds, p.Published = append(p.RecordIds, id), append(p.Published, b)
+	var buf []byte
+	for id, vals := range published {
+		if settled[id] {
+			continue
+		}
+		start := len(buf)
+		buf = appendJSONObject(buf, vals)
+		p.RecordIds, p.Published = append(p.RecordIds, id), append(p.Published, buf[start:len(buf):len(buf)])
+	}
+	if len(p.RecordIds) == 0 {
+		return touched, nil
 	}
 	got, err := q.MarkPublished(ctx, p)
 	if err != nil {
@@ -678,6 +672,26 @@ func recordPublishChanges(ctx context.Context, q *db.Queries, t Table, syncID st
 		p.Afters = append(p.Afters, after)
 	}
 	return wrap("record publish changes", q.RecordPublishChanges(ctx, p))
+}
+
+// appendTextArray appends elems as a PostgreSQL array literal of text,
+// each element quoted.
+func appendTextArray(b []byte, elems []string) []byte {
+	b = append(b, '{')
+	for i, e := range elems {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		for j := 0; j < len(e); j++ {
+			if e[j] == '"' || e[j] == '\\' {
+				b = append(b, '\\')
+			}
+			b = append(b, e[j])
+		}
+		b = append(b, '"')
+	}
+	return append(b, '}')
 }
 
 // appendJSONObject appends m as a JSON object of values by column id, each
