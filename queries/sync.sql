@@ -259,11 +259,16 @@ RETURNING r.id;
 -- Records edited here, waiting to publish and still at the source, in
 -- order; with edited_only, their fields hold only the edited fields'
 -- values: all a publish reads of them (a record's other values are most of
--- its bytes).
+-- its bytes). A record with one field edited, the usual case, gets it
+-- without the subquery that gathers several (run once per record, it cost
+-- more than reading the record).
 SELECT r.workbook_id, r.table_id, r.id, r.seq, r.remote_id,
-       (CASE WHEN @edited_only::bool
-             THEN (SELECT coalesce(jsonb_object_agg(k, r.fields -> k), '{}') FROM unnest(r.edited_fields) k WHERE r.fields ? k)
-             ELSE r.fields END)::jsonb AS fields,
+       (CASE WHEN NOT @edited_only::bool THEN r.fields
+             WHEN cardinality(r.edited_fields) = 1 AND r.fields ? r.edited_fields[1]
+             THEN jsonb_build_object(r.edited_fields[1], r.fields -> r.edited_fields[1])
+             WHEN cardinality(r.edited_fields) = 1 THEN '{}'
+             ELSE (SELECT coalesce(jsonb_object_agg(k, r.fields -> k), '{}') FROM unnest(r.edited_fields) k WHERE r.fields ? k)
+        END)::jsonb AS fields,
        r.original, r.state, r.edited_fields, r.errors, r.version, r.created_at, r.updated_at,
        r.publish_errors, r.conflicts, r.source_deleted_at, r.inflight_sync_id
 FROM records r
