@@ -1,6 +1,12 @@
 -- Pulls and publishes: the record store's side. The record store is the only
 -- writer of records; internal/syncs drives these statements in transactions
 -- of its own, one page or batch at a time.
+--
+-- A batch's record ids come as (@record_ids::text[])::uuid[]: sqlc gives
+-- uuids as Go strings, which pgx cannot send as a binary uuid[]; it tried,
+-- formatted an error quoting the whole array (thousands of ids a batch, a
+-- good part of a publish's own CPU) and fell back to text. As text[] they
+-- go in binary at once, and PostgreSQL reads them as uuids.
 
 -- name: CreateSourcedTable :one
 -- A table pulled from a data source; the new table goes last.
@@ -227,11 +233,11 @@ LIMIT @max_records;
 
 -- name: MarkInflight :exec
 UPDATE records SET inflight_sync_id = @sync_id
-WHERE workbook_id = @workbook_id AND table_id = @table_id AND id = ANY(@record_ids::uuid[]);
+WHERE workbook_id = @workbook_id AND table_id = @table_id AND id = ANY((@record_ids::text[])::uuid[]);
 
 -- name: ClearInflight :exec
 UPDATE records SET inflight_sync_id = NULL
-WHERE workbook_id = @workbook_id AND table_id = @table_id AND id = ANY(@record_ids::uuid[]);
+WHERE workbook_id = @workbook_id AND table_id = @table_id AND id = ANY((@record_ids::text[])::uuid[]);
 
 -- name: MarkCreated :many
 -- Records a publish created at the source: their remote ids; they are now
@@ -244,7 +250,7 @@ UPDATE records r SET
     fields = c.source_values || r.fields,
     state = 'clean', original = NULL, edited_fields = '{}', inflight_sync_id = NULL,
     publish_errors = NULL, version = r.version + 1, updated_at = now()
-FROM (SELECT unnest(@record_ids::uuid[]) AS id, unnest(@remote_ids::text[]) AS remote_id,
+FROM (SELECT unnest((@record_ids::text[])::uuid[]) AS id, unnest(@remote_ids::text[]) AS remote_id,
              unnest(@source_values::jsonb[]) AS source_values) c
 WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = c.id AND r.state = 'created'
 RETURNING r.id;
@@ -253,11 +259,16 @@ RETURNING r.id;
 -- Records edited here, waiting to publish and still at the source, in
 -- order; with edited_only, their fields hold only the edited fields'
 -- values: all a publish reads of them (a record's other values are most of
--- its bytes).
+-- its bytes). A record with one field edited, the usual case, gets it
+-- without the subquery that gathers several (run once per record, it cost
+-- more than reading the record).
 SELECT r.workbook_id, r.table_id, r.id, r.seq, r.remote_id,
-       (CASE WHEN @edited_only::bool
-             THEN (SELECT coalesce(jsonb_object_agg(k, r.fields -> k), '{}') FROM unnest(r.edited_fields) k WHERE r.fields ? k)
-             ELSE r.fields END)::jsonb AS fields,
+       (CASE WHEN NOT @edited_only::bool THEN r.fields
+             WHEN cardinality(r.edited_fields) = 1 AND r.fields ? r.edited_fields[1]
+             THEN jsonb_build_object(r.edited_fields[1], r.fields -> r.edited_fields[1])
+             WHEN cardinality(r.edited_fields) = 1 THEN '{}'
+             ELSE (SELECT coalesce(jsonb_object_agg(k, r.fields -> k), '{}') FROM unnest(r.edited_fields) k WHERE r.fields ? k)
+        END)::jsonb AS fields,
        r.original, r.state, r.edited_fields, r.errors, r.version, r.created_at, r.updated_at,
        r.publish_errors, r.conflicts, r.source_deleted_at, r.inflight_sync_id
 FROM records r
@@ -285,7 +296,7 @@ LIMIT @max_records;
 -- of records does, so no record changes between the read and the write.
 WITH next AS MATERIALIZED (
     SELECT r.workbook_id, r.table_id, r.id, p.published, o.full_original, e.edited
-    FROM (SELECT unnest(@record_ids::uuid[]) AS id, unnest(@published::jsonb[]) AS published) p
+    FROM (SELECT unnest((@record_ids::text[])::uuid[]) AS id, unnest(@published::jsonb[]) AS published) p
     CROSS JOIN LATERAL (
         SELECT r.workbook_id, r.table_id, r.id, r.state, r.fields, r.original, r.edited_fields FROM records r
         WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = p.id AND r.state = 'updated'
@@ -317,17 +328,24 @@ RETURNING r.id;
 -- fields stop being edited without comparing a value, and the record is
 -- clean when no other field is edited. The records not returned changed
 -- since, and go through MarkPublished.
+--
+-- keys are each record's published column ids as an array literal
+-- ('{"c_a","c_b"}'), read with a cast rather than taken from a jsonb
+-- object by a subquery: a subquery, and the one that drops published
+-- fields from edited_fields, run for every record, and made the settling
+-- statement about half again as slow as its writes alone. Only records
+-- with other fields still edited, conflicts or errors take the longer way.
 UPDATE records r SET
-    original = nullif(coalesce(r.original, '{}') - p.keys, '{}'),
-    edited_fields = ARRAY(SELECT k FROM unnest(r.edited_fields) k WHERE k <> ALL(p.keys) ORDER BY k),
+    original = CASE WHEN r.original IS NOT NULL THEN nullif(r.original - p.keys, '{}') END,
+    edited_fields = CASE WHEN r.edited_fields <@ p.keys THEN '{}'
+                         ELSE ARRAY(SELECT k FROM unnest(r.edited_fields) k WHERE k <> ALL(p.keys) ORDER BY k) END,
     state = CASE WHEN r.edited_fields <@ p.keys THEN 'clean' ELSE 'updated' END,
-    conflicts = nullif(coalesce(r.conflicts, '{}') - p.keys, '{}'),
-    publish_errors = nullif(coalesce(r.publish_errors, '{}') - p.keys - '', '{}'),
+    conflicts = CASE WHEN r.conflicts IS NOT NULL THEN nullif(r.conflicts - p.keys, '{}') END,
+    publish_errors = CASE WHEN r.publish_errors IS NOT NULL THEN nullif(r.publish_errors - p.keys - '', '{}') END,
     version = r.version + 1,
     updated_at = now()
-FROM (SELECT u.id, u.version, ARRAY(SELECT jsonb_object_keys(u.published)) AS keys
-      FROM (SELECT unnest(@record_ids::uuid[]) AS id, unnest(@versions::int[]) AS version,
-                   unnest(@published::jsonb[]) AS published) u) p
+FROM (SELECT unnest((@record_ids::text[])::uuid[]) AS id, unnest(@versions::int[]) AS version,
+             unnest(@keys::text[])::text[] AS keys) p
 WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = p.id
   AND r.version = p.version AND r.state = 'updated'
 RETURNING r.id;
@@ -339,7 +357,7 @@ UPDATE records r SET
     conflicts = coalesce(r.conflicts, '{}') || c.conflicts,
     version = r.version + 1,
     updated_at = now()
-FROM (SELECT unnest(@record_ids::uuid[]) AS id, unnest(@conflicts::jsonb[]) AS conflicts) c
+FROM (SELECT unnest((@record_ids::text[])::uuid[]) AS id, unnest(@conflicts::jsonb[]) AS conflicts) c
 WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = c.id
 RETURNING r.id;
 
@@ -350,14 +368,14 @@ UPDATE records r SET
     publish_errors = c.errors, inflight_sync_id = NULL,
     version = r.version + 1,
     updated_at = now()
-FROM (SELECT unnest(@record_ids::uuid[]) AS id, unnest(@errors::jsonb[]) AS errors) c
+FROM (SELECT unnest((@record_ids::text[])::uuid[]) AS id, unnest(@errors::jsonb[]) AS errors) c
 WHERE r.workbook_id = @workbook_id AND r.table_id = @table_id AND r.id = c.id
 RETURNING r.id;
 
 -- name: MarkSourceDeleted :many
 -- Edited records a publish found gone at the source.
 UPDATE records SET source_deleted_at = now(), version = version + 1, updated_at = now()
-WHERE workbook_id = @workbook_id AND table_id = @table_id AND id = ANY(@record_ids::uuid[]) AND source_deleted_at IS NULL
+WHERE workbook_id = @workbook_id AND table_id = @table_id AND id = ANY((@record_ids::text[])::uuid[]) AND source_deleted_at IS NULL
 RETURNING id;
 
 -- name: ListPublishDeletes :many
@@ -370,13 +388,13 @@ LIMIT @max_records;
 
 -- name: RemoveRecords :many
 DELETE FROM records
-WHERE workbook_id = @workbook_id AND table_id = @table_id AND id = ANY(@record_ids::uuid[])
+WHERE workbook_id = @workbook_id AND table_id = @table_id AND id = ANY((@record_ids::text[])::uuid[])
 RETURNING id;
 
 -- name: RecordPublishChanges :exec
 INSERT INTO publish_changes (sync_id, workbook_id, table_id, record_id, remote_id, action, before, after)
 SELECT @sync_id, @workbook_id, @table_id, c.record_id, c.remote_id, c.action, c.before, c.after
-FROM (SELECT unnest(@record_ids::uuid[]) AS record_id, unnest(@remote_ids::text[]) AS remote_id,
+FROM (SELECT unnest((@record_ids::text[])::uuid[]) AS record_id, unnest(@remote_ids::text[]) AS remote_id,
              unnest(@actions::text[]) AS action, unnest(@befores::jsonb[]) AS before, unnest(@afters::jsonb[]) AS after) c
 ON CONFLICT (sync_id, table_id, record_id) DO UPDATE SET before = excluded.before, after = excluded.after;
 
@@ -431,13 +449,13 @@ UPDATE records SET
     edited_fields = ARRAY(SELECT k FROM jsonb_object_keys(fields) k WHERE k <> ALL(@scratch_ids::text[]) ORDER BY k),
     version = version + 1, updated_at = now()
 WHERE workbook_id = @workbook_id AND table_id = @table_id AND source_deleted_at IS NOT NULL
-  AND (@all_records::bool OR id = ANY(@record_ids::uuid[]))
+  AND (@all_records::bool OR id = ANY((@record_ids::text[])::uuid[]))
 RETURNING id;
 
 -- name: DropSourceDeleted :many
 DELETE FROM records
 WHERE workbook_id = @workbook_id AND table_id = @table_id AND source_deleted_at IS NOT NULL
-  AND (@all_records::bool OR id = ANY(@record_ids::uuid[]))
+  AND (@all_records::bool OR id = ANY((@record_ids::text[])::uuid[]))
 RETURNING id;
 
 -- name: ListConflictRecords :many

@@ -347,23 +347,24 @@ func (s *Service) publishUpdates(ctx context.Context, r *run, st *SyncTable, t w
 		if len(recs) == 0 {
 			return errors.Join(settleChanges(), settle())
 		}
-		o := workbooks.PublishOutcome{Published: map[string]map[string]any{}, Listed: map[string]int{}, Conflicts: map[string]map[string]any{}, Errors: map[string]map[string]string{}}
-		var changes []connectors.Change
-		var changed []workbooks.PublishRecord
-		befores := map[string]map[string]any{}
+		o := workbooks.PublishOutcome{Published: make(map[string]map[string]any, len(recs)), Listed: make(map[string]int, len(recs)),
+			Conflicts: map[string]map[string]any{}, Errors: map[string]map[string]string{}}
+		changes := make([]connectors.Change, 0, len(recs))
+		changed := make([]workbooks.PublishRecord, 0, len(recs))
+		befores := make(map[string]map[string]any, len(recs))
 		for _, rec := range recs {
 			theirs, ok := current[rec.RemoteID]
 			if !ok {
 				o.SourceDeleted = append(o.SourceDeleted, rec.ID)
 				continue
 			}
-			pulled, err := rec.Original()
+			pulled, err := rec.OriginalValues(rec.EditedFields)
 			if err != nil {
 				return err
 			}
 			o.Listed[rec.ID] = rec.Version
 			ch := connectors.Change{ID: rec.RemoteID, Fields: map[string]any{}}
-			agreed := map[string]any{}
+			var agreed map[string]any
 			before := map[string]any{}
 			for _, c := range m.cols {
 				if !slices.Contains(rec.EditedFields, c.ID) {
@@ -376,6 +377,9 @@ func (s *Service) publishUpdates(ctx context.Context, r *run, st *SyncTable, t w
 				now, _ := workbooks.SourceValue(c, theirs.Fields[c.RemoteKey])
 				switch {
 				case workbooks.SameValue(c, now, mine):
+					if agreed == nil {
+						agreed = map[string]any{}
+					}
 					agreed[c.ID] = mine
 				case !workbooks.SameValue(c, now, pulled[c.ID]):
 					if o.Conflicts[rec.ID] == nil {
@@ -410,14 +414,17 @@ func (s *Service) publishUpdates(ctx context.Context, r *run, st *SyncTable, t w
 				continue
 			}
 			updated++
-			written := map[string]any{}
+			written := make(map[string]any, len(changes[i].Fields))
 			for key, v := range changes[i].Fields {
 				written[m.byRemote[key].ID] = v
 			}
-			if o.Published[rec.ID] == nil {
-				o.Published[rec.ID] = map[string]any{}
+			// Neither map changes from here on: the record's published
+			// values and its change's can be the one map.
+			if agreed := o.Published[rec.ID]; agreed != nil {
+				maps.Copy(agreed, written)
+			} else {
+				o.Published[rec.ID] = written
 			}
-			maps.Copy(o.Published[rec.ID], written)
 			o.Changes = append(o.Changes, workbooks.PublishChange{RecordID: rec.ID, RemoteID: rec.RemoteID, Action: "update",
 				Before: befores[rec.ID], After: written})
 		}

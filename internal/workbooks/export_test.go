@@ -12,6 +12,9 @@ func (s *Service) SetCountBudget(d time.Duration) { s.countBudget = d }
 // AppendJSONBText is appendJSONBText, for the tests.
 var AppendJSONBText = appendJSONBText
 
+// AppendTextArray is appendTextArray, for the tests.
+var AppendTextArray = appendTextArray
+
 // PageSQL returns the page query FindRecords runs for q and its arguments,
 // for the scale benchmark's planning times. It asks for no index.
 func (s *Service) PageSQL(ctx context.Context, ownerID, workbookID, tableID string, q RecordQuery) (string, []any, error) {

@@ -157,6 +157,34 @@ func (r Record) Original() (map[string]any, error) {
 	return orig, nil
 }
 
+// OriginalValues returns the values of the columns cols as last pulled, by
+// column id, as Original does for every column (nil for a record created
+// here): what a publish's conflict check compares, without copying the
+// record's other values.
+func (r Record) OriginalValues(cols []string) (map[string]any, error) {
+	if r.State == StateCreated {
+		return nil, nil
+	}
+	var pulled map[string]any
+	if r.original != nil {
+		var err error
+		if pulled, err = decodeJSONObject(r.original); err != nil {
+			return nil, err
+		}
+	}
+	out := make(map[string]any, len(cols))
+	for _, c := range cols {
+		if v, ok := pulled[c]; ok {
+			if v != nil {
+				out[c] = v
+			}
+		} else if v, ok := r.Fields[c]; ok {
+			out[c] = v
+		}
+	}
+	return out, nil
+}
+
 // addSuggestion records one pending suggestion on rec.
 func (r *Record) addSuggestion(action string, field *string, value []byte) error {
 	if action != "update" {

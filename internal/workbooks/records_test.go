@@ -182,6 +182,16 @@ func TestEditsRecordOnlyTheValuesTheyReplace(t *testing.T) {
 	if want := map[string]any{title: "Mug", price: json.Number("10"), notesCol.ID: "check the photo"}; !reflect.DeepEqual(orig, want) {
 		t.Errorf("Original() = %v, want %v", orig, want)
 	}
+	// OriginalValues reads the same values for the columns asked: the
+	// pulled title, the status that was empty (absent), the price that
+	// was never edited.
+	some, err := rec.OriginalValues([]string{title, status, price})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]any{title: "Mug", price: json.Number("10")}; !reflect.DeepEqual(some, want) {
+		t.Errorf("OriginalValues() = %v, want %v", some, want)
+	}
 	if !slices.Equal(rec.EditedFields, slices.Sorted(slices.Values([]string{title, status}))) || rec.State != workbooks.StateUpdated {
 		t.Errorf("edited %v, state %s", rec.EditedFields, rec.State)
 	}

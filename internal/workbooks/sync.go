@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -611,20 +612,15 @@ func (s *Service) RecordPublishChanges(ctx context.Context, t Table, syncID stri
 // their listed version in one plain update, the rest (changed since they
 // were listed) by comparing their values with the ones published.
 func markPublished(ctx context.Context, q *db.Queries, t Table, published map[string]map[string]any, listed map[string]int) ([]string, error) {
-	encoded := make(map[string]json.RawMessage, len(published))
-	for id, vals := range published {
-		b, err := json.Marshal(vals)
-		if err != nil {
-			return nil, fmt.Errorf("workbooks: encode published values: %w", err)
-		}
-		encoded[id] = b
-	}
 	var touched []string
+	settled := map[string]bool{}
 	if len(listed) > 0 {
 		p := db.MarkPublishedAsListedParams{WorkbookID: t.WorkbookID, TableID: t.ID}
-		for id, b := range encoded {
+		var keys []byte
+		for id, vals := range published {
 			if v, ok := listed[id]; ok {
-				p.RecordIds, p.Versions, p.Published = append(p.RecordIds, id), append(p.Versions, int32(v)), append(p.Published, b)
+				keys = appendTextArray(keys[:0], slices.Collect(maps.Keys(vals)))
+				p.RecordIds, p.Versions, p.Keys = append(p.RecordIds, id), append(p.Versions, int32(v)), append(p.Keys, string(keys))
 			}
 		}
 		got, err := q.MarkPublishedAsListed(ctx, p)
@@ -633,15 +629,21 @@ func markPublished(ctx context.Context, q *db.Queries, t Table, published map[st
 		}
 		touched = got
 		for _, id := range got {
-			delete(encoded, id)
+			settled[id] = true
 		}
 	}
-	if len(encoded) == 0 {
-		return touched, nil
-	}
 	p := db.MarkPublishedParams{WorkbookID: t.WorkbookID, TableID: t.ID}
-	for id, b := range encoded {
-		p.RecordIds, p.Published = append(p.RecordIds, id), append(p.Published, b)
+	var buf []byte
+	for id, vals := range published {
+		if settled[id] {
+			continue
+		}
+		start := len(buf)
+		buf = appendJSONObject(buf, vals)
+		p.RecordIds, p.Published = append(p.RecordIds, id), append(p.Published, buf[start:len(buf):len(buf)])
+	}
+	if len(p.RecordIds) == 0 {
+		return touched, nil
 	}
 	got, err := q.MarkPublished(ctx, p)
 	if err != nil {
@@ -652,15 +654,17 @@ func markPublished(ctx context.Context, q *db.Queries, t Table, published map[st
 
 func recordPublishChanges(ctx context.Context, q *db.Queries, t Table, syncID string, changes []PublishChange) error {
 	p := db.RecordPublishChangesParams{SyncID: syncID, WorkbookID: t.WorkbookID, TableID: t.ID}
+	var buf []byte
+	objectOrNull := func(m map[string]any) json.RawMessage {
+		if m == nil {
+			return nil
+		}
+		start := len(buf)
+		buf = appendJSONObject(buf, m)
+		return buf[start:len(buf):len(buf)]
+	}
 	for _, c := range changes {
-		before, err := jsonOrNull(c.Before)
-		if err != nil {
-			return err
-		}
-		after, err := jsonOrNull(c.After)
-		if err != nil {
-			return err
-		}
+		before, after := objectOrNull(c.Before), objectOrNull(c.After)
 		p.RecordIds = append(p.RecordIds, c.RecordID)
 		p.RemoteIds = append(p.RemoteIds, c.RemoteID)
 		p.Actions = append(p.Actions, c.Action)
@@ -670,15 +674,43 @@ func recordPublishChanges(ctx context.Context, q *db.Queries, t Table, syncID st
 	return wrap("record publish changes", q.RecordPublishChanges(ctx, p))
 }
 
-func jsonOrNull(m map[string]any) (json.RawMessage, error) {
-	if m == nil {
-		return nil, nil
+// appendTextArray appends elems as a PostgreSQL array literal of text,
+// each element quoted.
+func appendTextArray(b []byte, elems []string) []byte {
+	b = append(b, '{')
+	for i, e := range elems {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		for j := 0; j < len(e); j++ {
+			if e[j] == '"' || e[j] == '\\' {
+				b = append(b, '\\')
+			}
+			b = append(b, e[j])
+		}
+		b = append(b, '"')
 	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		return nil, fmt.Errorf("workbooks: encode values: %w", err)
+	return append(b, '}')
+}
+
+// appendJSONObject appends m as a JSON object of values by column id, each
+// written as AppendJSONValue writes it: a publish encodes a few values of
+// thousands of records a batch, which encoding/json's reflection made a
+// good part of the publish's own work.
+func appendJSONObject(b []byte, m map[string]any) []byte {
+	b = append(b, '{')
+	first := true
+	for k, v := range m {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = AppendJSONString(b, k)
+		b = append(b, ':')
+		b = AppendJSONValue(b, v)
 	}
-	return b, nil
+	return append(b, '}')
 }
 
 // PublishChangesOf returns what publish syncID changed at the source in

@@ -2,6 +2,7 @@ package workbooks_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/scratchpad/scratchpad/internal/testdb"
@@ -31,6 +32,27 @@ func TestJSONBTextIsPostgreSQLs(t *testing.T) {
 		}
 		if got := string(workbooks.AppendJSONBText(nil, []byte(doc))); got != want {
 			t.Errorf("text of %s:\n got %s\nwant %s", doc, got, want)
+		}
+	}
+}
+
+// TestTextArrayIsPostgreSQLs proves that the array literal a publish sends
+// for a record's published column ids reads back, cast to text[], as the
+// same ids: the settle drops exactly those fields from the record.
+func TestTextArrayIsPostgreSQLs(t *testing.T) {
+	pool := testdb.New(t)
+	for _, elems := range [][]string{
+		{},
+		{"c_k3j9x2ab"},
+		{"c_a", "c_b", "title"},
+		{"a,b", `quote " and backslash \`, "{braces}", "NULL", "", " spaced "},
+	} {
+		var got []string
+		if err := pool.QueryRow(context.Background(), `SELECT $1::text::text[]`, string(workbooks.AppendTextArray(nil, elems))).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, elems) {
+			t.Errorf("%q read back as %q", elems, got)
 		}
 	}
 }
