@@ -405,19 +405,27 @@ func TestFindRecordsQuickFiltersAndSuggestions(t *testing.T) {
 	}
 }
 
-func TestFindRecordsCountsBigTables(t *testing.T) {
-	t.Parallel()
-	f := MustFixture(t)
+// mustTitles fills the fixture's table with n records titled r1 to rN, as
+// pulled (clean), and analyzes them.
+func mustTitles(t *testing.T, f *fixture, n int) {
+	t.Helper()
 	ctx := context.Background()
 	_, err := f.pool.Exec(ctx, `INSERT INTO records (workbook_id, table_id, fields, original)
 		SELECT $1, $2, jsonb_build_object($3::text, 'r' || g), jsonb_build_object($3::text, 'r' || g)
-		FROM generate_series(1, 12000) g`, f.wb.ID, f.table.ID, f.col(t, "Title"))
+		FROM generate_series(1, $4::int) g`, f.wb.ID, f.table.ID, f.col(t, "Title"), n)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.pool.Exec(ctx, `ANALYZE records`); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestFindRecordsCountsBigTables(t *testing.T) {
+	t.Parallel()
+	f := MustFixture(t)
+	ctx := context.Background()
+	mustTitles(t, f, 12000)
 	page, err := f.svc.FindRecords(ctx, f.owner, f.wb.ID, f.table.ID, workbooks.RecordQuery{Filter: "Title LIKE 'r1%'", Limit: 10})
 	if err != nil {
 		t.Fatal(err)
@@ -446,15 +454,7 @@ func TestFindRecordsEstimatesACountOverItsBudget(t *testing.T) {
 	t.Parallel()
 	f := MustFixture(t)
 	ctx := context.Background()
-	_, err := f.pool.Exec(ctx, `INSERT INTO records (workbook_id, table_id, fields, original)
-		SELECT $1, $2, jsonb_build_object($3::text, 'r' || g), jsonb_build_object($3::text, 'r' || g)
-		FROM generate_series(1, 60000) g`, f.wb.ID, f.table.ID, f.col(t, "Title"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.pool.Exec(ctx, `ANALYZE records`); err != nil {
-		t.Fatal(err)
-	}
+	mustTitles(t, f, 60000)
 	f.svc.SetCountBudget(time.Millisecond)
 	page, err := f.svc.FindRecords(ctx, f.owner, f.wb.ID, f.table.ID, workbooks.RecordQuery{Filter: "Title LIKE '%9%'", Limit: 10})
 	if err != nil {
