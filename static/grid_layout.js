@@ -147,15 +147,15 @@
 
   // ---- Frozen widths ---------------------------------------------------------
   // The browser sizes the columns of an automatic table layout from every
-  // cell, so each page of rows that arrives as the person scrolls makes it
-  // measure all the rows held again. Once the first rows are laid out, the
+  // cell, so a page of rows that arrives as the person scrolls could widen
+  // a column and move all the others. Once the first rows are laid out, the
   // headers keep the widths the browser gave them and the table switches to
   // the fixed layout (grid_layout.css), which sizes columns from the headers
-  // alone: later pages are laid out row by row, in about a quarter less
-  // time, and no column jumps as they arrive. Values longer than their
-  // column end in an ellipsis, as a wide value does past a cell's maximum
-  // width; a column is widened by its handle. A page without rows yet
-  // freezes when its first rows arrive.
+  // alone: no column jumps as pages arrive. Values longer than their column
+  // end in an ellipsis, as a wide value does past a cell's maximum width; a
+  // column is widened by its handle. A page without rows yet freezes when
+  // its first rows arrive. (What it saves in layout time was within the
+  // noise of this session's measurements; README, the grid's scrolling.)
   function freeze() {
     if (table.classList.contains("frozen")) { return true; }
     if (!table.querySelector("#grid-body > tr[data-record-id]")) { return false; }
@@ -184,13 +184,18 @@
   function afterFrame(fn) {
     requestAnimationFrame(function () { setTimeout(fn, 0); });
   }
-  // A window resized (a phone turned, a zoom) may change the fonts and the
-  // room the columns fitted: fit them again once it stops.
+  // A window made wider or narrower (a phone turned, a zoom) may change the
+  // fonts and the room the columns fitted: fit them again once it stops. A
+  // change of height alone (a phone's address bar coming and going as the
+  // page scrolls) leaves them be.
   var resizeTimer = 0;
+  var fittedTo = window.innerWidth + "/" + window.devicePixelRatio;
   window.addEventListener("resize", function () {
     clearTimeout(resizeTimer);
     resizeTimer = setTimeout(function () {
-      if (!table.classList.contains("frozen") || resizing) { return; }
+      var now = window.innerWidth + "/" + window.devicePixelRatio;
+      if (now === fittedTo || !table.classList.contains("frozen") || resizing) { return; }
+      fittedTo = now;
       thaw();
       afterFrame(freeze);
     }, 150);
