@@ -638,7 +638,7 @@
   function removeRows(first, last) {
     var host = document.querySelector(".grid-page[sse-connect]");
     var source = host && host["htmx-internal-data"] && host["htmx-internal-data"].sseEventSource;
-    for (var el = first; source; el = el.nextElementSibling) {
+    for (var el = first; source && el; el = el.nextElementSibling) {
       var live = el["htmx-internal-data"] && el["htmx-internal-data"].sseEventListener;
       if (live) { source.removeEventListener(el.getAttribute("sse-swap"), live); }
       if (el === last) { break; }
